@@ -1,0 +1,414 @@
+//! The `CookielessSession` middleware: the request path (find, open, load) and the response
+//! path (save, seal, headers).
+
+use std::{future::Future, pin::Pin, rc::Rc, sync::Arc};
+
+use actix_session::storage::{LoadError, SessionKey, SessionStore};
+use actix_web::{
+    Error, HttpResponse,
+    body::{EitherBody, MessageBody},
+    cookie::time::Duration as TtlDuration,
+    dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready},
+    http::header::{self, HeaderMap, HeaderValue},
+};
+
+use crate::{
+    client,
+    session::{Session, SessionInner, SessionStatus, from_store_state, to_store_state},
+    settings::{Settings, SettingsError, ValidSettings, is_safe_referrer_policy},
+    token::Keyring,
+    transport,
+};
+
+/// The cookieless session middleware. Wrap an `App`, a `scope` or a `resource` with it.
+///
+/// Build it once, with the store every worker shares, and clone it into the app factory.
+///
+/// ```no_run
+/// use actix_cookieless::{CookielessSession, MemoryStore, Session, Settings};
+/// use actix_web::{App, HttpServer, web};
+///
+/// async fn step(session: Session) -> actix_web::Result<String> {
+///     let n: u32 = session.get("n")?.unwrap_or(0);
+///     session.insert("n", n + 1)?;
+///     Ok(format!("step {}", n + 1))
+/// }
+///
+/// #[actix_web::main]
+/// async fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     let settings = Settings::load()?; // cookieless.toml + COOKIELESS_* variables
+///     let cookieless = CookielessSession::builder(MemoryStore::default(), settings).build()?;
+///     HttpServer::new(move || {
+///         App::new().service(
+///             web::scope("/survey")
+///                 .wrap(cookieless.clone())
+///                 .route("/{step}", web::to(step)),
+///         )
+///     })
+///     .bind(("127.0.0.1", 8080))?
+///     .run()
+///     .await?;
+///     Ok(())
+/// }
+/// ```
+pub struct CookielessSession<S> {
+    inner: Arc<Inner<S>>,
+}
+
+impl<S> Clone for CookielessSession<S> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<S> std::fmt::Debug for CookielessSession<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CookielessSession")
+            .field("settings", &self.inner.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Inner<S> {
+    store: S,
+    settings: ValidSettings,
+    keyring: Keyring,
+    ttl: TtlDuration,
+}
+
+impl<S: SessionStore + 'static> CookielessSession<S> {
+    /// Starts a builder with the session store and the settings.
+    pub fn builder(store: S, settings: Settings) -> CookielessSessionBuilder<S> {
+        CookielessSessionBuilder { store, settings }
+    }
+}
+
+/// Builds a [`CookielessSession`]; [`build`](Self::build) checks the settings.
+#[must_use = "call .build() to get the middleware"]
+pub struct CookielessSessionBuilder<S> {
+    store: S,
+    settings: Settings,
+}
+
+impl<S> std::fmt::Debug for CookielessSessionBuilder<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CookielessSessionBuilder")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: SessionStore + 'static> CookielessSessionBuilder<S> {
+    /// Replaces the settings.
+    pub fn settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Validates the settings and builds the middleware.
+    ///
+    /// Fails, naming the setting, when a setting is missing or wrong: call this at start-up.
+    pub fn build(self) -> Result<CookielessSession<S>, SettingsError> {
+        let settings = self.settings.validate()?;
+        warn_about_pending_policies(&settings);
+        let previous: Vec<&[u8]> = settings
+            .previous_secrets
+            .iter()
+            .map(|s| s.as_bytes())
+            .collect();
+        let keyring = Keyring::new(
+            settings.secret.as_bytes(),
+            &previous,
+            settings.token_max_age,
+        );
+        let ttl = TtlDuration::try_from(settings.session_ttl).unwrap_or(TtlDuration::MAX);
+        Ok(CookielessSession {
+            inner: Arc::new(Inner {
+                store: self.store,
+                settings,
+                keyring,
+                ttl,
+            }),
+        })
+    }
+}
+
+/// Settings accepted now whose behaviour lands with a later release are said out loud.
+fn warn_about_pending_policies(settings: &ValidSettings) {
+    let pending = [
+        (
+            "rewrite",
+            settings.rewrite,
+            "HTML responses are not rewritten yet; place tokens in templates",
+        ),
+        (
+            "url_specific",
+            settings.url_specific,
+            "tokens are not bound to URLs yet",
+        ),
+        (
+            "delete_cookies",
+            settings.delete_cookies,
+            "client cookies are not expired yet",
+        ),
+        (
+            "reject_cross_site",
+            settings.reject_cross_site,
+            "cross-site requests are not refused yet",
+        ),
+        (
+            "hosts",
+            !settings.hosts.is_empty(),
+            "the extra hosts are not used yet",
+        ),
+        (
+            "exclude",
+            !settings.exclude.is_empty(),
+            "exclusions apply to HTML rewriting, which is not enabled yet",
+        ),
+    ];
+    for (name, active, what) in pending {
+        if active {
+            tracing::warn!(
+                setting = name,
+                "actix-cookieless: `{name}` is accepted but {what}"
+            );
+        }
+    }
+}
+
+impl<S, B, St> Transform<S, ServiceRequest> for CookielessSession<St>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+    St: SessionStore + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Transform = CookielessSessionService<S, St>;
+    type InitError = ();
+    type Future = std::future::Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        std::future::ready(Ok(CookielessSessionService {
+            service: Rc::new(service),
+            inner: Arc::clone(&self.inner),
+        }))
+    }
+}
+
+/// The service [`CookielessSession`] wraps around the inner one.
+#[doc(hidden)]
+pub struct CookielessSessionService<S, St> {
+    service: Rc<S>,
+    inner: Arc<Inner<St>>,
+}
+
+impl<S, St> std::fmt::Debug for CookielessSessionService<S, St> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CookielessSessionService")
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, B, St> Service<ServiceRequest> for CookielessSessionService<S, St>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+    St: SessionStore + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>>>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let service = Rc::clone(&self.service);
+        let inner = Arc::clone(&self.inner);
+        Box::pin(async move { inner.handle(req, &*service).await })
+    }
+}
+
+/// The store failed: the cause goes to the log, the client gets an opaque 503.
+fn unavailable(what: &str, err: &dyn std::fmt::Display) -> HttpResponse {
+    tracing::error!(error = %err, "actix-cookieless: session store failed to {what}");
+    HttpResponse::ServiceUnavailable()
+        .insert_header((header::RETRY_AFTER, "5"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type("text/plain; charset=utf-8")
+        .body("Service Unavailable")
+}
+
+impl<St: SessionStore + 'static> Inner<St> {
+    async fn handle<S, B>(
+        &self,
+        mut req: ServiceRequest,
+        service: &S,
+    ) -> Result<ServiceResponse<EitherBody<B>>, Error>
+    where
+        S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+        B: MessageBody,
+    {
+        let settings = &self.settings;
+        let binding = client::binding(req.peer_addr().map(|a| a.ip()), req.headers(), settings);
+        let client_key = self.keyring.client(&binding);
+
+        let mut session = SessionInner::fresh();
+        if let Some((transport, token)) = transport::find(&mut req, settings).await {
+            match client_key.open(&token, None) {
+                None => tracing::debug!(
+                    ?transport,
+                    "session token did not open; starting a new session"
+                ),
+                Some(opened) => match self.load(opened.into_session_key()).await {
+                    Ok(Some((key, state))) => session = SessionInner::loaded(key, state, transport),
+                    Ok(None) => {}
+                    Err(err) => {
+                        return Ok(req
+                            .into_response(unavailable("load a session", &err))
+                            .map_into_right_body());
+                    }
+                },
+            }
+        }
+
+        let session = Session::attach(&req, session);
+        let mut res = service.call(req).await?;
+        let SessionInner {
+            state, status, key, ..
+        } = session.take();
+
+        let key = match self.persist(status, key, state).await {
+            Ok(key) => key,
+            Err(err) => {
+                let (req, _) = res.into_parts();
+                return Ok(
+                    ServiceResponse::new(req, unavailable("save a session", &err))
+                        .map_into_right_body(),
+                );
+            }
+        };
+
+        let headers = res.headers_mut();
+        // The scope promises no cookies: whatever a handler set is dropped.
+        headers.remove(header::SET_COOKIE);
+        if let Some(key) = key {
+            match client_key.seal(&key, None) {
+                Ok(token) => self.add_token_headers(headers, &token),
+                Err(err) => {
+                    let (req, _) = res.into_parts();
+                    return Ok(ServiceResponse::new(req, unavailable("seal a token", &err))
+                        .map_into_right_body());
+                }
+            }
+        }
+        Ok(res.map_into_left_body())
+    }
+
+    /// Loads a session by key: `Ok(None)` when it is gone, unreadable or not ours.
+    async fn load(
+        &self,
+        key: String,
+    ) -> Result<Option<(String, std::collections::HashMap<String, String>)>, LoadError> {
+        let Ok(session_key) = SessionKey::try_from(key.clone()) else {
+            return Ok(None);
+        };
+        match self.store.load(&session_key).await {
+            Ok(Some(state)) => match from_store_state(state, self.settings.no_cookie_persist) {
+                Some(state) => Ok(Some((key, state))),
+                None => {
+                    tracing::debug!(
+                        "token names a session that actix-cookieless did not create; ignored"
+                    );
+                    Ok(None)
+                }
+            },
+            Ok(None) => Ok(None),
+            Err(LoadError::Deserialization(err)) => {
+                tracing::warn!(error = %err, "stored session could not be read; starting a new session");
+                Ok(None)
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Writes what the handler did; gives the key the response's token is sealed for.
+    async fn persist(
+        &self,
+        status: SessionStatus,
+        key: Option<String>,
+        state: std::collections::HashMap<String, String>,
+    ) -> Result<Option<String>, anyhow::Error> {
+        let to_key = |key: String| SessionKey::try_from(key).map_err(anyhow::Error::from);
+        match status {
+            SessionStatus::Unchanged => {
+                if let Some(key) = &key
+                    && let Err(err) = self
+                        .store
+                        .update_ttl(&to_key(key.clone())?, &self.ttl)
+                        .await
+                {
+                    // Not a save: the data is intact, only its idle clock was not reset.
+                    tracing::warn!(error = %err, "could not extend a session's lifetime");
+                }
+                Ok(key)
+            }
+            SessionStatus::Changed => match key {
+                Some(key) => {
+                    let key = self
+                        .store
+                        .update(to_key(key)?, to_store_state(state), &self.ttl)
+                        .await?;
+                    Ok(Some(key.into()))
+                }
+                // Lazy sessions: nothing written, nothing stored.
+                None if state.is_empty() => Ok(None),
+                None => Ok(Some(
+                    self.store
+                        .save(to_store_state(state), &self.ttl)
+                        .await?
+                        .into(),
+                )),
+            },
+            SessionStatus::Purged => {
+                if let Some(key) = key {
+                    self.store.delete(&to_key(key)?).await?;
+                }
+                Ok(None)
+            }
+            SessionStatus::Renewed => {
+                let new_key = self.store.save(to_store_state(state), &self.ttl).await?;
+                if let Some(old) = key {
+                    self.store.delete(&to_key(old)?).await?;
+                }
+                Ok(Some(new_key.into()))
+            }
+        }
+    }
+
+    fn add_token_headers(&self, headers: &mut HeaderMap, token: &str) {
+        let Ok(value) = HeaderValue::from_str(token) else {
+            return; // base64url is always a valid header value; nothing to send otherwise
+        };
+        headers.insert(self.settings.header_name.clone(), value);
+        // A shared cache must never hand one visitor's token to another.
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        );
+        // Keep a policy the handler chose if it leaks nothing; otherwise ours.
+        let keep = headers
+            .get(header::REFERRER_POLICY)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(is_safe_referrer_policy);
+        if !keep {
+            headers.insert(
+                header::REFERRER_POLICY,
+                self.settings.referrer_policy.clone(),
+            );
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! A bounded in-memory store for a single instance.
+
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use actix_session::storage::{
+    LoadError, SaveError, SessionKey, SessionStore, UpdateError, generate_session_key,
+};
+use actix_web::cookie::time::Duration as TtlDuration;
+use moka::{Expiry, sync::Cache};
+
+type State = HashMap<String, String>;
+
+/// One stored session and its idle time-to-live.
+struct Entry {
+    state: State,
+    ttl: Duration,
+}
+
+/// Each entry lives for its own TTL after its last read or write: an idle expiry.
+struct IdleExpiry;
+
+impl Expiry<String, Arc<Entry>> for IdleExpiry {
+    fn expire_after_create(&self, _: &String, entry: &Arc<Entry>, _: Instant) -> Option<Duration> {
+        Some(entry.ttl)
+    }
+
+    fn expire_after_read(
+        &self,
+        _: &String,
+        entry: &Arc<Entry>,
+        _: Instant,
+        _: Option<Duration>,
+        _: Instant,
+    ) -> Option<Duration> {
+        Some(entry.ttl)
+    }
+
+    fn expire_after_update(
+        &self,
+        _: &String,
+        entry: &Arc<Entry>,
+        _: Instant,
+        _: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(entry.ttl)
+    }
+}
+
+/// The embedded default store: sessions in this process's memory, bounded in bytes, each
+/// expiring after `session_ttl` without use. The least recently used go first when it is full.
+///
+/// Clones share the same sessions: create one store and clone it into every worker.
+/// Sessions do not survive a restart, and instances do not share them: for several instances
+/// use Redis (the `redis` feature).
+///
+/// ```
+/// use actix_cookieless::MemoryStore;
+///
+/// let store = MemoryStore::default();            // 64 MiB of sessions
+/// let small = MemoryStore::new(8 * 1024 * 1024); // 8 MiB
+/// # let _ = (store, small);
+/// ```
+#[derive(Clone)]
+pub struct MemoryStore {
+    cache: Cache<String, Arc<Entry>>,
+}
+
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("sessions", &self.cache.entry_count())
+            .field("bytes", &self.cache.weighted_size())
+            .finish()
+    }
+}
+
+/// Book-keeping bytes counted for every entry besides its text.
+const ENTRY_OVERHEAD: usize = 128;
+
+fn weigh(key: &String, entry: &Arc<Entry>) -> u32 {
+    let text: usize = entry
+        .state
+        .iter()
+        .map(|(k, v)| k.len() + v.len() + 48)
+        .sum();
+    u32::try_from(key.len() + text + ENTRY_OVERHEAD).unwrap_or(u32::MAX)
+}
+
+impl Default for MemoryStore {
+    /// A store holding up to 64 MiB of sessions.
+    fn default() -> Self {
+        Self::new(64 * 1024 * 1024)
+    }
+}
+
+impl MemoryStore {
+    /// A store holding up to `max_bytes` of session data (keys, names and values, plus a
+    /// small per-session overhead).
+    pub fn new(max_bytes: u64) -> Self {
+        Self {
+            cache: Cache::builder()
+                .max_capacity(max_bytes)
+                .weigher(weigh)
+                .expire_after(IdleExpiry)
+                .build(),
+        }
+    }
+
+    /// How many sessions are stored (approximate until pending maintenance runs).
+    pub fn len(&self) -> u64 {
+        self.cache.run_pending_tasks();
+        self.cache.entry_count()
+    }
+
+    /// Whether no session is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn put(&self, key: String, state: State, ttl: &TtlDuration) {
+        let ttl = Duration::try_from(*ttl).unwrap_or(Duration::ZERO);
+        self.cache.insert(key, Arc::new(Entry { state, ttl }));
+    }
+}
+
+impl SessionStore for MemoryStore {
+    async fn load(&self, session_key: &SessionKey) -> Result<Option<State>, LoadError> {
+        Ok(self
+            .cache
+            .get(session_key.as_ref())
+            .map(|entry| entry.state.clone()))
+    }
+
+    async fn save(&self, session_state: State, ttl: &TtlDuration) -> Result<SessionKey, SaveError> {
+        let key = generate_session_key();
+        self.put(key.as_ref().to_owned(), session_state, ttl);
+        Ok(key)
+    }
+
+    async fn update(
+        &self,
+        session_key: SessionKey,
+        session_state: State,
+        ttl: &TtlDuration,
+    ) -> Result<SessionKey, UpdateError> {
+        if self.cache.contains_key(session_key.as_ref()) {
+            self.put(session_key.as_ref().to_owned(), session_state, ttl);
+            Ok(session_key)
+        } else {
+            // It expired meanwhile: like actix-session's Redis store, start it anew under a new key.
+            let key = generate_session_key();
+            self.put(key.as_ref().to_owned(), session_state, ttl);
+            Ok(key)
+        }
+    }
+
+    async fn update_ttl(
+        &self,
+        session_key: &SessionKey,
+        ttl: &TtlDuration,
+    ) -> Result<(), anyhow::Error> {
+        if let Some(entry) = self.cache.get(session_key.as_ref()) {
+            self.put(session_key.as_ref().to_owned(), entry.state.clone(), ttl);
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, session_key: &SessionKey) -> Result<(), anyhow::Error> {
+        self.cache.invalidate(session_key.as_ref());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(s: &str) -> SessionKey {
+        SessionKey::try_from(s.to_owned()).unwrap()
+    }
+
+    fn state(v: &str) -> State {
+        HashMap::from([("k".to_owned(), v.to_owned())])
+    }
+
+    #[actix_rt::test]
+    async fn save_load_update_delete() {
+        let store = MemoryStore::default();
+        let ttl = TtlDuration::minutes(5);
+        let k = store.save(state("1"), &ttl).await.unwrap();
+        assert_eq!(store.load(&k).await.unwrap(), Some(state("1")));
+        let k = store.update(k, state("2"), &ttl).await.unwrap();
+        assert_eq!(store.load(&k).await.unwrap(), Some(state("2")));
+        store.delete(&k).await.unwrap();
+        assert_eq!(store.load(&k).await.unwrap(), None);
+    }
+
+    #[actix_rt::test]
+    async fn update_of_a_vanished_session_gets_a_new_key() {
+        let store = MemoryStore::default();
+        let k = store
+            .update(key("gone"), state("1"), &TtlDuration::minutes(5))
+            .await
+            .unwrap();
+        assert_ne!(k.as_ref(), "gone");
+        assert_eq!(store.load(&k).await.unwrap(), Some(state("1")));
+    }
+
+    #[actix_rt::test]
+    async fn idle_sessions_expire() {
+        let store = MemoryStore::default();
+        let k = store
+            .save(state("1"), &TtlDuration::milliseconds(50))
+            .await
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(120));
+        assert_eq!(store.load(&k).await.unwrap(), None);
+    }
+
+    #[actix_rt::test]
+    async fn reads_keep_a_session_alive() {
+        let store = MemoryStore::default();
+        let k = store
+            .save(state("1"), &TtlDuration::milliseconds(300))
+            .await
+            .unwrap();
+        for _ in 0..4 {
+            std::thread::sleep(Duration::from_millis(120));
+            assert!(store.load(&k).await.unwrap().is_some());
+        }
+    }
+
+    #[actix_rt::test]
+    async fn capacity_is_bounded_in_bytes() {
+        let store = MemoryStore::new(64 * 1024);
+        let big = "x".repeat(1000);
+        for _ in 0..500 {
+            store
+                .save(state(&big), &TtlDuration::minutes(5))
+                .await
+                .unwrap();
+        }
+        assert!(store.len() <= 64, "{} sessions kept", store.len());
+        assert!(store.len() > 0);
+    }
+}

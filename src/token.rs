@@ -1,0 +1,536 @@
+//! Sealing and opening session tokens.
+//!
+//! ```text
+//! token = base64url_nopad( version ‖ nonce(12) ‖ AES-256-GCM_k( session key ‖ issued_at ) ‖ tag(16) )
+//! k     = HKDF-SHA256( ikm = secret, salt = SALT,
+//!                      info = LABEL ‖ len ‖ client ip ‖ len ‖ user agent )
+//! aad   = version ‖ path (the path only for URL-specific tokens)
+//! ```
+//!
+//! Opening never fails loudly: bad base64, a short or long token, an unknown version, a wrong
+//! tag (forged, tampered, another client, another path), an expired or future issue time all
+//! give `None`, which the middleware turns into a fresh, empty session.
+//!
+//! ```
+//! use std::time::Duration;
+//! use actix_cookieless::token::{ClientBinding, Keyring};
+//!
+//! let keyring = Keyring::new(b"a secret of at least thirty-two bytes!!", &[], Duration::from_secs(3600));
+//! let alice = ClientBinding::new(Some("192.0.2.7".parse().unwrap()), b"Firefox");
+//! let token = keyring.client(&alice).seal("session-key", None).unwrap();
+//!
+//! let opened = keyring.client(&alice).open(&token, None).unwrap();
+//! assert_eq!(opened.session_key(), "session-key");
+//!
+//! let mallory = ClientBinding::new(Some("198.51.100.1".parse().unwrap()), b"Firefox");
+//! assert!(keyring.client(&mallory).open(&token, None).is_none());
+//! ```
+
+use std::{
+    fmt,
+    net::IpAddr,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use aes_gcm::{
+    Aes256Gcm, KeyInit,
+    aead::{AeadInOut, Generate, Nonce},
+};
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+use hkdf::Hkdf;
+use sha2::Sha256;
+
+/// The token format version, the first byte of every token.
+pub const VERSION: u8 = 1;
+const SALT: &[u8] = b"actix-cookieless token salt v1";
+const LABEL: &[u8] = b"actix-cookieless v1";
+const NONCE_LEN: usize = 12;
+const TAG_LEN: usize = 16;
+const TIME_LEN: usize = 8;
+/// Session keys longer than this are never sealed (actix-session caps keys at 4064 bytes).
+const MAX_SESSION_KEY_LEN: usize = 4064;
+/// Longer token strings are refused before any decoding work.
+const MAX_TOKEN_LEN: usize = (1 + NONCE_LEN + MAX_SESSION_KEY_LEN + TIME_LEN + TAG_LEN) * 4 / 3 + 4;
+/// How far in the future an issue time may lie (clock skew between instances).
+const ALLOWED_SKEW: u64 = 300;
+
+/// The server secrets, ready to derive per-client keys.
+///
+/// Build one at start-up and share it; [`Keyring::client`] is the per-request step.
+#[derive(Clone)]
+pub struct Keyring {
+    current: Hkdf<Sha256>,
+    previous: Vec<Hkdf<Sha256>>,
+    max_age: Duration,
+}
+
+impl fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Keyring")
+            .field("previous_secrets", &self.previous.len())
+            .field("max_age", &self.max_age)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Keyring {
+    /// A keyring that seals under `secret`, opens under `secret` and every `previous` secret,
+    /// and refuses tokens older than `max_age`.
+    pub fn new(secret: &[u8], previous: &[&[u8]], max_age: Duration) -> Self {
+        Self {
+            current: Hkdf::new(Some(SALT), secret),
+            previous: previous.iter().map(|s| Hkdf::new(Some(SALT), s)).collect(),
+            max_age,
+        }
+    }
+
+    /// Derives the keys for one client; use the result for every open and seal of a request.
+    pub fn client(&self, binding: &ClientBinding) -> ClientKey<'_> {
+        ClientKey {
+            keyring: self,
+            binding: binding.clone(),
+            current: derive(&self.current, binding),
+        }
+    }
+}
+
+fn derive(hkdf: &Hkdf<Sha256>, binding: &ClientBinding) -> Aes256Gcm {
+    let (ip_buf, ip_len) = binding.ip_bytes();
+    let ip = &ip_buf[..ip_len];
+    let ua = binding.user_agent.as_slice();
+    let mut key = [0u8; 32];
+    // Length prefixes keep (ip, ua) pairs from ever colliding; 32 bytes never exceeds HKDF's limit.
+    hkdf.expand_multi_info(
+        &[
+            LABEL,
+            &(ip.len() as u32).to_be_bytes(),
+            ip,
+            &(ua.len() as u32).to_be_bytes(),
+            ua,
+        ],
+        &mut key,
+    )
+    .expect("32 bytes is a valid HKDF-SHA256 output length");
+    Aes256Gcm::new(&key.into())
+}
+
+/// What a token is bound to: the client's IP (already cut to its prefix) and User-Agent.
+///
+/// [`ClientBinding::unbound`] is the same for everyone: tokens then work from any client.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ClientBinding {
+    ip: Option<IpAddr>,
+    user_agent: Vec<u8>,
+}
+
+impl ClientBinding {
+    /// A binding to this IP (pass it already masked to the bound prefix) and User-Agent.
+    pub fn new(ip: Option<IpAddr>, user_agent: &[u8]) -> Self {
+        Self {
+            ip,
+            user_agent: user_agent.to_vec(),
+        }
+    }
+
+    /// The binding used when `client_id` is off: every client derives the same key.
+    pub fn unbound() -> Self {
+        Self::default()
+    }
+
+    /// The address bytes (4, 16, or none) in a fixed buffer, without allocating.
+    fn ip_bytes(&self) -> ([u8; 16], usize) {
+        let mut buf = [0u8; 16];
+        match self.ip {
+            None => (buf, 0),
+            Some(IpAddr::V4(v4)) => {
+                buf[..4].copy_from_slice(&v4.octets());
+                (buf, 4)
+            }
+            Some(IpAddr::V6(v6)) => (v6.octets(), 16),
+        }
+    }
+}
+
+/// The keys of one client, derived once per request.
+pub struct ClientKey<'k> {
+    keyring: &'k Keyring,
+    binding: ClientBinding,
+    current: Aes256Gcm,
+}
+
+impl fmt::Debug for ClientKey<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientKey")
+            .field("binding", &self.binding)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The contents of a token that opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opened {
+    session_key: String,
+    issued_at: u64,
+    by_previous_secret: bool,
+}
+
+impl Opened {
+    /// The store key of the session.
+    pub fn session_key(&self) -> &str {
+        &self.session_key
+    }
+
+    /// Consumes the result, giving the store key.
+    pub fn into_session_key(self) -> String {
+        self.session_key
+    }
+
+    /// When the token was sealed, in seconds since the Unix epoch.
+    pub fn issued_at(&self) -> u64 {
+        self.issued_at
+    }
+
+    /// Whether it opened only under one of the previous secrets.
+    pub fn by_previous_secret(&self) -> bool {
+        self.by_previous_secret
+    }
+}
+
+/// Sealing failed: the session key is too long or the system's random source failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealError(&'static str);
+
+impl fmt::Display for SealError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "could not seal a session token: {}", self.0)
+    }
+}
+
+impl std::error::Error for SealError {}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl ClientKey<'_> {
+    /// Seals `session_key` into a token issued now; `path` binds it to one URL path.
+    pub fn seal(&self, session_key: &str, path: Option<&str>) -> Result<String, SealError> {
+        self.seal_at(session_key, path, now_secs())
+    }
+
+    /// Seals with an explicit issue time (seconds since the Unix epoch).
+    pub fn seal_at(
+        &self,
+        session_key: &str,
+        path: Option<&str>,
+        issued_at: u64,
+    ) -> Result<String, SealError> {
+        if session_key.len() > MAX_SESSION_KEY_LEN {
+            return Err(SealError("the session key is longer than 4064 bytes"));
+        }
+        let nonce = Nonce::<Aes256Gcm>::try_generate()
+            .map_err(|_| SealError("the system random source failed"))?;
+        let mut raw = Vec::with_capacity(1 + NONCE_LEN + session_key.len() + TIME_LEN + TAG_LEN);
+        raw.push(VERSION);
+        raw.extend_from_slice(&nonce);
+        raw.extend_from_slice(session_key.as_bytes());
+        raw.extend_from_slice(&issued_at.to_be_bytes());
+        let body = &mut raw[1 + NONCE_LEN..];
+        let tag = self
+            .current
+            .encrypt_inout_detached(&nonce, &aad(path), body.into())
+            .map_err(|_| SealError("the cipher refused the message"))?;
+        raw.extend_from_slice(&tag);
+        Ok(URL_SAFE_NO_PAD.encode(raw))
+    }
+
+    /// Opens a token sent to `path` (give the path only for URL-specific tokens).
+    pub fn open(&self, token: &str, path: Option<&str>) -> Option<Opened> {
+        self.open_at(token, path, now_secs())
+    }
+
+    /// Opens with an explicit clock (seconds since the Unix epoch).
+    pub fn open_at(&self, token: &str, path: Option<&str>, now: u64) -> Option<Opened> {
+        if token.len() > MAX_TOKEN_LEN {
+            return None;
+        }
+        let raw = URL_SAFE_NO_PAD.decode(token.trim()).ok()?;
+        if raw.len() < 1 + NONCE_LEN + TIME_LEN + TAG_LEN || raw[0] != VERSION {
+            return None;
+        }
+        let aad = aad(path);
+        let mut by_previous_secret = false;
+        let mut plain = try_open(&self.current, &raw, &aad);
+        if plain.is_none() {
+            // Only tokens from before a rotation get here: derive those keys lazily.
+            plain = self
+                .keyring
+                .previous
+                .iter()
+                .find_map(|hkdf| try_open(&derive(hkdf, &self.binding), &raw, &aad));
+            by_previous_secret = plain.is_some();
+        }
+        let plain = plain?;
+        let (key, time) = plain.split_at(plain.len() - TIME_LEN);
+        let issued_at = u64::from_be_bytes(time.try_into().ok()?);
+        let max_age = self.keyring.max_age.as_secs();
+        if issued_at > now.saturating_add(ALLOWED_SKEW) || now.saturating_sub(issued_at) > max_age {
+            return None;
+        }
+        Some(Opened {
+            session_key: String::from_utf8(key.to_vec()).ok()?,
+            issued_at,
+            by_previous_secret,
+        })
+    }
+}
+
+fn aad(path: Option<&str>) -> Vec<u8> {
+    let mut aad = vec![VERSION];
+    if let Some(path) = path {
+        aad.extend_from_slice(path.as_bytes());
+    }
+    aad
+}
+
+fn try_open(cipher: &Aes256Gcm, raw: &[u8], aad: &[u8]) -> Option<Vec<u8>> {
+    let nonce = Nonce::<Aes256Gcm>::try_from(&raw[1..1 + NONCE_LEN]).ok()?;
+    let (body, tag) = raw[1 + NONCE_LEN..].split_at(raw.len() - 1 - NONCE_LEN - TAG_LEN);
+    let tag = aes_gcm::Tag::try_from(tag).ok()?;
+    let mut plain = body.to_vec();
+    cipher
+        .decrypt_inout_detached(&nonce, aad, plain.as_mut_slice().into(), &tag)
+        .ok()?;
+    Some(plain)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef-test";
+    const OLD: &[u8] = b"an older secret, also thirty-two bytes long";
+    const DAY: Duration = Duration::from_secs(86_400);
+    const NOW: u64 = 1_800_000_000;
+
+    fn alice() -> ClientBinding {
+        ClientBinding::new(Some("192.0.2.7".parse().unwrap()), b"Mozilla/5.0 Alice")
+    }
+
+    fn keyring() -> Keyring {
+        Keyring::new(SECRET, &[], DAY)
+    }
+
+    fn sealed() -> String {
+        keyring()
+            .client(&alice())
+            .seal_at("key-1", None, NOW)
+            .unwrap()
+    }
+
+    #[test]
+    fn round_trip() {
+        let opened = keyring()
+            .client(&alice())
+            .open_at(&sealed(), None, NOW + 5)
+            .unwrap();
+        assert_eq!(opened.session_key(), "key-1");
+        assert_eq!(opened.issued_at(), NOW);
+        assert!(!opened.by_previous_secret());
+    }
+
+    #[test]
+    fn every_seal_differs() {
+        let k = keyring();
+        let c = k.client(&alice());
+        assert_ne!(
+            c.seal_at("key-1", None, NOW).unwrap(),
+            c.seal_at("key-1", None, NOW).unwrap()
+        );
+    }
+
+    #[test]
+    fn bad_base64_opens_nothing() {
+        assert!(
+            keyring()
+                .client(&alice())
+                .open_at("!!!not base64!!!", None, NOW)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn short_token_opens_nothing() {
+        let short = URL_SAFE_NO_PAD.encode([VERSION; 20]);
+        assert!(
+            keyring()
+                .client(&alice())
+                .open_at(&short, None, NOW)
+                .is_none()
+        );
+        assert!(keyring().client(&alice()).open_at("", None, NOW).is_none());
+    }
+
+    #[test]
+    fn overlong_token_opens_nothing() {
+        let long = "A".repeat(MAX_TOKEN_LEN + 1);
+        assert!(
+            keyring()
+                .client(&alice())
+                .open_at(&long, None, NOW)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn unknown_version_opens_nothing() {
+        let mut raw = URL_SAFE_NO_PAD.decode(sealed()).unwrap();
+        raw[0] = VERSION + 1;
+        let token = URL_SAFE_NO_PAD.encode(raw);
+        assert!(
+            keyring()
+                .client(&alice())
+                .open_at(&token, None, NOW)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn wrong_tag_opens_nothing() {
+        let mut raw = URL_SAFE_NO_PAD.decode(sealed()).unwrap();
+        let last = raw.len() - 1;
+        raw[last] ^= 1;
+        let token = URL_SAFE_NO_PAD.encode(raw);
+        assert!(
+            keyring()
+                .client(&alice())
+                .open_at(&token, None, NOW)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn forged_under_another_secret_opens_nothing() {
+        let forged = Keyring::new(OLD, &[], DAY)
+            .client(&alice())
+            .seal_at("key-1", None, NOW)
+            .unwrap();
+        assert!(
+            keyring()
+                .client(&alice())
+                .open_at(&forged, None, NOW)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn expired_opens_nothing() {
+        let c = keyring();
+        let c = c.client(&alice());
+        assert!(c.open_at(&sealed(), None, NOW + DAY.as_secs()).is_some());
+        assert!(
+            c.open_at(&sealed(), None, NOW + DAY.as_secs() + 1)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn issued_in_the_future_opens_nothing() {
+        assert!(
+            keyring()
+                .client(&alice())
+                .open_at(&sealed(), None, NOW - ALLOWED_SKEW - 1)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn other_client_opens_nothing() {
+        let k = keyring();
+        let other_ip = ClientBinding::new(Some("192.0.2.8".parse().unwrap()), b"Mozilla/5.0 Alice");
+        let other_ua = ClientBinding::new(Some("192.0.2.7".parse().unwrap()), b"Mozilla/5.0 Bob");
+        assert!(k.client(&other_ip).open_at(&sealed(), None, NOW).is_none());
+        assert!(k.client(&other_ua).open_at(&sealed(), None, NOW).is_none());
+        assert!(
+            k.client(&ClientBinding::unbound())
+                .open_at(&sealed(), None, NOW)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn length_prefixes_prevent_field_collisions() {
+        // Without length prefixes, (ip=none, ua=X) and (ip=bytes of X, ua="") could collide.
+        let k = keyring();
+        let a = ClientBinding::new(None, &[192, 0, 2, 7]);
+        let b = ClientBinding::new(Some("192.0.2.7".parse().unwrap()), b"");
+        let token = k.client(&a).seal_at("k", None, NOW).unwrap();
+        assert!(k.client(&b).open_at(&token, None, NOW).is_none());
+    }
+
+    #[test]
+    fn path_binding() {
+        let k = keyring();
+        let c = k.client(&alice());
+        let token = c.seal_at("k", Some("/survey/2"), NOW).unwrap();
+        assert!(c.open_at(&token, Some("/survey/2"), NOW).is_some());
+        assert!(c.open_at(&token, Some("/survey/3"), NOW).is_none());
+        assert!(c.open_at(&token, None, NOW).is_none());
+    }
+
+    #[test]
+    fn previous_secrets_open_but_never_seal() {
+        let old = Keyring::new(OLD, &[], DAY)
+            .client(&alice())
+            .seal_at("k", None, NOW)
+            .unwrap();
+        let rotated = Keyring::new(SECRET, &[OLD], DAY);
+        let c = rotated.client(&alice());
+        let opened = c.open_at(&old, None, NOW).unwrap();
+        assert!(opened.by_previous_secret());
+        // What the rotated keyring seals opens under the new secret alone.
+        let fresh = c.seal_at("k", None, NOW).unwrap();
+        assert!(
+            keyring()
+                .client(&alice())
+                .open_at(&fresh, None, NOW)
+                .is_some()
+        );
+        assert!(
+            Keyring::new(OLD, &[], DAY)
+                .client(&alice())
+                .open_at(&fresh, None, NOW)
+                .is_none()
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn seal_then_open_round_trips(key in "[A-Za-z0-9]{1,128}", ua in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let k = keyring();
+            let binding = ClientBinding::new(Some("2001:db8::1".parse().unwrap()), &ua);
+            let c = k.client(&binding);
+            let token = c.seal_at(&key, None, NOW).unwrap();
+            let opened = c.open_at(&token, None, NOW).unwrap();
+            prop_assert_eq!(opened.session_key(), key.as_str());
+        }
+
+        #[test]
+        fn any_changed_byte_opens_nothing(index in any::<prop::sample::Index>(), flip in 1u8..=255) {
+            let k = keyring();
+            let c = k.client(&alice());
+            let mut raw = URL_SAFE_NO_PAD.decode(c.seal_at("key-1", None, NOW).unwrap()).unwrap();
+            let i = index.index(raw.len());
+            raw[i] ^= flip;
+            prop_assert!(c.open_at(&URL_SAFE_NO_PAD.encode(raw), None, NOW).is_none());
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,300}") {
+            let _ = keyring().client(&alice()).open_at(&text, None, NOW);
+        }
+    }
+}

@@ -1,0 +1,559 @@
+//! Finding the token in a request: header, then form body, then query string.
+//!
+//! A form body is read only as far as the token field (the rewriter makes it the first field)
+//! or `body_scan_limit`, whichever comes first; what was read is then replayed to the handler
+//! ahead of the rest of the stream, so uploads are never buffered whole.
+
+use std::{
+    collections::VecDeque,
+    future::poll_fn,
+    pin::Pin,
+    task::{Context, Poll},
+};
+
+use actix_web::{
+    dev::{Payload, ServiceRequest},
+    error::PayloadError,
+    http::{Method, header},
+    web::Bytes,
+};
+use futures_core::Stream;
+
+use crate::{Transport, settings::ValidSettings};
+
+/// Token strings longer than this are not tokens; scanning stops rather than collect them.
+const MAX_TOKEN_LEN: usize = 8 * 1024;
+
+/// The token the request carries, and how.
+pub(crate) async fn find(
+    req: &mut ServiceRequest,
+    settings: &ValidSettings,
+) -> Option<(Transport, String)> {
+    if let Some(value) = req.headers().get(&settings.header_name) {
+        // A header that is not text cannot be a token; stop here as "first match wins".
+        let token = value.to_str().ok()?.trim();
+        return (!token.is_empty()).then(|| (Transport::Header, token.to_owned()));
+    }
+    if let Some(token) = from_body(req, settings).await {
+        return Some((Transport::FormField, token));
+    }
+    if settings.use_get {
+        return from_query(req.query_string(), &settings.param_name).map(|t| (Transport::Query, t));
+    }
+    None
+}
+
+/// The first value of `param` in a query string.
+pub(crate) fn from_query(query: &str, param: &str) -> Option<String> {
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(name, _)| name == param)
+        .map(|(_, value)| value.into_owned())
+        .filter(|value| !value.is_empty() && value.len() <= MAX_TOKEN_LEN)
+}
+
+async fn from_body(req: &mut ServiceRequest, settings: &ValidSettings) -> Option<String> {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return None;
+    }
+    let content_type = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let mut scanner =
+        FormScanner::new(content_type, &settings.param_name, settings.body_scan_limit)?;
+
+    let mut payload = req.parts_mut().1.take();
+    let mut read = VecDeque::new();
+    let mut error = None;
+    let mut ended = false;
+    let mut found = None;
+    loop {
+        match poll_fn(|cx| Pin::new(&mut payload).poll_next(cx)).await {
+            Some(Ok(chunk)) => {
+                let scan = scanner.feed(&chunk);
+                read.push_back(chunk);
+                match scan {
+                    Scan::Found(token) => {
+                        found = Some(token);
+                        break;
+                    }
+                    Scan::Absent => break,
+                    Scan::NeedMore => {}
+                }
+            }
+            Some(Err(err)) => {
+                // The handler meets the same error where it would have without us.
+                error = Some(err);
+                break;
+            }
+            None => {
+                ended = true;
+                if let Scan::Found(token) = scanner.finish() {
+                    found = Some(token);
+                }
+                break;
+            }
+        }
+    }
+    let rest = (!ended && error.is_none()).then_some(payload);
+    req.set_payload(Payload::Stream {
+        payload: Box::pin(Replay { read, error, rest }),
+    });
+    found
+}
+
+/// The chunks already read, then any error met, then the rest of the original stream.
+struct Replay {
+    read: VecDeque<Bytes>,
+    error: Option<PayloadError>,
+    rest: Option<Payload>,
+}
+
+impl Stream for Replay {
+    type Item = Result<Bytes, PayloadError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Some(chunk) = self.read.pop_front() {
+            return Poll::Ready(Some(Ok(chunk)));
+        }
+        if let Some(err) = self.error.take() {
+            return Poll::Ready(Some(Err(err)));
+        }
+        match self.rest.as_mut() {
+            Some(rest) => Pin::new(rest).poll_next(cx),
+            None => Poll::Ready(None),
+        }
+    }
+}
+
+/// What a scanner knows after the bytes it has seen.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Scan {
+    Found(String),
+    NeedMore,
+    Absent,
+}
+
+/// Finds one field in a form body fed chunk by chunk, resuming where it stopped (never
+/// rescanning), and giving up at the byte limit.
+#[derive(Debug)]
+pub(crate) struct FormScanner {
+    buf: Vec<u8>,
+    limit: usize,
+    param: Vec<u8>,
+    kind: Kind,
+}
+
+#[derive(Debug)]
+enum Kind {
+    UrlEncoded {
+        /// Start of the pair being read.
+        pair_start: usize,
+    },
+    Multipart {
+        /// `--boundary`.
+        dash_boundary: Vec<u8>,
+        state: Part,
+    },
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Part {
+    /// Looking for the first `--boundary` from `from`.
+    Preamble {
+        from: usize,
+    },
+    /// Just after a `--boundary`: either `--` (the end) or a line break and headers.
+    AfterDelimiter {
+        at: usize,
+    },
+    /// Headers begin at `start`; looking for the blank line from `from`.
+    Headers {
+        start: usize,
+        from: usize,
+    },
+    /// Content begins at `start`; looking for `\r\n--boundary` from `from`.
+    Content {
+        start: usize,
+        from: usize,
+        ours: bool,
+    },
+    Done,
+}
+
+impl FormScanner {
+    /// A scanner for this `Content-Type`, or `None` when it is not a form.
+    pub(crate) fn new(content_type: &str, param: &str, limit: usize) -> Option<Self> {
+        let mut parts = content_type.split(';');
+        let essence = parts.next()?.trim();
+        let kind = if essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+            Kind::UrlEncoded { pair_start: 0 }
+        } else if essence.eq_ignore_ascii_case("multipart/form-data") {
+            let boundary = parts
+                .filter_map(|p| p.split_once('='))
+                .find(|(name, _)| name.trim().eq_ignore_ascii_case("boundary"))
+                .map(|(_, value)| value.trim().trim_matches('"'))
+                .filter(|b| !b.is_empty() && b.len() <= 200)?;
+            Kind::Multipart {
+                dash_boundary: [b"--", boundary.as_bytes()].concat(),
+                state: Part::Preamble { from: 0 },
+            }
+        } else {
+            return None;
+        };
+        Some(Self {
+            buf: Vec::new(),
+            limit,
+            param: param.as_bytes().to_vec(),
+            kind,
+        })
+    }
+
+    /// Feeds the next chunk.
+    pub(crate) fn feed(&mut self, chunk: &[u8]) -> Scan {
+        let room = self.limit.saturating_sub(self.buf.len());
+        self.buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        match self.scan(false) {
+            Scan::NeedMore if self.buf.len() >= self.limit => Scan::Absent,
+            scan => scan,
+        }
+    }
+
+    /// The body ended.
+    pub(crate) fn finish(&mut self) -> Scan {
+        match self.scan(true) {
+            Scan::NeedMore => Scan::Absent,
+            scan => scan,
+        }
+    }
+
+    fn scan(&mut self, ended: bool) -> Scan {
+        match &mut self.kind {
+            Kind::UrlEncoded { pair_start } => {
+                scan_urlencoded(&self.buf, &self.param, pair_start, ended)
+            }
+            Kind::Multipart {
+                dash_boundary,
+                state,
+            } => scan_multipart(&self.buf, &self.param, dash_boundary, state),
+        }
+    }
+}
+
+fn scan_urlencoded(buf: &[u8], param: &[u8], pair_start: &mut usize, ended: bool) -> Scan {
+    loop {
+        let rest = &buf[*pair_start..];
+        let (pair, complete) = match memchr::memchr(b'&', rest) {
+            Some(end) => (&rest[..end], true),
+            None if ended => (rest, true),
+            None => (rest, false),
+        };
+        if !complete {
+            // A pair that already has the wrong name need not be finished to be skipped,
+            // but it must be finished to find the next one: wait for more.
+            return Scan::NeedMore;
+        }
+        let mut parsed = form_urlencoded::parse(pair);
+        if let Some((name, value)) = parsed.next()
+            && name.as_bytes() == param
+            && !value.is_empty()
+            && value.len() <= MAX_TOKEN_LEN
+        {
+            return Scan::Found(value.into_owned());
+        }
+        if *pair_start + pair.len() >= buf.len() {
+            return Scan::Absent; // ended, and this was the last pair
+        }
+        *pair_start += pair.len() + 1;
+    }
+}
+
+fn scan_multipart(buf: &[u8], param: &[u8], dash_boundary: &[u8], state: &mut Part) -> Scan {
+    loop {
+        match *state {
+            Part::Preamble { from } => match find_from(buf, from, dash_boundary) {
+                Some(at) => {
+                    *state = Part::AfterDelimiter {
+                        at: at + dash_boundary.len(),
+                    }
+                }
+                None => {
+                    *state = Part::Preamble {
+                        from: resume(buf, from, dash_boundary),
+                    };
+                    return Scan::NeedMore;
+                }
+            },
+            Part::AfterDelimiter { at } => {
+                if buf.len() < at + 2 {
+                    return Scan::NeedMore;
+                }
+                if &buf[at..at + 2] == b"--" {
+                    *state = Part::Done;
+                    continue;
+                }
+                match find_from(buf, at, b"\r\n") {
+                    Some(eol) => {
+                        *state = Part::Headers {
+                            start: eol + 2,
+                            from: eol,
+                        }
+                    }
+                    None => return Scan::NeedMore,
+                }
+            }
+            Part::Headers { start, from } => match find_from(buf, from, b"\r\n\r\n") {
+                Some(blank) => {
+                    // `from` starts at the delimiter's own line break, so empty headers match too.
+                    let headers = &buf[start.min(blank + 2)..blank + 2];
+                    let ours = part_name(headers).is_some_and(|name| name == param);
+                    let content = blank + 4;
+                    *state = Part::Content {
+                        start: content,
+                        from: content,
+                        ours,
+                    };
+                }
+                None => {
+                    *state = Part::Headers {
+                        start,
+                        from: resume(buf, from, b"\r\n\r\n"),
+                    };
+                    return Scan::NeedMore;
+                }
+            },
+            Part::Content { start, from, ours } => {
+                let delimiter = [b"\r\n", dash_boundary].concat();
+                match find_from(buf, from, &delimiter) {
+                    Some(end) if ours => {
+                        let value = String::from_utf8_lossy(&buf[start..end]).trim().to_owned();
+                        return if value.is_empty() || value.len() > MAX_TOKEN_LEN {
+                            Scan::Absent
+                        } else {
+                            Scan::Found(value)
+                        };
+                    }
+                    Some(end) => {
+                        *state = Part::AfterDelimiter {
+                            at: end + delimiter.len(),
+                        }
+                    }
+                    None if ours && buf.len() - start > MAX_TOKEN_LEN => return Scan::Absent,
+                    None => {
+                        *state = Part::Content {
+                            start,
+                            from: resume(buf, from, &delimiter),
+                            ours,
+                        };
+                        return Scan::NeedMore;
+                    }
+                }
+            }
+            Part::Done => return Scan::Absent,
+        }
+    }
+}
+
+fn find_from(buf: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    memchr::memmem::find(buf.get(from..)?, needle).map(|i| from + i)
+}
+
+/// Where to search next time: far enough back that a needle split across chunks is found.
+fn resume(buf: &[u8], from: usize, needle: &[u8]) -> usize {
+    buf.len().saturating_sub(needle.len() - 1).max(from)
+}
+
+/// The `name` parameter of a part's `Content-Disposition` header.
+fn part_name(headers: &[u8]) -> Option<&[u8]> {
+    headers.split(|&b| b == b'\n').find_map(|line| {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let colon = line.iter().position(|&b| b == b':')?;
+        if !line[..colon]
+            .trim_ascii()
+            .eq_ignore_ascii_case(b"content-disposition")
+        {
+            return None;
+        }
+        line[colon + 1..].split(|&b| b == b';').find_map(|param| {
+            let eq = param.iter().position(|&b| b == b'=')?;
+            param[..eq]
+                .trim_ascii()
+                .eq_ignore_ascii_case(b"name")
+                .then(|| trim_quotes(param[eq + 1..].trim_ascii()))
+        })
+    })
+}
+
+fn trim_quotes(value: &[u8]) -> &[u8] {
+    value
+        .strip_prefix(b"\"")
+        .and_then(|v| v.strip_suffix(b"\""))
+        .unwrap_or(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const MP: &str = "multipart/form-data; boundary=XyZ";
+    const URL: &str = "application/x-www-form-urlencoded";
+
+    fn scan_whole(content_type: &str, body: &[u8], limit: usize) -> Scan {
+        let mut s = FormScanner::new(content_type, "sessionid", limit).unwrap();
+        match s.feed(body) {
+            Scan::NeedMore => s.finish(),
+            scan => scan,
+        }
+    }
+
+    fn scan_split(content_type: &str, body: &[u8], cuts: &[usize]) -> Scan {
+        let mut s = FormScanner::new(content_type, "sessionid", 1 << 20).unwrap();
+        let mut at = 0;
+        for &cut in cuts.iter().chain([&body.len()]) {
+            let cut = cut.clamp(at, body.len());
+            match s.feed(&body[at..cut]) {
+                Scan::NeedMore => {}
+                scan => return scan,
+            }
+            at = cut;
+        }
+        s.finish()
+    }
+
+    fn multipart(parts: &[(&str, &str)]) -> Vec<u8> {
+        let mut body = Vec::new();
+        for (name, value) in parts {
+            body.extend_from_slice(
+                format!(
+                    "--XyZ\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        body.extend_from_slice(b"--XyZ--\r\n");
+        body
+    }
+
+    #[test]
+    fn urlencoded_first_middle_last() {
+        for body in [
+            "sessionid=T0k&a=1",
+            "a=1&sessionid=T0k&b=2",
+            "a=1&b=2&sessionid=T0k",
+        ] {
+            assert_eq!(
+                scan_whole(URL, body.as_bytes(), 1024),
+                Scan::Found("T0k".into()),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn urlencoded_decodes_and_misses() {
+        assert_eq!(
+            scan_whole(URL, b"sessionid=a%2Db", 1024),
+            Scan::Found("a-b".into())
+        );
+        assert_eq!(
+            scan_whole(URL, b"xsessionid=T&sessionidx=U", 1024),
+            Scan::Absent
+        );
+        assert_eq!(scan_whole(URL, b"sessionid=&a=1", 1024), Scan::Absent);
+        assert_eq!(scan_whole(URL, b"", 1024), Scan::Absent);
+    }
+
+    #[test]
+    fn urlencoded_stops_at_the_limit() {
+        let mut body = "a=".to_owned() + &"x".repeat(5000);
+        body.push_str("&sessionid=late");
+        assert_eq!(scan_whole(URL, body.as_bytes(), 1024), Scan::Absent);
+        assert_eq!(
+            scan_whole(URL, body.as_bytes(), 8192),
+            Scan::Found("late".into())
+        );
+    }
+
+    #[test]
+    fn multipart_finds_its_part() {
+        let body = multipart(&[("a", "1"), ("sessionid", "T0k"), ("b", "2")]);
+        assert_eq!(scan_whole(MP, &body, 4096), Scan::Found("T0k".into()));
+        let body = multipart(&[("a", "1")]);
+        assert_eq!(scan_whole(MP, &body, 4096), Scan::Absent);
+        let body = multipart(&[("sessionidx", "1"), ("file\"; filename=\"sessionid", "2")]);
+        assert_eq!(scan_whole(MP, &body, 4096), Scan::Absent);
+    }
+
+    #[test]
+    fn multipart_boundary_forms() {
+        let body = multipart(&[("sessionid", "T")]);
+        for ct in [
+            "multipart/form-data; boundary=\"XyZ\"",
+            "Multipart/Form-Data;boundary=XyZ; charset=x",
+        ] {
+            assert_eq!(scan_whole(ct, &body, 4096), Scan::Found("T".into()), "{ct}");
+        }
+        assert!(FormScanner::new("multipart/form-data", "sessionid", 10).is_none());
+        assert!(FormScanner::new("text/plain", "sessionid", 10).is_none());
+    }
+
+    #[test]
+    fn multipart_with_a_preamble_and_a_file_first() {
+        let mut body = b"preamble\r\n".to_vec();
+        body.extend(multipart(&[
+            ("upload\"; filename=\"a.bin", &"z".repeat(3000)),
+            ("sessionid", "T"),
+        ]));
+        assert_eq!(scan_whole(MP, &body, 8192), Scan::Found("T".into()));
+        assert_eq!(scan_whole(MP, &body, 2048), Scan::Absent);
+    }
+
+    #[test]
+    fn multipart_truncated_is_absent() {
+        assert_eq!(
+            scan_whole(
+                MP,
+                b"--XyZ\r\nContent-Disposition: form-data; name=\"sessionid\"\r\n\r\nT",
+                4096
+            ),
+            Scan::Absent
+        );
+    }
+
+    #[test]
+    fn query_parameter() {
+        assert_eq!(
+            from_query("a=1&sessionid=abc", "sessionid"),
+            Some("abc".into())
+        );
+        assert_eq!(from_query("sessionid=", "sessionid"), None);
+        assert_eq!(from_query("", "sessionid"), None);
+    }
+
+    proptest! {
+        #[test]
+        fn chunk_splits_do_not_change_the_answer(
+            before in proptest::collection::vec("[a-z]{1,5}=[a-z0-9]{0,40}", 0..6),
+            after in proptest::collection::vec("[a-z]{1,5}=[a-z0-9]{0,40}", 0..6),
+            token in "[A-Za-z0-9_-]{1,60}",
+            cuts in proptest::collection::vec(0usize..600, 0..12),
+        ) {
+            let mut cuts = cuts;
+            cuts.sort_unstable();
+            let mut fields: Vec<(String, String)> = before.iter().chain(&after)
+                .map(|f| { let (k, v) = f.split_once('=').unwrap(); (k.to_owned(), v.to_owned()) })
+                .collect();
+            fields.insert(before.len(), ("sessionid".into(), token.clone()));
+            let url = fields.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
+            prop_assert_eq!(scan_split(URL, url.as_bytes(), &cuts), Scan::Found(token.clone()));
+            let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            prop_assert_eq!(scan_split(MP, &multipart(&pairs), &cuts), Scan::Found(token));
+        }
+
+        #[test]
+        fn arbitrary_bodies_never_panic(body in proptest::collection::vec(any::<u8>(), 0..400), cuts in proptest::collection::vec(0usize..400, 0..8)) {
+            let mut cuts = cuts;
+            cuts.sort_unstable();
+            let _ = scan_split(URL, &body, &cuts);
+            let _ = scan_split(MP, &body, &cuts);
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! Shared test harness: an app wrapped in the middleware, and a store that can be made to fail.
+#![allow(dead_code)] // each test binary uses a part of the harness
+
+use std::{
+    cell::Cell,
+    collections::{BTreeMap, HashMap},
+    rc::Rc,
+};
+
+use actix_cookieless::{
+    CookielessSession, MemoryStore, Session, Settings,
+    store::{LoadError, SaveError, SessionKey, SessionStore, UpdateError},
+};
+use actix_web::{
+    App, HttpResponse, cookie::Cookie, cookie::time::Duration as TtlDuration, dev::ServiceResponse,
+    test, web,
+};
+
+pub const SECRET: &str = "integration-test-secret-0123456789abcdef";
+pub const UA: &str = "Mozilla/5.0 (X11; Linux x86_64) Test/1.0";
+
+pub fn settings() -> Settings {
+    Settings::new(SECRET)
+}
+
+/// The entries as `k=v;k=v`, sorted, values as stored (JSON).
+pub fn render(session: &Session) -> String {
+    let entries: BTreeMap<_, _> = session.entries().clone().into_iter().collect();
+    entries
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+async fn write(
+    session: Session,
+    path: web::Path<(String, String)>,
+) -> actix_web::Result<HttpResponse> {
+    let (name, value) = path.into_inner();
+    session.insert(name, value)?;
+    Ok(HttpResponse::Ok().body(render(&session)))
+}
+
+async fn read(session: Session) -> HttpResponse {
+    HttpResponse::Ok().body(render(&session))
+}
+
+/// Stores every form field except the token, as a multipage form would.
+async fn form(
+    session: Session,
+    form: web::Form<HashMap<String, String>>,
+) -> actix_web::Result<HttpResponse> {
+    for (name, value) in form.into_inner() {
+        if name != "sessionid" {
+            session.insert(name, value)?;
+        }
+    }
+    Ok(HttpResponse::Ok().body(render(&session)))
+}
+
+async fn transport(session: Session) -> HttpResponse {
+    HttpResponse::Ok().body(format!("{:?}", session.transport()))
+}
+
+async fn cookie(session: Session) -> actix_web::Result<HttpResponse> {
+    session.insert("c", 1)?;
+    Ok(HttpResponse::Ok()
+        .cookie(Cookie::new("tracker", "1"))
+        .body(render(&session)))
+}
+
+async fn purge(session: Session) -> HttpResponse {
+    session.purge();
+    HttpResponse::Ok().body(render(&session))
+}
+
+async fn renew(session: Session) -> HttpResponse {
+    session.renew();
+    HttpResponse::Ok().body(render(&session))
+}
+
+/// The routes every test app has, under `/s`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/write/{name}/{value}", web::to(write))
+        .route("/read", web::to(read))
+        .route("/form", web::post().to(form))
+        .route("/transport", web::to(transport))
+        .route("/cookie", web::to(cookie))
+        .route("/purge", web::to(purge))
+        .route("/renew", web::to(renew));
+}
+
+/// An app whose `/s` scope is cookieless, over `store`.
+pub async fn app_with<S: SessionStore + 'static>(
+    store: S,
+    settings: Settings,
+) -> impl actix_web::dev::Service<
+    actix_http::Request,
+    Response = ServiceResponse,
+    Error = actix_web::Error,
+> {
+    let cookieless = CookielessSession::builder(store, settings)
+        .build()
+        .expect("valid settings");
+    test::init_service(App::new().service(web::scope("/s").wrap(cookieless).configure(routes)))
+        .await
+}
+
+pub async fn app() -> impl actix_web::dev::Service<
+    actix_http::Request,
+    Response = ServiceResponse,
+    Error = actix_web::Error,
+> {
+    app_with(MemoryStore::default(), settings()).await
+}
+
+/// The token a response carries, if any.
+pub fn token_of(res: &ServiceResponse) -> Option<String> {
+    res.headers()
+        .get("x-session-id")
+        .map(|v| v.to_str().unwrap().to_owned())
+}
+
+pub async fn body(res: ServiceResponse) -> String {
+    String::from_utf8(test::read_body(res).await.to_vec()).unwrap()
+}
+
+/// A store whose every operation fails while `down` is set; otherwise a `MemoryStore`.
+#[derive(Clone, Default)]
+pub struct FlakyStore {
+    pub inner: MemoryStore,
+    pub down: Rc<Cell<bool>>,
+}
+
+impl FlakyStore {
+    fn check(&self) -> Result<(), anyhow::Error> {
+        if self.down.get() {
+            Err(anyhow::anyhow!(
+                "connection refused (secret internal detail 10.9.8.7:6379)"
+            ))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+type State = HashMap<String, String>;
+
+impl SessionStore for FlakyStore {
+    async fn load(&self, key: &SessionKey) -> Result<Option<State>, LoadError> {
+        self.check().map_err(LoadError::Other)?;
+        self.inner.load(key).await
+    }
+
+    async fn save(&self, state: State, ttl: &TtlDuration) -> Result<SessionKey, SaveError> {
+        self.check().map_err(SaveError::Other)?;
+        self.inner.save(state, ttl).await
+    }
+
+    async fn update(
+        &self,
+        key: SessionKey,
+        state: State,
+        ttl: &TtlDuration,
+    ) -> Result<SessionKey, UpdateError> {
+        self.check().map_err(UpdateError::Other)?;
+        self.inner.update(key, state, ttl).await
+    }
+
+    async fn update_ttl(&self, key: &SessionKey, ttl: &TtlDuration) -> Result<(), anyhow::Error> {
+        self.check()?;
+        self.inner.update_ttl(key, ttl).await
+    }
+
+    async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
+        self.check()?;
+        self.inner.delete(key).await
+    }
+}
