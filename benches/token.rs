@@ -23,8 +23,12 @@ fn token(c: &mut Criterion) {
     let mut group = c.benchmark_group("token");
     group.bench_function("derive", |b| b.iter(|| keyring.client(black_box(&binding))));
     let client = keyring.client(&binding);
-    group.bench_function("seal", |b| b.iter(|| client.seal(black_box(KEY), None).unwrap()));
-    group.bench_function("open", |b| b.iter(|| client.open(black_box(&incoming), None).unwrap()));
+    group.bench_function("seal", |b| {
+        b.iter(|| client.seal(black_box(KEY), None).unwrap())
+    });
+    group.bench_function("open", |b| {
+        b.iter(|| client.open(black_box(&incoming), None).unwrap())
+    });
     group.bench_function("derive+open+seal (one request)", |b| {
         b.iter(|| {
             let client = keyring.client(black_box(&binding));

@@ -79,10 +79,11 @@ pub mod settings;
 pub mod store;
 pub mod token;
 mod transport;
+mod url_param;
 
 #[doc(hidden)]
 pub use middleware::CookielessSessionService;
 pub use middleware::{CookielessSession, CookielessSessionBuilder};
-pub use session::{Session, SessionError, SessionStatus, Transport};
+pub use session::{Session, SessionError, SessionStatus, SessionToken, Transport};
 pub use settings::{Settings, SettingsError, ValidSettings};
 pub use store::MemoryStore;

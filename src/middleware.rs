@@ -1,7 +1,7 @@
 //! The `CookielessSession` middleware: the request path (find, open, load) and the response
 //! path (save, seal, headers).
 
-use std::{future::Future, pin::Pin, rc::Rc, sync::Arc};
+use std::{collections::HashMap, future::Future, pin::Pin, rc::Rc, sync::Arc};
 
 use actix_session::storage::{LoadError, SessionKey, SessionStore};
 use actix_web::{
@@ -14,9 +14,11 @@ use actix_web::{
 
 use crate::{
     client,
-    session::{Session, SessionInner, SessionStatus, from_store_state, to_store_state},
+    session::{
+        Session, SessionInner, SessionStatus, TokenIssuer, from_store_state, to_store_state,
+    },
     settings::{Settings, SettingsError, ValidSettings, is_safe_referrer_policy},
-    token::Keyring,
+    token::{ClientBinding, Keyring},
     transport,
 };
 
@@ -242,9 +244,43 @@ fn unavailable(what: &str, err: &dyn std::fmt::Display) -> HttpResponse {
         .body("Service Unavailable")
 }
 
+/// Lends a handler the store and this client's sealing key, for [`Session::token`].
+struct RequestIssuer<St> {
+    inner: Arc<Inner<St>>,
+    binding: ClientBinding,
+}
+
+impl<St: SessionStore + 'static> TokenIssuer for RequestIssuer<St> {
+    fn create<'a>(
+        &'a self,
+        state: HashMap<String, String>,
+    ) -> Pin<Box<dyn Future<Output = Result<String, String>> + 'a>> {
+        Box::pin(async move {
+            self.inner
+                .store
+                .save(to_store_state(state), &self.inner.ttl)
+                .await
+                .map(String::from)
+                .map_err(|err| err.to_string())
+        })
+    }
+
+    fn seal(&self, key: &str) -> Result<String, String> {
+        self.inner
+            .keyring
+            .client(&self.binding)
+            .seal(key, None)
+            .map_err(|err| err.to_string())
+    }
+
+    fn param_name(&self) -> &str {
+        &self.inner.settings.param_name
+    }
+}
+
 impl<St: SessionStore + 'static> Inner<St> {
     async fn handle<S, B>(
-        &self,
+        self: Arc<Self>,
         mut req: ServiceRequest,
         service: &S,
     ) -> Result<ServiceResponse<EitherBody<B>>, Error>
@@ -275,6 +311,10 @@ impl<St: SessionStore + 'static> Inner<St> {
             }
         }
 
+        session.issuer = Some(Rc::new(RequestIssuer {
+            inner: Arc::clone(&self),
+            binding: binding.clone(),
+        }));
         let session = Session::attach(&req, session);
         let mut res = service.call(req).await?;
         let SessionInner {
@@ -312,7 +352,7 @@ impl<St: SessionStore + 'static> Inner<St> {
     async fn load(
         &self,
         key: String,
-    ) -> Result<Option<(String, std::collections::HashMap<String, String>)>, LoadError> {
+    ) -> Result<Option<(String, HashMap<String, String>)>, LoadError> {
         let Ok(session_key) = SessionKey::try_from(key.clone()) else {
             return Ok(None);
         };
@@ -340,7 +380,7 @@ impl<St: SessionStore + 'static> Inner<St> {
         &self,
         status: SessionStatus,
         key: Option<String>,
-        state: std::collections::HashMap<String, String>,
+        state: HashMap<String, String>,
     ) -> Result<Option<String>, anyhow::Error> {
         let to_key = |key: String| SessionKey::try_from(key).map_err(anyhow::Error::from);
         match status {

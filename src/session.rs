@@ -4,6 +4,8 @@ use std::{
     cell::{Ref, RefCell},
     collections::HashMap,
     fmt,
+    future::Future,
+    pin::Pin,
     rc::Rc,
 };
 
@@ -47,13 +49,39 @@ pub enum SessionStatus {
     Renewed,
 }
 
-#[derive(Debug)]
+/// What the middleware lends a session so a handler can get a token before the response:
+/// the store (to create the session now) and the sealing key of this request's client.
+pub(crate) trait TokenIssuer {
+    /// Saves `state` as a new session, giving its key.
+    fn create<'a>(
+        &'a self,
+        state: HashMap<String, String>,
+    ) -> Pin<Box<dyn Future<Output = Result<String, String>> + 'a>>;
+
+    /// Seals a token for `key`.
+    fn seal(&self, key: &str) -> Result<String, String>;
+
+    /// The form field / query parameter name.
+    fn param_name(&self) -> &str;
+}
+
 pub(crate) struct SessionInner {
     pub(crate) state: HashMap<String, String>,
     pub(crate) status: SessionStatus,
     /// The store key, once the session exists in the store.
     pub(crate) key: Option<String>,
     pub(crate) transport: Transport,
+    pub(crate) issuer: Option<Rc<dyn TokenIssuer>>,
+}
+
+impl fmt::Debug for SessionInner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionInner")
+            .field("entries", &self.state.len())
+            .field("status", &self.status)
+            .field("transport", &self.transport)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SessionInner {
@@ -63,6 +91,7 @@ impl SessionInner {
             status: SessionStatus::Unchanged,
             key: None,
             transport: Transport::None,
+            issuer: None,
         }
     }
 
@@ -76,6 +105,7 @@ impl SessionInner {
             status: SessionStatus::Unchanged,
             key: Some(key),
             transport,
+            issuer: None,
         }
     }
 
@@ -237,6 +267,88 @@ impl Session {
     pub fn transport(&self) -> Transport {
         self.0.borrow().transport
     }
+
+    /// A token for this session, for templates that place it themselves (`rewrite = false`),
+    /// like django-cookieless's `{% session_token %}` and `{% session_url %}`.
+    ///
+    /// A session that does not exist in the store yet (new in this request) is saved now, so
+    /// that the token names it; later changes in the same request are saved as usual.
+    ///
+    /// ```
+    /// use actix_cookieless::Session;
+    /// use actix_web::HttpResponse;
+    ///
+    /// async fn step1(session: Session) -> actix_web::Result<HttpResponse> {
+    ///     session.insert("started", true)?;
+    ///     let token = session.token().await?;
+    ///     Ok(HttpResponse::Ok().content_type("text/html").body(format!(
+    ///         r#"<form method="post" action="/step2">{}<input name="age"></form>
+    ///            <a href="{}">later</a>"#,
+    ///         token.hidden_input(),
+    ///         token.url("/step2?from=1"),
+    ///     )))
+    /// }
+    /// ```
+    pub async fn token(&self) -> Result<SessionToken, SessionError> {
+        let (issuer, key, state) = {
+            let inner = self.0.borrow();
+            let issuer = inner.issuer.clone().ok_or_else(|| {
+                SessionError::new("this session has no middleware to issue tokens".to_owned())
+            })?;
+            (issuer, inner.key.clone(), inner.state.clone())
+        };
+        let key = match key {
+            Some(key) => key,
+            None => {
+                let key = issuer.create(state).await.map_err(|err| {
+                    SessionError::unavailable(format!("could not create a session: {err}"))
+                })?;
+                self.0.borrow_mut().key = Some(key.clone());
+                key
+            }
+        };
+        let value = issuer
+            .seal(&key)
+            .map_err(|err| SessionError::unavailable(format!("could not seal a token: {err}")))?;
+        Ok(SessionToken {
+            value,
+            param_name: issuer.param_name().to_owned(),
+        })
+    }
+}
+
+/// A token for templates to place: as a hidden form field or in a URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionToken {
+    value: String,
+    param_name: String,
+}
+
+impl SessionToken {
+    /// The token itself (base64url: safe in HTML attributes and URLs as it is).
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+
+    /// The form field and query parameter name (`param_name`).
+    pub fn param_name(&self) -> &str {
+        &self.param_name
+    }
+
+    /// `<input type="hidden" name="sessionid" value="...">`: put it first in the form, so the
+    /// middleware finds it without reading further into the body.
+    pub fn hidden_input(&self) -> String {
+        format!(
+            r#"<input type="hidden" name="{}" value="{}">"#,
+            self.param_name, self.value
+        )
+    }
+
+    /// `url` with the token as a query parameter (before any `#fragment`; an existing token
+    /// parameter is replaced). Escape the result for HTML as you would any URL (`&` → `&amp;`).
+    pub fn url(&self, url: &str) -> String {
+        crate::url_param::with_param(url, &self.param_name, &self.value)
+    }
 }
 
 impl FromRequest for Session {
@@ -255,19 +367,33 @@ impl FromRequest for Session {
     }
 }
 
-/// A session value that could not be written or read as JSON.
+/// A session operation that failed: a value that is not valid JSON for its type (500), or a
+/// store that could not create the session for [`Session::token`] (503).
 #[derive(Debug)]
-pub struct SessionError(String);
+pub struct SessionError {
+    message: String,
+    status: StatusCode,
+}
 
 impl SessionError {
     fn new(message: String) -> Self {
-        Self(message)
+        Self {
+            message,
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn unavailable(message: String) -> Self {
+        Self {
+            message,
+            status: StatusCode::SERVICE_UNAVAILABLE,
+        }
     }
 }
 
 impl fmt::Display for SessionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
@@ -275,15 +401,15 @@ impl std::error::Error for SessionError {}
 
 impl ResponseError for SessionError {
     fn status_code(&self) -> StatusCode {
-        StatusCode::INTERNAL_SERVER_ERROR
+        self.status
     }
 
     fn error_response(&self) -> actix_web::HttpResponse {
-        // The cause names application data: log it, keep the body opaque.
-        tracing::error!(error = %self.0, "session entry error");
-        actix_web::HttpResponse::InternalServerError()
+        // The cause may name application data or infrastructure: log it, keep the body opaque.
+        tracing::error!(error = %self.message, "actix-cookieless session error");
+        actix_web::HttpResponse::build(self.status)
             .content_type("text/plain; charset=utf-8")
-            .body("Internal Server Error")
+            .body(self.status.canonical_reason().unwrap_or("Error"))
     }
 }
 

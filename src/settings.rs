@@ -8,7 +8,7 @@
 use std::{fmt, net::IpAddr, path::Path, time::Duration};
 
 use actix_web::http::header::{HeaderName, HeaderValue};
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The shortest secret accepted, in bytes: AES-256 keys are 32 bytes, and a shorter secret
 /// would make every derived key weaker than the cipher.
@@ -53,7 +53,7 @@ pub const MIN_SECRET_LEN: usize = 32;
 /// let err = short.validate().unwrap_err();
 /// assert_eq!(err.setting(), "secret");
 /// ```
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Settings {
@@ -82,10 +82,16 @@ pub struct Settings {
     /// Name of the request and response header that carries the token.
     pub header_name: String,
     /// Idle expiry of a session in the store.
-    #[serde(deserialize_with = "deserialize_duration")]
+    #[serde(
+        deserialize_with = "deserialize_duration",
+        serialize_with = "serialize_duration"
+    )]
     pub session_ttl: Duration,
     /// Maximum age of a token, however active the session.
-    #[serde(deserialize_with = "deserialize_duration")]
+    #[serde(
+        deserialize_with = "deserialize_duration",
+        serialize_with = "serialize_duration"
+    )]
     pub token_max_age: Duration,
     /// Proxies (CIDRs) whose `Forwarded` / `X-Forwarded-For` headers are believed.
     pub trusted_proxies: Vec<String>,
@@ -183,12 +189,29 @@ impl Settings {
 
     /// Like [`Settings::load`], with the TOML file at `path` (still optional).
     pub fn load_from(path: impl AsRef<Path>) -> Result<Self, SettingsError> {
-        Self::from_sources(Some(path.as_ref()), None)
+        Self::from_sources(&Self::default(), Some(path.as_ref()), None)
     }
 
-    /// Builds settings from an optional TOML file and an environment; `env: None` reads the
-    /// process environment. Separate so tests need not touch the process environment.
+    /// Like [`Settings::load`], starting from `base` instead of the defaults: what the file and
+    /// the environment do not set keeps `base`'s value.
+    ///
+    /// ```
+    /// use actix_cookieless::Settings;
+    ///
+    /// let mut base = Settings::default();
+    /// base.secret = "a secret of at least thirty-two bytes!!".into(); // e.g. from a vault
+    /// base.use_get = false;
+    /// let settings = Settings::load_over(base).unwrap(); // COOKIELESS_* may still override
+    /// # let _ = settings;
+    /// ```
+    pub fn load_over(base: Settings) -> Result<Self, SettingsError> {
+        Self::from_sources(&base, Some(Path::new("cookieless.toml")), None)
+    }
+
+    /// Builds settings from `base`, an optional TOML file and an environment; `env: None` reads
+    /// the process environment. Separate so tests need not touch the process environment.
     pub(crate) fn from_sources(
+        base: &Settings,
         file: Option<&Path>,
         env: Option<config::Map<String, String>>,
     ) -> Result<Self, SettingsError> {
@@ -201,7 +224,8 @@ impl Settings {
         for key in LIST_KEYS {
             environment = environment.with_list_parse_key(key);
         }
-        let mut builder = config::Config::builder();
+        let base = config::Config::try_from(base).map_err(SettingsError::from_config)?;
+        let mut builder = config::Config::builder().add_source(base);
         if let Some(file) = file {
             builder = builder.add_source(
                 config::File::from(file)
@@ -545,6 +569,10 @@ fn deserialize_duration<'de, D: Deserializer<'de>>(de: D) -> Result<Duration, D:
     de.deserialize_any(Visitor)
 }
 
+fn serialize_duration<S: Serializer>(duration: &Duration, ser: S) -> Result<S::Ok, S::Error> {
+    ser.serialize_u64(duration.as_secs())
+}
+
 pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
     let split = text
@@ -591,7 +619,7 @@ mod tests {
 
     #[test]
     fn missing_secret_names_the_setting_and_the_fix() {
-        let err = Settings::from_sources(None, env(&[])).unwrap_err();
+        let err = Settings::from_sources(&Settings::default(), None, env(&[])).unwrap_err();
         assert_eq!(err.setting(), "secret");
         assert!(err.to_string().contains("COOKIELESS_SECRET"), "{err}");
     }
@@ -646,7 +674,8 @@ mod tests {
 
     #[test]
     fn other_bad_values_are_refused() {
-        let cases: [(&str, fn(&mut Settings)); 6] = [
+        type Spoil = fn(&mut Settings);
+        let cases: [(&str, Spoil); 6] = [
             ("session_ttl", |s| s.session_ttl = Duration::ZERO),
             ("token_max_age", |s| s.token_max_age = Duration::ZERO),
             ("ipv4_prefix", |s| s.ipv4_prefix = 33),
@@ -664,6 +693,7 @@ mod tests {
     #[test]
     fn environment_overrides_everything() {
         let s = Settings::from_sources(
+            &Settings::default(),
             None,
             env(&[
                 ("COOKIELESS_SECRET", SECRET),
@@ -693,8 +723,12 @@ mod tests {
             format!("secret = \"{SECRET}\"\nrewrite = false\nexclude = [\"/admin/\"]\nsession_ttl = \"2h\"\n"),
         )
         .unwrap();
-        let s =
-            Settings::from_sources(Some(&file), env(&[("COOKIELESS_REWRITE", "true")])).unwrap();
+        let s = Settings::from_sources(
+            &Settings::default(),
+            Some(&file),
+            env(&[("COOKIELESS_REWRITE", "true")]),
+        )
+        .unwrap();
         assert!(s.rewrite);
         assert_eq!(s.session_ttl, Duration::from_secs(7200));
         assert_eq!(s.validate().unwrap().exclude, ["/admin"]);
@@ -702,8 +736,21 @@ mod tests {
     }
 
     #[test]
+    fn loading_over_a_base_keeps_what_is_not_set() {
+        let mut base = Settings::new(SECRET);
+        base.use_get = false;
+        base.session_ttl = Duration::from_secs(42);
+        let s =
+            Settings::from_sources(&base, None, env(&[("COOKIELESS_CLIENT_ID", "false")])).unwrap();
+        assert!(!s.use_get && !s.client_id);
+        assert_eq!(s.session_ttl, Duration::from_secs(42));
+        assert_eq!(s.secret, SECRET);
+    }
+
+    #[test]
     fn type_errors_name_the_setting() {
         let err = Settings::from_sources(
+            &Settings::default(),
             None,
             env(&[
                 ("COOKIELESS_SECRET", SECRET),
@@ -717,6 +764,7 @@ mod tests {
     #[test]
     fn unknown_keys_are_refused() {
         let err = Settings::from_sources(
+            &Settings::default(),
             None,
             env(&[
                 ("COOKIELESS_SECRET", SECRET),

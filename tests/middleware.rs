@@ -511,3 +511,65 @@ async fn a_handler_without_the_middleware_gets_a_clear_500() {
     let res = test::call_service(&app, TestRequest::get().uri("/x").to_request()).await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
 }
+
+async fn manual_page(
+    session: actix_cookieless::Session,
+) -> actix_web::Result<actix_web::HttpResponse> {
+    session.insert("started", "yes")?;
+    let token = session.token().await?;
+    Ok(actix_web::HttpResponse::Ok().body(format!(
+        "{}\n{}",
+        token.hidden_input(),
+        token.url("/s/read?x=1#end")
+    )))
+}
+
+#[actix_rt::test]
+async fn manual_tokens_work_for_a_session_created_in_the_same_request() {
+    use actix_cookieless::CookielessSession;
+    use actix_web::{App, web};
+    let store = FlakyStore::default();
+    let cookieless = CookielessSession::builder(store.clone(), settings())
+        .build()
+        .unwrap();
+    let app = test::init_service(
+        App::new().service(
+            web::scope("/s")
+                .wrap(cookieless)
+                .configure(routes)
+                .route("/manual", web::get().to(manual_page)),
+        ),
+    )
+    .await;
+    let page =
+        body(test::call_service(&app, TestRequest::get().uri("/s/manual").to_request()).await)
+            .await;
+    let (input, url) = page.split_once('\n').unwrap();
+    let token = input
+        .strip_prefix(r#"<input type="hidden" name="sessionid" value=""#)
+        .and_then(|rest| rest.strip_suffix(r#"">"#))
+        .expect("a hidden input with the token");
+    assert_eq!(url, format!("/s/read?x=1&sessionid={token}#end"));
+
+    // The form post carries the token from the page: the session opens with its data.
+    let req = TestRequest::post()
+        .uri("/s/form")
+        .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+        .set_payload(format!("sessionid={token}&step=2"))
+        .to_request();
+    assert_eq!(
+        body(test::call_service(&app, req).await).await,
+        "started=\"yes\";step=\"2\""
+    );
+    // And the link works too.
+    let link = url.trim_end_matches("#end");
+    assert_eq!(
+        body(test::call_service(&app, TestRequest::get().uri(link).to_request()).await).await,
+        "started=\"yes\";step=\"2\""
+    );
+
+    store.down.set(true);
+    let res = test::call_service(&app, TestRequest::get().uri("/s/manual").to_request()).await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body(res).await, "Service Unavailable");
+}

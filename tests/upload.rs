@@ -57,7 +57,9 @@ fn body_stream(token: String) -> impl Stream<Item = Result<Bytes, PayloadError>>
     }));
     stream::once(async move { Ok(Bytes::from(head)) })
         .chain(file)
-        .chain(stream::once(async move { Ok(Bytes::from_static(tail.as_bytes())) }))
+        .chain(stream::once(async move {
+            Ok(Bytes::from_static(tail.as_bytes()))
+        }))
 }
 
 async fn upload(session: Session, mut payload: web::Payload) -> actix_web::Result<HttpResponse> {
@@ -83,7 +85,9 @@ fn rss_kib(field: &str) -> usize {
 
 #[actix_rt::test]
 async fn fifty_megabyte_upload_keeps_the_session_and_every_byte() {
-    let cookieless = CookielessSession::builder(MemoryStore::default(), settings()).build().unwrap();
+    let cookieless = CookielessSession::builder(MemoryStore::default(), settings())
+        .build()
+        .unwrap();
     let app = test::init_service(
         App::new().service(
             web::scope("/s")
@@ -94,7 +98,11 @@ async fn fifty_megabyte_upload_keeps_the_session_and_every_byte() {
     )
     .await;
 
-    let res = test::call_service(&app, TestRequest::get().uri("/s/write/step/one").to_request()).await;
+    let res = test::call_service(
+        &app,
+        TestRequest::get().uri("/s/write/step/one").to_request(),
+    )
+    .await;
     let token = token_of(&res).unwrap();
 
     // The expected length and hash, computed from the same generator without keeping it.
@@ -114,16 +122,27 @@ async fn fifty_megabyte_upload_keeps_the_session_and_every_byte() {
 
     let req = TestRequest::post()
         .uri("/s/upload")
-        .insert_header((header::CONTENT_TYPE, "multipart/form-data; boundary=BoUnDaRy"))
+        .insert_header((
+            header::CONTENT_TYPE,
+            "multipart/form-data; boundary=BoUnDaRy",
+        ))
         .to_request();
-    let stream: Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>> = Box::pin(body_stream(token));
+    let stream: Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>> =
+        Box::pin(body_stream(token));
     let (req, _) = req.replace_payload(Payload::Stream { payload: stream });
     let res = test::call_service(&app, req).await;
     assert_eq!(res.status(), 200);
     let text = body(res).await;
 
     let growth_kib = rss_kib("VmHWM:").saturating_sub(before);
-    assert_eq!(text, format!("{expected_len} {:x} one", expected.0), "every byte, in order, and the session");
-    assert!(growth_kib < 32 * 1024, "peak memory grew by {growth_kib} KiB for a 50 MB upload");
+    assert_eq!(
+        text,
+        format!("{expected_len} {:x} one", expected.0),
+        "every byte, in order, and the session"
+    );
+    assert!(
+        growth_kib < 32 * 1024,
+        "peak memory grew by {growth_kib} KiB for a 50 MB upload"
+    );
     eprintln!("50 MB upload: peak RSS growth {growth_kib} KiB");
 }

@@ -81,7 +81,7 @@ impl std::fmt::Debug for MemoryStore {
 /// Book-keeping bytes counted for every entry besides its text.
 const ENTRY_OVERHEAD: usize = 128;
 
-fn weigh(key: &String, entry: &Arc<Entry>) -> u32 {
+fn weigh(key: &str, entry: &Arc<Entry>) -> u32 {
     let text: usize = entry
         .state
         .iter()
@@ -104,7 +104,7 @@ impl MemoryStore {
         Self {
             cache: Cache::builder()
                 .max_capacity(max_bytes)
-                .weigher(weigh)
+                .weigher(|key: &String, entry: &Arc<Entry>| weigh(key, entry))
                 .expire_after(IdleExpiry)
                 .build(),
         }
@@ -245,6 +245,6 @@ mod tests {
                 .unwrap();
         }
         assert!(store.len() <= 64, "{} sessions kept", store.len());
-        assert!(store.len() > 0);
+        assert!(!store.is_empty());
     }
 }

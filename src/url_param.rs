@@ -1,0 +1,62 @@
+//! Putting the token into a URL's query string.
+
+/// `url` with `name=value` in its query: an existing `name` parameter is replaced (never
+/// duplicated), other parameters keep their bytes and order, and a `#fragment` stays last.
+///
+/// `name` and `value` must need no escaping (names are validated to token-safe characters and
+/// tokens are base64url).
+pub(crate) fn with_param(url: &str, name: &str, value: &str) -> String {
+    let (before_fragment, fragment) = match url.find('#') {
+        Some(i) => url.split_at(i),
+        None => (url, ""),
+    };
+    let (path, query) = match before_fragment.find('?') {
+        Some(i) => (&before_fragment[..i], &before_fragment[i + 1..]),
+        None => (before_fragment, ""),
+    };
+    let mut out = String::with_capacity(url.len() + name.len() + value.len() + 2);
+    out.push_str(path);
+    out.push('?');
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let pair_name = form_urlencoded::parse(pair.as_bytes())
+            .next()
+            .map(|(n, _)| n);
+        if pair_name.as_deref() != Some(name) {
+            out.push_str(pair);
+            out.push('&');
+        }
+    }
+    out.push_str(name);
+    out.push('=');
+    out.push_str(value);
+    out.push_str(fragment);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_param;
+
+    #[test]
+    fn adds_replaces_and_keeps_the_fragment_last() {
+        let cases = [
+            ("/a", "/a?sid=T"),
+            ("/a?", "/a?sid=T"),
+            ("/a?x=1", "/a?x=1&sid=T"),
+            ("/a?x=1&sid=OLD&y=2", "/a?x=1&y=2&sid=T"),
+            ("/a?sid=OLD&sid=OLD2", "/a?sid=T"),
+            ("/a?%73id=OLD", "/a?sid=T"),
+            ("/a#top", "/a?sid=T#top"),
+            ("/a?x=1#frag?not=query", "/a?x=1&sid=T#frag?not=query"),
+            ("", "?sid=T"),
+            (
+                "https://h.example/p?q=a%20b",
+                "https://h.example/p?q=a%20b&sid=T",
+            ),
+            ("/a?sidx=1", "/a?sidx=1&sid=T"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(with_param(input, "sid", "T"), expected, "{input}");
+        }
+    }
+}
