@@ -74,6 +74,7 @@
 
 mod client;
 mod middleware;
+pub mod rewrite;
 mod session;
 pub mod settings;
 pub mod store;

@@ -6,7 +6,7 @@ use std::{collections::HashMap, future::Future, pin::Pin, rc::Rc, sync::Arc};
 use actix_session::storage::{LoadError, SessionKey, SessionStore};
 use actix_web::{
     Error, HttpResponse,
-    body::{EitherBody, MessageBody},
+    body::{BodySize, EitherBody, MessageBody},
     cookie::time::Duration as TtlDuration,
     dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready},
     http::header::{self, HeaderMap, HeaderValue},
@@ -14,6 +14,7 @@ use actix_web::{
 
 use crate::{
     client,
+    rewrite::{LinkPolicy, RewriteBody, TokenRewriter, html_encoding},
     session::{
         Session, SessionInner, SessionStatus, TokenIssuer, from_store_state, to_store_state,
     },
@@ -141,11 +142,6 @@ impl<S: SessionStore + 'static> CookielessSessionBuilder<S> {
 fn warn_about_pending_policies(settings: &ValidSettings) {
     let pending = [
         (
-            "rewrite",
-            settings.rewrite,
-            "HTML responses are not rewritten yet; place tokens in templates",
-        ),
-        (
             "url_specific",
             settings.url_specific,
             "tokens are not bound to URLs yet",
@@ -159,16 +155,6 @@ fn warn_about_pending_policies(settings: &ValidSettings) {
             "reject_cross_site",
             settings.reject_cross_site,
             "cross-site requests are not refused yet",
-        ),
-        (
-            "hosts",
-            !settings.hosts.is_empty(),
-            "the extra hosts are not used yet",
-        ),
-        (
-            "exclude",
-            !settings.exclude.is_empty(),
-            "exclusions apply to HTML rewriting, which is not enabled yet",
         ),
     ];
     for (name, active, what) in pending {
@@ -187,7 +173,7 @@ where
     B: MessageBody + 'static,
     St: SessionStore + 'static,
 {
-    type Response = ServiceResponse<EitherBody<B>>;
+    type Response = ServiceResponse<EitherBody<RewriteBody<B>>>;
     type Error = Error;
     type Transform = CookielessSessionService<S, St>;
     type InitError = ();
@@ -221,7 +207,7 @@ where
     B: MessageBody + 'static,
     St: SessionStore + 'static,
 {
-    type Response = ServiceResponse<EitherBody<B>>;
+    type Response = ServiceResponse<EitherBody<RewriteBody<B>>>;
     type Error = Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>>>>;
 
@@ -283,7 +269,7 @@ impl<St: SessionStore + 'static> Inner<St> {
         self: Arc<Self>,
         mut req: ServiceRequest,
         service: &S,
-    ) -> Result<ServiceResponse<EitherBody<B>>, Error>
+    ) -> Result<ServiceResponse<EitherBody<RewriteBody<B>>>, Error>
     where
         S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
         B: MessageBody,
@@ -335,17 +321,70 @@ impl<St: SessionStore + 'static> Inner<St> {
         let headers = res.headers_mut();
         // The scope promises no cookies: whatever a handler set is dropped.
         headers.remove(header::SET_COOKIE);
-        if let Some(key) = key {
-            match client_key.seal(&key, None) {
-                Ok(token) => self.add_token_headers(headers, &token),
-                Err(err) => {
-                    let (req, _) = res.into_parts();
-                    return Ok(ServiceResponse::new(req, unavailable("seal a token", &err))
-                        .map_into_right_body());
-                }
+        let Some(key) = key else {
+            return Ok(res
+                .map_body(|_, body| RewriteBody::untouched(body))
+                .map_into_left_body());
+        };
+        let token = match client_key.seal(&key, None) {
+            Ok(token) => token,
+            Err(err) => {
+                let (req, _) = res.into_parts();
+                return Ok(ServiceResponse::new(req, unavailable("seal a token", &err))
+                    .map_into_right_body());
+            }
+        };
+        self.add_token_headers(res.headers_mut(), &token);
+        Ok(self.rewrite(res, &token).map_into_left_body())
+    }
+
+    /// Puts the token into the response: its `Location` and, for HTML, its body.
+    fn rewrite<B: MessageBody>(
+        &self,
+        mut res: ServiceResponse<B>,
+        token: &str,
+    ) -> ServiceResponse<RewriteBody<B>> {
+        let settings = &self.settings;
+        if !settings.rewrite || settings.is_excluded(res.request().path()) {
+            return res.map_body(|_, body| RewriteBody::untouched(body));
+        }
+        let page_url = {
+            let req = res.request();
+            let info = req.connection_info();
+            format!("{}://{}{}", info.scheme(), info.host(), req.uri())
+        };
+        let Some(policy) = LinkPolicy::new(&page_url, &settings.hosts, &settings.param_name, token)
+        else {
+            return res.map_body(|_, body| RewriteBody::untouched(body));
+        };
+        if settings.use_get && res.status().is_redirection() {
+            let location = res
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok());
+            if let Some(value) = location.and_then(|l| policy.location(l))
+                && let Ok(value) = HeaderValue::from_str(&value)
+            {
+                res.headers_mut().insert(header::LOCATION, value);
             }
         }
-        Ok(res.map_into_left_body())
+        let encoding = html_encoding(res.request().method(), res.status(), res.headers());
+        let empty = matches!(
+            res.response().body().size(),
+            BodySize::None | BodySize::Sized(0)
+        );
+        let rewriter = encoding
+            .filter(|_| !empty)
+            .and_then(|encoding| TokenRewriter::new(policy, settings.use_get, encoding));
+        match rewriter {
+            None => res.map_body(|_, body| RewriteBody::untouched(body)),
+            Some(rewriter) => res.map_body(|head, body| {
+                // The length changes: drop a length the handler set, and let the body stream.
+                head.headers.remove(header::CONTENT_LENGTH);
+                head.no_chunking(false);
+                RewriteBody::new(body, rewriter)
+            }),
+        }
     }
 
     /// Loads a session by key: `Ok(None)` when it is gone, unreadable or not ours.

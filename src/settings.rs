@@ -357,6 +357,15 @@ impl ValidSettings {
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
+
+    /// Whether `path` lies under an `exclude` prefix, segment by segment: `/admin` covers
+    /// `/admin` and `/admin/users`, not `/administrator`.
+    pub fn is_excluded(&self, path: &str) -> bool {
+        self.exclude.iter().any(|prefix| {
+            path.strip_prefix(prefix.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+    }
 }
 
 impl std::ops::Deref for ValidSettings {
@@ -773,6 +782,21 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("use_gett"), "{err}");
+    }
+
+    #[test]
+    fn exclusions_are_segment_aware() {
+        let mut s = Settings::new(SECRET);
+        s.exclude = vec!["/admin".into(), "/api/".into()];
+        let v = s.validate().unwrap();
+        assert!(
+            v.is_excluded("/admin") && v.is_excluded("/admin/users") && v.is_excluded("/api/x")
+        );
+        assert!(
+            !v.is_excluded("/administrator") && !v.is_excluded("/") && !v.is_excluded("/apiary")
+        );
+        s.exclude = vec!["/".into()];
+        assert!(s.validate().unwrap().is_excluded("/anything"));
     }
 
     #[test]

@@ -1,0 +1,119 @@
+//! Whether a response is an HTML document we may rewrite, and in which encoding.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use actix_web::http::{
+    Method, StatusCode,
+    header::{self, HeaderMap},
+};
+use encoding_rs::Encoding;
+
+/// The encoding to rewrite a response in, or `None` to leave it alone: not HTML or XHTML,
+/// already compressed, a HEAD request, a status without a body, or a charset lol_html cannot
+/// parse (UTF-16 and the like: passed through, and said once in the log).
+pub(crate) fn html_encoding(
+    method: &Method,
+    status: StatusCode,
+    headers: &HeaderMap,
+) -> Option<&'static Encoding> {
+    if method == Method::HEAD
+        || status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+    {
+        return None;
+    }
+    if let Some(coding) = headers.get(header::CONTENT_ENCODING)
+        && !coding.as_bytes().eq_ignore_ascii_case(b"identity")
+    {
+        return None;
+    }
+    let content_type = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let mut parts = content_type.split(';');
+    let essence = parts.next()?.trim();
+    if !essence.eq_ignore_ascii_case("text/html")
+        && !essence.eq_ignore_ascii_case("application/xhtml+xml")
+    {
+        return None;
+    }
+    let charset = parts
+        .filter_map(|p| p.split_once('='))
+        .find(|(name, _)| name.trim().eq_ignore_ascii_case("charset"))
+        .map(|(_, value)| value.trim().trim_matches('"'));
+    let encoding = match charset {
+        None => encoding_rs::UTF_8,
+        Some(label) => Encoding::for_label(label.as_bytes())?,
+    };
+    if !encoding.is_ascii_compatible() {
+        static SAID: AtomicBool = AtomicBool::new(false);
+        if !SAID.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                charset = encoding.name(),
+                "actix-cookieless cannot rewrite {} pages; they pass through without tokens (said once)",
+                encoding.name()
+            );
+        }
+        return None;
+    }
+    Some(encoding)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::header::HeaderValue;
+
+    fn headers(pairs: &[(header::HeaderName, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(name.clone(), HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    fn enc(ct: &'static str) -> Option<&'static str> {
+        html_encoding(
+            &Method::GET,
+            StatusCode::OK,
+            &headers(&[(header::CONTENT_TYPE, ct)]),
+        )
+        .map(|e| e.name())
+    }
+
+    #[test]
+    fn content_types_and_charsets() {
+        assert_eq!(enc("text/html"), Some("UTF-8"));
+        assert_eq!(
+            enc("Text/HTML; charset=\"windows-1252\""),
+            Some("windows-1252")
+        );
+        assert_eq!(enc("text/html; charset=latin1"), Some("windows-1252"));
+        assert_eq!(enc("text/html;charset=Shift_JIS"), Some("Shift_JIS"));
+        assert_eq!(enc("application/xhtml+xml; charset=utf-8"), Some("UTF-8"));
+        assert_eq!(enc("text/html; charset=utf-16"), None);
+        assert_eq!(enc("text/html; charset=nonsense"), None);
+        assert_eq!(enc("text/plain"), None);
+        assert_eq!(enc("application/json"), None);
+        assert_eq!(enc("text/htmlx"), None);
+    }
+
+    #[test]
+    fn methods_statuses_and_encodings() {
+        let html = headers(&[(header::CONTENT_TYPE, "text/html")]);
+        assert!(html_encoding(&Method::HEAD, StatusCode::OK, &html).is_none());
+        assert!(html_encoding(&Method::GET, StatusCode::NO_CONTENT, &html).is_none());
+        assert!(html_encoding(&Method::GET, StatusCode::NOT_MODIFIED, &html).is_none());
+        assert!(html_encoding(&Method::POST, StatusCode::NOT_FOUND, &html).is_some());
+        let gz = headers(&[
+            (header::CONTENT_TYPE, "text/html"),
+            (header::CONTENT_ENCODING, "gzip"),
+        ]);
+        assert!(html_encoding(&Method::GET, StatusCode::OK, &gz).is_none());
+        let id = headers(&[
+            (header::CONTENT_TYPE, "text/html"),
+            (header::CONTENT_ENCODING, "identity"),
+        ]);
+        assert!(html_encoding(&Method::GET, StatusCode::OK, &id).is_some());
+        assert!(html_encoding(&Method::GET, StatusCode::OK, &HeaderMap::new()).is_none());
+    }
+}

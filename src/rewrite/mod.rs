@@ -1,0 +1,14 @@
+//! Putting the token into responses: HTML documents as they stream, and redirects.
+//!
+//! [`TokenRewriter`] and [`LinkPolicy`] work on their own (no actix types), for benches and
+//! other frameworks; the middleware wraps response bodies in [`RewriteBody`].
+
+mod body;
+mod gate;
+mod html;
+mod policy;
+
+pub use body::RewriteBody;
+pub(crate) use gate::html_encoding;
+pub use html::TokenRewriter;
+pub use policy::LinkPolicy;

@@ -1,0 +1,313 @@
+//! Which URLs may carry the token, and how the token is put into them. Pure: no I/O, no HTML.
+//!
+//! A URL is same-origin when, resolved the way a browser resolves it (WHATWG URL parsing:
+//! `//host`, `/\host` and `\\host` are other hosts, surrounding whitespace is stripped, schemes
+//! are case-insensitive), it is `http` or `https`, carries no user info, and its host and port
+//! are the page's own (with the page's scheme) or listed in `hosts`. Empty URLs, fragment-only
+//! URLs and every other scheme (`javascript:`, `data:`, `mailto:`, `tel:`, ...) never qualify.
+
+use url::Url;
+
+use crate::url_param::with_param;
+
+/// Decides where the token may go, for one page.
+#[derive(Debug, Clone)]
+pub struct LinkPolicy {
+    page: Url,
+    hosts: Vec<String>,
+    param_name: String,
+    token: String,
+}
+
+impl LinkPolicy {
+    /// A policy for the page at `page_url` (absolute: scheme, host, port, path), which counts
+    /// `hosts` (`host` or `host:port`) as its own too. `None` when `page_url` is not an
+    /// absolute http(s) URL: then nothing is rewritten.
+    pub fn new(page_url: &str, hosts: &[String], param_name: &str, token: &str) -> Option<Self> {
+        let page = Url::parse(page_url).ok()?;
+        if !matches!(page.scheme(), "http" | "https") || page.host_str().is_none() {
+            return None;
+        }
+        Some(Self {
+            page,
+            hosts: hosts.iter().map(|h| h.to_ascii_lowercase()).collect(),
+            param_name: param_name.to_owned(),
+            token: token.to_owned(),
+        })
+    }
+
+    /// The page URL relative URLs resolve against until a `<base href>` says otherwise.
+    pub(crate) fn page(&self) -> &Url {
+        &self.page
+    }
+
+    /// The form field / query parameter name.
+    pub fn param_name(&self) -> &str {
+        &self.param_name
+    }
+
+    /// The token.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// Resolves `url` (already entity-decoded) against `base`; `None` for what can never
+    /// carry a token.
+    pub(crate) fn resolve(&self, url: &str, base: &Url) -> Option<Url> {
+        let trimmed = trim_url(url);
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            return None;
+        }
+        base.join(trimmed).ok()
+    }
+
+    /// Whether an absolute URL is this site's.
+    pub(crate) fn is_own(&self, url: &Url) -> bool {
+        if !matches!(url.scheme(), "http" | "https")
+            || !url.username().is_empty()
+            || url.password().is_some()
+        {
+            return false;
+        }
+        let Some(host) = url.host_str() else {
+            return false;
+        };
+        let port = url.port_or_known_default();
+        let same_page_origin = url.scheme() == self.page.scheme()
+            && Some(host) == self.page.host_str()
+            && port == self.page.port_or_known_default();
+        // Extra hosts never get a token over plain http from an https page.
+        let secure_enough = url.scheme() == "https" || url.scheme() == self.page.scheme();
+        same_page_origin
+            || secure_enough
+                && self
+                    .hosts
+                    .iter()
+                    .any(|allowed| match allowed.rsplit_once(':') {
+                        Some((h, p)) if !h.contains(':') || h.ends_with(']') => {
+                            h == host && p.parse::<u16>().ok() == port
+                        }
+                        _ => allowed == host,
+                    })
+    }
+
+    /// Whether `url` (entity-decoded) resolved against `base` is this site's.
+    pub fn is_same_origin(&self, url: &str, base: &Url) -> bool {
+        self.resolve(url, base).is_some_and(|u| self.is_own(&u))
+    }
+
+    /// `url` with the token added, when it is this site's; `url`'s own form (relative or
+    /// absolute) is kept.
+    pub fn add_token(&self, url: &str, base: &Url) -> Option<String> {
+        self.is_same_origin(url, base)
+            .then(|| with_param(trim_url(url), &self.param_name, &self.token))
+    }
+
+    /// A `Location` header value with the token, when it points to this site.
+    pub fn location(&self, location: &str) -> Option<String> {
+        self.add_token(location, &self.page)
+    }
+}
+
+/// Strips what the URL parser strips: leading and trailing C0 controls and spaces.
+fn trim_url(url: &str) -> &str {
+    url.trim_matches(|c: char| c <= ' ')
+}
+
+/// Decodes the character references that matter in URL attributes (`&amp;`, `&quot;`, `&lt;`,
+/// `&gt;`, `&apos;`, numeric); any other `&` stays as it is, as HTML does for `&copy=1` in URLs.
+pub(crate) fn decode_entities(raw: &str) -> std::borrow::Cow<'_, str> {
+    if !raw.contains('&') {
+        return raw.into();
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        rest = &rest[amp..];
+        let decoded = rest.find(';').filter(|&semi| semi <= 10).and_then(|semi| {
+            let name = &rest[1..semi];
+            let c = match name {
+                "amp" => Some('&'),
+                "quot" => Some('"'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "apos" => Some('\''),
+                _ => {
+                    let num = name.strip_prefix('#')?;
+                    let code = match num.strip_prefix(['x', 'X']) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                        None => num.parse().ok()?,
+                    };
+                    char::from_u32(code).filter(|&c| c != '\0')
+                }
+            }?;
+            Some((c, semi + 1))
+        });
+        match decoded {
+            Some((c, len)) => {
+                out.push(c);
+                rest = &rest[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out.into()
+}
+
+/// Encodes a URL for an attribute value: `&` becomes `&amp;` (well-formed in XHTML too);
+/// quotes are escaped by the HTML rewriter.
+pub(crate) fn encode_attribute(url: &str) -> std::borrow::Cow<'_, str> {
+    if url.contains(['&', '<']) {
+        url.replace('&', "&amp;").replace('<', "&lt;").into()
+    } else {
+        url.into()
+    }
+}
+
+/// Splits `<meta http-equiv=refresh content="5; url=/next">` into the part before the URL and
+/// the URL (with any quotes removed).
+pub(crate) fn split_refresh(content: &str) -> Option<(&str, &str)> {
+    let sep = content.find([';', ','])?;
+    let after = &content[sep + 1..];
+    let trimmed = after.trim_start();
+    let lower = trimmed.get(..3)?.to_ascii_lowercase();
+    if lower != "url" {
+        return None;
+    }
+    let rest = trimmed[3..].trim_start().strip_prefix('=')?.trim_start();
+    let url = rest
+        .strip_prefix(['"', '\''])
+        .map_or(rest, |r| r.trim_end_matches(['"', '\'']));
+    let prefix_len = content.len() - rest.len();
+    Some((&content[..prefix_len], url))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> LinkPolicy {
+        LinkPolicy::new(
+            "https://shop.example:8443/cart/view?x=1",
+            &["partner.example".into(), "pay.example:9000".into()],
+            "sid",
+            "TOK",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn same_origin_cases() {
+        let p = policy();
+        let base = p.page().clone();
+        let yes = [
+            "/a",
+            "a",
+            "../a",
+            "?q=1",
+            "https://shop.example:8443/a",
+            "HTTPS://SHOP.EXAMPLE:8443/a",
+            "  /a  ",
+            "\t/a\n",
+            "//shop.example:8443/a",
+            "https://partner.example/x",
+            "https://pay.example:9000/",
+            ".",
+            "/a#frag",
+        ];
+        for url in yes {
+            assert!(
+                p.is_same_origin(url, &base),
+                "{url:?} should be same-origin"
+            );
+        }
+        let no = [
+            "",
+            "   ",
+            "#top",
+            "//evil.example/a",
+            "/\\evil.example/a",
+            "\\\\evil.example/a",
+            "https://evil.example/",
+            "https://shop.example/a",
+            "http://shop.example:8443/a",
+            "https://shop.example:8444/",
+            "https://user@shop.example:8443/",
+            "https://a:b@shop.example:8443/",
+            "https://evil.example@shop.example:8443/",
+            "javascript:alert(1)",
+            " JavaScript:alert(1)",
+            "data:text/html,x",
+            "mailto:a@b.example",
+            "tel:+123",
+            "ftp://shop.example:8443/",
+            "https://pay.example/",
+            "https://pay.example:9001/",
+            "https://shop.example.evil.example:8443/",
+            "http://[::1",
+            "https://partner.example.evil/",
+            "http://partner.example/",
+        ];
+        for url in no {
+            assert!(
+                !p.is_same_origin(url, &base),
+                "{url:?} must not be same-origin"
+            );
+        }
+    }
+
+    #[test]
+    fn base_href_changes_resolution() {
+        let p = policy();
+        let evil = Url::parse("https://evil.example/").unwrap();
+        assert!(!p.is_same_origin("/a", &evil));
+        assert!(p.is_same_origin("https://shop.example:8443/a", &evil));
+    }
+
+    #[test]
+    fn token_is_added_keeping_the_url_form() {
+        let p = policy();
+        let base = p.page().clone();
+        assert_eq!(
+            p.add_token("/a?x=1#f", &base).as_deref(),
+            Some("/a?x=1&sid=TOK#f")
+        );
+        assert_eq!(p.add_token(" a ", &base).as_deref(), Some("a?sid=TOK"));
+        assert_eq!(
+            p.add_token("/a?sid=old", &base).as_deref(),
+            Some("/a?sid=TOK")
+        );
+        assert_eq!(p.add_token("https://evil.example/", &base), None);
+        assert_eq!(p.location("/next").as_deref(), Some("/next?sid=TOK"));
+        assert_eq!(p.location("https://evil.example/next"), None);
+    }
+
+    #[test]
+    fn pages_that_are_not_http_are_refused() {
+        assert!(LinkPolicy::new("file:///x", &[], "s", "t").is_none());
+        assert!(LinkPolicy::new("not a url", &[], "s", "t").is_none());
+    }
+
+    #[test]
+    fn entities() {
+        assert_eq!(decode_entities("/a?x=1&amp;y=2"), "/a?x=1&y=2");
+        assert_eq!(decode_entities("/a?x=1&#38;y=2&#x26;z"), "/a?x=1&y=2&z");
+        assert_eq!(decode_entities("/a?x=1&copy=2"), "/a?x=1&copy=2");
+        assert_eq!(decode_entities("&#0;&#xZZ;&"), "&#0;&#xZZ;&");
+        assert_eq!(encode_attribute("/a?x=1&y=2"), "/a?x=1&amp;y=2");
+    }
+
+    #[test]
+    fn refresh_content() {
+        assert_eq!(split_refresh("5; url=/next"), Some(("5; url=", "/next")));
+        assert_eq!(split_refresh("0;URL='/n?a=1'"), Some(("0;URL=", "/n?a=1")));
+        assert_eq!(split_refresh("3, Url = \"x\""), Some(("3, Url = ", "x")));
+        assert_eq!(split_refresh("5"), None);
+        assert_eq!(split_refresh("5; nope=/x"), None);
+    }
+}

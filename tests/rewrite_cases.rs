@@ -1,0 +1,508 @@
+//! The rewrite rules as a table: input → expected output. Every case is also fed in random
+//! chunk splits, from one byte at a time to whole, and must give the same output.
+
+use actix_cookieless::rewrite::{LinkPolicy, TokenRewriter};
+
+const PAGE: &str = "https://site.example/dir/page?x=1";
+const H: &str = r#"<input type="hidden" name="sid" value="T" />"#;
+
+fn rewriter(use_get: bool) -> TokenRewriter {
+    let policy = LinkPolicy::new(PAGE, &["partner.example".into()], "sid", "T").unwrap();
+    TokenRewriter::new(policy, use_get, encoding_rs::UTF_8).unwrap()
+}
+
+fn run(input: &[u8], cuts: &[usize], use_get: bool) -> String {
+    let mut r = rewriter(use_get);
+    let mut out = Vec::new();
+    let mut at = 0;
+    for &cut in cuts.iter().chain([&input.len()]) {
+        let cut = cut.clamp(at, input.len());
+        out.extend(r.write(&input[at..cut]));
+        at = cut;
+    }
+    out.extend(r.end());
+    String::from_utf8(out).unwrap()
+}
+
+/// Deterministic pseudo-random cut points (xorshift), so a failure reproduces.
+fn random_cuts(len: usize, seed: u64) -> Vec<usize> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut cuts = Vec::new();
+    let mut at = 0;
+    while at < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        at += 1 + (x as usize) % (len / 3 + 2);
+        cuts.push(at.min(len));
+    }
+    cuts
+}
+
+/// `(use_get, input, expected)`; `{H}` stands for the hidden input, `=` for "unchanged".
+const CASES: &[(bool, &str, &str)] = &[
+    // --- POST forms: always, when the action stays on this site
+    (
+        true,
+        r#"<form method="post"><input name=a></form>"#,
+        r#"<form method="post">{H}<input name=a></form>"#,
+    ),
+    (
+        true,
+        r#"<form method=POST action="/submit">x</form>"#,
+        r#"<form method=POST action="/submit">{H}x</form>"#,
+    ),
+    (
+        true,
+        r#"<FORM METHOD="Post" ACTION="submit">x</FORM>"#,
+        r#"<FORM METHOD="Post" ACTION="submit">{H}x</FORM>"#,
+    ),
+    (
+        true,
+        r#"<form method=post action=/a>x</form>"#,
+        r#"<form method=post action=/a>{H}x</form>"#,
+    ),
+    (
+        true,
+        r#"<form method="post" action="">x</form>"#,
+        r#"<form method="post" action="">{H}x</form>"#,
+    ),
+    (
+        true,
+        r#"<form method="post" action="https://site.example/x">x</form>"#,
+        r#"<form method="post" action="https://site.example/x">{H}x</form>"#,
+    ),
+    (
+        true,
+        r#"<form method="post" action="https://partner.example/x">x</form>"#,
+        r#"<form method="post" action="https://partner.example/x">{H}x</form>"#,
+    ),
+    (
+        true,
+        r#"<form method="post" action="/a?x=1&amp;y=2">x</form>"#,
+        r#"<form method="post" action="/a?x=1&amp;y=2">{H}x</form>"#,
+    ),
+    (
+        true,
+        r#"<form method=" post " action=" /a ">x</form>"#,
+        r#"<form method=" post " action=" /a ">{H}x</form>"#,
+    ),
+    (
+        false,
+        r#"<form method="post">x</form>"#,
+        r#"<form method="post">{H}x</form>"#,
+    ),
+    (
+        true,
+        r#"<form method="post" action="https://evil.example/x">x</form>"#,
+        "=",
+    ),
+    (
+        true,
+        r#"<form method="post" action="//evil.example/x">x</form>"#,
+        "=",
+    ),
+    (
+        true,
+        r#"<form method="post" action="/\evil.example/x">x</form>"#,
+        "=",
+    ),
+    (
+        true,
+        r#"<form method="post" action="\\evil.example/x">x</form>"#,
+        "=",
+    ),
+    (
+        true,
+        r#"<form method="post" action="HTTPS://EVIL.EXAMPLE/">x</form>"#,
+        "=",
+    ),
+    (
+        true,
+        r#"<form method="post" action="  https://evil.example/ ">x</form>"#,
+        "=",
+    ),
+    (
+        true,
+        r#"<form method="post" action="javascript:void(0)">x</form>"#,
+        "=",
+    ),
+    (
+        true,
+        r#"<form method="post" action="mailto:a@b.example">x</form>"#,
+        "=",
+    ),
+    (
+        true,
+        r#"<form method="post" action="http://site.example/x">x</form>"#,
+        "=",
+    ),
+    (
+        true,
+        r#"<form method="post" action="https://site.example:444/x">x</form>"#,
+        "=",
+    ),
+    (
+        true,
+        r#"<form method="post" action="https://u@site.example/x">x</form>"#,
+        "=",
+    ),
+    (
+        true,
+        r#"<form method="post" action="https://u:p@site.example/x">x</form>"#,
+        "=",
+    ),
+    (
+        true,
+        r#"<form method="post" action="http://partner.example/x">x</form>"#,
+        "=",
+    ),
+    (
+        true,
+        r#"<form method="post" action="https://site.example.evil.example/">x</form>"#,
+        "=",
+    ),
+    // --- GET forms: only with use_get; dialog never
+    (true, r#"<form>x</form>"#, r#"<form>{H}x</form>"#),
+    (
+        true,
+        r#"<form method="get" action="/search">x</form>"#,
+        r#"<form method="get" action="/search">{H}x</form>"#,
+    ),
+    (
+        true,
+        r#"<form method="GET" action="https://evil.example/search">x</form>"#,
+        "=",
+    ),
+    (
+        false,
+        r#"<form method="get" action="/search">x</form>"#,
+        "=",
+    ),
+    (false, r#"<form>x</form>"#, "="),
+    (true, r#"<form method="dialog">x</form>"#, "="),
+    // --- formaction is judged like an action
+    (
+        true,
+        r#"<form method="post"><button formaction="https://evil.example/">Go</button></form>"#,
+        "=",
+    ),
+    (
+        true,
+        r#"<form method="post"><input type="submit" formaction="//evil.example/"></form>"#,
+        "=",
+    ),
+    (
+        true,
+        r#"<form method="post"><button formaction="/other">Go</button></form>"#,
+        r#"<form method="post">{H}<button formaction="/other">Go</button></form>"#,
+    ),
+    (
+        true,
+        r#"<form method="post"><button formaction="">Go</button></form>"#,
+        r#"<form method="post">{H}<button formaction="">Go</button></form>"#,
+    ),
+    (
+        true,
+        r#"<form method="post" action="https://evil.example/"><button formaction="/ours">Go</button></form>"#,
+        "=",
+    ),
+    (
+        true,
+        r#"<button formaction="https://evil.example/">x</button>"#,
+        "=",
+    ),
+    (
+        true,
+        r#"<form method="post"><p>a</p></form><form method="post"><button formaction="https://evil.example/">b</button></form>"#,
+        r#"<form method="post">{H}<p>a</p></form><form method="post"><button formaction="https://evil.example/">b</button></form>"#,
+    ),
+    (
+        true,
+        r#"<form method="post"><form method="post" action="https://evil.example/">x</form></form>"#,
+        r#"<form method="post">{H}<form method="post" action="https://evil.example/">x</form></form>"#,
+    ),
+    // --- <base href>
+    (
+        true,
+        r#"<base href="https://evil.example/"><form method="post" action="x">x</form>"#,
+        "=",
+    ),
+    (
+        true,
+        r#"<base href="https://evil.example/"><a href="/x">x</a>"#,
+        "=",
+    ),
+    (
+        true,
+        r#"<base href="https://evil.example/"><a href="https://site.example/x">x</a>"#,
+        r#"<base href="https://evil.example/"><a href="https://site.example/x?sid=T">x</a>"#,
+    ),
+    (
+        true,
+        r#"<base href="/sub/"><form method="post" action="x">x</form>"#,
+        r#"<base href="/sub/"><form method="post" action="x">{H}x</form>"#,
+    ),
+    (
+        true,
+        r#"<base href="/sub/"><base href="https://evil.example/"><a href="x">x</a>"#,
+        r#"<base href="/sub/"><base href="https://evil.example/"><a href="x?sid=T">x</a>"#,
+    ),
+    (
+        true,
+        r#"<base target="_top"><a href="x">x</a>"#,
+        r#"<base target="_top"><a href="x?sid=T">x</a>"#,
+    ),
+    // --- links
+    (
+        true,
+        r#"<a href="/next">n</a>"#,
+        r#"<a href="/next?sid=T">n</a>"#,
+    ),
+    (
+        true,
+        r#"<a href="next?x=1">n</a>"#,
+        r#"<a href="next?x=1&amp;sid=T">n</a>"#,
+    ),
+    (
+        true,
+        r#"<a href="/next?x=1&amp;y=2">n</a>"#,
+        r#"<a href="/next?x=1&amp;y=2&amp;sid=T">n</a>"#,
+    ),
+    (
+        true,
+        r#"<a href="/next?x=1&y=2">n</a>"#,
+        r#"<a href="/next?x=1&amp;y=2&amp;sid=T">n</a>"#,
+    ),
+    (
+        true,
+        r#"<a href="/next#top">n</a>"#,
+        r#"<a href="/next?sid=T#top">n</a>"#,
+    ),
+    (
+        true,
+        r#"<a href="/next?sid=old">n</a>"#,
+        r#"<a href="/next?sid=T">n</a>"#,
+    ),
+    (
+        true,
+        r#"<a href="/next?a=1&amp;sid=old&amp;b=2#f">n</a>"#,
+        r#"<a href="/next?a=1&amp;b=2&amp;sid=T#f">n</a>"#,
+    ),
+    (
+        true,
+        r#"<a href="?page=2">n</a>"#,
+        r#"<a href="?page=2&amp;sid=T">n</a>"#,
+    ),
+    (true, r#"<a href=".">n</a>"#, r#"<a href=".?sid=T">n</a>"#),
+    (
+        true,
+        r#"<a href="/x?q=a%20b">n</a>"#,
+        r#"<a href="/x?q=a%20b&amp;sid=T">n</a>"#,
+    ),
+    (
+        true,
+        r#"<a href=" /next ">n</a>"#,
+        r#"<a href="/next?sid=T">n</a>"#,
+    ),
+    (
+        true,
+        r#"<a href="https://site.example/x">n</a>"#,
+        r#"<a href="https://site.example/x?sid=T">n</a>"#,
+    ),
+    (
+        true,
+        r#"<a href="https://site.example:443/x">n</a>"#,
+        r#"<a href="https://site.example:443/x?sid=T">n</a>"#,
+    ),
+    (
+        true,
+        r#"<a href="HTTPS://Site.Example/x">n</a>"#,
+        r#"<a href="HTTPS://Site.Example/x?sid=T">n</a>"#,
+    ),
+    (
+        true,
+        r#"<a href="https://partner.example/p">n</a>"#,
+        r#"<a href="https://partner.example/p?sid=T">n</a>"#,
+    ),
+    (
+        true,
+        r#"<a href="/x" title="a>b">n</a>"#,
+        r#"<a href="/x?sid=T" title="a>b">n</a>"#,
+    ),
+    (
+        true,
+        r#"<a title='x>y' href='/x'>n</a>"#,
+        r#"<a title='x>y' href="/x?sid=T">n</a>"#,
+    ),
+    (
+        true,
+        r#"<a href="/a">1</a><a href="/b">2</a>"#,
+        r#"<a href="/a?sid=T">1</a><a href="/b?sid=T">2</a>"#,
+    ),
+    (true, r##"<a href="#top">n</a>"##, "="),
+    (true, r#"<a href="">n</a>"#, "="),
+    (true, r#"<a href="javascript:go()">n</a>"#, "="),
+    (true, r#"<a href=" JavaScript:go()">n</a>"#, "="),
+    (true, r#"<a href="java&#x09;script:go()">n</a>"#, "="),
+    (true, r#"<a href="data:text/html,hi">n</a>"#, "="),
+    (true, r#"<a href="mailto:x@y.example">n</a>"#, "="),
+    (true, r#"<a href="tel:+1">n</a>"#, "="),
+    (true, r#"<a href="https://evil.example/">n</a>"#, "="),
+    (true, r#"<a href="//evil.example/">n</a>"#, "="),
+    (true, r#"<a href="/\evil.example/">n</a>"#, "="),
+    (true, r#"<a href="\\evil.example/">n</a>"#, "="),
+    (true, r#"<a href="https://site.example:8443/x">n</a>"#, "="),
+    (
+        true,
+        r#"<a href="https://site.example@evil.example/">n</a>"#,
+        "=",
+    ),
+    (
+        true,
+        r#"<a href="https://evil.example@site.example/">n</a>"#,
+        "=",
+    ),
+    (true, r#"<a href="http://partner.example/p">n</a>"#, "="),
+    (true, r#"<a name="anchor">n</a>"#, "="),
+    (false, r#"<a href="/next">n</a>"#, "="),
+    (
+        true,
+        r#"<area href="/map" alt="m">"#,
+        r#"<area href="/map?sid=T" alt="m">"#,
+    ),
+    (
+        true,
+        r#"<iframe src="/frame"></iframe>"#,
+        r#"<iframe src="/frame?sid=T"></iframe>"#,
+    ),
+    (true, r#"<frame src="/f">"#, r#"<frame src="/f?sid=T">"#),
+    (
+        true,
+        r#"<iframe src="https://evil.example/"></iframe>"#,
+        "=",
+    ),
+    (false, r#"<iframe src="/frame"></iframe>"#, "="),
+    // --- meta refresh
+    (
+        true,
+        r#"<meta http-equiv="refresh" content="5; url=/next">"#,
+        r#"<meta http-equiv="refresh" content="5; url=/next?sid=T">"#,
+    ),
+    (
+        true,
+        r#"<meta http-equiv="Refresh" content="0;URL='/n?a=1'">"#,
+        r#"<meta http-equiv="Refresh" content="0;URL=/n?a=1&amp;sid=T">"#,
+    ),
+    (
+        true,
+        r#"<meta http-equiv="refresh" content="0;URL='https://evil.example/'">"#,
+        "=",
+    ),
+    (true, r#"<meta http-equiv="refresh" content="5">"#, "="),
+    (
+        true,
+        r#"<meta http-equiv="content-type" content="text/html; url=/x">"#,
+        "=",
+    ),
+    (
+        false,
+        r#"<meta http-equiv="refresh" content="5; url=/next">"#,
+        "=",
+    ),
+    // --- assets never
+    (true, r#"<img src="/img.png">"#, "="),
+    (true, r#"<script src="/app.js"></script>"#, "="),
+    (true, r#"<link href="/style.css" rel=stylesheet>"#, "="),
+    (
+        true,
+        r#"<video src="/v.mp4"></video><source src="/s.webm">"#,
+        "=",
+    ),
+    // --- raw text, comments and CDATA are never touched
+    (true, r#"<script>var s = '<a href="/x">';</script>"#, "="),
+    (
+        true,
+        r#"<script>document.write('<form method="post">')</script>"#,
+        "=",
+    ),
+    (
+        true,
+        r#"<SCRIPT>if (a<b) { x = "<a href='/x'>" }</SCRIPT>"#,
+        "=",
+    ),
+    (
+        true,
+        r#"<style>a[href="/x"]::after{content:"<form>"}</style>"#,
+        "=",
+    ),
+    (
+        true,
+        r#"<textarea><a href="/x"> <form method="post"></textarea>"#,
+        "=",
+    ),
+    (true, r#"<title><a href="/x"></title>"#, "="),
+    (true, r#"<!-- <a href="/x"> <form method="post"> -->"#, "="),
+    (true, r#"<![CDATA[<a href="/x">]]>"#, "="),
+    (true, r#"<svg><![CDATA[<a href="/x">]]></svg>"#, "="),
+    (
+        true,
+        r#"<script>/*</script>*/<a href="/x">n</a>"#,
+        r#"<script>/*</script>*/<a href="/x?sid=T">n</a>"#,
+    ),
+    // --- XHTML stays well-formed
+    (
+        true,
+        r#"<a href="/n?x=1&amp;y=2" />"#,
+        r#"<a href="/n?x=1&amp;y=2&amp;sid=T" />"#,
+    ),
+    (
+        true,
+        r#"<form method="post" action="/a"><input name="a" /></form>"#,
+        r#"<form method="post" action="/a">{H}<input name="a" /></form>"#,
+    ),
+];
+
+#[test]
+fn the_table_has_enough_cases() {
+    assert!(CASES.len() >= 80, "{} cases", CASES.len());
+}
+
+#[test]
+fn every_case_whole_and_in_every_chunking() {
+    let mut failures = Vec::new();
+    for (i, &(use_get, input, expected)) in CASES.iter().enumerate() {
+        let expected = if expected == "=" {
+            input.to_owned()
+        } else {
+            expected.replace("{H}", H)
+        };
+        let whole = run(input.as_bytes(), &[], use_get);
+        if whole != expected {
+            failures.push(format!(
+                "case {i}: {input}\n  expected {expected}\n  got      {whole}"
+            ));
+            continue;
+        }
+        let bytewise: Vec<usize> = (1..input.len()).collect();
+        assert_eq!(
+            run(input.as_bytes(), &bytewise, use_get),
+            expected,
+            "case {i} one byte at a time"
+        );
+        for seed in 0..24 {
+            let cuts = random_cuts(input.len(), seed + i as u64 * 100);
+            assert_eq!(
+                run(input.as_bytes(), &cuts, use_get),
+                expected,
+                "case {i} cut at {cuts:?}"
+            );
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failing cases:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
