@@ -116,13 +116,13 @@ pub async fn app() -> impl actix_web::dev::Service<
 }
 
 /// The token a response carries, if any.
-pub fn token_of(res: &ServiceResponse) -> Option<String> {
+pub fn token_of<B>(res: &ServiceResponse<B>) -> Option<String> {
     res.headers()
         .get("x-session-id")
         .map(|v| v.to_str().unwrap().to_owned())
 }
 
-pub async fn body(res: ServiceResponse) -> String {
+pub async fn body<B: actix_web::body::MessageBody>(res: ServiceResponse<B>) -> String {
     String::from_utf8(test::read_body(res).await.to_vec()).unwrap()
 }
 

@@ -1,0 +1,352 @@
+//! HTML rewriting through the real middleware stack: what is rewritten, what passes through.
+
+mod common;
+
+use actix_cookieless::{CookielessSession, MemoryStore, Session, Settings};
+use actix_web::{
+    App, HttpRequest, HttpResponse,
+    http::{StatusCode, header},
+    middleware::Compress,
+    test::{self, TestRequest},
+    web,
+};
+use common::{SECRET, body, token_of};
+use std::io::Read;
+
+const PAGE: &str = r#"<html><head><title><a href="/x"></title></head><body>
+<form method="post" action="/s/next"><input name="a"></form>
+<a href="/s/next?x=1">next</a> <a href="https://other.example/">away</a>
+<script>var s = '<a href="/x">';</script></body></html>"#;
+
+/// Writes to the session (so it has a token) and answers with the body and content type the
+/// query asks for.
+async fn page(session: Session, req: HttpRequest) -> actix_web::Result<HttpResponse> {
+    session.insert("seen", true)?;
+    let query = req.query_string();
+    let mut res = match query {
+        q if q.contains("status=204") => HttpResponse::NoContent(),
+        q if q.contains("status=304") => HttpResponse::NotModified(),
+        q if q.contains("redirect=own") => {
+            let mut r = HttpResponse::Found();
+            r.insert_header((header::LOCATION, "/s/next?a=1#frag"));
+            r
+        }
+        q if q.contains("redirect=other") => {
+            let mut r = HttpResponse::SeeOther();
+            r.insert_header((header::LOCATION, "https://other.example/x"));
+            r
+        }
+        _ => HttpResponse::Ok(),
+    };
+    let content_type = if query.contains("json") {
+        "application/json"
+    } else {
+        "text/html; charset=utf-8"
+    };
+    res.content_type(content_type);
+    if query.contains("length") {
+        // A streamed body with a length: actix then turns chunking off for this response.
+        res.insert_header((header::CONTENT_LENGTH, PAGE.len().to_string()));
+        let chunks = futures_util::stream::iter([Ok::<_, actix_web::Error>(
+            web::Bytes::from_static(PAGE.as_bytes()),
+        )]);
+        return Ok(res.streaming(chunks));
+    }
+    if query.contains("pregzipped") {
+        res.insert_header((header::CONTENT_ENCODING, "br"));
+    }
+    Ok(res.body(PAGE))
+}
+
+/// Writes nothing: a fresh session has no token and its page is left alone.
+async fn lazy() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/html").body(PAGE)
+}
+
+/// A page in the charset the path names, with that charset's own bytes in it.
+async fn charset(session: Session, path: web::Path<String>) -> actix_web::Result<HttpResponse> {
+    session.insert("seen", true)?;
+    let (label, bytes): (&str, Vec<u8>) = match path.as_str() {
+        // "café" in windows-1252, and in a link's title
+        "1252" => ("windows-1252", b"<p>caf\xe9</p><a title=\"caf\xe9\" href=\"/s/n\">x</a>".to_vec()),
+        // Shift_JIS: "ソ" is 0x83 0x5C, whose second byte is '\'
+        "sjis" => ("Shift_JIS", b"<p>\x83\x5c</p><a title=\"\x83\x5c\" href=\"/s/n\">x</a><form method=post>\x82\xa0</form>".to_vec()),
+        _ => ("utf-16le", "<a href=\"/s/n\">x</a>".encode_utf16().flat_map(u16::to_le_bytes).collect()),
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(format!("text/html; charset={label}"))
+        .body(bytes))
+}
+
+fn settings() -> Settings {
+    let mut s = Settings::new(SECRET);
+    s.exclude = vec!["/s/admin".into()];
+    s
+}
+
+macro_rules! app {
+    ($settings:expr) => {{
+        let cookieless = CookielessSession::builder(MemoryStore::default(), $settings)
+            .build()
+            .unwrap();
+        test::init_service(
+            App::new().wrap(Compress::default()).service(
+                web::scope("/s")
+                    .wrap(cookieless)
+                    .route("/page", web::to(page))
+                    .route("/admin/page", web::to(page))
+                    .route("/lazy", web::to(lazy))
+                    .route("/charset/{name}", web::get().to(charset)),
+            ),
+        )
+        .await
+    }};
+}
+
+fn get(uri: &str) -> TestRequest {
+    TestRequest::get()
+        .uri(uri)
+        .insert_header((header::HOST, "site.example"))
+}
+
+#[actix_rt::test]
+async fn a_page_gets_the_token_in_its_form_and_same_site_links_only() {
+    let app = app!(settings());
+    let res = test::call_service(&app, get("/s/page").to_request()).await;
+    let token = token_of(&res).unwrap();
+    let html = body(res).await;
+    let hidden = format!(
+        r#"<form method="post" action="/s/next"><input type="hidden" name="sessionid" value="{token}" /><input name="a">"#
+    );
+    assert!(html.contains(&hidden), "{html}");
+    assert!(
+        html.contains(&format!(
+            r#"<a href="/s/next?x=1&amp;sessionid={token}">next</a>"#
+        )),
+        "{html}"
+    );
+    assert!(html.contains(r#"<a href="https://other.example/">away</a>"#));
+    assert!(
+        html.contains(r#"<title><a href="/x"></title>"#)
+            && html.contains(r#"var s = '<a href="/x">';"#)
+    );
+}
+
+#[actix_rt::test]
+async fn gzip_outside_compresses_the_rewritten_page() {
+    let app = app!(settings());
+    let res = test::call_service(
+        &app,
+        get("/s/page")
+            .insert_header((header::ACCEPT_ENCODING, "gzip"))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.headers().get(header::CONTENT_ENCODING).unwrap(), "gzip");
+    let token = token_of(&res).unwrap();
+    let compressed = test::read_body(res).await;
+    let mut html = String::new();
+    flate2::read::GzDecoder::new(&compressed[..])
+        .read_to_string(&mut html)
+        .unwrap();
+    assert!(html.contains(&format!("value=\"{token}\"")), "{html}");
+}
+
+#[actix_rt::test]
+async fn already_encoded_bodies_pass_through() {
+    let app = app!(settings());
+    let res = test::call_service(&app, get("/s/page?pregzipped").to_request()).await;
+    assert!(token_of(&res).is_some());
+    assert_eq!(body(res).await, PAGE);
+}
+
+#[actix_rt::test]
+async fn non_html_head_204_304_pass_through() {
+    let app = app!(settings());
+    let res = test::call_service(&app, get("/s/page?json").to_request()).await;
+    assert!(token_of(&res).is_some());
+    assert_eq!(body(res).await, PAGE);
+    for uri in ["/s/page?status=204", "/s/page?status=304"] {
+        let res = test::call_service(&app, get(uri).to_request()).await;
+        assert!(!body(res).await.contains("hidden"), "{uri}");
+    }
+    let res = test::call_service(
+        &app,
+        TestRequest::default()
+            .method(actix_web::http::Method::HEAD)
+            .uri("/s/page")
+            .to_request(),
+    )
+    .await;
+    assert!(!body(res).await.contains("hidden"));
+}
+
+#[actix_rt::test]
+async fn windows_1252_and_shift_jis_are_rewritten_byte_exact() {
+    let app = app!(settings());
+    let res = test::call_service(&app, get("/s/charset/1252").to_request()).await;
+    let token = token_of(&res).unwrap();
+    let bytes = test::read_body(res).await;
+    let expected =
+        format!("<p>caf\u{e9}</p><a title=\"caf\u{e9}\" href=\"/s/n?sessionid={token}\">x</a>");
+    let (expected, _, _) = encoding_rs::WINDOWS_1252.encode(&expected);
+    assert_eq!(&bytes[..], &expected[..]);
+
+    let res = test::call_service(&app, get("/s/charset/sjis").to_request()).await;
+    let token = token_of(&res).unwrap();
+    let bytes = test::read_body(res).await;
+    let mut expected = b"<p>\x83\x5c</p><a title=\"\x83\x5c\" href=\"/s/n?sessionid=".to_vec();
+    expected.extend_from_slice(token.as_bytes());
+    expected.extend_from_slice(
+        b"\">x</a><form method=post><input type=\"hidden\" name=\"sessionid\" value=\"",
+    );
+    expected.extend_from_slice(token.as_bytes());
+    expected.extend_from_slice(b"\" />\x82\xa0</form>");
+    assert_eq!(
+        String::from_utf8_lossy(&bytes),
+        String::from_utf8_lossy(&expected)
+    );
+    assert_eq!(&bytes[..], &expected[..]);
+}
+
+#[actix_rt::test]
+async fn utf16_passes_through_untouched() {
+    let app = app!(settings());
+    let res = test::call_service(&app, get("/s/charset/utf16").to_request()).await;
+    assert!(
+        token_of(&res).is_some(),
+        "the header still carries the token"
+    );
+    let bytes = test::read_body(res).await;
+    let original: Vec<u8> = "<a href=\"/s/n\">x</a>"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    assert_eq!(&bytes[..], &original[..]);
+}
+
+#[actix_rt::test]
+async fn redirects_to_this_site_carry_the_token() {
+    let app = app!(settings());
+    let res = test::call_service(&app, get("/s/page?redirect=own").to_request()).await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let token = token_of(&res).unwrap();
+    let location = res
+        .headers()
+        .get(header::LOCATION)
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert_eq!(location, format!("/s/next?a=1&sessionid={token}#frag"));
+    let res = test::call_service(&app, get("/s/page?redirect=other").to_request()).await;
+    assert_eq!(
+        res.headers().get(header::LOCATION).unwrap(),
+        "https://other.example/x"
+    );
+
+    let mut no_get = settings();
+    no_get.use_get = false;
+    let app = app!(no_get);
+    let res = test::call_service(&app, get("/s/page?redirect=own").to_request()).await;
+    assert_eq!(
+        res.headers().get(header::LOCATION).unwrap(),
+        "/s/next?a=1#frag"
+    );
+}
+
+#[actix_rt::test]
+async fn excluded_paths_fresh_sessions_and_manual_mode_are_not_rewritten() {
+    let app = app!(settings());
+    let res = test::call_service(&app, get("/s/admin/page").to_request()).await;
+    assert!(token_of(&res).is_some());
+    assert_eq!(body(res).await, PAGE);
+    let res = test::call_service(&app, get("/s/lazy").to_request()).await;
+    assert!(token_of(&res).is_none());
+    assert_eq!(body(res).await, PAGE);
+
+    let mut manual = settings();
+    manual.rewrite = false;
+    let app = app!(manual);
+    let res = test::call_service(&app, get("/s/page?redirect=own").to_request()).await;
+    assert_eq!(
+        res.headers().get(header::LOCATION).unwrap(),
+        "/s/next?a=1#frag"
+    );
+    let res = test::call_service(&app, get("/s/page").to_request()).await;
+    assert!(token_of(&res).is_some());
+    assert_eq!(body(res).await, PAGE);
+}
+
+/// Over a real socket: a handler that set `Content-Length` still sends a valid response whose
+/// length matches what is sent.
+#[actix_rt::test]
+async fn a_handler_set_content_length_gives_a_valid_response_on_the_wire() {
+    let cookieless = CookielessSession::builder(MemoryStore::default(), settings())
+        .build()
+        .unwrap();
+    let server = actix_web::HttpServer::new(move || {
+        App::new().service(
+            web::scope("/s")
+                .wrap(cookieless.clone())
+                .route("/page", web::to(page)),
+        )
+    })
+    .workers(1)
+    .bind(("127.0.0.1", 0))
+    .unwrap();
+    let addr = server.addrs()[0];
+    let server = server.run();
+    let handle = server.handle();
+    actix_rt::spawn(server);
+
+    let raw = actix_web::rt::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        stream
+            .write_all(
+                b"GET /s/page?length HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+            )
+            .unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).unwrap();
+        raw
+    })
+    .await
+    .unwrap();
+    handle.stop(true).await;
+
+    let text = String::from_utf8(raw).unwrap();
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap();
+    let head = head.to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    let body = if head.contains("transfer-encoding: chunked") {
+        dechunk(rest)
+    } else {
+        let length: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length: "))
+            .expect("either chunked or a length")
+            .parse()
+            .unwrap();
+        assert_eq!(length, rest.len(), "the length sent matches the body sent");
+        rest.to_owned()
+    };
+    assert!(body.contains("type=\"hidden\""), "{body}");
+    assert!(body.ends_with("</html>"), "the whole page arrived: {body}");
+}
+
+fn dechunk(mut rest: &str) -> String {
+    let mut out = String::new();
+    loop {
+        let (size, after) = rest.split_once("\r\n").unwrap();
+        let size = usize::from_str_radix(size.trim(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.push_str(&after[..size]);
+        rest = &after[size + 2..];
+    }
+}
