@@ -54,18 +54,17 @@ async fn step2(
 ) -> actix_web::Result<HttpResponse> {
     let name = form.get("name").cloned().unwrap_or_default();
     session.insert("name", &name)?;
-    let token = session.token().await?;
+    // The middleware puts the token into this page's form as it streams out.
     Ok(page(
         "Survey: your colour",
         &format!(
             r#"<p>Hello, {}.</p>
-               <form method="post" action="/survey/done">{}
+               <form method="post" action="/survey/done">
                  <label><input type="radio" name="colour" value="red" required> Red</label>
                  <label><input type="radio" name="colour" value="blue"> Blue</label>
                  <button>Finish</button>
                </form>"#,
-            escape(&name),
-            token.hidden_input()
+            escape(&name)
         ),
     ))
 }
@@ -103,8 +102,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         base.secret = actix_session::storage::generate_session_key().into();
         tracing::info!("COOKIELESS_SECRET is unset: using a secret made up for this run");
     }
-    // This demo places tokens in its templates itself.
-    base.rewrite = false;
     let settings = Settings::load_over(base)?;
     let cookieless = CookielessSession::builder(MemoryStore::default(), settings).build()?;
 

@@ -62,6 +62,15 @@
 //! token-bearing URLs on this site. `Set-Cookie` headers set inside the wrapped scope are removed.
 //! A store that fails gives `503 Service Unavailable` with an opaque body, the cause in the log.
 //!
+//! # HTML rewriting
+//!
+//! With `rewrite` on (the default), HTML responses of a session with a token stream through
+//! `lol_html`: POST forms get a hidden input as their first child, and with `use_get`, GET forms,
+//! links, frames, refreshes and `Location` headers that stay on this site get the token as a
+//! query parameter. Other hosts never get it; scripts, styles and comments are never touched.
+//! Put `Compress` outside (wrap it last) so it compresses the rewritten page. See [`rewrite`].
+//! With `rewrite` off, templates place the token with [`Session::token`].
+//!
 //! # Cross-site requests
 //!
 //! A session carried by the header ([`Transport::Header`]) cannot be used by another site: a
