@@ -14,21 +14,12 @@ use actix_web::{
     test::{self, TestRequest},
     web::{self, Bytes},
 };
-use common::{settings, token_of};
+use common::{rss_kib, settings, token_of};
 
 const TOTAL: usize = 100 * 1024 * 1024;
 /// One block of the page: a form and two links, one of them to another site.
 const BLOCK: &str = r#"<div><form method="post" action="/s/next"><input name="q"></form><a href="/s/page?n=1">same</a> <a href="https://other.example/">other</a><script>var a = '<a href="/x">';</script></div>
 "#;
-
-fn rss_kib(field: &str) -> usize {
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status (Linux)");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or_else(|| panic!("{field} missing"))
-}
 
 async fn huge(session: Session) -> actix_web::Result<HttpResponse> {
     session.insert("big", true)?;

@@ -74,15 +74,6 @@ async fn upload(session: Session, mut payload: web::Payload) -> actix_web::Resul
     Ok(HttpResponse::Ok().body(format!("{len} {:x} {}", hash.0, step.unwrap_or_default())))
 }
 
-fn rss_kib(field: &str) -> usize {
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status (Linux)");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or_else(|| panic!("{field} missing from /proc/self/status"))
-}
-
 #[actix_rt::test]
 async fn fifty_megabyte_upload_keeps_the_session_and_every_byte() {
     let cookieless = CookielessSession::builder(MemoryStore::default(), settings())

@@ -178,3 +178,14 @@ impl SessionStore for FlakyStore {
         self.inner.delete(key).await
     }
 }
+
+/// A memory figure of this process from `/proc/self/status`, in KiB: `VmRSS:` now, `VmHWM:` the
+/// peak since the last `echo 5 > /proc/self/clear_refs`.
+pub fn rss_kib(field: &str) -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status (Linux)");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("{field} missing from /proc/self/status"))
+}
