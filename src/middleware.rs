@@ -351,7 +351,8 @@ impl<St: SessionStore + 'static> Inner<St> {
         let page_url = {
             let req = res.request();
             let info = req.connection_info();
-            format!("{}://{}{}", info.scheme(), info.host(), req.uri())
+            let path = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+            format!("{}://{}{}", info.scheme(), info.host(), path)
         };
         let Some(policy) = LinkPolicy::new(&page_url, &settings.hosts, &settings.param_name, token)
         else {
