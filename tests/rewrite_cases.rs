@@ -506,3 +506,29 @@ fn every_case_whole_and_in_every_chunking() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn past_the_memory_cap_the_rest_passes_through_untouched() {
+    // A start tag that a selector matches is buffered whole: a 3 MiB one (fed in small chunks)
+    // forces lol_html past its 1 MiB cap. (Unmatched tags stream, whatever their size.)
+    let tail = r#"<a href="/after">after</a></body>"#;
+    let input = format!(
+        r#"<a href="/before">b</a><a title="{}" href="/big">x</a>{tail}"#,
+        "a".repeat(3 << 20)
+    );
+    let cuts: Vec<usize> = (1..input.len() / 4096).map(|i| i * 4096).collect();
+    let output = run(input.as_bytes(), &cuts, true);
+    assert!(
+        output.starts_with(r#"<a href="/before?sid=T">b</a>"#),
+        "rewritten before the cap"
+    );
+    assert!(
+        output.ends_with(tail),
+        "passed through, untouched, after the cap"
+    );
+    assert_eq!(
+        output.len(),
+        input.len() + "?sid=T".len(),
+        "nothing lost, nothing doubled"
+    );
+}
