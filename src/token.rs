@@ -85,10 +85,10 @@ impl Keyring {
     }
 
     /// Derives the keys for one client; use the result for every open and seal of a request.
-    pub fn client(&self, binding: &ClientBinding) -> ClientKey<'_> {
+    pub fn client<'k>(&'k self, binding: &'k ClientBinding) -> ClientKey<'k> {
         ClientKey {
             keyring: self,
-            binding: binding.clone(),
+            binding,
             current: derive(&self.current, binding),
         }
     }
@@ -154,7 +154,7 @@ impl ClientBinding {
 /// The keys of one client, derived once per request.
 pub struct ClientKey<'k> {
     keyring: &'k Keyring,
-    binding: ClientBinding,
+    binding: &'k ClientBinding,
     current: Aes256Gcm,
 }
 
@@ -269,7 +269,7 @@ impl ClientKey<'_> {
                 .keyring
                 .previous
                 .iter()
-                .find_map(|hkdf| try_open(&derive(hkdf, &self.binding), &raw, &aad));
+                .find_map(|hkdf| try_open(&derive(hkdf, self.binding), &raw, &aad));
             by_previous_secret = plain.is_some();
         }
         let plain = plain?;
@@ -287,12 +287,11 @@ impl ClientKey<'_> {
     }
 }
 
-fn aad(path: Option<&str>) -> Vec<u8> {
-    let mut aad = vec![VERSION];
-    if let Some(path) = path {
-        aad.extend_from_slice(path.as_bytes());
+fn aad(path: Option<&str>) -> std::borrow::Cow<'static, [u8]> {
+    match path {
+        None => std::borrow::Cow::Borrowed(&[VERSION]),
+        Some(path) => [&[VERSION], path.as_bytes()].concat().into(),
     }
-    aad
 }
 
 fn try_open(cipher: &Aes256Gcm, raw: &[u8], aad: &[u8]) -> Option<Vec<u8>> {
@@ -345,7 +344,8 @@ mod tests {
     #[test]
     fn every_seal_differs() {
         let k = keyring();
-        let c = k.client(&alice());
+        let bound = alice();
+        let c = k.client(&bound);
         assert_ne!(
             c.seal_at("key-1", None, NOW).unwrap(),
             c.seal_at("key-1", None, NOW).unwrap()
@@ -429,7 +429,8 @@ mod tests {
     #[test]
     fn expired_opens_nothing() {
         let c = keyring();
-        let c = c.client(&alice());
+        let bound = alice();
+        let c = c.client(&bound);
         assert!(c.open_at(&sealed(), None, NOW + DAY.as_secs()).is_some());
         assert!(
             c.open_at(&sealed(), None, NOW + DAY.as_secs() + 1)
@@ -474,7 +475,8 @@ mod tests {
     #[test]
     fn path_binding() {
         let k = keyring();
-        let c = k.client(&alice());
+        let bound = alice();
+        let c = k.client(&bound);
         let token = c.seal_at("k", Some("/survey/2"), NOW).unwrap();
         assert!(c.open_at(&token, Some("/survey/2"), NOW).is_some());
         assert!(c.open_at(&token, Some("/survey/3"), NOW).is_none());
@@ -488,7 +490,8 @@ mod tests {
             .seal_at("k", None, NOW)
             .unwrap();
         let rotated = Keyring::new(SECRET, &[OLD], DAY);
-        let c = rotated.client(&alice());
+        let bound = alice();
+        let c = rotated.client(&bound);
         let opened = c.open_at(&old, None, NOW).unwrap();
         assert!(opened.by_previous_secret());
         // What the rotated keyring seals opens under the new secret alone.
@@ -521,7 +524,8 @@ mod tests {
         #[test]
         fn any_changed_byte_opens_nothing(index in any::<prop::sample::Index>(), flip in 1u8..=255) {
             let k = keyring();
-            let c = k.client(&alice());
+            let bound = alice();
+        let c = k.client(&bound);
             let mut raw = URL_SAFE_NO_PAD.decode(c.seal_at("key-1", None, NOW).unwrap()).unwrap();
             let i = index.index(raw.len());
             raw[i] ^= flip;

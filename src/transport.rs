@@ -148,8 +148,8 @@ enum Kind {
         pair_start: usize,
     },
     Multipart {
-        /// `--boundary`.
-        dash_boundary: Vec<u8>,
+        /// `\r\n--boundary`: what ends a part; without its line break, what starts one.
+        delimiter: Vec<u8>,
         state: Part,
     },
 }
@@ -192,7 +192,7 @@ impl FormScanner {
                 .map(|(_, value)| value.trim().trim_matches('"'))
                 .filter(|b| !b.is_empty() && b.len() <= 200)?;
             Kind::Multipart {
-                dash_boundary: [b"--", boundary.as_bytes()].concat(),
+                delimiter: [b"\r\n--", boundary.as_bytes()].concat(),
                 state: Part::Preamble { from: 0 },
             }
         } else {
@@ -229,10 +229,9 @@ impl FormScanner {
             Kind::UrlEncoded { pair_start } => {
                 scan_urlencoded(&self.buf, &self.param, pair_start, ended)
             }
-            Kind::Multipart {
-                dash_boundary,
-                state,
-            } => scan_multipart(&self.buf, &self.param, dash_boundary, state),
+            Kind::Multipart { delimiter, state } => {
+                scan_multipart(&self.buf, &self.param, delimiter, state)
+            }
         }
     }
 }
@@ -265,7 +264,8 @@ fn scan_urlencoded(buf: &[u8], param: &[u8], pair_start: &mut usize, ended: bool
     }
 }
 
-fn scan_multipart(buf: &[u8], param: &[u8], dash_boundary: &[u8], state: &mut Part) -> Scan {
+fn scan_multipart(buf: &[u8], param: &[u8], delimiter: &[u8], state: &mut Part) -> Scan {
+    let dash_boundary = &delimiter[2..];
     loop {
         match *state {
             Part::Preamble { from } => match find_from(buf, from, dash_boundary) {
@@ -319,33 +319,30 @@ fn scan_multipart(buf: &[u8], param: &[u8], dash_boundary: &[u8], state: &mut Pa
                     return Scan::NeedMore;
                 }
             },
-            Part::Content { start, from, ours } => {
-                let delimiter = [b"\r\n", dash_boundary].concat();
-                match find_from(buf, from, &delimiter) {
-                    Some(end) if ours => {
-                        let value = String::from_utf8_lossy(&buf[start..end]).trim().to_owned();
-                        return if value.is_empty() || value.len() > MAX_TOKEN_LEN {
-                            Scan::Absent
-                        } else {
-                            Scan::Found(value)
-                        };
-                    }
-                    Some(end) => {
-                        *state = Part::AfterDelimiter {
-                            at: end + delimiter.len(),
-                        }
-                    }
-                    None if ours && buf.len() - start > MAX_TOKEN_LEN => return Scan::Absent,
-                    None => {
-                        *state = Part::Content {
-                            start,
-                            from: resume(buf, from, &delimiter),
-                            ours,
-                        };
-                        return Scan::NeedMore;
+            Part::Content { start, from, ours } => match find_from(buf, from, delimiter) {
+                Some(end) if ours => {
+                    let value = String::from_utf8_lossy(&buf[start..end]).trim().to_owned();
+                    return if value.is_empty() || value.len() > MAX_TOKEN_LEN {
+                        Scan::Absent
+                    } else {
+                        Scan::Found(value)
+                    };
+                }
+                Some(end) => {
+                    *state = Part::AfterDelimiter {
+                        at: end + delimiter.len(),
                     }
                 }
-            }
+                None if ours && buf.len() - start > MAX_TOKEN_LEN => return Scan::Absent,
+                None => {
+                    *state = Part::Content {
+                        start,
+                        from: resume(buf, from, delimiter),
+                        ours,
+                    };
+                    return Scan::NeedMore;
+                }
+            },
             Part::Done => return Scan::Absent,
         }
     }

@@ -526,20 +526,10 @@ async fn manual_page(
 
 #[actix_rt::test]
 async fn manual_tokens_work_for_a_session_created_in_the_same_request() {
-    use actix_cookieless::CookielessSession;
-    use actix_web::{App, web};
     let store = FlakyStore::default();
-    let cookieless = CookielessSession::builder(store.clone(), settings())
-        .build()
-        .unwrap();
-    let app = test::init_service(
-        App::new().service(
-            web::scope("/s")
-                .wrap(cookieless)
-                .configure(routes)
-                .route("/manual", web::get().to(manual_page)),
-        ),
-    )
+    let app = app_with_routes(store.clone(), settings(), |cfg| {
+        cfg.route("/manual", actix_web::web::get().to(manual_page));
+    })
     .await;
     let page =
         body(test::call_service(&app, TestRequest::get().uri("/s/manual").to_request()).await)

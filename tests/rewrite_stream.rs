@@ -6,15 +6,15 @@ mod common;
 
 use std::future::poll_fn;
 
-use actix_cookieless::{CookielessSession, MemoryStore, Session};
+use actix_cookieless::{MemoryStore, Session};
 use actix_web::{
-    App, HttpResponse,
+    HttpResponse,
     body::MessageBody,
     http::header,
     test::{self, TestRequest},
     web::{self, Bytes},
 };
-use common::{rss_kib, settings, token_of};
+use common::{app_with_routes, rss_kib, settings, token_of};
 
 const TOTAL: usize = 100 * 1024 * 1024;
 /// One block of the page: a form and two links, one of them to another site.
@@ -39,16 +39,9 @@ fn count(haystack: &[u8], needle: &[u8]) -> usize {
 
 #[actix_rt::test]
 async fn a_100_mb_page_streams_with_flat_memory() {
-    let cookieless = CookielessSession::builder(MemoryStore::default(), settings())
-        .build()
-        .unwrap();
-    let app = test::init_service(
-        App::new().service(
-            web::scope("/s")
-                .wrap(cookieless)
-                .route("/huge", web::get().to(huge)),
-        ),
-    )
+    let app = app_with_routes(MemoryStore::default(), settings(), |cfg| {
+        cfg.route("/huge", web::get().to(huge));
+    })
     .await;
 
     std::fs::write("/proc/self/clear_refs", "5").expect("reset VmHWM");

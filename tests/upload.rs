@@ -6,9 +6,9 @@ mod common;
 
 use std::pin::Pin;
 
-use actix_cookieless::{CookielessSession, MemoryStore, Session};
+use actix_cookieless::{MemoryStore, Session};
 use actix_web::{
-    App, HttpResponse,
+    HttpResponse,
     dev::Payload,
     error::PayloadError,
     http::header,
@@ -76,17 +76,9 @@ async fn upload(session: Session, mut payload: web::Payload) -> actix_web::Resul
 
 #[actix_rt::test]
 async fn fifty_megabyte_upload_keeps_the_session_and_every_byte() {
-    let cookieless = CookielessSession::builder(MemoryStore::default(), settings())
-        .build()
-        .unwrap();
-    let app = test::init_service(
-        App::new().service(
-            web::scope("/s")
-                .wrap(cookieless)
-                .configure(routes)
-                .route("/upload", web::post().to(upload)),
-        ),
-    )
+    let app = app_with_routes(MemoryStore::default(), settings(), |cfg| {
+        cfg.route("/upload", web::post().to(upload));
+    })
     .await;
 
     let res = test::call_service(

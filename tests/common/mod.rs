@@ -91,27 +91,46 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/renew", web::to(renew));
 }
 
-/// An app whose `/s` scope is cookieless, over `store`.
-pub async fn app_with<S: SessionStore + 'static>(
+/// The service type of the test apps.
+pub trait TestApp:
+    actix_web::dev::Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>
+{
+}
+impl<T> TestApp for T where
+    T: actix_web::dev::Service<
+            actix_http::Request,
+            Response = ServiceResponse,
+            Error = actix_web::Error,
+        >
+{
+}
+
+/// An app whose `/s` scope is cookieless, over `store`, with the common routes plus `extra`.
+pub async fn app_with_routes<S: SessionStore + 'static>(
     store: S,
     settings: Settings,
-) -> impl actix_web::dev::Service<
-    actix_http::Request,
-    Response = ServiceResponse,
-    Error = actix_web::Error,
-> {
+    extra: fn(&mut web::ServiceConfig),
+) -> impl TestApp {
     let cookieless = CookielessSession::builder(store, settings)
         .build()
         .expect("valid settings");
-    test::init_service(App::new().service(web::scope("/s").wrap(cookieless).configure(routes)))
-        .await
+    test::init_service(
+        App::new().service(
+            web::scope("/s")
+                .wrap(cookieless)
+                .configure(routes)
+                .configure(extra),
+        ),
+    )
+    .await
 }
 
-pub async fn app() -> impl actix_web::dev::Service<
-    actix_http::Request,
-    Response = ServiceResponse,
-    Error = actix_web::Error,
-> {
+/// An app whose `/s` scope is cookieless, over `store`.
+pub async fn app_with<S: SessionStore + 'static>(store: S, settings: Settings) -> impl TestApp {
+    app_with_routes(store, settings, |_| {}).await
+}
+
+pub async fn app() -> impl TestApp {
     app_with(MemoryStore::default(), settings()).await
 }
 
