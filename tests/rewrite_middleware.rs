@@ -10,7 +10,7 @@ use actix_web::{
     test::{self, TestRequest},
     web,
 };
-use common::{SECRET, body, token_of};
+use common::{SECRET, body, dechunk, token_of};
 use std::io::Read;
 
 const PAGE: &str = r#"<html><head><title><a href="/x"></title></head><body>
@@ -336,17 +336,4 @@ async fn a_handler_set_content_length_gives_a_valid_response_on_the_wire() {
     };
     assert!(body.contains("type=\"hidden\""), "{body}");
     assert!(body.ends_with("</html>"), "the whole page arrived: {body}");
-}
-
-fn dechunk(mut rest: &str) -> String {
-    let mut out = String::new();
-    loop {
-        let (size, after) = rest.split_once("\r\n").unwrap();
-        let size = usize::from_str_radix(size.trim(), 16).unwrap();
-        if size == 0 {
-            return out;
-        }
-        out.push_str(&after[..size]);
-        rest = &after[size + 2..];
-    }
 }

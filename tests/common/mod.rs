@@ -208,3 +208,119 @@ pub fn rss_kib(field: &str) -> usize {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or_else(|| panic!("{field} missing from /proc/self/status"))
 }
+
+/// One HTTP/1.1 exchange as read off the wire.
+#[derive(Debug)]
+pub struct WireResponse {
+    pub status: u16,
+    /// Header names lowercased, in the order sent.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl WireResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn token(&self) -> Option<String> {
+        self.header("x-session-id").map(str::to_owned)
+    }
+}
+
+/// Sends one request over a fresh connection (`Connection: close`) on a blocking thread, as
+/// the user agent [`UA`], and reads the whole response.
+pub async fn wire(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> WireResponse {
+    use std::io::{Read, Write};
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: {UA}\r\nConnection: close\r\n\
+         Content-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    let request = format!("{head}\r\n{body}");
+    let raw = actix_web::rt::task::spawn_blocking(move || {
+        let mut stream = std::net::TcpStream::connect(addr).expect("connect to the test server");
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+            .unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).unwrap();
+        raw
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8(raw).expect("a UTF-8 response");
+    let (head, rest) = text
+        .split_once("\r\n\r\n")
+        .expect("a complete response head");
+    let mut lines = head.lines();
+    let status = lines.next().unwrap()[9..12].parse().unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let chunked = headers
+        .iter()
+        .any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"));
+    let body = if chunked {
+        dechunk(rest)
+    } else {
+        rest.to_owned()
+    };
+    WireResponse {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// Decodes a chunked HTTP/1.1 body.
+pub fn dechunk(mut rest: &str) -> String {
+    let mut out = String::new();
+    loop {
+        let (size, after) = rest.split_once("\r\n").unwrap();
+        let size = usize::from_str_radix(size.trim(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.push_str(&after[..size]);
+        rest = &after[size + 2..];
+    }
+}
+
+/// Serves the common routes under a cookieless `/s` on a free loopback port, one worker.
+pub fn serve<S>(
+    store: S,
+    settings: Settings,
+) -> (std::net::SocketAddr, actix_web::dev::ServerHandle)
+where
+    S: SessionStore + Send + Sync + 'static,
+{
+    let cookieless = CookielessSession::builder(store, settings)
+        .build()
+        .expect("valid settings");
+    let server = actix_web::HttpServer::new(move || {
+        App::new().service(web::scope("/s").wrap(cookieless.clone()).configure(routes))
+    })
+    .workers(1)
+    .bind(("127.0.0.1", 0))
+    .expect("bind a loopback port");
+    let addr = server.addrs()[0];
+    let server = server.run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    (addr, handle)
+}
