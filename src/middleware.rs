@@ -304,7 +304,11 @@ impl<St: SessionStore + 'static> Inner<St> {
         let session = Session::attach(&req, session);
         let mut res = service.call(req).await?;
         let SessionInner {
-            state, status, key, ..
+            state,
+            status,
+            key,
+            placed_by_handler,
+            ..
         } = session.take();
 
         let key = match self.persist(status, key, state).await {
@@ -335,6 +339,11 @@ impl<St: SessionStore + 'static> Inner<St> {
             }
         };
         self.add_token_headers(res.headers_mut(), &token);
+        if placed_by_handler {
+            return Ok(res
+                .map_body(|_, body| RewriteBody::untouched(body))
+                .map_into_left_body());
+        }
         Ok(self.rewrite(res, &token).map_into_left_body())
     }
 

@@ -72,6 +72,9 @@ pub(crate) struct SessionInner {
     pub(crate) key: Option<String>,
     pub(crate) transport: Transport,
     pub(crate) issuer: Option<Rc<dyn TokenIssuer>>,
+    /// The handler asked for a token ([`Session::token`]) and places it itself: the middleware
+    /// leaves this response's body and `Location` alone.
+    pub(crate) placed_by_handler: bool,
 }
 
 impl fmt::Debug for SessionInner {
@@ -92,6 +95,7 @@ impl SessionInner {
             key: None,
             transport: Transport::None,
             issuer: None,
+            placed_by_handler: false,
         }
     }
 
@@ -106,6 +110,7 @@ impl SessionInner {
             key: Some(key),
             transport,
             issuer: None,
+            placed_by_handler: false,
         }
     }
 
@@ -268,11 +273,13 @@ impl Session {
         self.0.borrow().transport
     }
 
-    /// A token for this session, for templates that place it themselves (`rewrite = false`),
-    /// like django-cookieless's `{% session_token %}` and `{% session_url %}`.
+    /// A token for this session, for templates that place it themselves (manual mode), like
+    /// django-cookieless's `{% session_token %}` and `{% session_url %}`.
     ///
     /// A session that does not exist in the store yet (new in this request) is saved now, so
-    /// that the token names it; later changes in the same request are saved as usual.
+    /// that the token names it; later changes in the same request are saved as usual. A handler
+    /// that calls this places the token itself: the middleware does not rewrite this response's
+    /// HTML or `Location`, even with `rewrite = true`, so no form gets the field twice.
     ///
     /// ```
     /// use actix_cookieless::Session;
@@ -310,6 +317,7 @@ impl Session {
         let value = issuer
             .seal(&key)
             .map_err(|err| SessionError::unavailable(format!("could not seal a token: {err}")))?;
+        self.0.borrow_mut().placed_by_handler = true;
         Ok(SessionToken {
             value,
             param_name: issuer.param_name().to_owned(),

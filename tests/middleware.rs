@@ -563,3 +563,31 @@ async fn manual_tokens_work_for_a_session_created_in_the_same_request() {
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body(res).await, "Service Unavailable");
 }
+
+async fn manual_html_page(
+    session: actix_cookieless::Session,
+) -> actix_web::Result<actix_web::HttpResponse> {
+    let token = session.token().await?;
+    Ok(actix_web::HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(format!(
+            r#"<form method="post" action="/s/form">{}<input name="a"></form><a href="/s/read">r</a>"#,
+            token.hidden_input()
+        )))
+}
+
+#[actix_rt::test]
+async fn a_handler_that_places_the_token_itself_is_not_rewritten() {
+    let app = app_with_routes(MemoryStore::default(), settings(), |cfg| {
+        cfg.route("/manual-html", actix_web::web::get().to(manual_html_page));
+    })
+    .await;
+    let res = test::call_service(&app, TestRequest::get().uri("/s/manual-html").to_request()).await;
+    assert!(token_of(&res).is_some(), "the header still carries a token");
+    let page = body(res).await;
+    assert_eq!(page.matches("name=\"sessionid\"").count(), 1, "{page}");
+    assert!(
+        page.ends_with(r#"<a href="/s/read">r</a>"#),
+        "links left alone: {page}"
+    );
+}
