@@ -1,0 +1,245 @@
+//! The survey's pages: three steps and a summary, a script client, and an embedding page.
+//!
+//! Kept apart from `main.rs` (settings, store, server) so the browser test serves the very same
+//! app in-process.
+
+use std::{collections::HashMap, path::Path, sync::Arc};
+
+use actix_cookieless::{CookielessSession, Session, store::SessionStore};
+use actix_web::{HttpRequest, HttpResponse, Responder, error, http::header, web};
+use minijinja::{Environment, Value, context};
+use serde::Serialize;
+
+/// The survey's questions, in order: the session entry each fills, and its label.
+const QUESTIONS: [(&str, &str); 3] = [
+    ("name", "Your name"),
+    ("colour", "Favourite colour"),
+    ("comments", "Anything else"),
+];
+const COLOURS: [&str; 3] = ["red", "green", "blue"];
+
+/// What the pages share: the templates, and whether tokens may go into links.
+pub struct Survey {
+    templates: Environment<'static>,
+    use_get: bool,
+}
+
+impl Survey {
+    /// Loads the templates from `dir` (`templates/` at the crate root).
+    pub fn new(dir: &Path, use_get: bool) -> Self {
+        let mut templates = Environment::new();
+        templates.set_loader(minijinja::path_loader(dir));
+        Self { templates, use_get }
+    }
+
+    fn render(&self, name: &str, ctx: Value) -> actix_web::Result<HttpResponse> {
+        let html = self
+            .templates
+            .get_template(name)
+            .and_then(|t| t.render(ctx))
+            .map_err(|err| {
+                tracing::error!(template = name, error = %err, "template failed");
+                error::ErrorInternalServerError("template error")
+            })?;
+        Ok(HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(html))
+    }
+}
+
+/// The answers so far, as the templates see them.
+#[derive(Serialize, Default)]
+struct Answers {
+    name: Option<String>,
+    colour: Option<String>,
+    comments: Option<String>,
+}
+
+fn answers(session: &Session) -> actix_web::Result<Answers> {
+    Ok(Answers {
+        name: session.get("name")?,
+        colour: session.get("colour")?,
+        comments: session.get("comments")?,
+    })
+}
+
+/// Keeps the answers a form sent (only the survey's own fields, trimmed, at most 2 000 chars).
+fn keep_answers(session: &Session, form: &HashMap<String, String>) -> actix_web::Result<()> {
+    for (field, _) in QUESTIONS {
+        if let Some(value) = form.get(field) {
+            let value: String = value.trim().chars().take(2000).collect();
+            if field == "colour" && !COLOURS.contains(&value.as_str()) {
+                continue;
+            }
+            session.insert(field, value)?;
+        }
+    }
+    Ok(())
+}
+
+/// Mounts the survey under `/survey` behind `cookieless`, and the embedding page at `/embed`.
+pub fn configure<St>(
+    cfg: &mut web::ServiceConfig,
+    survey: Arc<Survey>,
+    cookieless: CookielessSession<St>,
+) where
+    St: SessionStore + 'static,
+{
+    cfg.app_data(web::Data::from(survey))
+        .route("/", web::get().to(|| async { redirect("/survey/") }))
+        .route("/embed", web::get().to(embed))
+        .service(
+            web::scope("/survey")
+                .wrap(cookieless)
+                .route("/", web::get().to(step))
+                .route("/step/{n}", web::get().to(step))
+                .route("/step/{n}", web::post().to(step))
+                .route("/summary", web::get().to(summary))
+                .route("/summary", web::post().to(summary))
+                .route("/restart", web::get().to(restart))
+                .route("/counter", web::get().to(counter_page))
+                .route("/api/counter", web::post().to(counter_api)),
+        );
+}
+
+fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .finish()
+}
+
+/// Step `n` (1 to 3): a form post keeps the previous step's answers first. Steps 1 and 2 rely
+/// on automatic rewriting; step 3 places the token itself (manual mode).
+async fn step(
+    survey: web::Data<Survey>,
+    session: Session,
+    req: HttpRequest,
+    form: Option<web::Form<HashMap<String, String>>>,
+) -> actix_web::Result<HttpResponse> {
+    let n: u8 = req
+        .match_info()
+        .get("n")
+        .map_or(Ok(1), str::parse)
+        .unwrap_or(0);
+    if !(1..=3).contains(&n) {
+        return Ok(HttpResponse::NotFound().body("no such step"));
+    }
+    if let Some(form) = &form {
+        keep_answers(&session, form)?;
+    }
+    let answers = answers(&session)?;
+    match answers.name.as_deref() {
+        None if n > 1 => return lost(&survey, &session, form.is_some()),
+        Some("") if n > 1 => {
+            let error = "Please tell us your name.";
+            return survey.render(
+                "step1.html",
+                context! { step => 1, answers => answers, error => error },
+            );
+        }
+        _ => {}
+    }
+    if n < 3 {
+        let template = if n == 1 { "step1.html" } else { "step2.html" };
+        return survey.render(
+            template,
+            context! { step => n, answers => answers, colours => COLOURS },
+        );
+    }
+    // Manual mode: ask for the token and let the template put it where it belongs.
+    let token = session.token().await?;
+    let back = if survey.use_get {
+        token.url("/survey/step/2")
+    } else {
+        "/survey/step/2".to_owned()
+    };
+    survey.render(
+        "step3.html",
+        context! {
+            step => n,
+            answers => answers,
+            session_token => Value::from_safe_string(token.hidden_input()),
+            back_url => back,
+        },
+    )
+}
+
+/// A step was reached without the earlier answers: the session did not come along.
+fn lost(survey: &Survey, session: &Session, posted: bool) -> actix_web::Result<HttpResponse> {
+    session.purge();
+    survey.render("lost.html", context! { posted => posted })
+}
+
+async fn summary(
+    survey: web::Data<Survey>,
+    session: Session,
+    form: Option<web::Form<HashMap<String, String>>>,
+) -> actix_web::Result<HttpResponse> {
+    if let Some(form) = &form {
+        keep_answers(&session, form)?;
+    }
+    let answers = answers(&session)?;
+    if answers.name.is_none() {
+        return lost(&survey, &session, form.is_some());
+    }
+    let rows: Vec<_> = QUESTIONS
+        .iter()
+        .map(|(field, label)| {
+            let value = match *field {
+                "name" => &answers.name,
+                "colour" => &answers.colour,
+                _ => &answers.comments,
+            };
+            context! { field => field, label => label, value => value }
+        })
+        .collect();
+    survey.render("summary.html", context! { rows => rows })
+}
+
+/// Start over: the old session is deleted, and step 1 starts a new one.
+async fn restart(session: Session) -> impl Responder {
+    session.purge();
+    redirect("/survey/")
+}
+
+async fn counter_page(survey: web::Data<Survey>) -> actix_web::Result<HttpResponse> {
+    survey.render("counter.html", context! {})
+}
+
+/// The script client's API: the token comes and goes in the `X-Session-ID` header.
+async fn counter_api(
+    session: Session,
+    body: web::Json<CounterAction>,
+) -> actix_web::Result<HttpResponse> {
+    let count = match body.action.as_str() {
+        "reset" => 0,
+        _ => session.get::<u64>("count")?.unwrap_or(0).saturating_add(1),
+    };
+    session.insert("count", count)?;
+    Ok(HttpResponse::Ok()
+        .json(context! { count => count, transport => format!("{:?}", session.transport()) }))
+}
+
+#[derive(serde::Deserialize)]
+struct CounterAction {
+    action: String,
+}
+
+/// The survey inside a cross-site `<iframe>`: this page on `localhost`, the survey on
+/// `127.0.0.1` (or the other way round), as an LTI tool or an embedded widget is.
+async fn embed(survey: web::Data<Survey>, req: HttpRequest) -> actix_web::Result<HttpResponse> {
+    let info = req.connection_info();
+    let host = info.host();
+    let port = host.rsplit_once(':').map_or("", |(_, p)| p);
+    let other = if host.starts_with("localhost") {
+        "127.0.0.1"
+    } else {
+        "localhost"
+    };
+    let src = if port.is_empty() {
+        format!("http://{other}/survey/")
+    } else {
+        format!("http://{other}:{port}/survey/")
+    };
+    survey.render("embed.html", context! { src => src, host => host })
+}
