@@ -1,0 +1,264 @@
+//! The survey demo in a real browser: headless Chromium with every cookie blocked.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (`./scripts/test-all` installs them); without
+//! them these tests fail, they never skip. Screenshots of each step land in
+//! `target/browser-screenshots/`.
+
+#[path = "../../examples/survey/app.rs"]
+#[allow(dead_code)]
+mod app;
+mod webdriver;
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+};
+
+use actix_cookieless::{CookielessSession, MemoryStore, Settings};
+use actix_web::{App, HttpServer, dev::Service as _, http::header};
+use webdriver::Browser;
+
+/// What the server saw: responses sent, and how many of them carried `Set-Cookie`.
+#[derive(Default)]
+struct Seen {
+    responses: AtomicUsize,
+    set_cookie: AtomicUsize,
+}
+
+/// Serves the demo app (as `cargo run --example survey` does) on a free loopback port.
+fn serve_demo(use_get: bool) -> (SocketAddr, Arc<Seen>) {
+    let seen = Arc::new(Seen::default());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let server_seen = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let mut settings = Settings::new("browser-test-secret-0123456789abcdef");
+            settings.use_get = use_get;
+            let templates = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+            let survey = Arc::new(app::Survey::new(&templates, use_get));
+            let cookieless = CookielessSession::builder(MemoryStore::default(), settings)
+                .build()
+                .unwrap();
+            let server = HttpServer::new(move || {
+                let seen = Arc::clone(&server_seen);
+                App::new()
+                    .wrap_fn(move |req, srv| {
+                        let seen = Arc::clone(&seen);
+                        let res = srv.call(req);
+                        async move {
+                            let res = res.await?;
+                            seen.responses.fetch_add(1, Ordering::SeqCst);
+                            if res.headers().contains_key(header::SET_COOKIE) {
+                                seen.set_cookie.fetch_add(1, Ordering::SeqCst);
+                            }
+                            Ok(res)
+                        }
+                    })
+                    .configure(|cfg| app::configure(cfg, Arc::clone(&survey), cookieless.clone()))
+            })
+            .workers(2)
+            .bind(("127.0.0.1", 0))
+            .unwrap();
+            tx.send(server.addrs()[0]).unwrap();
+            server.run().await
+        })
+    });
+    (rx.recv().expect("the demo server started"), seen)
+}
+
+fn screenshot_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/browser-screenshots")
+        .join(format!("{name}.png"))
+}
+
+/// Fills in the three steps through the UI and checks the summary.
+fn complete_survey(
+    browser: &Browser,
+    name: &str,
+    colour: &str,
+    comments: &str,
+    shots: Option<&str>,
+) {
+    let shot = |step: &str| {
+        if let Some(prefix) = shots {
+            browser.screenshot(&screenshot_path(&format!("{prefix}-{step}")));
+        }
+    };
+    browser.clear_and_type(&browser.find("#name"), name);
+    shot("1-name");
+    browser.click(&browser.find("#next"));
+    browser.wait_for_text("h1", &format!("Hello, {name}"));
+    browser.click(&browser.find(&format!("#colour-{colour}")));
+    shot("2-colour");
+    browser.click(&browser.find("#next"));
+    browser.wait_for_text("h1", "Last question");
+    browser.clear_and_type(&browser.find("#comments"), comments);
+    shot("3-comments");
+    browser.click(&browser.find("#next"));
+    browser.wait_for_text("h1", "Thank you!");
+    shot("4-summary");
+    assert_eq!(browser.text(&browser.find("#answer-name")), name);
+    assert_eq!(browser.text(&browser.find("#answer-colour")), colour);
+    assert_eq!(browser.text(&browser.find("#answer-comments")), comments);
+}
+
+/// Cookies really are blocked in this browser: a script cannot set one.
+fn assert_no_cookies(browser: &Browser) {
+    let cookie = browser.execute(r#"document.cookie = "probe=1; path=/"; return document.cookie;"#);
+    assert_eq!(cookie, "", "document.cookie must stay empty");
+}
+
+/// Neither the browser's network log nor the server saw a `Set-Cookie`. `log_sees_sessions`:
+/// the log must show the session header, proving it covers the cookieless responses (a
+/// cross-site iframe runs in another renderer, whose traffic the log does not show).
+fn assert_no_set_cookie(browser: &Browser, seen: &Seen, log_sees_sessions: bool) {
+    let headers = browser.response_headers();
+    assert!(!headers.is_empty(), "the network log is empty");
+    assert_eq!(
+        headers.iter().any(|(_, name, _)| name == "x-session-id"),
+        log_sees_sessions,
+        "the network log shows the session header: {headers:?}"
+    );
+    let set_cookie: Vec<_> = headers
+        .iter()
+        .filter(|(_, name, _)| name == "set-cookie")
+        .collect();
+    assert!(
+        set_cookie.is_empty(),
+        "a response set a cookie: {set_cookie:?}"
+    );
+    assert!(seen.responses.load(Ordering::SeqCst) > 0);
+    assert_eq!(
+        seen.set_cookie.load(Ordering::SeqCst),
+        0,
+        "the server sent Set-Cookie"
+    );
+}
+
+#[test]
+fn the_survey_completes_with_cookies_blocked() {
+    let (addr, seen) = serve_demo(true);
+    let browser = Browser::start();
+    browser.goto(&format!("http://{addr}/survey/"));
+    assert_no_cookies(&browser);
+
+    // A detour through a link: back from step 2 to step 1 keeps the name (the link carries
+    // the token with use_get).
+    browser.clear_and_type(&browser.find("#name"), "Ada");
+    browser.click(&browser.find("#next"));
+    browser.wait_for_text("h1", "Hello, Ada");
+    browser.click(&browser.find("#back"));
+    browser.wait_for_text("h1", "Tell us about yourself");
+    let value = browser.execute(r#"return document.getElementById("name").value;"#);
+    assert_eq!(value, "Ada", "the link brought the session along");
+
+    complete_survey(
+        &browser,
+        "Ada Lovelace",
+        "green",
+        "Cookies? No, thank you.",
+        Some("survey"),
+    );
+    assert_no_cookies(&browser);
+    assert_no_set_cookie(&browser, &seen, true);
+
+    // Start over: a new, empty survey.
+    browser.click(&browser.find("#restart"));
+    browser.wait_for_text("h1", "Tell us about yourself");
+    assert_eq!(
+        browser.execute(r#"return document.getElementById("name").value;"#),
+        ""
+    );
+
+    // The script client: fetch() with the X-Session-ID header keeps a counter.
+    browser.goto(&format!("http://{addr}/survey/counter"));
+    let increment = browser.find("#increment");
+    for n in 1..=3 {
+        browser.click(&increment);
+        browser.wait_for_text("#count", &n.to_string());
+    }
+    browser.wait_for_text("#transport", "(token came by: Header)");
+    browser.screenshot(&screenshot_path("counter"));
+    browser.click(&browser.find("#reset"));
+    browser.wait_for_text("#count", "0");
+    assert_no_cookies(&browser);
+    assert_no_set_cookie(&browser, &seen, true);
+}
+
+#[test]
+fn two_browsers_keep_two_independent_surveys_without_tokens_in_urls() {
+    let (addr, seen) = serve_demo(false);
+    let (first, second) = std::thread::scope(|s| {
+        let a = s.spawn(Browser::start);
+        let b = s.spawn(Browser::start);
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let url = format!("http://{addr}/survey/");
+    first.goto(&url);
+    second.goto(&url);
+
+    // Interleaved, step by step, so both sessions are open at once.
+    first.clear_and_type(&first.find("#name"), "First");
+    second.clear_and_type(&second.find("#name"), "Second");
+    first.click(&first.find("#next"));
+    second.click(&second.find("#next"));
+    first.wait_for_text("h1", "Hello, First");
+    second.wait_for_text("h1", "Hello, Second");
+    first.click(&first.find("#colour-red"));
+    second.click(&second.find("#colour-blue"));
+    first.click(&first.find("#next"));
+    second.click(&second.find("#next"));
+    first.wait_for_text("h1", "Last question");
+    second.wait_for_text("h1", "Last question");
+    first.clear_and_type(&first.find("#comments"), "one");
+    second.clear_and_type(&second.find("#comments"), "two");
+    first.click(&first.find("#next"));
+    second.click(&second.find("#next"));
+    for (browser, name, colour, comments) in [
+        (&first, "First", "red", "one"),
+        (&second, "Second", "blue", "two"),
+    ] {
+        browser.wait_for_text("h1", "Thank you!");
+        assert_eq!(browser.text(&browser.find("#answer-name")), name);
+        assert_eq!(browser.text(&browser.find("#answer-colour")), colour);
+        assert_eq!(browser.text(&browser.find("#answer-comments")), comments);
+        // use_get = false: the token never reached a URL.
+        assert!(
+            !browser.current_url().contains("sessionid"),
+            "{}",
+            browser.current_url()
+        );
+        let links = browser
+            .execute(r#"return [...document.querySelectorAll("a")].map(a => a.href).join(" ");"#);
+        assert!(!links.as_str().unwrap().contains("sessionid"), "{links}");
+        assert_no_cookies(browser);
+        assert_no_set_cookie(browser, &seen, true);
+    }
+}
+
+#[test]
+fn the_survey_keeps_its_state_inside_a_cross_site_iframe() {
+    let (addr, seen) = serve_demo(true);
+    let browser = Browser::start();
+    // The outer page on localhost; the iframe on 127.0.0.1: two sites.
+    browser.goto(&format!("http://localhost:{}/embed", addr.port()));
+    browser.wait_for_text("h1", &format!("A page on localhost:{}", addr.port()));
+    let src = browser.execute(r#"return document.getElementById("survey").src;"#);
+    assert_eq!(src, format!("http://127.0.0.1:{}/survey/", addr.port()));
+
+    browser.enter_frame("#survey");
+    assert_no_cookies(&browser);
+    complete_survey(&browser, "Grace", "blue", "Framed, and fine.", None);
+    browser.leave_frames();
+    browser.screenshot(&screenshot_path("embedded-summary"));
+    assert!(
+        browser.current_url().starts_with("http://localhost:"),
+        "the outer page stayed"
+    );
+    assert_no_set_cookie(&browser, &seen, false);
+}
