@@ -82,10 +82,12 @@
 #![warn(missing_debug_implementations)]
 
 mod client;
+mod cookies;
 mod middleware;
 pub mod rewrite;
 mod session;
 pub mod settings;
+mod site;
 pub mod store;
 pub mod token;
 mod transport;
@@ -93,7 +95,7 @@ mod url_param;
 
 #[doc(hidden)]
 pub use middleware::CookielessSessionService;
-pub use middleware::{CookielessSession, CookielessSessionBuilder};
+pub use middleware::{CookielessSession, CookielessSessionBuilder, SessionEvent};
 pub use session::{Session, SessionError, SessionStatus, SessionToken, Transport};
 pub use settings::{Settings, SettingsError, ValidSettings};
 pub use store::MemoryStore;

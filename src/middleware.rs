@@ -5,7 +5,7 @@ use std::{collections::HashMap, future::Future, pin::Pin, rc::Rc, sync::Arc};
 
 use actix_session::storage::{LoadError, SessionKey, SessionStore};
 use actix_web::{
-    Error, HttpResponse,
+    Error, HttpRequest, HttpResponse,
     body::{BodySize, EitherBody, MessageBody},
     cookie::time::Duration as TtlDuration,
     dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready},
@@ -13,12 +13,14 @@ use actix_web::{
 };
 
 use crate::{
-    client,
-    rewrite::{LinkPolicy, RewriteBody, TokenRewriter, html_encoding},
+    client, cookies,
+    rewrite::{LinkPolicy, PathSealer, RewriteBody, TokenRewriter, html_encoding},
     session::{
-        Session, SessionInner, SessionStatus, TokenIssuer, from_store_state, to_store_state,
+        Session, SessionInner, SessionStatus, TokenIssuer, Transport, from_store_state,
+        to_store_state,
     },
     settings::{Settings, SettingsError, ValidSettings, is_safe_referrer_policy},
+    site::{self, Site},
     token::{ClientBinding, Keyring},
     transport,
 };
@@ -74,17 +76,40 @@ impl<S> std::fmt::Debug for CookielessSession<S> {
     }
 }
 
+/// The callback of [`CookielessSessionBuilder::on_session_event`].
+type EventHook = Arc<dyn Fn(&HttpRequest, SessionEvent) + Send + Sync>;
+
 struct Inner<S> {
     store: S,
     settings: ValidSettings,
     keyring: Keyring,
     ttl: TtlDuration,
+    on_event: Option<EventHook>,
+}
+
+/// What a request did to its session, for [`CookielessSessionBuilder::on_session_event`]
+/// (django-cookieless's `cookieless_signal`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionEvent {
+    /// A new session was stored.
+    Created,
+    /// An existing session was changed and saved.
+    Updated,
+    /// An existing session moved to a new key ([`Session::renew`]).
+    Renewed,
+    /// An existing session was deleted ([`Session::purge`]).
+    Purged,
 }
 
 impl<S: SessionStore + 'static> CookielessSession<S> {
     /// Starts a builder with the session store and the settings.
     pub fn builder(store: S, settings: Settings) -> CookielessSessionBuilder<S> {
-        CookielessSessionBuilder { store, settings }
+        CookielessSessionBuilder {
+            store,
+            settings,
+            on_event: None,
+        }
     }
 }
 
@@ -93,6 +118,7 @@ impl<S: SessionStore + 'static> CookielessSession<S> {
 pub struct CookielessSessionBuilder<S> {
     store: S,
     settings: Settings,
+    on_event: Option<EventHook>,
 }
 
 impl<S> std::fmt::Debug for CookielessSessionBuilder<S> {
@@ -110,12 +136,37 @@ impl<S: SessionStore + 'static> CookielessSessionBuilder<S> {
         self
     }
 
+    /// Calls `hook` once the store has recorded what a request did to its session: created,
+    /// updated, renewed or purged. Requests that leave their session unchanged (or write
+    /// nothing, and so create nothing) call nothing. The hook runs on the request's worker,
+    /// before the response is sent: keep it short (log, count, queue).
+    ///
+    /// ```
+    /// use actix_cookieless::{CookielessSession, MemoryStore, SessionEvent, Settings};
+    ///
+    /// let cookieless = CookielessSession::builder(MemoryStore::default(), Settings::new("a secret of at least thirty-two bytes!"))
+    ///     .on_session_event(|req, event| {
+    ///         if event == SessionEvent::Created {
+    ///             tracing::info!(path = req.path(), "new anonymous session");
+    ///         }
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(cookieless);
+    /// ```
+    pub fn on_session_event<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&HttpRequest, SessionEvent) + Send + Sync + 'static,
+    {
+        self.on_event = Some(Arc::new(hook));
+        self
+    }
+
     /// Validates the settings and builds the middleware.
     ///
     /// Fails, naming the setting, when a setting is missing or wrong: call this at start-up.
     pub fn build(self) -> Result<CookielessSession<S>, SettingsError> {
         let settings = self.settings.validate()?;
-        warn_about_pending_policies(&settings);
         let previous: Vec<&[u8]> = settings
             .previous_secrets
             .iter()
@@ -133,37 +184,9 @@ impl<S: SessionStore + 'static> CookielessSessionBuilder<S> {
                 settings,
                 keyring,
                 ttl,
+                on_event: self.on_event,
             }),
         })
-    }
-}
-
-/// Settings accepted now whose behaviour lands with a later release are said out loud.
-fn warn_about_pending_policies(settings: &ValidSettings) {
-    let pending = [
-        (
-            "url_specific",
-            settings.url_specific,
-            "tokens are not bound to URLs yet",
-        ),
-        (
-            "delete_cookies",
-            settings.delete_cookies,
-            "client cookies are not expired yet",
-        ),
-        (
-            "reject_cross_site",
-            settings.reject_cross_site,
-            "cross-site requests are not refused yet",
-        ),
-    ];
-    for (name, active, what) in pending {
-        if active {
-            tracing::warn!(
-                setting = name,
-                "actix-cookieless: `{name}` is accepted but {what}"
-            );
-        }
     }
 }
 
@@ -230,6 +253,14 @@ fn unavailable(what: &str, err: &dyn std::fmt::Display) -> HttpResponse {
         .body("Service Unavailable")
 }
 
+/// The answer to a cross-site request with a token under `reject_cross_site`.
+fn forbidden() -> HttpResponse {
+    HttpResponse::Forbidden()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type("text/plain; charset=utf-8")
+        .body("Forbidden")
+}
+
 /// Lends a handler the store and this client's sealing key, for [`Session::token`].
 struct RequestIssuer<St> {
     inner: Arc<Inner<St>>,
@@ -251,11 +282,12 @@ impl<St: SessionStore + 'static> TokenIssuer for RequestIssuer<St> {
         })
     }
 
-    fn seal(&self, key: &str) -> Result<String, String> {
+    fn seal(&self, key: &str, path: Option<&str>) -> Result<String, String> {
+        let path = path.filter(|_| self.inner.settings.url_specific);
         self.inner
             .keyring
             .client(&self.binding)
-            .seal(key, None)
+            .seal(key, path)
             .map_err(|err| err.to_string())
     }
 
@@ -279,8 +311,26 @@ impl<St: SessionStore + 'static> Inner<St> {
         let client_key = self.keyring.client(&binding);
 
         let mut session = SessionInner::fresh();
-        if let Some((transport, token)) = transport::find(&mut req, settings).await {
-            match client_key.open(&token, None) {
+        let mut found = transport::find(&mut req, settings).await;
+        if found.is_some() {
+            let host = req.connection_info().host().to_owned();
+            if let Site::Cross(signal) =
+                site::judge(req.method(), req.headers(), &host, &settings.hosts)
+            {
+                if settings.reject_cross_site {
+                    tracing::info!(signal, "cross-site request with a session token refused");
+                    return Ok(req.into_response(forbidden()).map_into_right_body());
+                }
+                tracing::debug!(signal, "cross-site request: its session token is ignored");
+                found = None;
+            }
+        }
+        if let Some((transport, token)) = found {
+            // With url_specific, a token from a URL or a form opens only at the path it was
+            // sealed for; header tokens are path-less (they never sit in a URL).
+            let path =
+                (settings.url_specific && transport != Transport::Header).then(|| req.path());
+            match client_key.open(&token, path) {
                 None => tracing::debug!(
                     ?transport,
                     "session token did not open; starting a new session"
@@ -301,6 +351,7 @@ impl<St: SessionStore + 'static> Inner<St> {
             inner: Arc::clone(&self),
             binding: binding.clone(),
         }));
+        let existed = session.key.is_some();
         let session = Session::attach(&req, session);
         let mut res = service.call(req).await?;
         let SessionInner {
@@ -322,9 +373,34 @@ impl<St: SessionStore + 'static> Inner<St> {
             }
         };
 
+        if let Some(hook) = &self.on_event {
+            let event = if existed {
+                match status {
+                    SessionStatus::Unchanged => None,
+                    SessionStatus::Changed => Some(SessionEvent::Updated),
+                    SessionStatus::Renewed => Some(SessionEvent::Renewed),
+                    SessionStatus::Purged => Some(SessionEvent::Purged),
+                }
+            } else {
+                key.is_some().then_some(SessionEvent::Created)
+            };
+            if let Some(event) = event {
+                hook(res.request(), event);
+            }
+        }
+
+        let expired_cookies = if settings.delete_cookies {
+            cookies::expired(res.request().headers())
+        } else {
+            Vec::new()
+        };
         let headers = res.headers_mut();
-        // The scope promises no cookies: whatever a handler set is dropped.
+        // The scope promises no cookies: whatever a handler set is dropped, and with
+        // `delete_cookies` every cookie the client sent is expired.
         headers.remove(header::SET_COOKIE);
+        for expired in expired_cookies {
+            headers.append(header::SET_COOKIE, expired);
+        }
         let Some(key) = key else {
             return Ok(res
                 .map_body(|_, body| RewriteBody::untouched(body))
@@ -344,7 +420,12 @@ impl<St: SessionStore + 'static> Inner<St> {
                 .map_body(|_, body| RewriteBody::untouched(body))
                 .map_into_left_body());
         }
-        Ok(self.rewrite(res, &token).map_into_left_body())
+        let sealer = settings.url_specific.then(|| {
+            let (inner, binding) = (Arc::clone(&self), binding.clone());
+            Rc::new(move |path: &str| inner.keyring.client(&binding).seal(&key, Some(path)).ok())
+                as PathSealer
+        });
+        Ok(self.rewrite(res, &token, sealer).map_into_left_body())
     }
 
     /// Puts the token into the response: its `Location` and, for HTML, its body.
@@ -352,6 +433,7 @@ impl<St: SessionStore + 'static> Inner<St> {
         &self,
         mut res: ServiceResponse<B>,
         token: &str,
+        sealer: Option<PathSealer>,
     ) -> ServiceResponse<RewriteBody<B>> {
         let settings = &self.settings;
         if !settings.rewrite || settings.is_excluded(res.request().path()) {
@@ -363,10 +445,14 @@ impl<St: SessionStore + 'static> Inner<St> {
             let path = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
             format!("{}://{}{}", info.scheme(), info.host(), path)
         };
-        let Some(policy) = LinkPolicy::new(&page_url, &settings.hosts, &settings.param_name, token)
+        let Some(mut policy) =
+            LinkPolicy::new(&page_url, &settings.hosts, &settings.param_name, token)
         else {
             return res.map_body(|_, body| RewriteBody::untouched(body));
         };
+        if let Some(sealer) = sealer {
+            policy = policy.bound_to_paths(sealer);
+        }
         if settings.use_get && res.status().is_redirection() {
             let location = res
                 .headers()

@@ -58,8 +58,8 @@ pub(crate) trait TokenIssuer {
         state: HashMap<String, String>,
     ) -> Pin<Box<dyn Future<Output = Result<String, String>> + 'a>>;
 
-    /// Seals a token for `key`.
-    fn seal(&self, key: &str) -> Result<String, String>;
+    /// Seals a token for `key`, bound to `path` when `url_specific` is on.
+    fn seal(&self, key: &str, path: Option<&str>) -> Result<String, String>;
 
     /// The form field / query parameter name.
     fn param_name(&self) -> &str;
@@ -297,6 +297,31 @@ impl Session {
     /// }
     /// ```
     pub async fn token(&self) -> Result<SessionToken, SessionError> {
+        self.issue(None).await
+    }
+
+    /// A token for a form or link that points to `path` (`/survey/step2`, no query): with
+    /// `url_specific` it opens only there; without, it is the same as [`token`](Self::token).
+    /// Use it in manual mode when `url_specific` may be on.
+    ///
+    /// ```
+    /// use actix_cookieless::Session;
+    ///
+    /// async fn page(session: Session) -> actix_web::Result<String> {
+    ///     let form = session.token_for("/survey/step2").await?;
+    ///     let link = session.token_for("/survey/help").await?;
+    ///     Ok(format!(
+    ///         r#"<form method="post" action="/survey/step2">{}</form><a href="{}">help</a>"#,
+    ///         form.hidden_input(),
+    ///         link.url("/survey/help"),
+    ///     ))
+    /// }
+    /// ```
+    pub async fn token_for(&self, path: &str) -> Result<SessionToken, SessionError> {
+        self.issue(Some(path)).await
+    }
+
+    async fn issue(&self, path: Option<&str>) -> Result<SessionToken, SessionError> {
         let (issuer, key, state) = {
             let inner = self.0.borrow();
             let issuer = inner.issuer.clone().ok_or_else(|| {
@@ -315,7 +340,7 @@ impl Session {
             }
         };
         let value = issuer
-            .seal(&key)
+            .seal(&key, path)
             .map_err(|err| SessionError::unavailable(format!("could not seal a token: {err}")))?;
         self.0.borrow_mut().placed_by_handler = true;
         Ok(SessionToken {

@@ -47,8 +47,8 @@ struct State {
     /// The document's base URL: the page, until the first `<base href>`.
     base: Url,
     base_seen: bool,
-    /// `<input type="hidden" ...>` as inserted into forms.
-    hidden_input: String,
+    /// The `<input type="hidden" ...>` inserted into the open form.
+    held_input: String,
     /// Output not yet handed out.
     out: Vec<u8>,
     /// Where the held output of an open token-bearing form begins in `out`.
@@ -66,7 +66,7 @@ impl State {
             tracing::debug!("a form posting elsewhere was too large to hold; its token stayed");
             return;
         };
-        let needle = self.hidden_input.as_bytes();
+        let needle = self.held_input.as_bytes();
         if let Some(at) = memchr::memmem::find(&self.out[from..], needle) {
             let at = from + at;
             self.out.drain(at..at + needle.len());
@@ -121,17 +121,12 @@ impl TokenRewriter {
     /// encoding (UTF-16 and other encodings that are not ASCII-compatible).
     pub fn new(policy: LinkPolicy, use_get: bool, encoding: &'static Encoding) -> Option<Self> {
         let encoding = AsciiCompatibleEncoding::new(encoding)?;
-        let hidden_input = format!(
-            r#"<input type="hidden" name="{}" value="{}" />"#,
-            policy.param_name(),
-            policy.token()
-        );
         let state = Rc::new(RefCell::new(State {
             base: policy.page().clone(),
             policy,
             use_get,
             base_seen: false,
-            hidden_input,
+            held_input: String::new(),
             out: Vec::new(),
             hold_from: None,
         }));
@@ -263,11 +258,23 @@ fn on_form(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResu
     // No action, or an empty one, submits to the document's own URL.
     let action = el.get_attribute("action").unwrap_or_default();
     let action = decode_entities(&action);
-    let same_origin = action.trim().is_empty() || state.policy.is_same_origin(&action, &state.base);
-    if !same_origin {
+    let target = if action.trim().is_empty() {
+        Some(state.policy.page().clone())
+    } else {
+        state
+            .policy
+            .resolve(&action, &state.base)
+            .filter(|url| state.policy.is_own(url))
+    };
+    let Some(token) = target.as_ref().and_then(|url| state.policy.token_for(url)) else {
         return Ok(());
-    }
-    el.prepend(&state.hidden_input, ContentType::Html);
+    };
+    let input = format!(
+        r#"<input type="hidden" name="{}" value="{token}" />"#,
+        state.policy.param_name()
+    );
+    el.prepend(&input, ContentType::Html);
+    state.held_input = input;
     state.hold_from = Some(state.out.len());
     if el.can_have_content() {
         let shared = Rc::clone(shared);

@@ -11,4 +11,5 @@ mod policy;
 pub use body::RewriteBody;
 pub(crate) use gate::html_encoding;
 pub use html::TokenRewriter;
-pub use policy::LinkPolicy;
+pub(crate) use policy::host_listed;
+pub use policy::{LinkPolicy, PathSealer};

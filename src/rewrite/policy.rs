@@ -6,17 +6,41 @@
 //! are the page's own (with the page's scheme) or listed in `hosts`. Empty URLs, fragment-only
 //! URLs and every other scheme (`javascript:`, `data:`, `mailto:`, `tel:`, ...) never qualify.
 
+use std::{borrow::Cow, rc::Rc};
+
 use url::Url;
 
 use crate::url_param::with_param;
 
+/// Seals a token bound to a URL path (`url_specific`): given the path a link or form points
+/// to, the token to put there (`None` when sealing failed: that URL gets no token).
+pub type PathSealer = Rc<dyn Fn(&str) -> Option<String>>;
+
+/// One token for every URL, or one sealed for each URL's path.
+#[derive(Clone)]
+enum Tokens {
+    Fixed(String),
+    PerPath(PathSealer),
+}
+
 /// Decides where the token may go, for one page.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct LinkPolicy {
     page: Url,
     hosts: Vec<String>,
     param_name: String,
-    token: String,
+    tokens: Tokens,
+}
+
+impl std::fmt::Debug for LinkPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkPolicy")
+            .field("page", &self.page.as_str())
+            .field("hosts", &self.hosts)
+            .field("param_name", &self.param_name)
+            .field("per_path", &matches!(self.tokens, Tokens::PerPath(_)))
+            .finish_non_exhaustive()
+    }
 }
 
 impl LinkPolicy {
@@ -32,8 +56,26 @@ impl LinkPolicy {
             page,
             hosts: hosts.iter().map(|h| h.to_ascii_lowercase()).collect(),
             param_name: param_name.to_owned(),
-            token: token.to_owned(),
+            tokens: Tokens::Fixed(token.to_owned()),
         })
+    }
+
+    /// Seals each URL's token for its path instead of using one token (`url_specific`), so a
+    /// token copied to another URL opens nothing.
+    ///
+    /// ```
+    /// use actix_cookieless::rewrite::LinkPolicy;
+    /// use std::rc::Rc;
+    ///
+    /// let policy = LinkPolicy::new("https://example.com/a", &[], "sessionid", "unused")
+    ///     .unwrap()
+    ///     .bound_to_paths(Rc::new(|path: &str| Some(format!("for{}", path.replace('/', "-")))));
+    /// let page = url::Url::parse("https://example.com/a").unwrap();
+    /// assert_eq!(policy.add_token("/b/c?x=1", &page).unwrap(), "/b/c?x=1&sessionid=for-b-c");
+    /// ```
+    pub fn bound_to_paths(mut self, sealer: PathSealer) -> Self {
+        self.tokens = Tokens::PerPath(sealer);
+        self
     }
 
     /// The page URL relative URLs resolve against until a `<base href>` says otherwise.
@@ -46,9 +88,12 @@ impl LinkPolicy {
         &self.param_name
     }
 
-    /// The token.
-    pub fn token(&self) -> &str {
-        &self.token
+    /// The token for an absolute URL of this site.
+    pub(crate) fn token_for(&self, url: &Url) -> Option<Cow<'_, str>> {
+        match &self.tokens {
+            Tokens::Fixed(token) => Some(Cow::Borrowed(token)),
+            Tokens::PerPath(seal) => seal(url.path()).map(Cow::Owned),
+        }
     }
 
     /// Resolves `url` (already entity-decoded) against `base`; `None` for what can never
@@ -78,17 +123,7 @@ impl LinkPolicy {
             && port == self.page.port_or_known_default();
         // Extra hosts never get a token over plain http from an https page.
         let secure_enough = url.scheme() == "https" || url.scheme() == self.page.scheme();
-        same_page_origin
-            || secure_enough
-                && self
-                    .hosts
-                    .iter()
-                    .any(|allowed| match allowed.rsplit_once(':') {
-                        Some((h, p)) if !h.contains(':') || h.ends_with(']') => {
-                            h == host && p.parse::<u16>().ok() == port
-                        }
-                        _ => allowed == host,
-                    })
+        same_page_origin || secure_enough && host_listed(&self.hosts, host, port)
     }
 
     /// Whether `url` (entity-decoded) resolved against `base` is this site's.
@@ -99,14 +134,26 @@ impl LinkPolicy {
     /// `url` with the token added, when it is this site's; `url`'s own form (relative or
     /// absolute) is kept.
     pub fn add_token(&self, url: &str, base: &Url) -> Option<String> {
-        self.is_same_origin(url, base)
-            .then(|| with_param(trim_url(url), &self.param_name, &self.token))
+        let resolved = self.resolve(url, base).filter(|u| self.is_own(u))?;
+        let token = self.token_for(&resolved)?;
+        Some(with_param(trim_url(url), &self.param_name, &token))
     }
 
     /// A `Location` header value with the token, when it points to this site.
     pub fn location(&self, location: &str) -> Option<String> {
         self.add_token(location, &self.page)
     }
+}
+
+/// Whether `host` (with `port`) is in `hosts` (lowercase `host` or `host:port`; IPv6 in
+/// brackets). An entry without a port allows any port.
+pub(crate) fn host_listed(hosts: &[String], host: &str, port: Option<u16>) -> bool {
+    hosts.iter().any(|allowed| match allowed.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') || h.ends_with(']') => {
+            h == host && p.parse::<u16>().ok() == port
+        }
+        _ => allowed == host,
+    })
 }
 
 /// Strips what the URL parser strips: leading and trailing C0 controls and spaces.

@@ -1,0 +1,74 @@
+//! `delete_cookies`: expire every cookie the client sent, as django-cookieless's
+//! DELETE_COOKIES does, so a cookieless scope also sheds cookies set elsewhere.
+
+use actix_web::http::header::{COOKIE, HeaderMap, HeaderValue};
+
+/// At most this many cookies are expired per response (a browser sends far fewer).
+const MAX_EXPIRED: usize = 64;
+
+/// A `Set-Cookie` value that expires each cookie named in `request`'s `Cookie` headers (at path
+/// `/`, where cookies usually live). Names that are not RFC 6265 tokens are skipped: they cannot
+/// be written back safely.
+pub(crate) fn expired(request: &HeaderMap) -> Vec<HeaderValue> {
+    let names = request
+        .get_all(COOKIE)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.split_once('=').map(|(name, _)| name.trim()))
+        .filter(|name| !name.is_empty() && name.bytes().all(is_token_byte));
+    let mut seen: Vec<&str> = Vec::new();
+    let mut out = Vec::new();
+    for name in names {
+        if seen.len() == MAX_EXPIRED {
+            break;
+        }
+        if seen.contains(&name) {
+            continue;
+        }
+        seen.push(name);
+        let expired = format!("{name}=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT");
+        if let Ok(value) = HeaderValue::from_str(&expired) {
+            out.push(value);
+        }
+    }
+    out
+}
+
+/// RFC 9110 `tchar`, which RFC 6265 cookie names are made of.
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_sent_cookie_is_expired_once() {
+        let mut request = HeaderMap::new();
+        request.append(COOKIE, HeaderValue::from_static("a=1; b=2; a=3"));
+        request.append(
+            COOKIE,
+            HeaderValue::from_static("c_d=x; bad name=1; =nameless; e"),
+        );
+        let set: Vec<_> = expired(&request);
+        let set: Vec<_> = set.iter().map(|v| v.to_str().unwrap()).collect();
+        assert_eq!(
+            set,
+            [
+                "a=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+                "b=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+                "c_d=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+            ]
+        );
+    }
+
+    #[test]
+    fn no_cookies_nothing_added_and_the_count_is_capped() {
+        assert!(expired(&HeaderMap::new()).is_empty());
+        let many: Vec<String> = (0..200).map(|i| format!("c{i}=1")).collect();
+        let mut request = HeaderMap::new();
+        request.insert(COOKIE, HeaderValue::from_str(&many.join("; ")).unwrap());
+        assert_eq!(expired(&request).len(), MAX_EXPIRED);
+    }
+}

@@ -1,0 +1,241 @@
+//! Whether an unsafe request comes from this site: the check that keeps a cross-site form post
+//! from riding a visitor's token (the token is in the page, so the browser will send it along).
+
+use actix_web::http::{
+    Method,
+    header::{HeaderMap, ORIGIN, REFERER},
+};
+use url::Url;
+
+use crate::rewrite::host_listed;
+
+/// Where an unsafe request says it comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Site {
+    /// A safe method, this host or one in `hosts`, or no browser signal at all (a script).
+    Same,
+    /// Another site, or a signal that cannot be read (failing closed).
+    Cross(&'static str),
+}
+
+/// Judges a request to `own_host` (the `Host` it was sent to, `host[:port]`): `Origin`, else
+/// `Referer`, else `Sec-Fetch-Site`. Safe methods are always [`Site::Same`]: they change nothing.
+pub(crate) fn judge(
+    method: &Method,
+    headers: &HeaderMap,
+    own_host: &str,
+    hosts: &[String],
+) -> Site {
+    if matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    ) {
+        return Site::Same;
+    }
+    let own = split_host(own_host);
+    if let Some(origin) = headers.get(ORIGIN) {
+        return match origin.to_str().map(str::trim) {
+            // Sandboxed frames, `data:` pages and privacy-sensitive redirects send `null`.
+            Ok("null") => Site::Cross("Origin: null"),
+            Ok(origin) => judge_url(origin, own, hosts, "Origin"),
+            Err(_) => Site::Cross("Origin is not text"),
+        };
+    }
+    if let Some(referer) = headers.get(REFERER) {
+        return match referer.to_str() {
+            Ok(referer) => judge_url(referer.trim(), own, hosts, "Referer"),
+            Err(_) => Site::Cross("Referer is not text"),
+        };
+    }
+    match headers.get("sec-fetch-site").map(|v| v.as_bytes()) {
+        // `none`: the user typed it or chose a bookmark.
+        None | Some(b"same-origin" | b"none") => Site::Same,
+        Some(_) => Site::Cross("Sec-Fetch-Site"),
+    }
+}
+
+fn judge_url(
+    url: &str,
+    own: Option<(String, Option<u16>)>,
+    hosts: &[String],
+    header: &'static str,
+) -> Site {
+    let Some(url) = Url::parse(url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+    else {
+        return Site::Cross(header);
+    };
+    let Some(host) = url.host_str() else {
+        return Site::Cross(header);
+    };
+    let port = url.port_or_known_default();
+    // Behind a TLS-terminating proxy the request may look like http while the page was https:
+    // compare hosts, and ports only where the `Host` header names one.
+    let own_site = own.is_some_and(|(own_host, own_port)| {
+        own_host == host && own_port.is_none_or(|p| Some(p) == port)
+    });
+    if own_site || host_listed(hosts, host, port) {
+        Site::Same
+    } else {
+        Site::Cross(header)
+    }
+}
+
+/// `host[:port]` (IPv6 in brackets) as a lowercase host and an optional port.
+fn split_host(host: &str) -> Option<(String, Option<u16>)> {
+    let url = Url::parse(&format!("http://{host}/")).ok()?;
+    let name = url.host_str()?.to_owned();
+    Some((name, url.port()))
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::header::{HeaderName, HeaderValue};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn headers(pairs: &[(&str, &[u8])]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(
+                HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_bytes(value).unwrap(),
+            );
+        }
+        map
+    }
+
+    fn post(pairs: &[(&str, &[u8])]) -> Site {
+        judge(
+            &Method::POST,
+            &headers(pairs),
+            "shop.example",
+            &["pay.example".to_owned()],
+        )
+    }
+
+    #[test]
+    fn origin_decides_first() {
+        assert_eq!(post(&[("origin", b"https://shop.example")]), Site::Same);
+        assert_eq!(post(&[("origin", b"http://shop.example")]), Site::Same);
+        assert_eq!(post(&[("origin", b"https://pay.example")]), Site::Same);
+        assert_eq!(
+            post(&[("origin", b"https://evil.example")]),
+            Site::Cross("Origin")
+        );
+        assert_eq!(
+            post(&[("origin", b"https://shop.example.evil.example")]),
+            Site::Cross("Origin")
+        );
+        assert_eq!(post(&[("origin", b"null")]), Site::Cross("Origin: null"));
+        // The Referer cannot overrule a cross-site Origin.
+        assert_eq!(
+            post(&[
+                ("origin", b"https://evil.example"),
+                ("referer", b"https://shop.example/")
+            ]),
+            Site::Cross("Origin")
+        );
+    }
+
+    #[test]
+    fn referer_then_fetch_metadata() {
+        assert_eq!(
+            post(&[("referer", b"https://shop.example/cart?x=1")]),
+            Site::Same
+        );
+        assert_eq!(
+            post(&[("referer", b"https://evil.example/")]),
+            Site::Cross("Referer")
+        );
+        assert_eq!(post(&[("sec-fetch-site", b"same-origin")]), Site::Same);
+        assert_eq!(post(&[("sec-fetch-site", b"none")]), Site::Same);
+        assert_eq!(
+            post(&[("sec-fetch-site", b"same-site")]),
+            Site::Cross("Sec-Fetch-Site")
+        );
+        assert_eq!(
+            post(&[("sec-fetch-site", b"cross-site")]),
+            Site::Cross("Sec-Fetch-Site")
+        );
+        // No browser signal at all: a script, which cannot be forged into sending a token.
+        assert_eq!(post(&[]), Site::Same);
+    }
+
+    #[test]
+    fn ports_count_where_the_host_names_one() {
+        let judge_on = |own: &str, origin: &[u8]| {
+            judge(&Method::POST, &headers(&[("origin", origin)]), own, &[])
+        };
+        assert_eq!(
+            judge_on("shop.example:8443", b"https://shop.example:8443"),
+            Site::Same
+        );
+        assert_eq!(
+            judge_on("shop.example:8443", b"https://shop.example:9999"),
+            Site::Cross("Origin")
+        );
+        assert_eq!(
+            judge_on("127.0.0.1:8080", b"http://localhost:8080"),
+            Site::Cross("Origin")
+        );
+        assert_eq!(judge_on("[::1]:8080", b"http://[::1]:8080"), Site::Same);
+    }
+
+    #[test]
+    fn safe_methods_are_not_judged() {
+        let h = headers(&[("origin", b"https://evil.example")]);
+        assert_eq!(judge(&Method::GET, &h, "shop.example", &[]), Site::Same);
+        assert_eq!(
+            judge(&Method::PUT, &h, "shop.example", &[]),
+            Site::Cross("Origin")
+        );
+        assert_eq!(
+            judge(&Method::DELETE, &h, "shop.example", &[]),
+            Site::Cross("Origin")
+        );
+    }
+
+    #[test]
+    fn unreadable_signals_fail_closed() {
+        assert_eq!(
+            post(&[("origin", b"\xff\xfe")]),
+            Site::Cross("Origin is not text")
+        );
+        assert_eq!(
+            post(&[("origin", b"javascript:alert(1)")]),
+            Site::Cross("Origin")
+        );
+        assert_eq!(post(&[("referer", b"not a url")]), Site::Cross("Referer"));
+        assert_eq!(
+            post(&[("sec-fetch-site", b"\x80weird")]),
+            Site::Cross("Sec-Fetch-Site")
+        );
+        assert_eq!(
+            judge(
+                &Method::POST,
+                &headers(&[("origin", b"https://a.example")]),
+                "bad host\u{0}",
+                &[]
+            ),
+            Site::Cross("Origin")
+        );
+    }
+
+    proptest! {
+        /// Whatever bytes the headers and the host hold, judging never panics.
+        #[test]
+        fn any_header_value_is_judged(
+            origin in proptest::collection::vec(any::<u8>(), 0..80),
+            referer in proptest::collection::vec(any::<u8>(), 0..80),
+            host in ".{0,40}",
+        ) {
+            let mut map = HeaderMap::new();
+            if let Ok(v) = HeaderValue::from_bytes(&origin) { map.insert(ORIGIN, v); }
+            if let Ok(v) = HeaderValue::from_bytes(&referer) { map.insert(REFERER, v); }
+            let _ = judge(&Method::POST, &map, &host, &["a.example:1".to_owned()]);
+        }
+    }
+}
