@@ -146,10 +146,11 @@ async fn step(
             context! { step => n, answers => answers, colours => COLOURS },
         );
     }
-    // Manual mode: ask for the token and let the template put it where it belongs.
-    let token = session.token().await?;
+    // Manual mode: ask for tokens and let the template put them where they belong. A token
+    // for each target path, so the page works with `url_specific` too.
+    let form_token = session.token_for("/survey/summary").await?;
     let back = if survey.use_get {
-        token.url("/survey/step/2")
+        session.token_for("/survey/step/2").await?.url("/survey/step/2")
     } else {
         "/survey/step/2".to_owned()
     };
@@ -158,7 +159,7 @@ async fn step(
         context! {
             step => n,
             answers => answers,
-            session_token => Value::from_safe_string(token.hidden_input()),
+            session_token => Value::from_safe_string(form_token.hidden_input()),
             back_url => back,
         },
     )
