@@ -150,7 +150,10 @@ async fn step(
     // for each target path, so the page works with `url_specific` too.
     let form_token = session.token_for("/survey/summary").await?;
     let back = if survey.use_get {
-        session.token_for("/survey/step/2").await?.url("/survey/step/2")
+        session
+            .token_for("/survey/step/2")
+            .await?
+            .url("/survey/step/2")
     } else {
         "/survey/step/2".to_owned()
     };

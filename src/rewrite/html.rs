@@ -53,6 +53,9 @@ struct State {
     out: Vec<u8>,
     /// Where the held output of an open token-bearing form begins in `out`.
     hold_from: Option<usize>,
+    /// A form is open (token or not): a browser ignores a `<form>` inside it, and would send
+    /// an input put into the inner one with the outer form, wherever that one posts.
+    form_open: bool,
 }
 
 impl State {
@@ -129,6 +132,7 @@ impl TokenRewriter {
             held_input: String::new(),
             out: Vec::new(),
             hold_from: None,
+            form_open: false,
         }));
         let selectors = &*SELECTORS;
         let handler = |f: fn(&mut State, &mut Element<'_, '_>) -> HandlerResult| {
@@ -246,8 +250,18 @@ fn on_base(state: &mut State, el: &mut Element<'_, '_>) -> HandlerResult {
 
 fn on_form(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResult {
     let mut state = shared.borrow_mut();
-    if state.hold_from.is_some() {
+    if state.form_open {
         return Ok(()); // a form inside a form: browsers ignore the inner one
+    }
+    if el.can_have_content() {
+        state.form_open = true;
+        let shared = Rc::clone(shared);
+        el.on_end_tag(Box::new(move |_| {
+            let mut state = shared.borrow_mut();
+            state.form_open = false;
+            state.release_hold();
+            Ok(())
+        }))?;
     }
     let method = el.get_attribute("method").unwrap_or_default();
     let method = method.trim();
@@ -275,13 +289,8 @@ fn on_form(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResu
     );
     el.prepend(&input, ContentType::Html);
     state.held_input = input;
-    state.hold_from = Some(state.out.len());
-    if el.can_have_content() {
-        let shared = Rc::clone(shared);
-        el.on_end_tag(Box::new(move |_| {
-            shared.borrow_mut().release_hold();
-            Ok(())
-        }))?;
+    if state.form_open {
+        state.hold_from = Some(state.out.len());
     }
     Ok(())
 }
