@@ -6,6 +6,15 @@
 /// `name` and `value` must need no escaping (names are validated to token-safe characters and
 /// tokens are base64url).
 pub(crate) fn with_param(url: &str, name: &str, value: &str) -> String {
+    // A browser drops every tab and newline from a URL before parsing it (WHATWG); so do we,
+    // or `?\nsessionid=x` would hide an existing parameter from the replacement below.
+    let cleaned;
+    let url = if url.contains(['\t', '\n', '\r']) {
+        cleaned = url.replace(['\t', '\n', '\r'], "");
+        cleaned.as_str()
+    } else {
+        url
+    };
     let (before_fragment, fragment) = match url.find('#') {
         Some(i) => url.split_at(i),
         None => (url, ""),
@@ -36,6 +45,14 @@ pub(crate) fn with_param(url: &str, name: &str, value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::with_param;
+
+    #[test]
+    fn tabs_and_newlines_are_dropped_as_browsers_do() {
+        assert_eq!(
+            with_param("/a?\nsessionid=old&b\t=1#x", "sessionid", "T"),
+            "/a?b=1&sessionid=T#x"
+        );
+    }
 
     #[test]
     fn adds_replaces_and_keeps_the_fragment_last() {

@@ -183,7 +183,9 @@ fn look_at(
             }));
         }
     }
-    if let Some(target) = el.get_attribute("formaction")
+    // Only buttons and inputs submit a form; a `formaction` anywhere else means nothing.
+    if matches!(name.as_str(), "button" | "input")
+        && let Some(target) = el.get_attribute("formaction")
         && let Some(form) = s.form.as_mut()
         && !target.trim().is_empty()
         && !policy.is_same_origin(&target, &base)
