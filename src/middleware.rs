@@ -312,7 +312,8 @@ impl<St: SessionStore + 'static> Inner<St> {
 
         let mut session = SessionInner::fresh();
         let mut found = transport::find(&mut req, settings).await;
-        if found.is_some() {
+        // Safe methods change nothing: only unsafe ones with a token are judged.
+        if found.is_some() && !req.method().is_safe() {
             let host = req.connection_info().host().to_owned();
             if let Site::Cross(signal) =
                 site::judge(req.method(), req.headers(), &host, &settings.hosts)
