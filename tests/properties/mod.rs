@@ -213,9 +213,13 @@ fn look_at(
                     .push(format!("a token input outside any form: {value}")),
             }
         } else if url_attribute {
-            let url = value.rsplit_once(';').map_or(value.as_str(), |(_, u)| {
-                u.trim_start_matches([' ', 'u', 'r', 'l', 'U', 'R', 'L', '='])
-            });
+            let url = if name == "meta" {
+                value.rsplit_once(';').map_or(value.as_str(), |(_, u)| {
+                    u.trim_start_matches([' ', 'u', 'r', 'l', 'U', 'R', 'L', '='])
+                })
+            } else {
+                value.as_str()
+            };
             if !policy.is_same_origin(url, &base) {
                 s.violations.push(format!(
                     "a token in a URL that leaves the site: <{name} {attr_name}={value:?}>"
