@@ -9,7 +9,10 @@ use actix_web::{
     body::{BodySize, EitherBody, MessageBody},
     cookie::time::Duration as TtlDuration,
     dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready},
-    http::header::{self, HeaderMap, HeaderValue},
+    http::{
+        StatusCode,
+        header::{self, HeaderMap, HeaderValue},
+    },
 };
 
 use crate::{
@@ -246,19 +249,18 @@ where
 /// The store failed: the cause goes to the log, the client gets an opaque 503.
 fn unavailable(what: &str, err: &dyn std::fmt::Display) -> HttpResponse {
     tracing::error!(error = %err, "actix-cookieless: session store failed to {what}");
-    HttpResponse::ServiceUnavailable()
-        .insert_header((header::RETRY_AFTER, "5"))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .content_type("text/plain; charset=utf-8")
-        .body("Service Unavailable")
+    let mut res = opaque(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable");
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    res
 }
 
-/// The answer to a cross-site request with a token under `reject_cross_site`.
-fn forbidden() -> HttpResponse {
-    HttpResponse::Forbidden()
+/// A short plain-text answer that says nothing about the cause and is never cached.
+fn opaque(status: StatusCode, body: &'static str) -> HttpResponse {
+    HttpResponse::build(status)
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .content_type("text/plain; charset=utf-8")
-        .body("Forbidden")
+        .body(body)
 }
 
 /// Lends a handler the store and this client's sealing key, for [`Session::token`].
@@ -320,7 +322,9 @@ impl<St: SessionStore + 'static> Inner<St> {
             {
                 if settings.reject_cross_site {
                     tracing::info!(signal, "cross-site request with a session token refused");
-                    return Ok(req.into_response(forbidden()).map_into_right_body());
+                    return Ok(req
+                        .into_response(opaque(StatusCode::FORBIDDEN, "Forbidden"))
+                        .map_into_right_body());
                 }
                 tracing::debug!(signal, "cross-site request: its session token is ignored");
                 found = None;

@@ -26,10 +26,7 @@ pub(crate) fn judge(
     own_host: &str,
     hosts: &[String],
 ) -> Site {
-    if matches!(
-        *method,
-        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
-    ) {
+    if method.is_safe() {
         return Site::Same;
     }
     let own = split_host(own_host);

@@ -64,6 +64,18 @@ fn form_post(token: Option<&str>, fields: &str) -> String {
 
 const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
 
+/// Survey step 2: the colour, posted with the token from step 1.
+async fn post_colour(addr: SocketAddr, token: &str) -> common::WireResponse {
+    wire(
+        addr,
+        "POST",
+        "/s/form",
+        &[FORM],
+        &form_post(Some(token), "colour=blue"),
+    )
+    .await
+}
+
 #[actix_rt::test]
 async fn two_instances_share_one_session_through_redis() {
     let url = shared_redis_url();
@@ -75,14 +87,7 @@ async fn two_instances_share_one_session_through_redis() {
     assert_eq!(step1.status, 200, "{step1:?}");
     let token = step1.token().expect("step 1 issues a token");
 
-    let step2 = wire(
-        second,
-        "POST",
-        "/s/form",
-        &[FORM],
-        &form_post(Some(&token), "colour=blue"),
-    )
-    .await;
+    let step2 = post_colour(second, &token).await;
     assert_eq!(step2.status, 200, "{step2:?}");
     assert_eq!(
         step2.body, r#"colour="blue";name="Ada""#,
@@ -281,14 +286,7 @@ async fn redis_down_gives_an_opaque_503_and_sessions_resume_when_it_is_back() {
 
     redis.resume();
     // The pool replaces its broken connections; the session from before the outage is intact.
-    let step2 = wire(
-        addr,
-        "POST",
-        "/s/form",
-        &[FORM],
-        &form_post(Some(&token), "colour=blue"),
-    )
-    .await;
+    let step2 = post_colour(addr, &token).await;
     assert_eq!(step2.status, 200, "{step2:?}");
     assert_eq!(step2.body, r#"colour="blue";name="Ada""#);
     let summary = wire(
