@@ -27,10 +27,7 @@ pub(crate) fn with_param(url: &str, name: &str, value: &str) -> String {
     out.push_str(path);
     out.push('?');
     for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let pair_name = form_urlencoded::parse(pair.as_bytes())
-            .next()
-            .map(|(n, _)| n);
-        if pair_name.as_deref() != Some(name) {
+        if !names(pair, name) {
             out.push_str(pair);
             out.push('&');
         }
@@ -40,6 +37,18 @@ pub(crate) fn with_param(url: &str, name: &str, value: &str) -> String {
     out.push_str(value);
     out.push_str(fragment);
     out
+}
+
+/// Whether the query pair `pair` (`name=value`, or just `name`) is named `name`, read the way
+/// a form decoder reads it (`%73id` and `s+id` are decoded first).
+fn names(pair: &str, name: &str) -> bool {
+    let raw = pair.split_once('=').map_or(pair, |(n, _)| n);
+    if memchr::memchr2(b'%', b'+', raw.as_bytes()).is_none() {
+        return raw == name;
+    }
+    form_urlencoded::parse(pair.as_bytes())
+        .next()
+        .is_some_and(|(decoded, _)| decoded == name)
 }
 
 #[cfg(test)]
@@ -63,6 +72,8 @@ mod tests {
             ("/a?x=1&sid=OLD&y=2", "/a?x=1&y=2&sid=T"),
             ("/a?sid=OLD&sid=OLD2", "/a?sid=T"),
             ("/a?%73id=OLD", "/a?sid=T"),
+            ("/a?si%64&x=s%69d", "/a?x=s%69d&sid=T"),
+            ("/a?s+id=1", "/a?s+id=1&sid=T"),
             ("/a#top", "/a?sid=T#top"),
             ("/a?x=1#frag?not=query", "/a?x=1&sid=T#frag?not=query"),
             ("", "?sid=T"),

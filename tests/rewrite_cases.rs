@@ -253,6 +253,18 @@ const CASES: &[(bool, &str, &str)] = &[
         r#"<base target="_top"><a href="x">x</a>"#,
         r#"<base target="_top"><a href="x?sid=T">x</a>"#,
     ),
+    // The first <base> *with an href* counts: one without it does not use up the slot.
+    (
+        true,
+        r#"<base target="_top"><base href="https://evil.example/"><a href="x">x</a>"#,
+        "=",
+    ),
+    // Links with no URL attribute, and metas that are not refreshes, are left alone.
+    (
+        true,
+        r#"<a id="top">t</a><area alt="x"><meta name="refresh" content="0; url=/x"><iframe></iframe>"#,
+        "=",
+    ),
     // --- links
     (
         true,

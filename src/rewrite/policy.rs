@@ -88,11 +88,16 @@ impl LinkPolicy {
         &self.param_name
     }
 
-    /// The token for an absolute URL of this site.
-    pub(crate) fn token_for(&self, url: &Url) -> Option<Cow<'_, str>> {
+    /// The token for `url` (entity-decoded) resolved against `base`, when it is this site's.
+    pub(crate) fn token_at(&self, url: &str, base: &Url) -> Option<Cow<'_, str>> {
         match &self.tokens {
-            Tokens::Fixed(token) => Some(Cow::Borrowed(token)),
-            Tokens::PerPath(seal) => seal(url.path()).map(Cow::Owned),
+            Tokens::Fixed(token) => self
+                .is_same_origin(url, base)
+                .then_some(Cow::Borrowed(token)),
+            Tokens::PerPath(seal) => {
+                let resolved = self.resolve(url, base).filter(|u| self.is_own(u))?;
+                seal(resolved.path()).map(Cow::Owned)
+            }
         }
     }
 
@@ -128,14 +133,18 @@ impl LinkPolicy {
 
     /// Whether `url` (entity-decoded) resolved against `base` is this site's.
     pub fn is_same_origin(&self, url: &str, base: &Url) -> bool {
+        // Most links on a page are relative (`/next`, `next`, `?page=2`): they keep `base`'s
+        // origin, and need no URL parsing.
+        if keeps_base_origin(trim_url(url)) {
+            return self.is_own(base);
+        }
         self.resolve(url, base).is_some_and(|u| self.is_own(&u))
     }
 
     /// `url` with the token added, when it is this site's; `url`'s own form (relative or
     /// absolute) is kept.
     pub fn add_token(&self, url: &str, base: &Url) -> Option<String> {
-        let resolved = self.resolve(url, base).filter(|u| self.is_own(u))?;
-        let token = self.token_for(&resolved)?;
+        let token = self.token_at(url, base)?;
         Some(with_param(trim_url(url), &self.param_name, &token))
     }
 
@@ -154,6 +163,31 @@ pub(crate) fn host_listed(hosts: &[String], host: &str, port: Option<u16>) -> bo
         }
         _ => allowed == host,
     })
+}
+
+/// Whether `url` (trimmed) is a relative reference that keeps its base's scheme, host and
+/// port: not empty, not fragment-only, no scheme, and not scheme-relative (`//host`, and `\\`
+/// which http(s) URLs read as `/`). A tab or newline anywhere (which parsers drop, so
+/// `/\t/host` is `//host`) sends it to the full parser instead.
+fn keeps_base_origin(url: &str) -> bool {
+    let bytes = url.as_bytes();
+    if memchr::memchr3(b'\t', b'\n', b'\r', bytes).is_some() {
+        return false;
+    }
+    match bytes {
+        [] | [b'#', ..] | [b'/' | b'\\', b'/' | b'\\', ..] => false,
+        [b'/' | b'\\' | b'?' | b'.', ..] => true,
+        _ => !has_scheme(bytes),
+    }
+}
+
+/// Whether `url` starts with a scheme: a letter, then letters, digits, `+`, `-` or `.`, then `:`.
+fn has_scheme(url: &[u8]) -> bool {
+    url.first().is_some_and(u8::is_ascii_alphabetic)
+        && url
+            .iter()
+            .find(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')))
+            == Some(&b':')
 }
 
 /// Strips what the URL parser strips: leading and trailing C0 controls and spaces.
@@ -209,7 +243,7 @@ pub(crate) fn decode_entities(raw: &str) -> std::borrow::Cow<'_, str> {
 /// Encodes a URL for an attribute value: `&` becomes `&amp;` (well-formed in XHTML too);
 /// quotes are escaped by the HTML rewriter.
 pub(crate) fn encode_attribute(url: &str) -> std::borrow::Cow<'_, str> {
-    if url.contains(['&', '<']) {
+    if memchr::memchr2(b'&', b'<', url.as_bytes()).is_some() {
         url.replace('&', "&amp;").replace('<', "&lt;").into()
     } else {
         url.into()
@@ -305,6 +339,60 @@ mod tests {
                 !p.is_same_origin(url, &base),
                 "{url:?} must not be same-origin"
             );
+        }
+    }
+
+    #[test]
+    fn the_relative_url_shortcut_agrees_with_full_parsing() {
+        let p = policy();
+        let bases = [
+            p.page().clone(),
+            Url::parse("https://partner.example/x/").unwrap(),
+            Url::parse("http://partner.example/x/").unwrap(),
+            Url::parse("https://evil.example/").unwrap(),
+            Url::parse("https://u@shop.example:8443/").unwrap(),
+            Url::parse("data:text/html,x").unwrap(),
+        ];
+        let urls = [
+            "/a",
+            "a",
+            "./a",
+            "../a",
+            "?q=1",
+            ".",
+            "..",
+            "a:b",
+            "./a:b",
+            "a/b:c",
+            "ab+c-d.e:x",
+            "1a:b",
+            "\\evil.example/",
+            "\\/evil.example/",
+            "/\\evil.example/",
+            "\\a",
+            "//evil.example/",
+            "/\t/evil.example/",
+            "\t//evil.example/",
+            "java\nscript:x",
+            "/a\rb",
+            "#x",
+            "",
+            " /a",
+            "\u{0}/a",
+            "\u{e9}:x",
+            "C:/x",
+            "https://evil.example/",
+            "HTTPS://shop.example:8443/",
+            "mailto:x",
+            "/a b",
+            "?",
+            "#",
+        ];
+        for base in &bases {
+            for url in urls {
+                let full = p.resolve(url, base).is_some_and(|u| p.is_own(&u));
+                assert_eq!(p.is_same_origin(url, base), full, "{url:?} against {base}");
+            }
         }
     }
 
