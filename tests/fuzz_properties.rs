@@ -25,6 +25,12 @@ fn html_piece() -> impl Strategy<Value = String> {
         Just("data:,x"),
         Just("HTTPS://SHOP.EXAMPLE/"),
         Just("https://evil.example/?sessionid=1"),
+        Just("https&colon;//evil.example/"),
+        Just("&sol;&sol;evil.example/"),
+        Just("https&#58//evil.example/"),
+        Just("/&bsol;evil.example/"),
+        Just("/&Tab;/evil.example/"),
+        Just("x&amp;y"),
     ];
     let quote = prop_oneof![Just("\""), Just("'"), Just("")];
     (0..14usize, url, quote, "[a-z<>&\"' =/]{0,12}").prop_map(|(kind, url, q, text)| match kind {

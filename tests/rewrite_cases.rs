@@ -259,6 +259,28 @@ const CASES: &[(bool, &str, &str)] = &[
         r#"<base target="_top"><base href="https://evil.example/"><a href="x">x</a>"#,
         "=",
     ),
+    // Named references a browser decodes into another host (`&colon;` is `:`, `&sol;` is `/`),
+    // and numeric ones without their `;`: no token.
+    (
+        true,
+        r#"<a href="https&colon;//evil.example/">x</a><a href="&sol;&sol;evil.example/">y</a>"#,
+        "=",
+    ),
+    (
+        true,
+        r#"<form method="post" action="https&#58//evil.example/">x</form><a href="&#47;&#x2F;evil.example">z</a>"#,
+        "=",
+    ),
+    (
+        true,
+        r#"<base href="https&colon;//evil.example/"><a href="x">x</a><a href="/y&amp;z">y</a>"#,
+        "=",
+    ),
+    (
+        false,
+        r#"<form method="post"><button formaction="https&colon;//evil.example/">go</button></form>"#,
+        "=",
+    ),
     // Links with no URL attribute, and metas that are not refreshes, are left alone.
     (
         true,

@@ -48,7 +48,7 @@ pub fn generated(min_len: usize) -> String {
             }
             page.push_str("</p>\n");
         }
-        if section % 4 == 0 {
+        if section.is_multiple_of(4) {
             page.push_str(&format!(
                 "<form method=\"post\" action=\"/survey/step/{}\"><label>Name \
                  <input name=\"name\" value=\"\"></label><select name=\"colour\"><option>red</option>\
@@ -56,19 +56,19 @@ pub fn generated(min_len: usize) -> String {
                 section % 3 + 1
             ));
         }
-        if section % 5 == 0 {
+        if section.is_multiple_of(5) {
             page.push_str(
                 "<form action=\"/search\" method=\"get\"><input type=\"search\" name=\"q\">\
                  <button>Search</button></form>\n",
             );
         }
-        if section % 3 == 0 {
+        if section.is_multiple_of(3) {
             page.push_str(
                 "<script>var tpl = '<a href=\"/in-script\">not a link</a>'; \
                  document.querySelectorAll('a').forEach(function (a) { if (a.href && 1 < 2) {} });</script>\n",
             );
         }
-        if section % 7 == 0 {
+        if section.is_multiple_of(7) {
             page.push_str("<table><tr><th>Key</th><th>Value</th></tr>");
             for row in 0..6 {
                 page.push_str(&format!(

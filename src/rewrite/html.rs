@@ -55,6 +55,9 @@ static SELECTORS: LazyLock<Selectors> = LazyLock::new(|| {
     }
 });
 
+/// The base of a document whose `<base href>` could not be read: nothing resolves against it.
+static NOWHERE: LazyLock<Url> = LazyLock::new(|| Url::parse("data:,").expect("static URL"));
+
 /// What the handlers share with the rewriter and with each other.
 struct State {
     policy: LinkPolicy,
@@ -281,9 +284,15 @@ fn on_base(state: &mut State, el: &mut Element<'_, '_>) -> HandlerResult {
         return Ok(());
     };
     state.base_seen = true;
-    let href = decode_entities(&href).into_owned();
-    if let Some(base) = state.policy.resolve(&href, &state.policy.page().clone()) {
-        state.base = base;
+    match decode_entities(&href) {
+        // An empty, fragment-only or unparsable base leaves the page's URL, as in a browser.
+        Some(href) => {
+            if let Some(base) = state.policy.resolve(&href, state.policy.page()) {
+                state.base = base;
+            }
+        }
+        // A base we cannot read is nobody's: relative URLs then get no token.
+        None => state.base = NOWHERE.clone(),
     }
     Ok(())
 }
@@ -311,7 +320,9 @@ fn on_form(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResu
     }
     // No action, or an empty one, submits to the document's own URL.
     let action = el.get_attribute("action").unwrap_or_default();
-    let action = decode_entities(&action);
+    let Some(action) = decode_entities(&action) else {
+        return Ok(());
+    };
     let token = if action.trim().is_empty() {
         let page = state.policy.page();
         state.policy.token_at(page.as_str(), page)
@@ -338,8 +349,13 @@ fn on_formaction(state: &mut State, el: &mut Element<'_, '_>) -> HandlerResult {
         return Ok(());
     }
     let target = el.get_attribute("formaction").unwrap_or_default();
-    let target = decode_entities(&target);
-    if !target.trim().is_empty() && !state.policy.is_same_origin(&target, &state.base) {
+    let elsewhere = match decode_entities(&target) {
+        Some(target) => {
+            !target.trim().is_empty() && !state.policy.is_same_origin(&target, &state.base)
+        }
+        None => true,
+    };
+    if elsewhere {
         state.strip_held_token();
     }
     Ok(())
@@ -349,7 +365,9 @@ fn rewrite_url_attribute(state: &State, el: &mut Element<'_, '_>, name: &str) ->
     let Some(raw) = el.get_attribute(name) else {
         return Ok(());
     };
-    if let Some(url) = state.policy.add_token(&decode_entities(&raw), &state.base) {
+    if let Some(url) =
+        decode_entities(&raw).and_then(|url| state.policy.add_token(&url, &state.base))
+    {
         el.set_attribute(name, &encode_attribute(&url))?;
     }
     Ok(())
@@ -370,7 +388,9 @@ fn on_refresh(state: &mut State, el: &mut Element<'_, '_>) -> HandlerResult {
     let Some(content) = el.get_attribute("content").filter(|_| is_refresh) else {
         return Ok(());
     };
-    let content = decode_entities(&content);
+    let Some(content) = decode_entities(&content) else {
+        return Ok(());
+    };
     if let Some((prefix, url)) = split_refresh(&content)
         && let Some(url) = state.policy.add_token(url, &state.base)
     {

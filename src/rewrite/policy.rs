@@ -195,49 +195,67 @@ fn trim_url(url: &str) -> &str {
     url.trim_matches(|c: char| c <= ' ')
 }
 
-/// Decodes the character references that matter in URL attributes (`&amp;`, `&quot;`, `&lt;`,
-/// `&gt;`, `&apos;`, numeric); any other `&` stays as it is, as HTML does for `&copy=1` in URLs.
-pub(crate) fn decode_entities(raw: &str) -> std::borrow::Cow<'_, str> {
+/// Decodes the character references in a URL attribute the way a browser does where it
+/// matters: `&amp;`, `&quot;`, `&lt;`, `&gt;`, `&apos;`, and numeric references (with or
+/// without their `;`). Any other `&` that starts no reference stays, as HTML keeps `&copy=1`.
+///
+/// `None` when the value holds a named reference this decoder does not know (`&colon;`,
+/// `&sol;`, `&Tab;`, ...) or a numeric one a browser remaps: the browser would read another
+/// URL than ours (`https&colon;//other.example/` is not a relative path), so such a URL gets
+/// no token and counts as another site's.
+pub(crate) fn decode_entities(raw: &str) -> Option<Cow<'_, str>> {
     if !raw.contains('&') {
-        return raw.into();
+        return Some(raw.into());
     }
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
-        rest = &rest[amp..];
-        let decoded = rest.find(';').filter(|&semi| semi <= 10).and_then(|semi| {
-            let name = &rest[1..semi];
-            let c = match name {
-                "amp" => Some('&'),
-                "quot" => Some('"'),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "apos" => Some('\''),
-                _ => {
-                    let num = name.strip_prefix('#')?;
-                    let code = match num.strip_prefix(['x', 'X']) {
-                        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-                        None => num.parse().ok()?,
-                    };
-                    char::from_u32(code).filter(|&c| c != '\0')
-                }
-            }?;
-            Some((c, semi + 1))
-        });
-        match decoded {
-            Some((c, len)) => {
-                out.push(c);
-                rest = &rest[len..];
-            }
-            None => {
+        rest = &rest[amp + 1..];
+        if let Some(number) = rest.strip_prefix('#') {
+            let (digits, radix) = match number.strip_prefix(['x', 'X']) {
+                Some(hex) => (hex, 16),
+                None => (number, 10),
+            };
+            let len = digits
+                .bytes()
+                .take_while(|b| b.is_ascii_digit() || radix == 16 && b.is_ascii_hexdigit())
+                .count();
+            if len == 0 {
                 out.push('&');
-                rest = &rest[1..];
+                continue;
             }
+            // Overlong numbers, NUL, surrogates and the C1 range (which browsers remap to
+            // windows-1252) are not worth guessing at.
+            let c = u32::from_str_radix(&digits[..len], radix)
+                .ok()
+                .filter(|c| !(0x80..=0x9f).contains(c))
+                .and_then(char::from_u32)
+                .filter(|&c| c != '\0')?;
+            out.push(c);
+            rest = &digits[len..];
+            rest = rest.strip_prefix(';').unwrap_or(rest);
+            continue;
+        }
+        let len = rest.bytes().take_while(u8::is_ascii_alphanumeric).count();
+        match rest[len..].strip_prefix(';') {
+            Some(after) if len > 0 => {
+                let c = match &rest[..len] {
+                    "amp" => '&',
+                    "quot" => '"',
+                    "lt" => '<',
+                    "gt" => '>',
+                    "apos" => '\'',
+                    _ => return None,
+                };
+                out.push(c);
+                rest = after;
+            }
+            _ => out.push('&'),
         }
     }
     out.push_str(rest);
-    out.into()
+    Some(out.into())
 }
 
 /// Encodes a URL for an attribute value: `&` becomes `&amp;` (well-formed in XHTML too);
@@ -430,10 +448,26 @@ mod tests {
 
     #[test]
     fn entities() {
-        assert_eq!(decode_entities("/a?x=1&amp;y=2"), "/a?x=1&y=2");
-        assert_eq!(decode_entities("/a?x=1&#38;y=2&#x26;z"), "/a?x=1&y=2&z");
-        assert_eq!(decode_entities("/a?x=1&copy=2"), "/a?x=1&copy=2");
-        assert_eq!(decode_entities("&#0;&#xZZ;&"), "&#0;&#xZZ;&");
+        let decoded = |raw| decode_entities(raw).map(Cow::into_owned);
+        assert_eq!(decoded("/a?x=1&amp;y=2").unwrap(), "/a?x=1&y=2");
+        assert_eq!(decoded("/a?x=1&#38;y=2&#x26;z").unwrap(), "/a?x=1&y=2&z");
+        assert_eq!(
+            decoded("/a?x=1&copy=2&y=3;z&").unwrap(),
+            "/a?x=1&copy=2&y=3;z&"
+        );
+        assert_eq!(decoded("https&#58//x&#X2f;&#").unwrap(), "https://x/&#");
+        assert_eq!(decoded("&#xZZ;&#;").unwrap(), "&#xZZ;&#;");
+        // What a browser would decode to another URL than ours.
+        for unknown in [
+            "https&colon;//evil.example/",
+            "&sol;&sol;evil.example",
+            "&#0;",
+            "&#128;",
+            "&#xD800;",
+            "&#99999999999;",
+        ] {
+            assert_eq!(decoded(unknown), None, "{unknown}");
+        }
         assert_eq!(encode_attribute("/a?x=1&y=2"), "/a?x=1&amp;y=2");
     }
 
