@@ -17,7 +17,7 @@ use actix_web::{
 
 use crate::{
     client, cookies,
-    rewrite::{LinkPolicy, PathSealer, RewriteBody, TokenRewriter, html_encoding},
+    rewrite::{LinkPolicy, PathSealer, RewriteBody, RewriteCache, TokenRewriter, html_encoding},
     session::{
         Session, SessionInner, SessionStatus, TokenIssuer, Transport, from_store_state,
         to_store_state,
@@ -88,6 +88,8 @@ struct Inner<S> {
     keyring: Keyring,
     ttl: TtlDuration,
     on_event: Option<EventHook>,
+    /// Rewritten pages served again; `None` with `rewrite_cache_bytes = 0`.
+    rewrites: Option<RewriteCache>,
 }
 
 /// What a request did to its session, for [`CookielessSessionBuilder::on_session_event`]
@@ -181,6 +183,8 @@ impl<S: SessionStore + 'static> CookielessSessionBuilder<S> {
             settings.token_max_age,
         );
         let ttl = TtlDuration::try_from(settings.session_ttl).unwrap_or(TtlDuration::MAX);
+        let rewrites = (settings.rewrite_cache_bytes > 0)
+            .then(|| RewriteCache::new(settings.rewrite_cache_bytes));
         Ok(CookielessSession {
             inner: Arc::new(Inner {
                 store: self.store,
@@ -188,6 +192,7 @@ impl<S: SessionStore + 'static> CookielessSessionBuilder<S> {
                 keyring,
                 ttl,
                 on_event: self.on_event,
+                rewrites,
             }),
         })
     }
@@ -470,22 +475,47 @@ impl<St: SessionStore + 'static> Inner<St> {
             }
         }
         let encoding = html_encoding(res.request().method(), res.status(), res.headers());
-        let empty = matches!(
-            res.response().body().size(),
-            BodySize::None | BodySize::Sized(0)
-        );
-        let rewriter = encoding
-            .filter(|_| !empty)
-            .and_then(|encoding| TokenRewriter::new(policy, settings.use_get, encoding));
-        match rewriter {
-            None => res.map_body(|_, body| RewriteBody::untouched(body)),
-            Some(rewriter) => res.map_body(|head, body| {
-                // The length changes: drop a length the handler set, and let the body stream.
-                head.headers.remove(header::CONTENT_LENGTH);
-                head.no_chunking(false);
-                RewriteBody::new(body, rewriter)
-            }),
-        }
+        let size = res.response().body().size();
+        let Some(encoding) =
+            encoding.filter(|_| !matches!(size, BodySize::None | BodySize::Sized(0)))
+        else {
+            return res.map_body(|_, body| RewriteBody::untouched(body));
+        };
+        // A body the handler holds whole (`String`, `Bytes`) may come from the cache; with
+        // url_specific every URL has its own token, which the cache cannot splice.
+        let cache = self.rewrites.as_ref().filter(|cache| {
+            !settings.url_specific
+                && matches!(size, BodySize::Sized(n) if usize::try_from(n).is_ok_and(|n| cache.fits(n)))
+        });
+        let use_get = settings.use_get;
+        res.map_body(|head, body| {
+            // The length changes: drop a length the handler set.
+            head.headers.remove(header::CONTENT_LENGTH);
+            head.no_chunking(false);
+            let body = match cache {
+                None => body,
+                Some(cache) => match body.try_into_bytes() {
+                    Err(body) => body,
+                    Ok(page) => {
+                        let context = format!("{page_url}\n{}", encoding.name());
+                        let rewritten = cache.rewrite(&page, &context, token, |placeholder| {
+                            let policy = LinkPolicy::new(
+                                &page_url,
+                                &settings.hosts,
+                                &settings.param_name,
+                                placeholder,
+                            )?;
+                            TokenRewriter::new(policy, use_get, encoding)
+                        });
+                        return RewriteBody::ready(rewritten.unwrap_or(page));
+                    }
+                },
+            };
+            match TokenRewriter::new(policy, use_get, encoding) {
+                Some(rewriter) => RewriteBody::new(body, rewriter),
+                None => RewriteBody::untouched(body),
+            }
+        })
     }
 
     /// Loads a session by key: `Ok(None)` when it is gone, unreadable or not ours.

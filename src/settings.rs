@@ -40,6 +40,7 @@ pub const MIN_SECRET_LEN: usize = 32;
 /// | `reject_cross_site` | `false` | answer 403 to cross-site unsafe requests with a token |
 /// | `ipv4_prefix`, `ipv6_prefix` | 32, 64 | how much of the client IP a token is bound to |
 /// | `body_scan_limit` | 65536 | bytes of a form body read to find the token field |
+/// | `rewrite_cache_bytes` | 33554432 | memory for rewritten pages served again (0: no cache) |
 ///
 /// # Example
 /// ```
@@ -105,6 +106,9 @@ pub struct Settings {
     pub ipv6_prefix: u8,
     /// How many bytes of a form body are read, at most, to find the token field.
     pub body_scan_limit: usize,
+    /// Memory (bytes) for keeping rewritten pages that are served again, so the next visitor's
+    /// copy is a splice rather than a parse; 0 turns the cache off.
+    pub rewrite_cache_bytes: u64,
 }
 
 impl Default for Settings {
@@ -131,6 +135,7 @@ impl Default for Settings {
             ipv4_prefix: 32,
             ipv6_prefix: 64,
             body_scan_limit: 64 * 1024,
+            rewrite_cache_bytes: 32 * 1024 * 1024,
         }
     }
 }
@@ -162,6 +167,7 @@ impl fmt::Debug for Settings {
             .field("ipv4_prefix", &self.ipv4_prefix)
             .field("ipv6_prefix", &self.ipv6_prefix)
             .field("body_scan_limit", &self.body_scan_limit)
+            .field("rewrite_cache_bytes", &self.rewrite_cache_bytes)
             .finish()
     }
 }

@@ -337,3 +337,29 @@ async fn a_handler_set_content_length_gives_a_valid_response_on_the_wire() {
     assert!(body.contains("type=\"hidden\""), "{body}");
     assert!(body.ends_with("</html>"), "the whole page arrived: {body}");
 }
+
+/// The same page for visitor after visitor comes from the rewrite cache after the first ones:
+/// each copy carries its own visitor's token and nobody else's, and the same bytes the
+/// middleware gives with the cache off.
+#[actix_rt::test]
+async fn a_page_served_again_carries_each_visitors_own_token() {
+    let mut uncached = settings();
+    uncached.rewrite_cache_bytes = 0;
+    let (cached, plain) = (app!(settings()), app!(uncached));
+    let res = test::call_service(&plain, get("/s/page").to_request()).await;
+    let plain_token = token_of(&res).unwrap();
+    let expected = body(res).await.replace(&plain_token, "TOKEN");
+    assert_eq!(expected.matches("TOKEN").count(), 2, "{expected}");
+
+    let mut tokens = std::collections::HashSet::new();
+    for visitor in 0..5 {
+        let res = test::call_service(&cached, get("/s/page").to_request()).await;
+        let token = token_of(&res).unwrap();
+        let html = body(res).await;
+        assert_eq!(html.replace(&token, "TOKEN"), expected, "visitor {visitor}");
+        assert!(
+            tokens.insert(token),
+            "visitor {visitor} got an earlier token"
+        );
+    }
+}

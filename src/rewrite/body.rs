@@ -14,20 +14,33 @@ use pin_project_lite::pin_project;
 use super::TokenRewriter;
 
 pin_project! {
-    /// A response body, rewritten chunk by chunk when a rewriter is given, or passed through
-    /// untouched (keeping its size) when not.
+    /// A response body: rewritten chunk by chunk as it streams, already rewritten whole (a
+    /// body the handler held whole, spliced from the rewrite cache), or passed through
+    /// untouched (keeping its size).
     pub struct RewriteBody<B> {
         #[pin]
-        inner: B,
-        rewriter: Option<TokenRewriter>,
-        finished: bool,
+        kind: Kind<B>,
+    }
+}
+
+pin_project! {
+    #[project = KindProj]
+    enum Kind<B> {
+        Untouched { #[pin] inner: B },
+        Streaming { #[pin] inner: B, rewriter: TokenRewriter, finished: bool },
+        Ready { bytes: Option<Bytes> },
     }
 }
 
 impl<B> std::fmt::Debug for RewriteBody<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.kind {
+            Kind::Untouched { .. } => "untouched",
+            Kind::Streaming { .. } => "streaming",
+            Kind::Ready { .. } => "ready",
+        };
         f.debug_struct("RewriteBody")
-            .field("rewriting", &self.rewriter.is_some())
+            .field("kind", &kind)
             .finish_non_exhaustive()
     }
 }
@@ -36,18 +49,25 @@ impl<B: MessageBody> RewriteBody<B> {
     /// Rewrites `inner` through `rewriter`.
     pub fn new(inner: B, rewriter: TokenRewriter) -> Self {
         Self {
-            inner,
-            rewriter: Some(rewriter),
-            finished: false,
+            kind: Kind::Streaming {
+                inner,
+                rewriter,
+                finished: false,
+            },
         }
     }
 
     /// Passes `inner` through untouched.
     pub fn untouched(inner: B) -> Self {
         Self {
-            inner,
-            rewriter: None,
-            finished: false,
+            kind: Kind::Untouched { inner },
+        }
+    }
+
+    /// A body already rewritten: `bytes` take the place of the handler's body.
+    pub fn ready(bytes: Bytes) -> Self {
+        Self {
+            kind: Kind::Ready { bytes: Some(bytes) },
         }
     }
 }
@@ -56,10 +76,11 @@ impl<B: MessageBody> MessageBody for RewriteBody<B> {
     type Error = B::Error;
 
     fn size(&self) -> BodySize {
-        match self.rewriter {
+        match &self.kind {
+            Kind::Untouched { inner } => inner.size(),
             // The rewritten length is known only at the end: stream it.
-            Some(_) => BodySize::Stream,
-            None => self.inner.size(),
+            Kind::Streaming { .. } => BodySize::Stream,
+            Kind::Ready { bytes } => BodySize::Sized(bytes.as_ref().map_or(0, |b| b.len() as u64)),
         }
     }
 
@@ -67,28 +88,34 @@ impl<B: MessageBody> MessageBody for RewriteBody<B> {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Bytes, Self::Error>>> {
-        let mut this = self.project();
-        let Some(rewriter) = this.rewriter.as_mut() else {
-            return this.inner.poll_next(cx);
-        };
-        loop {
-            if *this.finished {
-                return Poll::Ready(None);
+        match self.project().kind.project() {
+            KindProj::Untouched { inner } => inner.poll_next(cx),
+            KindProj::Ready { bytes } => {
+                Poll::Ready(bytes.take().filter(|b| !b.is_empty()).map(Ok))
             }
-            match ready!(this.inner.as_mut().poll_next(cx)) {
-                Some(Ok(chunk)) => {
-                    let out = rewriter.write(&chunk);
-                    if !out.is_empty() {
-                        return Poll::Ready(Some(Ok(Bytes::from(out))));
+            KindProj::Streaming {
+                mut inner,
+                rewriter,
+                finished,
+            } => loop {
+                if *finished {
+                    return Poll::Ready(None);
+                }
+                match ready!(inner.as_mut().poll_next(cx)) {
+                    Some(Ok(chunk)) => {
+                        let out = rewriter.write(&chunk);
+                        if !out.is_empty() {
+                            return Poll::Ready(Some(Ok(Bytes::from(out))));
+                        }
+                    }
+                    Some(Err(err)) => return Poll::Ready(Some(Err(err))),
+                    None => {
+                        *finished = true;
+                        let out = rewriter.end();
+                        return Poll::Ready((!out.is_empty()).then(|| Ok(Bytes::from(out))));
                     }
                 }
-                Some(Err(err)) => return Poll::Ready(Some(Err(err))),
-                None => {
-                    *this.finished = true;
-                    let out = rewriter.end();
-                    return Poll::Ready((!out.is_empty()).then(|| Ok(Bytes::from(out))));
-                }
-            }
+            },
         }
     }
 }

@@ -4,11 +4,13 @@
 //! other frameworks; the middleware wraps response bodies in [`RewriteBody`].
 
 mod body;
+mod cache;
 mod gate;
 mod html;
 mod policy;
 
 pub use body::RewriteBody;
+pub(crate) use cache::RewriteCache;
 pub(crate) use gate::html_encoding;
 pub use html::TokenRewriter;
 pub(crate) use policy::host_listed;

@@ -1,0 +1,276 @@
+//! Rewritten pages kept by their exact bytes, so a page served again (the same survey step to
+//! every visitor) costs a splice instead of an HTML parse.
+//!
+//! Rewriting is a pure function of the page's bytes and of the [`LinkPolicy`] minus its token:
+//! the token only ever lands where a placeholder would. So a page is rewritten once with a
+//! random placeholder no page can hold (random characters, as many as the token has, never
+//! sent), kept as the pieces
+//! between placeholders, and every later response splices its own token between them. Only
+//! bodies a handler already holds whole (a `String` or `Bytes` body of known size) are kept;
+//! streams are always rewritten as they stream, so nothing is buffered for the cache.
+//!
+//! A hit needs the same page URL, settings and bytes: the key is a hash of the context and of
+//! samples of the page, and a hit is then confirmed by comparing every byte, so a key collision
+//! costs a miss, never a wrong page. A page is kept the second time it is seen, so pages that
+//! differ on every request (they hold a name, a CSRF token) do not churn the cache.
+
+use std::hash::{BuildHasher, Hash, Hasher};
+
+use actix_web::web::Bytes;
+use moka::sync::Cache;
+
+use super::TokenRewriter;
+
+/// The largest page kept; larger ones are rewritten every time.
+const MAX_PAGE: usize = 1024 * 1024;
+/// How many pages seen once are remembered (by key only) to be kept when seen again.
+const SEEN_KEYS: u64 = 16 * 1024;
+/// Bytes hashed from each of the sampled places of a page.
+const SAMPLE: usize = 32;
+
+/// A page rewritten with the placeholder, as the pieces between placeholders.
+struct Rewritten {
+    context: Box<str>,
+    original: Bytes,
+    pieces: Vec<Bytes>,
+}
+
+impl Rewritten {
+    fn weight(&self) -> u32 {
+        let pieces: usize = self.pieces.iter().map(Bytes::len).sum();
+        let bytes = self.context.len() + self.original.len() + pieces + self.pieces.len() * 32;
+        u32::try_from(bytes).unwrap_or(u32::MAX)
+    }
+
+    /// The page with `token` between the kept pieces, in one buffer: a response in many
+    /// small writes would meet Nagle's algorithm on the way out.
+    fn with_token(&self, token: &str) -> Bytes {
+        let len = self.pieces.iter().map(Bytes::len).sum::<usize>()
+            + token.len() * (self.pieces.len() - 1);
+        let mut out = Vec::with_capacity(len);
+        for (i, piece) in self.pieces.iter().enumerate() {
+            if i > 0 {
+                out.extend_from_slice(token.as_bytes());
+            }
+            out.extend_from_slice(piece);
+        }
+        out.into()
+    }
+
+    /// Whether `page` is the kept page: the same buffer (a handler serving one shared
+    /// `Bytes`; the cache holds it, so its address cannot have been reused), or the same bytes.
+    fn is(&self, page: &Bytes) -> bool {
+        self.original.len() == page.len()
+            && (self.original.as_ptr() == page.as_ptr() || self.original == page)
+    }
+}
+
+/// The rewritten-page cache one middleware shares across its workers.
+pub(crate) struct RewriteCache {
+    pages: Cache<u64, std::sync::Arc<Rewritten>>,
+    seen: Cache<u64, ()>,
+    placeholder: String,
+    hasher: std::collections::hash_map::RandomState,
+}
+
+impl std::fmt::Debug for RewriteCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RewriteCache")
+            .field("pages", &self.pages.entry_count())
+            .field("bytes", &self.pages.weighted_size())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RewriteCache {
+    /// A cache of at most `max_bytes` (pages, rewritten pages and bookkeeping).
+    pub(crate) fn new(max_bytes: u64) -> Self {
+        Self {
+            pages: Cache::builder()
+                .max_capacity(max_bytes)
+                .weigher(|_, page: &std::sync::Arc<Rewritten>| page.weight())
+                .build(),
+            seen: Cache::new(SEEN_KEYS),
+            placeholder: actix_session::storage::generate_session_key().into(),
+            hasher: std::collections::hash_map::RandomState::new(),
+        }
+    }
+
+    /// Whether a body of `len` bytes may be kept.
+    pub(crate) fn fits(&self, len: usize) -> bool {
+        len <= MAX_PAGE && (len as u64) < self.pages.policy().max_capacity().unwrap_or(0) / 4
+    }
+
+    /// `page` rewritten with `token`, in pieces: spliced from the cache, or rewritten now by the rewriter
+    /// `rewriter_for(placeholder)` makes (which must put its token argument where the token
+    /// goes). `context` names everything else the rewriting depends on (page URL, settings).
+    /// `None` when `rewriter_for` gives no rewriter.
+    pub(crate) fn rewrite(
+        &self,
+        page: &Bytes,
+        context: &str,
+        token: &str,
+        rewriter_for: impl FnOnce(&str) -> Option<TokenRewriter>,
+    ) -> Option<Bytes> {
+        // The placeholder is as long as the token, so that whatever depends on the output's
+        // length (how much of a form may be held back) comes out the same; at least 32
+        // characters, so that it stays unguessable (real tokens are longer).
+        let context = format!("{context}\n{}", token.len());
+        let key = self.key(page, &context);
+        if let Some(kept) = self.pages.get(&key)
+            && *kept.context == *context
+            && kept.is(page)
+        {
+            return Some(kept.with_token(token));
+        }
+        let placeholder: String = self
+            .placeholder
+            .chars()
+            .cycle()
+            .take(token.len().max(32))
+            .collect();
+        let mut rewriter = rewriter_for(&placeholder)?;
+        let mut out = rewriter.write(page);
+        out.extend(rewriter.end());
+        let out = Bytes::from(out);
+        let pieces: Vec<Bytes> = memchr::memmem::find_iter(&out, placeholder.as_bytes())
+            .chain([out.len()])
+            .scan(0, |from, at| {
+                let piece = out.slice(*from..at);
+                *from = at + placeholder.len();
+                Some(piece)
+            })
+            .collect();
+        let rewritten = Rewritten {
+            context: context.into_boxed_str(),
+            original: page.clone(),
+            pieces,
+        };
+        let spliced = rewritten.with_token(token);
+        if self.seen.contains_key(&key) {
+            self.pages.insert(key, std::sync::Arc::new(rewritten));
+        } else {
+            self.seen.insert(key, ());
+        }
+        Some(spliced)
+    }
+
+    /// A hash of the context, the length and samples of the page (its ends and 14 places in
+    /// between): cheap on any page, and pages that differ only elsewhere are told apart by
+    /// the full comparison on a hit.
+    fn key(&self, page: &[u8], context: &str) -> u64 {
+        let mut hasher = self.hasher.build_hasher();
+        context.hash(&mut hasher);
+        page.len().hash(&mut hasher);
+        let last = page.len().saturating_sub(SAMPLE);
+        for i in 0..16 {
+            let at = last * i / 15;
+            hasher.write(&page[at..page.len().min(at + SAMPLE)]);
+        }
+        hasher.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rewrite::LinkPolicy;
+
+    const PAGE: &str = "https://example.com/step/1";
+
+    fn rewriter(token: &str) -> Option<TokenRewriter> {
+        let policy = LinkPolicy::new(PAGE, &[], "sid", token)?;
+        TokenRewriter::new(policy, true, encoding_rs::UTF_8)
+    }
+
+    fn direct(page: &str, token: &str) -> Bytes {
+        let mut rewriter = rewriter(token).unwrap();
+        let mut out = rewriter.write(page.as_bytes());
+        out.extend(rewriter.end());
+        out.into()
+    }
+
+    #[test]
+    fn a_page_seen_twice_is_kept_and_spliced_with_each_token() {
+        let cache = RewriteCache::new(1 << 20);
+        let page = Bytes::from_static(
+            b"<form method=post action=/a><input name=x></form><a href=/b>b</a><a href=https://other.example/>o</a>",
+        );
+        for (i, token) in ["TOKEN1", "TOKEN2", "TOKEN3", "T4"].iter().enumerate() {
+            let out = cache.rewrite(&page, PAGE, token, rewriter).unwrap();
+            assert_eq!(out, direct(std::str::from_utf8(&page).unwrap(), token));
+            cache.pages.run_pending_tasks();
+            assert_eq!(
+                cache.pages.entry_count(),
+                u64::from(i >= 1),
+                "after {token}"
+            );
+        }
+        let kept = cache.pages.iter().next().unwrap().1;
+        assert!(kept.pieces.len() == 3, "two tokens, three pieces");
+        assert!(
+            kept.pieces
+                .iter()
+                .all(|p| !p.windows(6).any(|w| w.starts_with(b"TOKEN"))),
+            "a kept page holds no visitor's token"
+        );
+    }
+
+    #[test]
+    fn another_page_or_context_is_rewritten_afresh() {
+        let cache = RewriteCache::new(1 << 20);
+        let a = "<a href=/x>x</a>".repeat(500);
+        let mut b = a.clone().into_bytes();
+        b[300] = b'y'; // differs only where the key does not look
+        let (a, b) = (Bytes::from(a), Bytes::from(b));
+        for _ in 0..2 {
+            cache.rewrite(&a, PAGE, "T", rewriter).unwrap();
+        }
+        assert_eq!(
+            cache.key(&a, PAGE),
+            cache.key(&b, PAGE),
+            "the samples miss the change"
+        );
+        let out = cache.rewrite(&b, PAGE, "T", rewriter).unwrap();
+        assert_eq!(out, direct(std::str::from_utf8(&b).unwrap(), "T"));
+        let other = "https://example.com/other/";
+        let out = cache.rewrite(&a, other, "T", |t| {
+            TokenRewriter::new(
+                LinkPolicy::new(other, &[], "sid", t)?,
+                false,
+                encoding_rs::UTF_8,
+            )
+        });
+        assert_eq!(out.unwrap(), a, "links are left alone without use_get");
+    }
+
+    proptest::proptest! {
+        /// Whatever the page, a copy spliced from the cache is byte for byte the page
+        /// rewritten directly with that copy's token.
+        #[test]
+        fn a_spliced_copy_is_the_direct_rewrite(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                "<form method=post action=/a>", "<form method=get>", "</form>",
+                "<button formaction=https://other.example/>b</button>", "<a href=/x?sid=old>x</a>",
+                "<a href='//other.example/'>o</a>", "<base href=/sub/>", "<meta http-equiv=refresh content='0;url=/r'>",
+                "<script>'<a href=/s>'</script>", "<!-- <form method=post> -->", "<iframe src=f></iframe>",
+                "text & more", "<textarea><a href=/t></textarea>", "<a href=\"&sol;&sol;e.example\">e</a>",
+            ]), 0..20),
+        ) {
+            let cache = RewriteCache::new(1 << 20);
+            let page = Bytes::from(pieces.concat());
+            for token in ["FIRST", "SECOND", "THIRD"] {
+                let out = cache.rewrite(&page, PAGE, token, rewriter).unwrap();
+                proptest::prop_assert_eq!(out, direct(std::str::from_utf8(&page).unwrap(), token));
+            }
+        }
+    }
+
+    #[test]
+    fn only_pages_well_under_the_budget_fit() {
+        let cache = RewriteCache::new(4000);
+        assert!(cache.fits(999));
+        assert!(!cache.fits(1000));
+        assert!(!RewriteCache::new(1 << 30).fits(MAX_PAGE + 1));
+    }
+}
