@@ -1,6 +1,8 @@
 //! The middleware in-process, request to rewritten response, against the same handler without
 //! it, on the generated 50 KB page: what a request pays for its session (find and open the
-//! token, load the session, rewrite the page, seal the next token, headers).
+//! token, load the session, rewrite the page, seal the next token, headers), with the page
+//! from the rewrite cache (the same buffer, or a fresh buffer with the same bytes), and with
+//! the cache off (every response parsed).
 
 #[path = "support/page.rs"]
 mod page;
@@ -20,19 +22,31 @@ async fn start(session: Session) -> actix_web::Result<HttpResponse> {
 
 fn app_config(page: Bytes) -> impl Fn(&mut web::ServiceConfig) + Clone {
     move |cfg| {
-        let page = page.clone();
-        cfg.route("/start", web::post().to(start)).route(
-            "/page",
-            web::get().to(move || {
-                let page = page.clone();
-                async move {
-                    HttpResponse::Ok()
-                        .content_type("text/html; charset=utf-8")
-                        .body(page)
-                }
-            }),
-        );
+        let (shared, copied) = (page.clone(), page.clone());
+        cfg.route("/start", web::post().to(start))
+            // One shared buffer, as a static page is served.
+            .route(
+                "/page",
+                web::get().to(move || {
+                    let page = shared.clone();
+                    async move { html(page) }
+                }),
+            )
+            // A fresh buffer each time, as a rendered template is.
+            .route(
+                "/copy",
+                web::get().to(move || {
+                    let page = Bytes::copy_from_slice(&copied);
+                    async move { html(page) }
+                }),
+            );
     }
+}
+
+fn html(page: Bytes) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(page)
 }
 
 fn middleware(c: &mut Criterion) {
@@ -44,9 +58,9 @@ fn middleware(c: &mut Criterion) {
     let plain = system.block_on(test::init_service(
         App::new().configure(app_config(page.clone())),
     ));
-    let get = |token: Option<&str>| {
+    let get = |path: &str, token: Option<&str>| {
         let req = test::TestRequest::get()
-            .uri("/page")
+            .uri(path)
             .insert_header(("user-agent", UA));
         match token {
             Some(token) => req.insert_header(("x-session-id", token)).to_request(),
@@ -56,18 +70,39 @@ fn middleware(c: &mut Criterion) {
     group.bench_function("without middleware", |b| {
         b.iter(|| {
             system.block_on(async {
-                let res = test::call_service(&plain, get(None)).await;
+                let res = test::call_service(&plain, get("/page", None)).await;
                 black_box(test::read_body(res).await.len())
             })
         })
     });
 
-    for (name, use_get) in [
-        ("with middleware, forms", false),
-        ("with middleware, forms+links", true),
-    ] {
+    // (name, path, rewrite, use_get, rewrite cache)
+    let variants = [
+        ("middleware, rewrite off", "/page", false, true, true),
+        ("middleware, forms", "/page", true, false, true),
+        ("middleware, forms+links", "/page", true, true, true),
+        (
+            "middleware, forms+links, fresh buffer",
+            "/copy",
+            true,
+            true,
+            true,
+        ),
+        (
+            "middleware, forms+links, cache off",
+            "/page",
+            true,
+            true,
+            false,
+        ),
+    ];
+    for (name, path, rewrite, use_get, cache) in variants {
         let mut settings = Settings::new("benchmark-secret-0123456789abcdef0123456789");
+        settings.rewrite = rewrite;
         settings.use_get = use_get;
+        if !cache {
+            settings.rewrite_cache_bytes = 0;
+        }
         let cookieless = CookielessSession::builder(MemoryStore::default(), settings)
             .build()
             .expect("valid settings");
@@ -84,19 +119,16 @@ fn middleware(c: &mut Criterion) {
             let token = res.headers().get("x-session-id").expect("a session token");
             token.to_str().expect("ASCII token").to_owned()
         });
-        // Sanity: the session opens, and the page really is rewritten.
+        // Sanity: the session opens, and the page really is rewritten (or not).
         let body = system.block_on(async {
-            test::read_body(test::call_service(&app, get(Some(&token))).await).await
+            test::read_body(test::call_service(&app, get(path, Some(&token))).await).await
         });
-        assert!(
-            body.len() > page.len(),
-            "{name}: the page was not rewritten"
-        );
+        assert_eq!(body.len() > page.len(), rewrite, "{name}");
 
         group.bench_function(name, |b| {
             b.iter(|| {
                 system.block_on(async {
-                    let res = test::call_service(&app, get(Some(&token))).await;
+                    let res = test::call_service(&app, get(path, Some(&token))).await;
                     black_box(test::read_body(res).await.len())
                 })
             })

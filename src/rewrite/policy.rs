@@ -135,10 +135,27 @@ impl LinkPolicy {
     pub fn is_same_origin(&self, url: &str, base: &Url) -> bool {
         // Most links on a page are relative (`/next`, `next`, `?page=2`): they keep `base`'s
         // origin, and need no URL parsing.
-        if keeps_base_origin(trim_url(url)) {
+        let trimmed = trim_url(url);
+        if keeps_base_origin(trimmed) {
             return self.is_own(base);
         }
+        // Links to other sites are the next most common: told apart by their plain host.
+        if let Some(host) = plain_http_host(trimmed)
+            && !self.may_be_own_host(&host)
+        {
+            return false;
+        }
         self.resolve(url, base).is_some_and(|u| self.is_own(&u))
+    }
+
+    /// Whether `host` (lowercase ASCII, no port) is the page's host or a listed one.
+    fn may_be_own_host(&self, host: &str) -> bool {
+        let host = host.strip_suffix('.').unwrap_or(host);
+        Some(host) == self.page.host_str()
+            || self
+                .hosts
+                .iter()
+                .any(|listed| listed.rsplit_once(':').map_or(listed.as_str(), |(h, _)| h) == host)
     }
 
     /// `url` with the token added, when it is this site's; `url`'s own form (relative or
@@ -179,6 +196,38 @@ fn keeps_base_origin(url: &str) -> bool {
         [b'/' | b'\\' | b'?' | b'.', ..] => true,
         _ => !has_scheme(bytes),
     }
+}
+
+/// The host of an absolute `http(s)://host[:port]/...` URL, lowercased, when it is plain:
+/// ASCII letters, digits, `-` and `.` only. `None` for anything a URL parser might read
+/// differently (user info, percent escapes, IPv6, non-ASCII, tabs and newlines): those go
+/// through the full parser, which has the last word on every URL this does not reject.
+fn plain_http_host(url: &str) -> Option<String> {
+    let starts = |prefix: &str| {
+        url.as_bytes()
+            .get(..prefix.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
+    };
+    let scheme_len = if starts("https://") {
+        8
+    } else if starts("http://") {
+        7
+    } else {
+        return None;
+    };
+    let rest = &url[scheme_len..];
+    let end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let host = authority.split_once(':').map_or(authority, |(h, _)| h);
+    let plain = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    let port_plain = authority[host.len()..]
+        .strip_prefix(':')
+        .is_none_or(|port| port.bytes().all(|b| b.is_ascii_digit()));
+    (plain && port_plain && memchr::memchr3(b'\t', b'\n', b'\r', url.as_bytes()).is_none())
+        .then(|| host.to_ascii_lowercase())
 }
 
 /// Whether `url` starts with a scheme: a letter, then letters, digits, `+`, `-` or `.`, then `:`.
@@ -405,6 +454,30 @@ mod tests {
             "/a b",
             "?",
             "#",
+            "https://SHOP.example:8443/a",
+            "https://shop.example.:8443/",
+            "https://shop.example/",
+            "https://partner.example:1/",
+            "http://partner.example/",
+            "https://partner.example./x",
+            "https://other.example/",
+            "https://evil@shop.example:8443/",
+            "https://shop%2eexample:8443/",
+            "https://shop.example:8443\\x",
+            "https://other.example\\@shop.example:8443/",
+            "https:/shop.example:8443/",
+            "https:shop.example:8443",
+            "https://xn--shp-kka.example/",
+            "https://shop.example:08443/",
+            "https://0x7f.1/",
+            "http://[::1]/",
+            "https://pay.example:9000/",
+            "https://pay.example:9001/",
+            "https://a.pay.example:9000/",
+            "https://shop.example:8443\t/",
+            "https://other.example:8443@shop.example:8443/",
+            "ab\u{e9}\u{e9}\u{e9}\u{e9}",
+            "http:/\u{e9}",
         ];
         for base in &bases {
             for url in urls {
