@@ -107,28 +107,37 @@ fn rewrite_table(figures: &Figures, pages: &[String], out: &mut String) {
     }
 }
 
-fn simple_table(figures: &Figures, group: &str, baseline: &str, out: &mut String) {
-    let Some(base) = figures
+/// One group's figures, the baseline first; `speed` compares per-second rates (higher is
+/// better), otherwise times (how many baselines each one costs).
+fn simple_table(figures: &Figures, group: &str, baseline: &str, speed: bool, out: &mut String) {
+    let rows: Vec<(&str, f64)> = figures
         .iter()
-        .find(|((g, f, _), _)| g == group && f == baseline)
-        .map(|(_, fig)| fig.median_ns)
-    else {
+        .filter(|((g, _, _), _)| g == group)
+        .map(|((_, f, _), fig)| (f.as_str(), fig.median_ns))
+        .collect();
+    let Some(&(_, base)) = rows.iter().find(|(f, _)| *f == baseline) else {
         return;
+    };
+    let header = if speed {
+        "per second, ratio"
+    } else {
+        "time, ratio"
     };
     let _ = writeln!(
         out,
-        "| {group} | median | per second | ratio to \"{baseline}\" |\n|---|---:|---:|---:|"
+        "| {group} | median | per second | {header} to \"{baseline}\" |\n|---|---:|---:|---:|"
     );
-    for ((g, function, _), fig) in figures {
-        if g != group {
-            continue;
-        }
+    let ordered = rows
+        .iter()
+        .filter(|(f, _)| *f == baseline)
+        .chain(rows.iter().filter(|(f, _)| *f != baseline));
+    for (function, ns) in ordered {
+        let ratio = if speed { base / ns } else { ns / base };
         let _ = writeln!(
             out,
-            "| {function} | {:.2} µs | {:.0} | {:.2}x |",
-            fig.median_ns / 1e3,
-            1e9 / fig.median_ns,
-            fig.median_ns / base
+            "| {function} | {:.2} µs | {:.0} | {ratio:.2}x |",
+            ns / 1e3,
+            1e9 / ns
         );
     }
 }
@@ -227,12 +236,13 @@ fn main() -> Result<(), String> {
     out.push_str("### Rewrite throughput (MB/s)\n\n");
     rewrite_table(&figures, &pages, &mut out);
     out.push_str("\n### Token\n\n");
-    simple_table(&figures, "token", "baseline/sha256_1k", &mut out);
+    simple_table(&figures, "token", "baseline/sha256_1k", false, &mut out);
     out.push_str("\n### Middleware, in-process\n\n");
     simple_table(
         &figures,
         "middleware/50KB page",
         "without middleware",
+        true,
         &mut out,
     );
     print!("{out}");

@@ -717,11 +717,13 @@ mod tests {
                 ("COOKIELESS_TOKEN_MAX_AGE", "3600"),
                 ("COOKIELESS_HOSTS", "a.example,b.example:8443"),
                 ("COOKIELESS_PARAM_NAME", "sid"),
+                ("COOKIELESS_REWRITE_CACHE_BYTES", "0"),
                 ("OTHER_VAR", "ignored"),
             ]),
         )
         .unwrap();
         assert!(!s.use_get);
+        assert_eq!(s.rewrite_cache_bytes, 0);
         assert_eq!(s.session_ttl, Duration::from_secs(900));
         assert_eq!(s.token_max_age, Duration::from_secs(3600));
         assert_eq!(s.hosts, ["a.example", "b.example:8443"]);

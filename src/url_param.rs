@@ -9,17 +9,17 @@ pub(crate) fn with_param(url: &str, name: &str, value: &str) -> String {
     // A browser drops every tab and newline from a URL before parsing it (WHATWG); so do we,
     // or `?\nsessionid=x` would hide an existing parameter from the replacement below.
     let cleaned;
-    let url = if url.contains(['\t', '\n', '\r']) {
+    let url = if memchr::memchr3(b'\t', b'\n', b'\r', url.as_bytes()).is_some() {
         cleaned = url.replace(['\t', '\n', '\r'], "");
         cleaned.as_str()
     } else {
         url
     };
-    let (before_fragment, fragment) = match url.find('#') {
+    let (before_fragment, fragment) = match memchr::memchr(b'#', url.as_bytes()) {
         Some(i) => url.split_at(i),
         None => (url, ""),
     };
-    let (path, query) = match before_fragment.find('?') {
+    let (path, query) = match memchr::memchr(b'?', before_fragment.as_bytes()) {
         Some(i) => (&before_fragment[..i], &before_fragment[i + 1..]),
         None => (before_fragment, ""),
     };
