@@ -449,11 +449,13 @@ impl<St: SessionStore + 'static> Inner<St> {
         if !settings.rewrite || settings.is_excluded(res.request().path()) {
             return res.map_body(|_, body| RewriteBody::untouched(body));
         }
-        let page_url = {
+        let (origin, page_url) = {
             let req = res.request();
             let info = req.connection_info();
+            let origin = format!("{}://{}", info.scheme(), info.host());
             let path = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
-            format!("{}://{}{}", info.scheme(), info.host(), path)
+            let page_url = format!("{origin}{path}");
+            (origin, page_url)
         };
         let Some(mut policy) =
             LinkPolicy::new(&page_url, &settings.hosts, &settings.param_name, token)
@@ -497,7 +499,10 @@ impl<St: SessionStore + 'static> Inner<St> {
                 Some(cache) => match body.try_into_bytes() {
                     Err(body) => body,
                     Ok(page) => {
-                        let context = format!("{page_url}\n{}", encoding.name());
+                        // With one token for every URL, only the page's origin decides
+                        // where it goes (a relative URL keeps it, an absolute one names its
+                        // own): the same page at `/a?sessionid=…` and `/b` is one entry.
+                        let context = format!("{origin}\n{}", encoding.name());
                         let rewritten = cache.rewrite(&page, &context, token, |placeholder| {
                             let policy = LinkPolicy::new(
                                 &page_url,

@@ -338,9 +338,9 @@ async fn a_handler_set_content_length_gives_a_valid_response_on_the_wire() {
     assert!(body.ends_with("</html>"), "the whole page arrived: {body}");
 }
 
-/// The same page for visitor after visitor comes from the rewrite cache after the first ones:
-/// each copy carries its own visitor's token and nobody else's, and the same bytes the
-/// middleware gives with the cache off.
+/// The same page for visitor after visitor, at whatever URL of the site, comes from the rewrite
+/// cache after the first ones: each copy carries its own visitor's token and nobody else's,
+/// and the same bytes the middleware gives with the cache off.
 #[actix_rt::test]
 async fn a_page_served_again_carries_each_visitors_own_token() {
     let mut uncached = settings();
@@ -353,7 +353,9 @@ async fn a_page_served_again_carries_each_visitors_own_token() {
 
     let mut tokens = std::collections::HashSet::new();
     for visitor in 0..5 {
-        let res = test::call_service(&cached, get("/s/page").to_request()).await;
+        // The same page at other URLs of the site (as links with the token lead to it).
+        let uri = format!("/s/page?v={visitor}&sessionid=old");
+        let res = test::call_service(&cached, get(&uri).to_request()).await;
         let token = token_of(&res).unwrap();
         let html = body(res).await;
         assert_eq!(html.replace(&token, "TOKEN"), expected, "visitor {visitor}");

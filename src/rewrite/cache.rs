@@ -9,7 +9,7 @@
 //! bodies a handler already holds whole (a `String` or `Bytes` body of known size) are kept;
 //! streams are always rewritten as they stream, so nothing is buffered for the cache.
 //!
-//! A hit needs the same page URL, settings and bytes: the key is a hash of the context and of
+//! A hit needs the same context (the middleware passes the page's origin and charset) and bytes: the key is a hash of the context and of
 //! samples of the page, and a hit is then confirmed by comparing every byte, so a key collision
 //! costs a miss, never a wrong page. A page is kept the second time it is seen, so pages that
 //! differ on every request (they hold a name, a CSRF token) do not churn the cache.
@@ -255,6 +255,8 @@ mod tests {
                 "<a href='//other.example/'>o</a>", "<base href=/sub/>", "<meta http-equiv=refresh content='0;url=/r'>",
                 "<script>'<a href=/s>'</script>", "<!-- <form method=post> -->", "<iframe src=f></iframe>",
                 "text & more", "<textarea><a href=/t></textarea>", "<a href=\"&sol;&sol;e.example\">e</a>",
+                "<a href=?p=2>p</a>", "<a href=../up>u</a>", "<a href=''>e</a>", "<form method=post action=''>",
+                "<base href=https://other.example/b/>", "<base href=../>", "<a href=https://example.com/abs>a</a>",
             ]), 0..20),
         ) {
             let cache = RewriteCache::new(1 << 20);
@@ -263,6 +265,16 @@ mod tests {
                 let out = cache.rewrite(&page, PAGE, token, rewriter).unwrap();
                 proptest::prop_assert_eq!(out, direct(std::str::from_utf8(&page).unwrap(), token));
             }
+            // The middleware keys pages by origin: elsewhere on the same origin the page is
+            // rewritten the same.
+            let elsewhere = |token: &str| {
+                let policy = LinkPolicy::new("https://example.com/x/y/z?sid=q&a=1", &[], "sid", token)?;
+                TokenRewriter::new(policy, true, encoding_rs::UTF_8)
+            };
+            let mut other = elsewhere("FIRST").unwrap();
+            let mut out = other.write(&page);
+            out.extend(other.end());
+            proptest::prop_assert_eq!(Bytes::from(out), direct(std::str::from_utf8(&page).unwrap(), "FIRST"));
         }
     }
 
