@@ -102,3 +102,23 @@ fn no_token_in_a_form_nested_in_a_form_that_posts_elsewhere() {
         assert!(!String::from_utf8(out).unwrap().contains(properties::TOKEN));
     }
 }
+
+/// Every input the fuzzer once failed on (`fuzz/regressions/rewrite_html-*.bin`) passes now.
+#[test]
+fn fuzz_regressions_pass() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
+    let mut replayed = 0;
+    for entry in std::fs::read_dir(&dir).expect("fuzz/regressions") {
+        let path = entry.expect("a directory entry").path();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if name.starts_with("rewrite_html-") && name.ends_with(".bin") {
+            properties::check_rewrite_bytes(&std::fs::read(&path).expect("a regression input"));
+            replayed += 1;
+        }
+    }
+    assert!(
+        replayed >= 2,
+        "only {replayed} regression inputs in {}",
+        dir.display()
+    );
+}

@@ -361,10 +361,23 @@ fn on_formaction(state: &mut State, el: &mut Element<'_, '_>) -> HandlerResult {
     Ok(())
 }
 
+/// Whether lol_html can write this start tag back, modified, with the same meaning. It puts a
+/// space between attributes, which turns `<a href=x b/="c>` (an attribute `b`, then one named
+/// `="c`) into `<a href=y b ="c>`: `b` then takes a value that swallows the rest of the page.
+/// Only malformed HTML has an attribute name starting with `=`; such a tag is left as it is.
+fn rewrites_faithfully(el: &Element<'_, '_>) -> bool {
+    !el.attributes()
+        .iter()
+        .any(|attr| attr.name_preserve_case().starts_with('='))
+}
+
 fn rewrite_url_attribute(state: &State, el: &mut Element<'_, '_>, name: &str) -> HandlerResult {
     let Some(raw) = el.get_attribute(name) else {
         return Ok(());
     };
+    if !rewrites_faithfully(el) {
+        return Ok(());
+    }
     if let Some(url) =
         decode_entities(&raw).and_then(|url| state.policy.add_token(&url, &state.base))
     {
@@ -393,6 +406,7 @@ fn on_refresh(state: &mut State, el: &mut Element<'_, '_>) -> HandlerResult {
     };
     if let Some((prefix, url)) = split_refresh(&content)
         && let Some(url) = state.policy.add_token(url, &state.base)
+        && rewrites_faithfully(el)
     {
         el.set_attribute("content", &encode_attribute(&format!("{prefix}{url}")))?;
     }

@@ -295,6 +295,21 @@ fn close_form(s: &mut Survey) {
     }
 }
 
+/// [`check_rewrite`] on fuzzer bytes: the first byte chooses the chunk cuts (its low 3 bits
+/// count them, two bytes each follow) and the use_get switch (its high bit); the rest is the page.
+pub fn check_rewrite_bytes(data: &[u8]) {
+    let Some((&head, rest)) = data.split_first() else {
+        return;
+    };
+    let cut_count = usize::from(head & 0x07).min(rest.len() / 2);
+    let (cut_bytes, html) = rest.split_at(cut_count * 2);
+    let cuts: Vec<usize> = cut_bytes
+        .chunks(2)
+        .map(|c| usize::from(u16::from_le_bytes([c[0], c[1]])))
+        .collect();
+    check_rewrite(html, &cuts, head & 0x80 != 0);
+}
+
 /// The rewriter's output differs from its input only in tags (text and comments are the same),
 /// and the token is only in forms that post to this site and in URLs of this site.
 pub fn check_rewrite(input: &[u8], cuts: &[usize], use_get: bool) {
