@@ -163,7 +163,10 @@ impl SessionStore for MemoryStore {
         session_key: &SessionKey,
         ttl: &TtlDuration,
     ) -> Result<(), anyhow::Error> {
-        if let Some(entry) = self.cache.get(session_key.as_ref()) {
+        // Reading an entry restarts its idle clock (`IdleExpiry`), so only a new TTL needs a write.
+        if let Some(entry) = self.cache.get(session_key.as_ref())
+            && Duration::try_from(*ttl).unwrap_or(Duration::ZERO) != entry.ttl
+        {
             self.put(session_key.as_ref().to_owned(), entry.state.clone(), ttl);
         }
         Ok(())
@@ -232,6 +235,31 @@ mod tests {
             std::thread::sleep(Duration::from_millis(120));
             assert!(store.load(&k).await.unwrap().is_some());
         }
+    }
+
+    #[actix_rt::test]
+    async fn update_ttl_keeps_alive_and_takes_a_new_ttl() {
+        let store = MemoryStore::default();
+        let short = TtlDuration::milliseconds(300);
+        let k = store.save(state("1"), &short).await.unwrap();
+        for _ in 0..4 {
+            std::thread::sleep(Duration::from_millis(120));
+            store.update_ttl(&k, &short).await.unwrap();
+        }
+        assert!(
+            store.cache.contains_key(k.as_ref()),
+            "kept alive past its first TTL"
+        );
+        store
+            .update_ttl(&k, &TtlDuration::milliseconds(50))
+            .await
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(120));
+        assert_eq!(
+            store.cache.get(k.as_ref()).map(|e| e.state.clone()),
+            None,
+            "the new, shorter TTL"
+        );
     }
 
     #[actix_rt::test]
