@@ -457,20 +457,23 @@ impl<St: SessionStore + 'static> Inner<St> {
             let page_url = format!("{origin}{path}");
             (origin, page_url)
         };
-        let Some(mut policy) =
-            LinkPolicy::new(&page_url, &settings.hosts, &settings.param_name, token)
-        else {
-            return res.map_body(|_, body| RewriteBody::untouched(body));
+        // `None` when the page URL is not http(s): then nothing is rewritten.
+        let policy_for =
+            |token: &str| LinkPolicy::new(&page_url, &settings.hosts, &settings.param_name, token);
+        // Built only when needed: a page from the rewrite cache needs none.
+        let policy = || {
+            let policy = policy_for(token)?;
+            Some(match &sealer {
+                Some(sealer) => policy.bound_to_paths(Rc::clone(sealer)),
+                None => policy,
+            })
         };
-        if let Some(sealer) = sealer {
-            policy = policy.bound_to_paths(sealer);
-        }
         if settings.use_get && res.status().is_redirection() {
             let location = res
                 .headers()
                 .get(header::LOCATION)
                 .and_then(|v| v.to_str().ok());
-            if let Some(value) = location.and_then(|l| policy.location(l))
+            if let Some(value) = location.and_then(|l| policy()?.location(l))
                 && let Ok(value) = HeaderValue::from_str(&value)
             {
                 res.headers_mut().insert(header::LOCATION, value);
@@ -504,19 +507,13 @@ impl<St: SessionStore + 'static> Inner<St> {
                         // own): the same page at `/a?sessionid=…` and `/b` is one entry.
                         let context = format!("{origin}\n{}", encoding.name());
                         let rewritten = cache.rewrite(&page, &context, token, |placeholder| {
-                            let policy = LinkPolicy::new(
-                                &page_url,
-                                &settings.hosts,
-                                &settings.param_name,
-                                placeholder,
-                            )?;
-                            TokenRewriter::new(policy, use_get, encoding)
+                            TokenRewriter::new(policy_for(placeholder)?, use_get, encoding)
                         });
                         return RewriteBody::ready(rewritten.unwrap_or(page));
                     }
                 },
             };
-            match TokenRewriter::new(policy, use_get, encoding) {
+            match policy().and_then(|policy| TokenRewriter::new(policy, use_get, encoding)) {
                 Some(rewriter) => RewriteBody::new(body, rewriter),
                 None => RewriteBody::untouched(body),
             }
