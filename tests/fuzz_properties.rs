@@ -5,13 +5,14 @@ mod properties;
 
 use proptest::prelude::*;
 
-/// HTML made of the pieces that matter to the rewriter, in any order and nesting.
-fn html_piece() -> impl Strategy<Value = String> {
-    let url = prop_oneof![
+/// URLs near and far from the site, written the ways pages write them.
+fn any_url() -> impl Strategy<Value = &'static str> {
+    prop_oneof![
         Just("/next"),
         Just(""),
         Just("#top"),
         Just("?q=1&amp;r=2"),
+        Just("next"),
         Just("//evil.example/x"),
         Just("https://shop.example/p"),
         Just("http://shop.example/p"),
@@ -23,32 +24,154 @@ fn html_piece() -> impl Strategy<Value = String> {
         Just("/\\evil.example"),
         Just(" /sp "),
         Just("data:,x"),
+        Just("mailto:a@evil.example"),
         Just("HTTPS://SHOP.EXAMPLE/"),
         Just("https://evil.example/?sessionid=1"),
+        Just("https://evil.example/"),
         Just("https&colon;//evil.example/"),
         Just("&sol;&sol;evil.example/"),
         Just("https&#58//evil.example/"),
         Just("/&bsol;evil.example/"),
         Just("/&Tab;/evil.example/"),
         Just("x&amp;y"),
-    ];
+    ]
+}
+
+/// Everything issue 12 names, mixed with ordinary markup: form owners (ids and `form=`,
+/// implicit closes by ancestors' end tags, nested and template forms), submitters with
+/// `formaction`/`formmethod`, late `<base>`, pings, referrer policies, SVG and MathML, meta
+/// charsets and refreshes, raw text, and (rarely) huge tags and huge forms.
+fn html_piece() -> impl Strategy<Value = String> {
     let quote = prop_oneof![Just("\""), Just("'"), Just("")];
-    (0..14usize, url, quote, "[a-z<>&\"' =/]{0,12}").prop_map(|(kind, url, q, text)| match kind {
-        0 => format!("<a href={q}{url}{q}>{text}</a>"),
-        1 => format!("<form method=post action={q}{url}{q}>"),
-        2 => "<form method=get>".to_owned(),
-        3 => "</form>".to_owned(),
-        4 => format!("<button formaction={q}{url}{q}>go</button>"),
-        5 => format!("<base href={q}{url}{q}>"),
-        6 => format!("<script>var a = '<a href=\"{url}\">{text}';</script>"),
-        7 => format!("<!-- <a href=\"{url}\"> {text} -->"),
-        8 => format!("<iframe src={q}{url}{q}></iframe>"),
-        9 => format!("<meta http-equiv=refresh content=\"0; url={url}\">"),
-        10 => format!("<textarea><form method=post>{text}</textarea>"),
-        11 => format!("<img src={q}{url}{q}>"),
-        12 => format!("<area href={q}{url}{q}>"),
-        _ => text,
-    })
+    let id = prop_oneof![Just(""), Just(" id=f"), Just(" id=g"), Just(" id=\"\"")];
+    let owner = prop_oneof![Just(""), Just(""), Just(" form=f"), Just(" form=g")];
+    let kind = prop_oneof![
+        Just(""),
+        Just(" type=submit"),
+        Just(" type=button"),
+        Just(" type=reset"),
+        Just(" type=bogus")
+    ];
+    let method = prop_oneof![
+        Just(""),
+        Just(" formmethod=get"),
+        Just(" formmethod=post"),
+        Just(" formmethod=dialog"),
+        Just(" formmethod=x")
+    ];
+    let policy = prop_oneof![
+        Just("unsafe-url"),
+        Just("no-referrer-when-downgrade"),
+        Just("origin"),
+        Just("always"),
+        Just("no-referrer"),
+        Just("")
+    ];
+    let structure = prop_oneof![
+        Just("<div>"),
+        Just("</div>"),
+        Just("<table>"),
+        Just("<tr><td>"),
+        Just("</td></tr>"),
+        Just("</table>"),
+        Just("<p>"),
+        Just("</p>"),
+        Just("<template>"),
+        Just("</template>"),
+        Just("<select>"),
+        Just("</select>"),
+        Just("<span>"),
+        Just("</span>"),
+        Just("<li>"),
+        Just("<svg>"),
+        Just("</svg>"),
+        Just("<math><mi>"),
+        Just("</mi></math>"),
+        Just("<svg><foreignObject>"),
+        Just("</foreignObject></svg>"),
+        Just("<frameset>"),
+        Just("<meta charset=iso-2022-jp>"),
+        Just("<meta charset=utf-8>"),
+        Just("</body>"),
+        Just("<head>"),
+        Just("</head>"),
+        Just("<body>"),
+        Just("<noscript>"),
+        Just("</noscript>"),
+    ];
+    let huge = prop_oneof![
+        Just(format!(
+            "<a href=/x data-x=\"{}\">x</a>",
+            "a".repeat(1_100_000)
+        )),
+        Just(format!("<p>{}</p>", "filler ".repeat(40_000))),
+    ];
+    prop_oneof![
+        40 => (0..17usize, any_url(), quote, "[a-z<>&\"' =/]{0,12}", (id, owner, kind, method), (policy.clone(), any_url())).prop_map(
+            |(k, url, q, text, (id, owner, kind, method), (policy, ping))| match k {
+                0 => format!("<a href={q}{url}{q}>{text}</a>"),
+                1 => format!("<a href={q}{url}{q} ping=\"{ping}\">x</a>"),
+                2 => format!("<a href={q}{url}{q} referrerpolicy={policy}>x</a>"),
+                3 => format!("<form method=post action={q}{url}{q}{id}>"),
+                4 => format!("<form method=get{id}>"),
+                5 => "</form>".to_owned(),
+                6 => format!("<button{kind}{owner} formaction={q}{url}{q}{method}>go</button>"),
+                7 => format!("<input type=submit{owner}{method}><input type=image formaction={q}{url}{q}{owner}>"),
+                8 => format!("<base href={q}{url}{q}>"),
+                9 => format!("<script>var a = '<a href=\"{url}\">{text}';</script><!-- <form method=post> -->"),
+                10 => format!("<iframe src={q}{url}{q} referrerpolicy={policy}></iframe>"),
+                11 => match text.len() % 3 {
+                    0 => format!("<meta http-equiv=refresh content=\"0; url={url}\">"),
+                    1 => format!("<meta http-equiv=refresh content=\"0; {url}\">"),
+                    _ => format!("<meta http-equiv=refresh content='0; url=\"{url}\" junk'>"),
+                },
+                12 => format!("<textarea><form method=post>{text}</textarea>"),
+                13 => format!("<img src={q}{url}{q} referrerpolicy={policy}><script src={q}{url}{q} referrerpolicy={policy}></script>"),
+                14 => format!("<area href={q}{url}{q} ping={ping}>"),
+                15 => format!("<svg><a xlink:href={q}{url}{q}><text>{text}</text></a></svg>"),
+                _ => format!("<meta name=referrer content={policy}>"),
+            },
+        ),
+        10 => structure.prop_map(str::to_owned),
+        1 => proptest::bool::weighted(0.05).prop_flat_map(move |rare| {
+            if rare { huge.clone().boxed() } else { Just(String::from("<hr>")).boxed() }
+        }),
+    ]
+}
+
+/// Pages a documented rule never refuses: forms closed where they open, links, frames and
+/// refreshes to this site, one `<base>` in the head, submitters that stay here.
+fn clean_page() -> impl Strategy<Value = String> {
+    let own = prop_oneof![
+        Just("/next"),
+        Just("next"),
+        Just("?q=1"),
+        Just("../up"),
+        Just("https://shop.example/p"),
+        Just("https://pay.example/x"),
+        Just("https://cdn.example:8443/y"),
+    ];
+    let piece = (0..8usize, own.clone(), own, "[a-z ]{0,8}").prop_map(|(k, url, other, text)| match k {
+        0 => format!("<a href=\"{url}\">{text}</a>"),
+        1 => format!("<form method=post action=\"{url}\"><input name=a><button>go</button><button formaction=\"{other}\">there</button></form>"),
+        2 => format!("<form action=\"{url}\"><input name=q></form>"),
+        3 => format!("<div><form method=post id=f{}><p>{text}</p></form></div>", text.len()),
+        4 => format!("<iframe src=\"{url}\"></iframe>"),
+        5 => format!("<meta http-equiv=refresh content=\"5; url={url}\">"),
+        6 => format!("<svg><a href=\"{url}\"><text>{text}</text></a></svg>"),
+        _ => format!("<p>{text}</p>"),
+    });
+    (
+        proptest::option::of(Just("<base href=\"/a/\">")),
+        proptest::collection::vec(piece, 0..12),
+    )
+        .prop_map(|(base, pieces)| {
+            format!(
+                "<!doctype html><html><head>{}</head><body>{}</body></html>",
+                base.unwrap_or(""),
+                pieces.concat()
+            )
+        })
 }
 
 proptest! {
@@ -61,6 +184,15 @@ proptest! {
         use_get in any::<bool>(),
     ) {
         properties::check_rewrite(pieces.concat().as_bytes(), &cuts, use_get);
+    }
+
+    #[test]
+    fn every_same_site_navigation_of_a_clean_page_carries_the_token(
+        page in clean_page(),
+        cuts in proptest::collection::vec(any::<usize>(), 0..6),
+        use_get in any::<bool>(),
+    ) {
+        properties::check_complete(page.as_bytes(), &cuts, use_get);
     }
 
     #[test]

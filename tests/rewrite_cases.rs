@@ -125,7 +125,8 @@ const CASES: &[(bool, &str, &str)] = &[
     (
         true,
         r#"<form method="post" action="javascript:void(0)">x</form>"#,
-        "=",
+        // A `javascript:` action sends nothing; a submitter's `formaction` may send it here.
+        r#"<form method="post" action="javascript:void(0)">{H}x</form>"#,
     ),
     (
         true,
@@ -426,7 +427,7 @@ const CASES: &[(bool, &str, &str)] = &[
     (
         true,
         r#"<meta http-equiv="Refresh" content="0;URL='/n?a=1'">"#,
-        r#"<meta http-equiv="Refresh" content="0;URL=/n?a=1&amp;sid=T">"#,
+        r#"<meta http-equiv="Refresh" content="0;URL='/n?a=1&amp;sid=T'">"#,
     ),
     (
         true,
@@ -494,6 +495,242 @@ const CASES: &[(bool, &str, &str)] = &[
         true,
         r#"<form method="post" action="/a"><input name="a" /></form>"#,
         r#"<form method="post" action="/a">{H}<input name="a" /></form>"#,
+    ),
+    // --- leaks a browser shows (issue 12): decide as the tree builder does, fail closed
+    // 1. An implicitly closed form keeps the form element pointer: the second <form> is
+    //    ignored, and an input after it would join the first (cross-site) form.
+    (
+        true,
+        r#"<div><form action="https://other.example/search"><input name=q></div><form method=post action="/local"><input name=a></form>"#,
+        "=",
+    ),
+    (
+        false,
+        r#"<div><form method=get action="https://other.example/"></div><form method=post action="/local">x</form>"#,
+        "=",
+    ),
+    // 2. A `form=` submitter, before or after its form, anywhere in the document.
+    (
+        false,
+        r#"<button form="f" formaction="https://other.example/">x</button><form id="f" method="post" action="/x">y</form>"#,
+        "=",
+    ),
+    (
+        false,
+        r#"<form id="f" method="post" action="/x">y</form><p>text</p><button form="f" formaction="https://other.example/">x</button>"#,
+        "=",
+    ),
+    (
+        false,
+        r#"<form id="f" method="post" action="/x">y</form><input type=image form="f" formaction="//other.example/">"#,
+        "=",
+    ),
+    (
+        false,
+        r#"<form id="f" method="post" action="/x">y</form><button form="g" formaction="https://other.example/">x</button>"#,
+        r#"<form id="f" method="post" action="/x">{H}y</form><button form="g" formaction="https://other.example/">x</button>"#,
+    ),
+    (
+        false,
+        r#"<form id="f" method="post" action="/x">y</form><button form="f" formaction="/elsewhere">x</button>"#,
+        r#"<form id="f" method="post" action="/x">{H}y</form><button form="f" formaction="/elsewhere">x</button>"#,
+    ),
+    // 3. Closed by an ancestor's end tag (or left at a `</form>` with an element inside it
+    //    still open): a later submitter still belongs to it.
+    (
+        false,
+        r#"<div><form method=post action=/x></div><input type=submit formaction="https://other.example/">"#,
+        "=",
+    ),
+    (
+        false,
+        r#"<form method=post action=/x><div></form><button formaction="https://other.example/">go</button></div>"#,
+        "=",
+    ),
+    (
+        false,
+        r#"<form method=post action=/x><div></div></form><button formaction="https://other.example/">go</button>"#,
+        r#"<form method=post action=/x>{H}<div></div></form><button formaction="https://other.example/">go</button>"#,
+    ),
+    (
+        false,
+        r#"<form method=post action=/x><div></div></form><form method=post action=/y>z</form>"#,
+        r#"<form method=post action=/x>{H}<div></div></form><form method=post action=/y>{H}z</form>"#,
+    ),
+    // 4. A ping elsewhere would carry the link's URL (`Ping-To`) and, from an http page,
+    //    the page's own (`Ping-From`): it goes.
+    (
+        true,
+        r#"<a href="/same" ping="https://other.example/p">x</a>"#,
+        r#"<a href="/same?sid=T">x</a>"#,
+    ),
+    (
+        true,
+        r##"<a href="#top" ping="/p https://other.example/p">x</a>"##,
+        r##"<a href="#top">x</a>"##,
+    ),
+    (
+        false,
+        r#"<a href="/same" ping="https://other.example/p">x</a>"#,
+        "=",
+    ),
+    (
+        true,
+        r#"<a href="/same" ping="/p  https://site.example/q">x</a>"#,
+        r#"<a href="/same?sid=T" ping="/p  https://site.example/q">x</a>"#,
+    ),
+    (
+        true,
+        r#"<area href="/same" ping="//other.example/p">"#,
+        r#"<area href="/same?sid=T">"#,
+    ),
+    // 5. Element and meta referrer policies that would send the page's URL elsewhere.
+    (
+        true,
+        r#"<img src="https://other.example/i.png" referrerpolicy="unsafe-url">"#,
+        r#"<img src="https://other.example/i.png">"#,
+    ),
+    (
+        true,
+        r#"<a href="/a" referrerpolicy="no-referrer-when-downgrade">x</a>"#,
+        r#"<a href="/a?sid=T">x</a>"#,
+    ),
+    (
+        true,
+        r#"<script src="https://other.example/s.js" ReferrerPolicy="UNSAFE-URL"></script><link rel=stylesheet href="https://other.example/c.css" referrerpolicy=unsafe-url><iframe src="https://other.example/" referrerpolicy="unsafe-url"></iframe>"#,
+        r#"<script src="https://other.example/s.js"></script><link rel=stylesheet href="https://other.example/c.css"><iframe src="https://other.example/"></iframe>"#,
+    ),
+    (
+        true,
+        r#"<meta name="referrer" content="unsafe-url"><meta name=Referrer content=always>"#,
+        r#"<meta name="referrer"><meta name=Referrer>"#,
+    ),
+    (
+        true,
+        r#"<img src="https://other.example/" referrerpolicy="no-referrer"><meta name="referrer" content="same-origin">"#,
+        "=",
+    ),
+    (
+        false,
+        r#"<img src="https://other.example/" referrerpolicy="unsafe-url">"#,
+        "=",
+    ),
+    // 6. The first <base href> applies to every URL, also the ones before it: a late one
+    //    that would move a token elsewhere loses its href.
+    (
+        true,
+        r#"<a href="/a">x</a><base href="https://other.example/">"#,
+        r#"<a href="/a?sid=T">x</a><base>"#,
+    ),
+    (
+        false,
+        r#"<form method=post action="next">x</form><base href="//other.example/">"#,
+        r#"<form method=post action="next">{H}x</form><base>"#,
+    ),
+    (
+        true,
+        r#"<a href="https://site.example/a">x</a><base href="https://other.example/">"#,
+        r#"<a href="https://site.example/a?sid=T">x</a><base href="https://other.example/">"#,
+    ),
+    (
+        true,
+        r#"<a href="/a">x</a><base href="/sub/"><a href="b">y</a>"#,
+        r#"<a href="/a?sid=T">x</a><base href="/sub/"><a href="b?sid=T">y</a>"#,
+    ),
+    (
+        false,
+        r#"<form method=post action="">x</form><base href="https://other.example/">"#,
+        r#"<form method=post action="">{H}x</form><base href="https://other.example/">"#,
+    ),
+    (
+        true,
+        r#"<template><base href="https://other.example/"></template><a href="/a">x</a>"#,
+        r#"<template><base href="https://other.example/"></template><a href="/a?sid=T">x</a>"#,
+    ),
+    // 8. `formmethod=get` would put the token into a URL.
+    (
+        false,
+        r#"<form method=post action=/x><button formmethod=get>go</button></form>"#,
+        "=",
+    ),
+    (
+        false,
+        r#"<form method=post action=/x><input type=submit formmethod="nonsense"></form>"#,
+        "=",
+    ),
+    (
+        true,
+        r#"<form method=post action=/x><button formmethod=get>go</button></form>"#,
+        r#"<form method=post action=/x>{H}<button formmethod=get>go</button></form>"#,
+    ),
+    (
+        false,
+        r#"<form method=post action=/x><button formmethod=DIALOG>a</button><button formmethod=post>b</button></form>"#,
+        r#"<form method=post action=/x>{H}<button formmethod=DIALOG>a</button><button formmethod=post>b</button></form>"#,
+    ),
+    (false, r#"<form method=" post " action=/x>x</form>"#, "="),
+    // Same-origin places a browser navigates, and controls that submit nothing.
+    (
+        true,
+        r#"<svg><a xlink:href="/a"><text>x</text></a><a href="/b" xlink:href="/c"></a></svg>"#,
+        r#"<svg><a xlink:href="/a?sid=T"><text>x</text></a><a href="/b?sid=T" xlink:href="/c"></a></svg>"#,
+    ),
+    (
+        true,
+        r#"<meta http-equiv=refresh content="0; /path">"#,
+        r#"<meta http-equiv=refresh content="0; /path?sid=T">"#,
+    ),
+    (
+        true,
+        r#"<meta http-equiv=refresh content='0; url="/q" junk'>"#,
+        r#"<meta http-equiv=refresh content="0; url=&quot;/q?sid=T&quot; junk">"#,
+    ),
+    (
+        true,
+        r#"<meta http-equiv=refresh content="0; url=https://other.example/">"#,
+        "=",
+    ),
+    (
+        false,
+        r#"<form method=post action=/x><input name=q formaction="https://other.example/"><button type=button formaction="https://other.example/">b</button><button type=RESET formaction="https://other.example/">r</button></form>"#,
+        r#"<form method=post action=/x>{H}<input name=q formaction="https://other.example/"><button type=button formaction="https://other.example/">b</button><button type=RESET formaction="https://other.example/">r</button></form>"#,
+    ),
+    (
+        false,
+        r#"<form method=post action=/x><button type=bogus formaction="https://other.example/">b</button></form>"#,
+        "=",
+    ),
+    (
+        false,
+        r#"<form method=post action="javascript:void(0)"><button formaction="/x">go</button></form>"#,
+        r#"<form method=post action="javascript:void(0)">{H}<button formaction="/x">go</button></form>"#,
+    ),
+    (
+        false,
+        r#"<form method=post action=/x><button formaction="javascript:go()">go</button></form>"#,
+        r#"<form method=post action=/x>{H}<button formaction="javascript:go()">go</button></form>"#,
+    ),
+    (
+        false,
+        r#"<template><form method=post action=/x>y</form></template>"#,
+        "=",
+    ),
+    (
+        false,
+        // lol_html's view of foreign content is not the tree builder's everywhere
+        // (`<svg><math><mi><form>` is SVG): a "foreign" form may have set the pointer.
+        r#"<svg><form method=post action=/x></form></svg><form method=post action=/y>z</form>"#,
+        "=",
+    ),
+    (
+        false,
+        r#"<table><form method=post action=/x><tr><td><input name=a></td></tr></form></table>"#,
+        r#"<table><form method=post action=/x>{H}<tr><td><input name=a></td></tr></form></table>"#,
+    ),
+    (
+        false,
+        "\u{FEFF}<form method=post>x</form>",
+        "\u{FEFF}<form method=post>{H}x</form>",
     ),
 ];
 

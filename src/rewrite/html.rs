@@ -10,50 +10,42 @@ use lol_html::{
 };
 use url::Url;
 
-use super::policy::{LinkPolicy, decode_entities, encode_attribute, split_refresh};
+use super::{
+    forms::Forms,
+    policy::{LinkPolicy, Refresh, decode_entities, encode_attribute, has_scheme, sends_nothing},
+};
+use crate::settings::is_safe_referrer_policy;
 
 /// lol_html's own buffers (a tag split across chunks, and the like) may not grow past this;
 /// beyond it the rest of the page passes through untouched.
 const MAX_PARSER_MEMORY: usize = 1024 * 1024;
 /// The output of a form that carries the token is held back (so the token can still be taken
-/// out if a submitter sends the form to another site) up to this many bytes.
+/// out if a submitter sends the form to another site) up to this many bytes; past it, the
+/// form loses its token.
 const MAX_FORM_HOLD: usize = 256 * 1024;
 
-/// The selectors, in handler order: the first three always, the rest with `use_get`.
+const HTML_NS: &str = "http://www.w3.org/1999/xhtml";
+
+/// The selectors, in handler order: the first five always, the rest with `use_get`.
 ///
 /// They name elements only: the handlers check the attributes themselves, which costs less
 /// than making lol_html's selector engine match on attributes (measured: 5-9% faster with links).
-const SELECTOR_TEXTS: [&str; 6] = [
+const SELECTOR_TEXTS: [&str; 9] = [
     "base",
+    "template, select",
+    // Before "form": a form inside a form is a child of the outer one, not of itself.
+    "form > *",
     "form",
     "button, input",
     "a, area",
     "iframe, frame",
     "meta",
+    "img, link, script",
 ];
-const FORM_SELECTOR_COUNT: usize = 3;
+const FORM_SELECTOR_COUNT: usize = 5;
 
-struct Selectors {
-    base: Selector,
-    form: Selector,
-    formaction: Selector,
-    links: Selector,
-    frames: Selector,
-    refresh: Selector,
-}
-
-static SELECTORS: LazyLock<Selectors> = LazyLock::new(|| {
-    let [base, form, formaction, links, frames, refresh] =
-        SELECTOR_TEXTS.map(|s| s.parse::<Selector>().expect("static selector"));
-    Selectors {
-        base,
-        form,
-        formaction,
-        links,
-        frames,
-        refresh,
-    }
-});
+static SELECTORS: LazyLock<[Selector; 9]> =
+    LazyLock::new(|| SELECTOR_TEXTS.map(|s| s.parse::<Selector>().expect("static selector")));
 
 /// The base of a document whose `<base href>` could not be read: nothing resolves against it.
 static NOWHERE: LazyLock<Url> = LazyLock::new(|| Url::parse("data:,").expect("static URL"));
@@ -65,34 +57,19 @@ struct State {
     /// The document's base URL: the page, until the first `<base href>`.
     base: Url,
     base_seen: bool,
-    /// The `<input type="hidden" ...>` inserted into the open form.
-    held_input: String,
-    /// Output not yet handed out.
-    out: Vec<u8>,
-    /// Where the held output of an open token-bearing form begins in `out`.
-    hold_from: Option<usize>,
-    /// A form is open (token or not): a browser ignores a `<form>` inside it, and would send
-    /// an input put into the inner one with the outer form, wherever that one posts.
-    form_open: bool,
+    /// A token went into a URL that a later `<base href>` would move: from now on, a base
+    /// that would move it to another site loses its `href`.
+    relied_on_base: bool,
+    /// The forms, and the output not yet handed out.
+    forms: Forms,
 }
 
 impl State {
-    fn release_hold(&mut self) {
-        self.hold_from = None;
-    }
-
-    /// A submitter sends the open form elsewhere: take the token input back out.
-    fn strip_held_token(&mut self) {
-        let Some(from) = self.hold_from else {
-            tracing::debug!("a form posting elsewhere was too large to hold; its token stayed");
-            return;
-        };
-        let needle = self.held_input.as_bytes();
-        if let Some(at) = memchr::memmem::find(&self.out[from..], needle) {
-            let at = from + at;
-            self.out.drain(at..at + needle.len());
+    /// Notes that a token went into `url`, and whether a later base could move it.
+    fn token_placed_in(&mut self, url: &str) {
+        if !has_scheme(url) {
+            self.relied_on_base = true;
         }
-        self.hold_from = None;
     }
 }
 
@@ -100,8 +77,16 @@ struct SharedSink(Rc<RefCell<State>>);
 
 impl OutputSink for SharedSink {
     fn handle_chunk(&mut self, chunk: &[u8]) {
-        self.0.borrow_mut().out.extend_from_slice(chunk);
+        self.0.borrow_mut().forms.output().extend_from_slice(chunk);
     }
+}
+
+/// How the first bytes of a document decide its encoding: a byte order mark overrides what
+/// the headers say, in a browser.
+enum Start {
+    /// Fewer than 3 bytes seen, all of them possibly a byte order mark.
+    Sniffing(Vec<u8>),
+    Decided,
 }
 
 /// Puts the session token into an HTML document as it streams past: POST forms (and GET forms,
@@ -127,6 +112,8 @@ impl OutputSink for SharedSink {
 pub struct TokenRewriter {
     rewriter: Option<HtmlRewriter<'static, SharedSink>>,
     state: Rc<RefCell<State>>,
+    start: Start,
+    encoding: &'static Encoding,
 }
 
 impl std::fmt::Debug for TokenRewriter {
@@ -137,64 +124,61 @@ impl std::fmt::Debug for TokenRewriter {
     }
 }
 
+type Handler = fn(&Rc<RefCell<State>>, &mut Element<'_, '_>) -> HandlerResult;
+
 impl TokenRewriter {
     /// A rewriter for one document in `encoding`; `None` when lol_html cannot parse that
-    /// encoding (UTF-16 and other encodings that are not ASCII-compatible).
+    /// encoding (UTF-16 and other encodings that are not ASCII-compatible). A document whose
+    /// byte order mark names another encoding than `encoding` passes through untouched (a
+    /// browser follows the mark).
     pub fn new(policy: LinkPolicy, use_get: bool, encoding: &'static Encoding) -> Option<Self> {
-        let encoding = AsciiCompatibleEncoding::new(encoding)?;
+        let lol_encoding = AsciiCompatibleEncoding::new(encoding)?;
         let state = Rc::new(RefCell::new(State {
             base: policy.page().clone(),
             policy,
             use_get,
             base_seen: false,
-            held_input: String::new(),
-            out: Vec::new(),
-            hold_from: None,
-            form_open: false,
+            relied_on_base: false,
+            forms: Forms::new(MAX_FORM_HOLD),
         }));
-        let selectors = &*SELECTORS;
-        let handler = |f: fn(&mut State, &mut Element<'_, '_>) -> HandlerResult| {
-            let state = Rc::clone(&state);
-            ElementContentHandlers::default()
-                .element(move |el: &mut Element<'_, '_>| f(&mut state.borrow_mut(), el))
+        const HANDLERS: [Handler; 9] = [
+            on_base,
+            on_container,
+            on_form_child,
+            on_form,
+            on_submitter,
+            on_link,
+            on_frame,
+            on_meta,
+            on_referrer_only,
+        ];
+        let count = if use_get {
+            SELECTOR_TEXTS.len()
+        } else {
+            FORM_SELECTOR_COUNT
         };
         let mut settings = Settings::new()
-            .with_encoding(encoding)
+            .with_encoding(lol_encoding)
             .with_strict(false)
             .with_memory_settings(
                 MemorySettings::new()
                     .with_max_allowed_memory_usage(MAX_PARSER_MEMORY)
                     .with_graceful_bail_out_on_memory_limit_exceeded(true),
-            )
-            .append_element_content_handler((Cow::Borrowed(&selectors.base), handler(on_base)))
-            .append_element_content_handler((Cow::Borrowed(&selectors.form), {
-                let state = Rc::clone(&state);
+            );
+        for (selector, handler) in SELECTORS.iter().zip(HANDLERS).take(count) {
+            let state = Rc::clone(&state);
+            settings = settings.append_element_content_handler((
+                Cow::Borrowed(selector),
                 ElementContentHandlers::default()
-                    .element(move |el: &mut Element<'_, '_>| on_form(&state, el))
-            }))
-            .append_element_content_handler((
-                Cow::Borrowed(&selectors.formaction),
-                handler(on_formaction),
+                    .element(move |el: &mut Element<'_, '_>| handler(&state, el)),
             ));
-        if use_get {
-            settings = settings
-                .append_element_content_handler((
-                    Cow::Borrowed(&selectors.links),
-                    handler(on_link_href),
-                ))
-                .append_element_content_handler((
-                    Cow::Borrowed(&selectors.frames),
-                    handler(on_frame_src),
-                ))
-                .append_element_content_handler((
-                    Cow::Borrowed(&selectors.refresh),
-                    handler(on_refresh),
-                ));
         }
         let rewriter = HtmlRewriter::new(settings, SharedSink(Rc::clone(&state)));
         Some(Self {
             rewriter: Some(rewriter),
             state,
+            start: Start::Sniffing(Vec::new()),
+            encoding,
         })
     }
 
@@ -217,119 +201,172 @@ impl TokenRewriter {
 
     /// Feeds the next chunk; returns the output that is ready.
     pub fn write(&mut self, chunk: &[u8]) -> Vec<u8> {
+        if let Start::Sniffing(seen) = &mut self.start {
+            seen.extend_from_slice(chunk);
+            if seen.len() < 3 && BOMS.iter().any(|bom| bom.starts_with(seen)) {
+                return Vec::new();
+            }
+            let seen = std::mem::take(seen);
+            self.start = Start::Decided;
+            self.follow_byte_order_mark(&seen);
+            return self.feed(&seen);
+        }
+        self.feed(chunk)
+    }
+
+    /// A byte order mark that names another encoding than the one the rewriter parses
+    /// with: the browser follows the mark, so the page passes through untouched.
+    fn follow_byte_order_mark(&mut self, start: &[u8]) {
+        let marked = Encoding::for_bom(start).map(|(encoding, _)| encoding);
+        if marked.is_some_and(|marked| marked != self.encoding) {
+            tracing::debug!("the page's byte order mark names another encoding; not rewritten");
+            self.rewriter = None;
+        }
+    }
+
+    fn feed(&mut self, chunk: &[u8]) -> Vec<u8> {
         match &mut self.rewriter {
             Some(rewriter) => {
                 // Room for the chunk and some tokens: one allocation instead of a run of
                 // doublings as lol_html hands its output over piece by piece.
                 self.state
                     .borrow_mut()
-                    .out
+                    .forms
+                    .output()
                     .reserve(chunk.len() + chunk.len() / 4);
                 if let Err(err) = rewriter.write(chunk) {
                     // The graceful bail-out already flushed what it had, raw; from here on,
-                    // everything passes through.
+                    // everything passes through, and no submitter further on can be judged.
                     tracing::warn!(error = %err, "HTML rewriting stopped; the rest of the page passes through");
                     self.rewriter = None;
-                    self.state.borrow_mut().release_hold();
+                    let mut state = self.state.borrow_mut();
+                    state.forms.strip_all();
+                    return state.forms.take_all();
                 }
-                self.take_ready()
+                self.state.borrow_mut().forms.take_ready()
             }
             None => {
-                let mut out = self.take_all();
+                let mut out = self.state.borrow_mut().forms.take_all();
                 out.extend_from_slice(chunk);
                 out
             }
         }
     }
 
+    /// Whether lol_html gave up on this document (a tag larger than its memory cap): the
+    /// rest passed through unread, and no form held at that point kept its token.
+    pub fn gave_up(&self) -> bool {
+        self.rewriter.is_none() && matches!(self.start, Start::Decided)
+    }
+
     /// The document ended; returns the rest of the output.
     pub fn end(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        if let Start::Sniffing(seen) = &mut self.start {
+            let seen = std::mem::take(seen);
+            self.start = Start::Decided;
+            self.follow_byte_order_mark(&seen);
+            out = self.feed(&seen);
+        }
         if let Some(rewriter) = self.rewriter.take()
             && let Err(err) = rewriter.end()
         {
             tracing::warn!(error = %err, "HTML rewriting failed at the end of the page");
+            self.state.borrow_mut().forms.strip_all();
         }
-        self.take_all()
-    }
-
-    fn take_ready(&mut self) -> Vec<u8> {
-        let mut state = self.state.borrow_mut();
-        match state.hold_from {
-            Some(from) if state.out.len() - from > MAX_FORM_HOLD => {
-                state.hold_from = None;
-                std::mem::take(&mut state.out)
-            }
-            Some(from) => {
-                let rest = state.out.split_off(from);
-                state.hold_from = Some(0);
-                std::mem::replace(&mut state.out, rest)
-            }
-            None => std::mem::take(&mut state.out),
-        }
-    }
-
-    fn take_all(&mut self) -> Vec<u8> {
-        let mut state = self.state.borrow_mut();
-        state.hold_from = None;
-        std::mem::take(&mut state.out)
+        out.extend(self.state.borrow_mut().forms.take_all());
+        out
     }
 }
 
-fn on_base(state: &mut State, el: &mut Element<'_, '_>) -> HandlerResult {
-    // Only the first <base> with an href counts, as in a browser.
-    if state.base_seen {
+/// The byte order marks a browser looks for: UTF-8, UTF-16BE, UTF-16LE.
+const BOMS: [&[u8]; 3] = [b"\xEF\xBB\xBF", b"\xFE\xFF", b"\xFF\xFE"];
+
+fn is_html(el: &Element<'_, '_>) -> bool {
+    el.namespace_uri() == HTML_NS
+}
+
+fn on_base(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResult {
+    let mut state = shared.borrow_mut();
+    // A base in a template's contents is no base of the document's.
+    if !is_html(el) || state.forms.in_template() {
         return Ok(());
     }
     let Some(href) = el.get_attribute("href") else {
         return Ok(());
     };
-    state.base_seen = true;
-    match decode_entities(&href) {
-        // An empty, fragment-only or unparsable base leaves the page's URL, as in a browser.
-        Some(href) => {
-            if let Some(base) = state.policy.resolve(&href, state.policy.page()) {
-                state.base = base;
-            }
-        }
-        // A base we cannot read is nobody's: relative URLs then get no token.
-        None => state.base = NOWHERE.clone(),
+    // An empty or unparsable base leaves the page's URL, as in a browser; one we cannot
+    // read is nobody's (relative URLs then get no token).
+    let base = match decode_entities(&href) {
+        Some(href) => state
+            .policy
+            .resolve(&href, state.policy.page())
+            .unwrap_or_else(|| state.policy.page().clone()),
+        None => NOWHERE.clone(),
+    };
+    let own = state.policy.is_own(&base);
+    if state.relied_on_base && !own {
+        // The first base applies to every URL of the document, also the ones already sent:
+        // this one would take their tokens to another site.
+        tracing::debug!(
+            "a late <base href> would send earlier tokens elsewhere; its href is removed"
+        );
+        el.remove_attribute("href");
+        return Ok(());
+    }
+    if !state.base_seen {
+        state.base_seen = true;
+        state.base = base;
     }
     Ok(())
 }
 
+/// `<template>` and `<select>`: where a form may not get the token.
+fn on_container(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResult {
+    if !is_html(el) {
+        return Ok(());
+    }
+    let template = el.tag_name() == "template";
+    let mut state = shared.borrow_mut();
+    if template {
+        state.forms.template_opened();
+    } else {
+        state.forms.select_opened();
+    }
+    let shared = Rc::clone(shared);
+    el.on_end_tag(Box::new(move |end| {
+        let forms = &mut shared.borrow_mut().forms;
+        if template {
+            forms.template_closed(end.name().eq_ignore_ascii_case("template"));
+        } else {
+            forms.select_closed(end.name().eq_ignore_ascii_case("select"));
+        }
+        Ok(())
+    }))
+}
+
 fn on_form(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResult {
     let mut state = shared.borrow_mut();
-    if state.form_open {
-        return Ok(()); // a form inside a form: browsers ignore the inner one
+    if !is_html(el) {
+        // `<svg><form>` is no form; but lol_html's view of foreign content is not the tree
+        // builder's in every case, and an HTML form here would set the pointer.
+        state.forms.foreign_form_seen();
+        return Ok(());
     }
+    let (form, owns_next_input) = state.forms.form_started(el.can_have_content());
     if el.can_have_content() {
-        state.form_open = true;
         let shared = Rc::clone(shared);
-        el.on_end_tag(Box::new(move |_| {
-            let mut state = shared.borrow_mut();
-            state.form_open = false;
-            state.release_hold();
+        el.on_end_tag(Box::new(move |end| {
+            let by_form_end_tag = end.name().eq_ignore_ascii_case("form");
+            shared.borrow_mut().forms.form_ended(form, by_form_end_tag);
             Ok(())
         }))?;
     }
-    let method = el.get_attribute("method").unwrap_or_default();
-    let method = method.trim();
-    let is_post = method.eq_ignore_ascii_case("post");
-    if !is_post && (method.eq_ignore_ascii_case("dialog") || !state.use_get) {
+    let id = el.get_attribute("id");
+    if !owns_next_input || state.forms.id_tainted(id.as_deref()) {
         return Ok(());
     }
-    // No action, or an empty one, submits to the document's own URL.
-    let action = el.get_attribute("action").unwrap_or_default();
-    let Some(action) = decode_entities(&action) else {
-        return Ok(());
-    };
-    let token = if action.trim().is_empty() {
-        let page = state.policy.page();
-        state.policy.token_at(page.as_str(), page)
-    } else {
-        state.policy.token_at(&action, &state.base)
-    };
-    let Some(token) = token else {
+    let Some(token) = form_token(&mut state, el) else {
         return Ok(());
     };
     let input = format!(
@@ -337,26 +374,93 @@ fn on_form(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResu
         state.policy.param_name()
     );
     el.prepend(&input, ContentType::Html);
-    state.held_input = input;
-    if state.form_open {
-        state.hold_from = Some(state.out.len());
-    }
+    state.forms.hold(form, input, id);
     Ok(())
 }
 
-fn on_formaction(state: &mut State, el: &mut Element<'_, '_>) -> HandlerResult {
-    if state.hold_from.is_none() {
+/// The token for a form's hidden input: `None` when the form does not send it to this site
+/// (by GET without `use_get`, or to another site's action).
+fn form_token(state: &mut State, el: &Element<'_, '_>) -> Option<String> {
+    // Enumerated attributes are matched whole: `method=" post "` is invalid, so GET.
+    let method = el.get_attribute("method").unwrap_or_default();
+    let is_post = method.eq_ignore_ascii_case("post");
+    if !is_post && (method.eq_ignore_ascii_case("dialog") || !state.use_get) {
+        return None;
+    }
+    let action = el.get_attribute("action").unwrap_or_default();
+    let action = decode_entities(&action)?;
+    let page = state.policy.page();
+    // No action, or an empty one, submits to the document's own URL; a `javascript:` one
+    // sends nothing (a submitter's `formaction` may still send the form here).
+    if action.trim().is_empty() || sends_nothing(&action) {
+        return state
+            .policy
+            .token_at(page.as_str(), page)
+            .map(Cow::into_owned);
+    }
+    let token = state.policy.token_at(&action, &state.base)?.into_owned();
+    state.token_placed_in(&action);
+    Some(token)
+}
+
+fn on_form_child(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResult {
+    if !el.can_have_content() {
         return Ok(());
     }
-    let target = el.get_attribute("formaction").unwrap_or_default();
-    let elsewhere = match decode_entities(&target) {
-        Some(target) => {
-            !target.trim().is_empty() && !state.policy.is_same_origin(&target, &state.base)
-        }
-        None => true,
+    let Some(form) = shared.borrow_mut().forms.child_started() else {
+        return Ok(());
     };
-    if elsewhere {
-        state.strip_held_token();
+    let shared = Rc::clone(shared);
+    el.on_end_tag(Box::new(move |end| {
+        let at_form_end_tag = end.name().eq_ignore_ascii_case("form");
+        shared.borrow_mut().forms.child_ended(form, at_form_end_tag);
+        Ok(())
+    }))
+}
+
+/// Whether `el` submits its form: `<button>` unless `type` is `button` or `reset`, and
+/// `<input type=submit|image>`.
+fn is_submitter(el: &Element<'_, '_>) -> bool {
+    let kind = el.get_attribute("type");
+    match el.tag_name().as_str() {
+        "button" => !kind
+            .is_some_and(|t| t.eq_ignore_ascii_case("button") || t.eq_ignore_ascii_case("reset")),
+        // Matched trimmed: judging ` submit` a submitter costs nothing if it is not one.
+        _ => kind.is_some_and(|t| {
+            let t = t.trim();
+            t.eq_ignore_ascii_case("submit") || t.eq_ignore_ascii_case("image")
+        }),
+    }
+}
+
+fn on_submitter(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResult {
+    if !is_html(el) || !is_submitter(el) {
+        return Ok(());
+    }
+    let mut state = shared.borrow_mut();
+    let action_elsewhere = match el.get_attribute("formaction") {
+        None => false,
+        Some(raw) => match decode_entities(&raw) {
+            None => true,
+            Some(target) if target.trim().is_empty() || sends_nothing(&target) => false,
+            Some(target) => {
+                let own = state.policy.is_same_origin(&target, &state.base);
+                if own {
+                    state.token_placed_in(&target);
+                }
+                !own
+            }
+        },
+    };
+    // `formmethod` overrides the form's method; any value but `post` and `dialog` is GET,
+    // which puts the form's token into a URL.
+    let into_url = !state.use_get
+        && el
+            .get_attribute("formmethod")
+            .is_some_and(|m| !(m.eq_ignore_ascii_case("post") || m.eq_ignore_ascii_case("dialog")));
+    if action_elsewhere || into_url {
+        let owner = el.get_attribute("form");
+        state.forms.submitter_sends_elsewhere(owner.as_deref());
     }
     Ok(())
 }
@@ -371,44 +475,121 @@ fn rewrites_faithfully(el: &Element<'_, '_>) -> bool {
         .any(|attr| attr.name_preserve_case().starts_with('='))
 }
 
-fn rewrite_url_attribute(state: &State, el: &mut Element<'_, '_>, name: &str) -> HandlerResult {
+fn rewrite_url_attribute(state: &mut State, el: &mut Element<'_, '_>, name: &str) -> HandlerResult {
     let Some(raw) = el.get_attribute(name) else {
         return Ok(());
     };
     if !rewrites_faithfully(el) {
         return Ok(());
     }
-    if let Some(url) =
-        decode_entities(&raw).and_then(|url| state.policy.add_token(&url, &state.base))
-    {
-        el.set_attribute(name, &encode_attribute(&url))?;
+    let Some(url) = decode_entities(&raw) else {
+        return Ok(());
+    };
+    if let Some(with_token) = state.policy.add_token(&url, &state.base) {
+        state.token_placed_in(&url);
+        el.set_attribute(name, &encode_attribute(&with_token))?;
     }
     Ok(())
 }
 
-fn on_link_href(state: &mut State, el: &mut Element<'_, '_>) -> HandlerResult {
-    rewrite_url_attribute(state, el, "href")
+/// An element-level `referrerpolicy` weaker than the safe ones would send the page's URL,
+/// token and all, to other sites: it goes, and the response's `Referrer-Policy` applies.
+fn drop_weak_referrer_policy(el: &mut Element<'_, '_>) {
+    if el
+        .get_attribute("referrerpolicy")
+        .is_some_and(|policy| !is_safe_referrer_policy(&policy))
+        && rewrites_faithfully(el)
+    {
+        tracing::debug!("a weak referrerpolicy attribute was removed");
+        el.remove_attribute("referrerpolicy");
+    }
 }
 
-fn on_frame_src(state: &mut State, el: &mut Element<'_, '_>) -> HandlerResult {
-    rewrite_url_attribute(state, el, "src")
+fn on_link(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResult {
+    drop_weak_referrer_policy(el);
+    // In SVG only `<a>` is a link.
+    if !is_html(el) && el.tag_name() != "a" {
+        return Ok(());
+    }
+    let mut state = shared.borrow_mut();
+    // SVG 2 links use `href`, older ones `xlink:href`; `href` wins when both are there.
+    let attribute = if is_html(el) || el.has_attribute("href") {
+        "href"
+    } else {
+        "xlink:href"
+    };
+    // A ping tells its target the link's URL (`Ping-To`) and, from an http page, the page's
+    // own URL (`Ping-From`): either may hold a token, so pings to other sites go.
+    if let Some(ping) = el.get_attribute("ping") {
+        let stays = decode_entities(&ping).is_some_and(|ping| {
+            ping.split_ascii_whitespace()
+                .all(|target| state.policy.is_same_origin(target, &state.base))
+        });
+        if !stays {
+            if !rewrites_faithfully(el) {
+                return Ok(());
+            }
+            tracing::debug!("a ping to another site was removed");
+            el.remove_attribute("ping");
+        } else if ping.split_ascii_whitespace().any(|t| !has_scheme(t)) {
+            state.relied_on_base = true;
+        }
+    }
+    rewrite_url_attribute(&mut state, el, attribute)
 }
 
-fn on_refresh(state: &mut State, el: &mut Element<'_, '_>) -> HandlerResult {
-    let is_refresh = el
-        .get_attribute("http-equiv")
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("refresh"));
-    let Some(content) = el.get_attribute("content").filter(|_| is_refresh) else {
+fn on_frame(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResult {
+    drop_weak_referrer_policy(el);
+    if !is_html(el) {
+        return Ok(());
+    }
+    rewrite_url_attribute(&mut shared.borrow_mut(), el, "src")
+}
+
+fn on_referrer_only(_: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResult {
+    drop_weak_referrer_policy(el);
+    Ok(())
+}
+
+fn on_meta(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResult {
+    if !is_html(el) {
+        return Ok(());
+    }
+    let is = |attr: &str, value: &str| {
+        el.get_attribute(attr)
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case(value))
+    };
+    if is("name", "referrer") || is("http-equiv", "referrer-policy") {
+        // A weak document policy would send the page's URL, token and all, elsewhere.
+        if el
+            .get_attribute("content")
+            .is_some_and(|policy| !is_safe_referrer_policy(&policy))
+            && rewrites_faithfully(el)
+        {
+            tracing::debug!("a weak <meta name=referrer> lost its content");
+            el.remove_attribute("content");
+        }
+        return Ok(());
+    }
+    if !is("http-equiv", "refresh") {
+        return Ok(());
+    }
+    let Some(content) = el.get_attribute("content") else {
         return Ok(());
     };
     let Some(content) = decode_entities(&content) else {
         return Ok(());
     };
-    if let Some((prefix, url)) = split_refresh(&content)
-        && let Some(url) = state.policy.add_token(url, &state.base)
+    let Some(refresh) = Refresh::parse(&content) else {
+        return Ok(());
+    };
+    let mut state = shared.borrow_mut();
+    if let Some(url) = state.policy.add_token(refresh.url, &state.base)
         && rewrites_faithfully(el)
     {
-        el.set_attribute("content", &encode_attribute(&format!("{prefix}{url}")))?;
+        state.token_placed_in(refresh.url);
+        let content = format!("{}{url}{}", refresh.before, refresh.after);
+        el.set_attribute("content", &encode_attribute(&content))?;
     }
     Ok(())
 }

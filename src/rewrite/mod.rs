@@ -5,6 +5,7 @@
 
 mod body;
 mod cache;
+mod forms;
 mod gate;
 mod html;
 mod policy;

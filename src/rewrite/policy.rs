@@ -194,7 +194,7 @@ fn keeps_base_origin(url: &str) -> bool {
     match bytes {
         [] | [b'#', ..] | [b'/' | b'\\', b'/' | b'\\', ..] => false,
         [b'/' | b'\\' | b'?' | b'.', ..] => true,
-        _ => !has_scheme(bytes),
+        _ => !starts_with_scheme(bytes),
     }
 }
 
@@ -230,8 +230,24 @@ fn plain_http_host(url: &str) -> Option<String> {
         .then(|| host.to_ascii_lowercase())
 }
 
+/// Whether `url` is absolute: it starts with a scheme, so no `<base href>` can move it.
+/// A URL with a tab or newline in its scheme counts as relative (a parser would drop them).
+pub(crate) fn has_scheme(url: &str) -> bool {
+    starts_with_scheme(trim_url(url).as_bytes())
+}
+
+/// Whether a URL opens with `javascript:`, which sends no request anywhere.
+pub(crate) fn sends_nothing(url: &str) -> bool {
+    let scheme: String = trim_url(url)
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .take(11)
+        .collect();
+    scheme.eq_ignore_ascii_case("javascript:")
+}
+
 /// Whether `url` starts with a scheme: a letter, then letters, digits, `+`, `-` or `.`, then `:`.
-fn has_scheme(url: &[u8]) -> bool {
+fn starts_with_scheme(url: &[u8]) -> bool {
     url.first().is_some_and(u8::is_ascii_alphabetic)
         && url
             .iter()
@@ -317,22 +333,75 @@ pub(crate) fn encode_attribute(url: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Splits `<meta http-equiv=refresh content="5; url=/next">` into the part before the URL and
-/// the URL (with any quotes removed).
-pub(crate) fn split_refresh(content: &str) -> Option<(&str, &str)> {
-    let sep = content.find([';', ','])?;
-    let after = &content[sep + 1..];
-    let trimmed = after.trim_start();
-    let lower = trimmed.get(..3)?.to_ascii_lowercase();
-    if lower != "url" {
-        return None;
+/// A `<meta http-equiv=refresh>` content, split around its URL the way a browser reads it
+/// (the HTML standard's "shared declarative refresh steps"): `5; url=/next`, `0;URL='/n'`,
+/// `0, /next` and `0; "/next" junk` all name a URL; what is around it is kept as it is.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Refresh<'a> {
+    pub(crate) before: &'a str,
+    pub(crate) url: &'a str,
+    pub(crate) after: &'a str,
+}
+
+impl<'a> Refresh<'a> {
+    /// `None` when the content names no URL (a refresh of the page itself) or is invalid.
+    pub(crate) fn parse(content: &'a str) -> Option<Self> {
+        let bytes = content.as_bytes();
+        let is_space = |b: &u8| matches!(b, b'\t' | b'\n' | b'\x0C' | b'\r' | b' ');
+        let skip = |mut at: usize, what: &dyn Fn(&u8) -> bool| {
+            while bytes.get(at).is_some_and(what) {
+                at += 1;
+            }
+            at
+        };
+        let mut at = skip(0, &is_space);
+        let digits = skip(at, &|b| b.is_ascii_digit());
+        if digits == at && bytes.get(at) != Some(&b'.') {
+            return None;
+        }
+        at = skip(digits, &|b| b.is_ascii_digit() || *b == b'.');
+        if !bytes
+            .get(at)
+            .is_some_and(|b| is_space(b) || matches!(b, b';' | b','))
+        {
+            return None;
+        }
+        at = skip(at, &is_space);
+        if matches!(bytes.get(at), Some(b';' | b',')) {
+            at += 1;
+        }
+        at = skip(at, &is_space);
+        if at == bytes.len() {
+            return None;
+        }
+        let url_string = at;
+        let letter = |at: usize, c: u8| bytes.get(at).is_some_and(|b| b.eq_ignore_ascii_case(&c));
+        // `url =` before the URL is optional; a `u` that starts no `url=` belongs to the URL.
+        let quotes_at = if !letter(at, b'u') {
+            Some(at)
+        } else if letter(at + 1, b'r') && letter(at + 2, b'l') {
+            let after_name = skip(at + 3, &is_space);
+            (bytes.get(after_name) == Some(&b'=')).then(|| skip(after_name + 1, &is_space))
+        } else {
+            None
+        };
+        let (start, end) = match quotes_at {
+            None => (url_string, bytes.len()),
+            Some(at) => match bytes.get(at) {
+                Some(&quote @ (b'"' | b'\'')) => {
+                    let end =
+                        memchr::memchr(quote, &bytes[at + 1..]).map_or(bytes.len(), |n| at + 1 + n);
+                    (at + 1, end)
+                }
+                _ => (at, bytes.len()),
+            },
+        };
+        Some(Self {
+            before: &content[..start],
+            url: &content[start..end],
+            after: &content[end..],
+        })
     }
-    let rest = trimmed[3..].trim_start().strip_prefix('=')?.trim_start();
-    let url = rest
-        .strip_prefix(['"', '\''])
-        .map_or(rest, |r| r.trim_end_matches(['"', '\'']));
-    let prefix_len = content.len() - rest.len();
-    Some((&content[..prefix_len], url))
 }
 
 #[cfg(test)]
@@ -546,10 +615,31 @@ mod tests {
 
     #[test]
     fn refresh_content() {
-        assert_eq!(split_refresh("5; url=/next"), Some(("5; url=", "/next")));
-        assert_eq!(split_refresh("0;URL='/n?a=1'"), Some(("0;URL=", "/n?a=1")));
-        assert_eq!(split_refresh("3, Url = \"x\""), Some(("3, Url = ", "x")));
-        assert_eq!(split_refresh("5"), None);
-        assert_eq!(split_refresh("5; nope=/x"), None);
+        let split = |content| Refresh::parse(content).map(|r| (r.before, r.url, r.after));
+        assert_eq!(split("5; url=/next"), Some(("5; url=", "/next", "")));
+        assert_eq!(split("0;URL='/n?a=1'"), Some(("0;URL='", "/n?a=1", "'")));
+        assert_eq!(split("3, Url = \"x\""), Some(("3, Url = \"", "x", "\"")));
+        assert_eq!(
+            split("0; url=\"/q\" junk"),
+            Some(("0; url=\"", "/q", "\" junk"))
+        );
+        assert_eq!(split("0; /path"), Some(("0; ", "/path", "")));
+        assert_eq!(split("0 /path"), Some(("0 ", "/path", "")));
+        assert_eq!(split("0; 'x'y"), Some(("0; '", "x", "'y")));
+        assert_eq!(split("0; ur/x"), Some(("0; ", "ur/x", "")));
+        assert_eq!(split("0; url/x"), Some(("0; ", "url/x", "")));
+        assert_eq!(split(".5;u"), Some((".5;", "u", "")));
+        assert_eq!(split("5"), None);
+        assert_eq!(split("5;  "), None);
+        assert_eq!(split("x; url=/a"), None);
+        assert_eq!(split("5x; url=/a"), None);
+    }
+
+    #[test]
+    fn javascript_urls_send_nothing() {
+        assert!(sends_nothing(" JavaScript:void(0)"));
+        assert!(sends_nothing("java\tscript:x"));
+        assert!(!sends_nothing("/javascript:x"));
+        assert!(!sends_nothing("javascrip"));
     }
 }
