@@ -85,7 +85,21 @@ impl Browser {
             },
             "goog:loggingPrefs": { "performance": "ALL" },
         }}});
-        let created = browser.request("POST", "/session", Some(caps));
+        // chromedriver may take the connection before it can answer it: a session request
+        // that finds the connection reset is sent again (a few times, then it fails).
+        let created = (1..=5)
+            .find_map(
+                |attempt| match browser.exchange("POST", "/session", Some(&caps)) {
+                    Ok((_, value)) => Some(value),
+                    Err(err) if attempt < 5 => {
+                        eprintln!("chromedriver: {err}; asking again");
+                        std::thread::sleep(Duration::from_millis(300));
+                        None
+                    }
+                    Err(err) => panic!("chromedriver does not answer: {err}"),
+                },
+            )
+            .unwrap_or(Value::Null);
         browser.session = created["sessionId"]
             .as_str()
             .unwrap_or_else(|| panic!("the browser did not start: {created}"))
@@ -101,25 +115,35 @@ impl Browser {
     }
 
     fn try_request(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        self.exchange(method, path, body.as_ref())
+            .expect("a chromedriver response")
+    }
+
+    /// One HTTP exchange with chromedriver: the status and the `value` of its JSON answer.
+    fn exchange(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> std::io::Result<(u16, Value)> {
         let body = body.map(|b| b.to_string()).unwrap_or_default();
-        let mut stream = TcpStream::connect(self.addr).expect("chromedriver is running");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(120)))
-            .unwrap();
+        let mut stream = TcpStream::connect(self.addr)?;
+        stream.set_read_timeout(Some(Duration::from_secs(120)))?;
         write!(
             stream,
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
              Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             self.addr,
             body.len()
-        )
-        .unwrap();
+        )?;
         // chromedriver keeps connections open whatever we ask: read by Content-Length.
         let mut raw = Vec::new();
         let mut buf = [0u8; 16 * 1024];
         let (status, body) = loop {
-            let n = stream.read(&mut buf).expect("a chromedriver response");
-            assert!(n > 0, "chromedriver closed the connection mid-response");
+            let n = stream.read(&mut buf)?;
+            if n == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
             raw.extend_from_slice(&buf[..n]);
             let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
                 continue;
@@ -135,7 +159,7 @@ impl Browser {
             }
         };
         let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        (status, json["value"].clone())
+        Ok((status, json["value"].clone()))
     }
 
     fn path(&self, rest: &str) -> String {
