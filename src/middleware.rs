@@ -17,7 +17,10 @@ use actix_web::{
 
 use crate::{
     client, cookies,
-    rewrite::{LinkPolicy, PathSealer, RewriteBody, RewriteCache, TokenRewriter, html_encoding},
+    rewrite::{
+        Charset, LinkPolicy, PathSealer, RewriteBody, RewriteCache, TokenRewriter, html_charset,
+        rewritable, sniff_charset,
+    },
     session::{
         Session, SessionInner, SessionStatus, TokenIssuer, Transport, from_store_state,
         to_store_state,
@@ -268,6 +271,23 @@ fn opaque(status: StatusCode, body: &'static str) -> HttpResponse {
         .body(body)
 }
 
+/// For an HTML response whose `Content-Type` names no charset: the encoding a browser would
+/// sniff from the page held whole (byte order mark, then `<meta charset>` in the first 1024
+/// bytes), else UTF-8, declared in the header so that browser and rewriter read the page
+/// alike (a header charset beats any later `<meta>`). `None`: an encoding lol_html cannot
+/// parse (ISO-2022-JP, UTF-16), the page passes through without tokens.
+fn declare_charset(
+    head: &mut actix_web::dev::ResponseHead,
+    whole: Option<&[u8]>,
+) -> Option<&'static encoding_rs::Encoding> {
+    let encoding = rewritable(whole.and_then(sniff_charset).unwrap_or(encoding_rs::UTF_8))?;
+    let content_type = head.headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let declared = format!("{content_type}; charset={}", encoding.name());
+    head.headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_str(&declared).ok()?);
+    Some(encoding)
+}
+
 /// Lends a handler the store and this client's sealing key, for [`Session::token`].
 struct RequestIssuer<St> {
     inner: Arc<Inner<St>>,
@@ -479,10 +499,10 @@ impl<St: SessionStore + 'static> Inner<St> {
                 res.headers_mut().insert(header::LOCATION, value);
             }
         }
-        let encoding = html_encoding(res.request().method(), res.status(), res.headers());
+        let charset = html_charset(res.request().method(), res.status(), res.headers());
         let size = res.response().body().size();
-        let Some(encoding) =
-            encoding.filter(|_| !matches!(size, BodySize::None | BodySize::Sized(0)))
+        let Some(charset) =
+            charset.filter(|_| !matches!(size, BodySize::None | BodySize::Sized(0)))
         else {
             return res.map_body(|_, body| RewriteBody::untouched(body));
         };
@@ -494,28 +514,53 @@ impl<St: SessionStore + 'static> Inner<St> {
         });
         let use_get = settings.use_get;
         res.map_body(|head, body| {
+            // Read once: the charset sniff and the cache need the bytes of a page held whole.
+            let (body, whole) = match body.try_into_bytes() {
+                Ok(page) => (None, Some(page)),
+                Err(body) => (Some(body), None),
+            };
+            let encoding = match charset {
+                Charset::Declared(encoding) => Some(encoding),
+                Charset::Undeclared => declare_charset(head, whole.as_deref()),
+            };
+            let Some(encoding) = encoding else {
+                return match whole {
+                    Some(page) => RewriteBody::ready(page),
+                    None => RewriteBody::untouched(body.expect("one of the two is set")),
+                };
+            };
             // The length changes: drop a length the handler set.
             head.headers.remove(header::CONTENT_LENGTH);
             head.no_chunking(false);
-            let body = match cache {
-                None => body,
-                Some(cache) => match body.try_into_bytes() {
-                    Err(body) => body,
-                    Ok(page) => {
+            let rewriter = |policy: Option<LinkPolicy>| {
+                policy.and_then(|policy| TokenRewriter::new(policy, use_get, encoding))
+            };
+            match (whole, body) {
+                (Some(page), _) => match cache {
+                    Some(cache) => {
                         // With one token for every URL, only the page's origin decides
                         // where it goes (a relative URL keeps it, an absolute one names its
                         // own): the same page at `/a?sessionid=…` and `/b` is one entry.
                         let context = format!("{origin}\n{}", encoding.name());
                         let rewritten = cache.rewrite(&page, &context, token, |placeholder| {
-                            TokenRewriter::new(policy_for(placeholder)?, use_get, encoding)
+                            rewriter(policy_for(placeholder))
                         });
-                        return RewriteBody::ready(rewritten.unwrap_or(page));
+                        RewriteBody::ready(rewritten.unwrap_or(page))
                     }
+                    None => match rewriter(policy()) {
+                        Some(mut rewriter) => {
+                            let mut out = rewriter.write(&page);
+                            out.extend(rewriter.end());
+                            RewriteBody::ready(out.into())
+                        }
+                        None => RewriteBody::ready(page),
+                    },
                 },
-            };
-            match policy().and_then(|policy| TokenRewriter::new(policy, use_get, encoding)) {
-                Some(rewriter) => RewriteBody::new(body, rewriter),
-                None => RewriteBody::untouched(body),
+                (None, Some(body)) => match rewriter(policy()) {
+                    Some(rewriter) => RewriteBody::new(body, rewriter),
+                    None => RewriteBody::untouched(body),
+                },
+                (None, None) => unreachable!("try_into_bytes gives the body or its bytes"),
             }
         })
     }

@@ -84,6 +84,27 @@ fn settings() -> Settings {
     s
 }
 
+/// A page whose `Content-Type` names no charset; `<meta>` in it may name one.
+async fn undeclared(session: Session, path: web::Path<String>) -> actix_web::Result<HttpResponse> {
+    session.insert("seen", true)?;
+    let page: &'static [u8] = match path.as_str() {
+        // Decoded as ISO-2022-JP, "/ESC(J/other.example/x" is "//other.example/x".
+        "2022" | "2022-streamed" => {
+            b"<meta charset=\"iso-2022-jp\"><a href=\"/\x1b(J/other.example/x\">x</a><form method=post></form>"
+        }
+        "sjis" => b"<meta charset=shift_jis><p>\x83\x5c</p><a href=\"/s/n\">x</a>",
+        _ => b"<a href=\"/s/n\">x</a>",
+    };
+    let mut res = HttpResponse::Ok();
+    res.insert_header((header::CONTENT_TYPE, "text/html"));
+    if path.ends_with("streamed") {
+        let chunks =
+            futures_util::stream::iter([Ok::<_, actix_web::Error>(web::Bytes::from_static(page))]);
+        return Ok(res.streaming(chunks));
+    }
+    Ok(res.body(page))
+}
+
 macro_rules! app {
     ($settings:expr) => {{
         let cookieless = CookielessSession::builder(MemoryStore::default(), $settings)
@@ -96,7 +117,8 @@ macro_rules! app {
                     .route("/page", web::to(page))
                     .route("/admin/page", web::to(page))
                     .route("/lazy", web::to(lazy))
-                    .route("/charset/{name}", web::get().to(charset)),
+                    .route("/charset/{name}", web::get().to(charset))
+                    .route("/undeclared/{name}", web::get().to(undeclared)),
             ),
         )
         .await
@@ -223,6 +245,47 @@ async fn utf16_passes_through_untouched() {
         .flat_map(u16::to_le_bytes)
         .collect();
     assert_eq!(&bytes[..], &original[..]);
+}
+
+#[actix_rt::test]
+async fn a_page_without_a_header_charset_gets_the_one_a_browser_would_use() {
+    let app = app!(settings());
+    let content_type = |res: &actix_web::dev::ServiceResponse<_>| {
+        res.headers()
+            .get(header::CONTENT_TYPE)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+
+    // <meta charset=iso-2022-jp>: lol_html cannot follow it, so the page passes through.
+    let res = test::call_service(&app, get("/s/undeclared/2022").to_request()).await;
+    assert_eq!(content_type(&res), "text/html");
+    let bytes = test::read_body(res).await;
+    assert!(bytes.starts_with(b"<meta charset=\"iso-2022-jp\"><a href=\"/\x1b(J/other"));
+    assert!(!String::from_utf8_lossy(&bytes).contains("sessionid"));
+
+    // <meta charset=shift_jis>: declared in the header, rewritten in Shift_JIS.
+    let res = test::call_service(&app, get("/s/undeclared/sjis").to_request()).await;
+    assert_eq!(content_type(&res), "text/html; charset=Shift_JIS");
+    let token = token_of(&res).unwrap();
+    let bytes = test::read_body(res).await;
+    let expected =
+        format!("<meta charset=shift_jis><p>\u{30bd}</p><a href=\"/s/n?sessionid={token}\">x</a>");
+    let (expected, _, _) = encoding_rs::SHIFT_JIS.encode(&expected);
+    assert_eq!(&bytes[..], &expected[..]);
+
+    // Nothing named: UTF-8, declared.
+    let res = test::call_service(&app, get("/s/undeclared/plain").to_request()).await;
+    assert_eq!(content_type(&res), "text/html; charset=UTF-8");
+    assert!(body(res).await.contains("/s/n?sessionid="));
+
+    // A streamed page cannot be prescanned before its head goes out: UTF-8, declared, which
+    // the browser then prefers to the page's <meta>, and reads the link as the rewriter did.
+    let res = test::call_service(&app, get("/s/undeclared/2022-streamed").to_request()).await;
+    assert_eq!(content_type(&res), "text/html; charset=UTF-8");
+    assert!(body(res).await.contains("sessionid="));
 }
 
 #[actix_rt::test]

@@ -1,4 +1,4 @@
-//! Whether a response is an HTML document we may rewrite, and in which encoding.
+//! Whether a response is an HTML document we may rewrite, and what its header says of its charset.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -8,14 +8,23 @@ use actix_web::http::{
 };
 use encoding_rs::Encoding;
 
-/// The encoding to rewrite a response in, or `None` to leave it alone: not HTML or XHTML,
+/// The charset a response's `Content-Type` gives an HTML page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Charset {
+    /// Named in the header: the browser decodes the page in it, whatever `<meta>` says.
+    Declared(&'static Encoding),
+    /// Not named: the browser sniffs the page's first bytes (see `charset::sniff`).
+    Undeclared,
+}
+
+/// The charset of a response to rewrite, or `None` to leave it alone: not HTML or XHTML,
 /// already compressed, a HEAD request, a status without a body, or a charset lol_html cannot
-/// parse (UTF-16 and the like: passed through, and said once in the log).
-pub(crate) fn html_encoding(
+/// parse (see [`rewritable`]).
+pub(crate) fn html_charset(
     method: &Method,
     status: StatusCode,
     headers: &HeaderMap,
-) -> Option<&'static Encoding> {
+) -> Option<Charset> {
     if method == Method::HEAD
         || status.is_informational()
         || status == StatusCode::NO_CONTENT
@@ -40,10 +49,15 @@ pub(crate) fn html_encoding(
         .filter_map(|p| p.split_once('='))
         .find(|(name, _)| name.trim().eq_ignore_ascii_case("charset"))
         .map(|(_, value)| value.trim().trim_matches('"'));
-    let encoding = match charset {
-        None => encoding_rs::UTF_8,
-        Some(label) => Encoding::for_label(label.as_bytes())?,
-    };
+    match charset {
+        None => Some(Charset::Undeclared),
+        Some(label) => rewritable(Encoding::for_label(label.as_bytes())?).map(Charset::Declared),
+    }
+}
+
+/// `encoding` when lol_html can parse it; `None` for UTF-16 and the other encodings that are
+/// not ASCII-compatible (those pages pass through without tokens, said once in the log).
+pub(crate) fn rewritable(encoding: &'static Encoding) -> Option<&'static Encoding> {
     if !encoding.is_ascii_compatible() {
         static SAID: AtomicBool = AtomicBool::new(false);
         if !SAID.swap(true, Ordering::Relaxed) {
@@ -72,17 +86,21 @@ mod tests {
     }
 
     fn enc(ct: &'static str) -> Option<&'static str> {
-        html_encoding(
+        let charset = html_charset(
             &Method::GET,
             StatusCode::OK,
             &headers(&[(header::CONTENT_TYPE, ct)]),
-        )
-        .map(|e| e.name())
+        )?;
+        Some(match charset {
+            Charset::Declared(encoding) => encoding.name(),
+            Charset::Undeclared => "undeclared",
+        })
     }
 
     #[test]
     fn content_types_and_charsets() {
-        assert_eq!(enc("text/html"), Some("UTF-8"));
+        assert_eq!(enc("text/html"), Some("undeclared"));
+        assert_eq!(enc("text/html; q=1"), Some("undeclared"));
         assert_eq!(
             enc("Text/HTML; charset=\"windows-1252\""),
             Some("windows-1252")
@@ -100,20 +118,20 @@ mod tests {
     #[test]
     fn methods_statuses_and_encodings() {
         let html = headers(&[(header::CONTENT_TYPE, "text/html")]);
-        assert!(html_encoding(&Method::HEAD, StatusCode::OK, &html).is_none());
-        assert!(html_encoding(&Method::GET, StatusCode::NO_CONTENT, &html).is_none());
-        assert!(html_encoding(&Method::GET, StatusCode::NOT_MODIFIED, &html).is_none());
-        assert!(html_encoding(&Method::POST, StatusCode::NOT_FOUND, &html).is_some());
+        assert!(html_charset(&Method::HEAD, StatusCode::OK, &html).is_none());
+        assert!(html_charset(&Method::GET, StatusCode::NO_CONTENT, &html).is_none());
+        assert!(html_charset(&Method::GET, StatusCode::NOT_MODIFIED, &html).is_none());
+        assert!(html_charset(&Method::POST, StatusCode::NOT_FOUND, &html).is_some());
         let gz = headers(&[
             (header::CONTENT_TYPE, "text/html"),
             (header::CONTENT_ENCODING, "gzip"),
         ]);
-        assert!(html_encoding(&Method::GET, StatusCode::OK, &gz).is_none());
+        assert!(html_charset(&Method::GET, StatusCode::OK, &gz).is_none());
         let id = headers(&[
             (header::CONTENT_TYPE, "text/html"),
             (header::CONTENT_ENCODING, "identity"),
         ]);
-        assert!(html_encoding(&Method::GET, StatusCode::OK, &id).is_some());
-        assert!(html_encoding(&Method::GET, StatusCode::OK, &HeaderMap::new()).is_none());
+        assert!(html_charset(&Method::GET, StatusCode::OK, &id).is_some());
+        assert!(html_charset(&Method::GET, StatusCode::OK, &HeaderMap::new()).is_none());
     }
 }

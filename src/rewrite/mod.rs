@@ -5,6 +5,7 @@
 
 mod body;
 mod cache;
+mod charset;
 mod forms;
 mod gate;
 mod html;
@@ -12,7 +13,8 @@ mod policy;
 
 pub use body::RewriteBody;
 pub(crate) use cache::RewriteCache;
-pub(crate) use gate::html_encoding;
+pub(crate) use charset::sniff as sniff_charset;
+pub(crate) use gate::{Charset, html_charset, rewritable};
 pub use html::TokenRewriter;
 pub(crate) use policy::host_listed;
 pub use policy::{LinkPolicy, PathSealer};
