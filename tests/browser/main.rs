@@ -7,6 +7,7 @@
 #[path = "../../examples/survey/app.rs"]
 #[allow(dead_code)]
 mod app;
+mod leaks;
 mod webdriver;
 
 use std::{

@@ -1,0 +1,439 @@
+//! Attack pages in a real browser: Chromium follows every link, submits every form with every
+//! submitter and fires pings, and a recording server on another origin must never receive the
+//! session token, in any URL, header or body.
+//!
+//! The oracle is Chromium itself and a plain TCP recorder: nothing here shares the rewriter's
+//! view of the page.
+
+use std::{
+    io::{Read, Write},
+    net::{SocketAddr, TcpListener, TcpStream},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use actix_cookieless::{CookielessSession, MemoryStore, Session, Settings};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, dev::Service as _, http::header, web};
+
+use crate::webdriver::Browser;
+
+/// One request the other origin received, with the action that was running.
+struct Recorded {
+    during: String,
+    raw: String,
+}
+
+/// A plain HTTP server on another origin that keeps every request whole.
+struct Recorder {
+    addr: SocketAddr,
+    requests: Arc<Mutex<Vec<Recorded>>>,
+    during: Arc<Mutex<String>>,
+}
+
+impl Recorder {
+    fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port for the recorder");
+        let addr = listener.local_addr().unwrap();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let during = Arc::new(Mutex::new(String::new()));
+        let (kept, label) = (Arc::clone(&requests), Arc::clone(&during));
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (kept, label) = (Arc::clone(&kept), Arc::clone(&label));
+                std::thread::spawn(move || {
+                    if let Some(raw) = read_request(stream) {
+                        let during = label.lock().unwrap().clone();
+                        kept.lock().unwrap().push(Recorded { during, raw });
+                    }
+                });
+            }
+        });
+        Self {
+            addr,
+            requests,
+            during,
+        }
+    }
+
+    /// The origin pages name: `localhost` while the site is `127.0.0.1`, another site too.
+    fn origin(&self) -> String {
+        format!("http://localhost:{}", self.addr.port())
+    }
+
+    fn paths(&self) -> Vec<String> {
+        let requests = self.requests.lock().unwrap();
+        requests
+            .iter()
+            .filter_map(|r| r.raw.split(' ').nth(1).map(str::to_owned))
+            .collect()
+    }
+}
+
+/// Reads one request (head and `Content-Length` body), answers a small page and closes.
+fn read_request(mut stream: TcpStream) -> Option<String> {
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let mut raw = Vec::new();
+    let mut buf = [0; 8192];
+    let head_end = loop {
+        let n = stream.read(&mut buf).ok()?;
+        if n == 0 {
+            return None;
+        }
+        raw.extend_from_slice(&buf[..n]);
+        if let Some(at) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&raw[..head_end]).to_ascii_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    while raw.len() < head_end + length {
+        let n = stream.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        raw.extend_from_slice(&buf[..n]);
+    }
+    let page = "<!doctype html><title>recorder</title><p>recorded";
+    let _ = write!(
+        stream,
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+        page.len()
+    );
+    Some(String::from_utf8_lossy(&raw).into_owned())
+}
+
+/// The attack pages, `{OTHER}` standing for the recorder's origin and `{OTHER_HOST}` for its
+/// host and port. Each names the recorder paths a browser must request from it (so the test
+/// sees that the attack ran).
+const PAGES: &[(&str, &str, &[&str])] = &[
+    (
+        "control",
+        r#"<form method=post action="/control"><input name=a value=1><button>s</button></form>
+        <a href="/control-link">same</a>"#,
+        &[],
+    ),
+    (
+        "implicit-close",
+        r#"<div><form action="{OTHER}/implicit"><input name=q value=1></div>
+        <form method=post action="/local"><input name=x value=2><button>go</button></form>"#,
+        &["/implicit"],
+    ),
+    (
+        "form-attribute-after",
+        r#"<form id=f method=post action="/x"><input name=a value=1></form>
+        <button form=f formaction="{OTHER}/form-attribute-after">x</button>"#,
+        &["/form-attribute-after"],
+    ),
+    (
+        "form-attribute-before",
+        r#"<button form=f formaction="{OTHER}/form-attribute-before">x</button>
+        <form id=f method=post action="/x"><input name=a value=1></form>"#,
+        &["/form-attribute-before"],
+    ),
+    (
+        "ancestor-close",
+        r#"<div><form method=post action="/x"><input name=a value=1></div>
+        <button formaction="{OTHER}/ancestor-close">go</button>"#,
+        &["/ancestor-close"],
+    ),
+    (
+        "ping",
+        r#"<a href="/same" ping="{OTHER}/ping">same, pinging</a>"#,
+        &["/ping"],
+    ),
+    (
+        "referrer-attributes",
+        r##"<a href="{OTHER}/a-referrer" referrerpolicy="unsafe-url">a</a>
+        <img src="{OTHER}/img-referrer" referrerpolicy="unsafe-url">
+        <iframe src="{OTHER}/iframe-referrer" referrerpolicy="unsafe-url"></iframe>
+        <link rel=stylesheet href="{OTHER}/link-referrer" referrerpolicy="no-referrer-when-downgrade">
+        <script src="{OTHER}/script-referrer" referrerpolicy="origin-when-cross-origin"></script>
+        <map name=m><area href="{OTHER}/area-referrer" referrerpolicy=unsafe-url shape=default></map>
+        <img usemap="#m" src="/pixel" width=10 height=10>"##,
+        &[
+            "/a-referrer",
+            "/img-referrer",
+            "/iframe-referrer",
+            "/script-referrer",
+        ],
+    ),
+    (
+        "meta-referrer",
+        r#"<meta name="referrer" content="unsafe-url"><img src="{OTHER}/meta-referrer">
+        <a href="{OTHER}/meta-referrer-link">away</a>"#,
+        &["/meta-referrer", "/meta-referrer-link"],
+    ),
+    (
+        "late-base",
+        r#"<a href="next">relative</a>
+        <form method=post action="submit"><input name=a value=1><button>s</button></form>
+        <base href="{OTHER}/base/">"#,
+        &[],
+    ),
+    (
+        "formmethod-get",
+        r#"<form method=post action="/x"><input name=a value=1><button formmethod=get>g</button></form>"#,
+        &[],
+    ),
+    (
+        "svg",
+        r#"<svg width=200 height=60><a href="{OTHER}/svg-link"><text y=20>away</text></a>
+        <a xlink:href="/same-svg"><text y=40>same</text></a></svg>"#,
+        &["/svg-link"],
+    ),
+    (
+        "refresh",
+        r#"<meta http-equiv=refresh content="0; {OTHER}/refresh">"#,
+        &["/refresh"],
+    ),
+];
+
+/// Pages built at run time: too large for a literal, or not UTF-8.
+fn page_body(name: &str, other: &str, other_host: &str) -> (Vec<u8>, &'static str) {
+    let utf8 = "text/html; charset=utf-8";
+    match name {
+        // The form's cross-site submitter comes 300 KiB after `<form>`.
+        "overflow" => {
+            let filler = "<p>filler</p>".repeat(300 * 1024 / 13);
+            let page = format!(
+                r#"<form method=post action="/x"><input name=a value=1>{filler}<button formaction="{other}/overflow">s</button></form>"#
+            );
+            (page.into_bytes(), utf8)
+        }
+        // A tag larger than lol_html's memory limit, then a cross-site submitter.
+        "bailout" => {
+            let huge = "a".repeat(1100 * 1024);
+            let page = format!(
+                r#"<form method=post action="/x"><input name=a value=1><div title="{huge}">x</div><button formaction="{other}/bailout">s</button></form>"#
+            );
+            (page.into_bytes(), utf8)
+        }
+        // Served without a charset: decoded as ISO-2022-JP, "/ESC(J/host" is "//host".
+        "charset" => {
+            let page = format!(
+                "<meta charset=\"iso-2022-jp\"><a href=\"/\x1b(J/{other_host}/charset-link\">x</a>\
+                 <form method=post action=\"/\x1b(J/{other_host}/charset-form\"><button>s</button></form>"
+            );
+            (page.into_bytes(), "text/html")
+        }
+        _ => {
+            // A relative link on a page under /attack/ lands on a name with no page.
+            let html = PAGES
+                .iter()
+                .find(|(n, _, _)| *n == name)
+                .map_or("<p>own page", |(_, html, _)| html);
+            let page =
+                format!("<!doctype html><title>{name}</title>{html}").replace("{OTHER}", other);
+            (page.into_bytes(), utf8)
+        }
+    }
+}
+
+/// With `use_get` the link carries the token, so the rewriter removes its `ping` to another
+/// origin: that request is expected only without `use_get`.
+const PINGS: &[&str] = &["/ping"];
+
+const BUILT_PAGES: &[(&str, &[&str])] = &[
+    ("overflow", &["/overflow"]),
+    ("bailout", &["/bailout"]),
+    ("charset", &["/charset-link", "/charset-form"]),
+];
+
+/// What the own site saw: each request's method and URL, whether it carried the session, and
+/// every token it issued.
+#[derive(Default)]
+struct Own {
+    requests: Mutex<Vec<(String, String, bool)>>,
+    tokens: Mutex<Vec<String>>,
+}
+
+/// The site under test on 127.0.0.1: `/start/{page}` opens a session and redirects to the
+/// page (so with `use_get` the page's own URL carries the token, as a link would give it).
+fn serve_site(use_get: bool, other: String) -> (SocketAddr, Arc<Own>) {
+    let own = Arc::new(Own::default());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let server_own = Arc::clone(&own);
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let mut settings = Settings::new("browser-leak-test-secret-0123456789abcdef");
+            settings.use_get = use_get;
+            let cookieless = CookielessSession::builder(MemoryStore::default(), settings)
+                .build()
+                .unwrap();
+            let other = Arc::new(other);
+            let server = HttpServer::new(move || {
+                let own = Arc::clone(&server_own);
+                let tokens = Arc::clone(&server_own);
+                let other = Arc::clone(&other);
+                App::new()
+                    .app_data(web::Data::from(own))
+                    .app_data(web::Data::from(other))
+                    // Wrapped after the middleware, so outside it: sees the token it issues.
+                    .wrap(cookieless.clone())
+                    .wrap_fn(move |req, srv| {
+                        let tokens = Arc::clone(&tokens);
+                        let res = srv.call(req);
+                        async move {
+                            let res = res.await?;
+                            if let Some(token) = res.headers().get("x-session-id") {
+                                let token = token.to_str().unwrap().to_owned();
+                                tokens.tokens.lock().unwrap().push(token);
+                            }
+                            Ok(res)
+                        }
+                    })
+                    .route("/start/{page}", web::get().to(start))
+                    .route("/attack/{page}", web::get().to(attack))
+                    .default_service(web::to(elsewhere))
+            })
+            .workers(2)
+            .bind(("127.0.0.1", 0))
+            .unwrap();
+            tx.send(server.addrs()[0]).unwrap();
+            server.run().await
+        })
+    });
+    (rx.recv().expect("the site started"), own)
+}
+
+async fn start(session: Session, page: web::Path<String>) -> actix_web::Result<HttpResponse> {
+    session.insert("mark", true)?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, format!("/attack/{page}")))
+        .finish())
+}
+
+async fn attack(
+    session: Session,
+    page: web::Path<String>,
+    other: web::Data<String>,
+) -> actix_web::Result<HttpResponse> {
+    session.insert("mark", true)?;
+    let other_host = other.trim_start_matches("http://").to_owned();
+    let (body, content_type) = page_body(&page, &other, &other_host);
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, content_type))
+        .body(body))
+}
+
+async fn elsewhere(session: Session, req: HttpRequest, own: web::Data<Own>) -> HttpResponse {
+    let carried = matches!(session.get::<bool>("mark"), Ok(Some(true)));
+    let url = req.uri().to_string();
+    own.requests
+        .lock()
+        .unwrap()
+        .push((req.method().to_string(), url, carried));
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body("<!doctype html><title>own</title><p>own page")
+}
+
+/// Every action a visitor can take on the page, as a script: click each link, area and
+/// submitter (SVG links too), submit each form without a submitter.
+const ACTIONS: &str = r#"
+    const targets = [...document.querySelectorAll('a, area, button, input[type=submit], input[type=image]')];
+    const acts = targets.map(el => () => el.dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true})));
+    document.querySelectorAll('form').forEach(form => acts.push(() => form.submit()));
+"#;
+
+/// Loads the page fresh for each action and runs it.
+fn visit(browser: &Browser, site: SocketAddr, recorder: &Recorder, page: &str) {
+    let url = format!("http://{site}/start/{page}");
+    let label = |what: String| *recorder.during.lock().unwrap() = what;
+    label(format!("{page}: load"));
+    browser.goto(&url);
+    std::thread::sleep(Duration::from_millis(300));
+    let count = browser
+        .execute(&format!("{ACTIONS} return acts.length;"))
+        .as_u64()
+        .unwrap_or(0);
+    for i in 0..count {
+        label(format!("{page}: action {i}"));
+        browser.goto(&url);
+        // After the script returns, so the navigation does not cut it short.
+        browser.execute(&format!(
+            "{ACTIONS} if (acts[{i}]) setTimeout(acts[{i}], 0); return acts.length;"
+        ));
+        std::thread::sleep(Duration::from_millis(400));
+    }
+}
+
+fn no_token_reaches_another_origin(use_get: bool) {
+    let recorder = Recorder::start();
+    let (site, own) = serve_site(use_get, recorder.origin());
+    let browser = Browser::start();
+    let names: Vec<&str> = PAGES
+        .iter()
+        .map(|(name, _, _)| *name)
+        .chain(BUILT_PAGES.iter().map(|(name, _)| *name))
+        .collect();
+    for page in &names {
+        visit(&browser, site, &recorder, page);
+    }
+    // Pings and subresources may still be on their way.
+    std::thread::sleep(Duration::from_secs(1));
+
+    let tokens = own.tokens.lock().unwrap().clone();
+    assert!(!tokens.is_empty(), "the site issued no token");
+    let requests = recorder.requests.lock().unwrap();
+    let leaks: Vec<String> = requests
+        .iter()
+        .filter(|r| {
+            r.raw.to_ascii_lowercase().contains("sessionid")
+                || tokens.iter().any(|token| r.raw.contains(token.as_str()))
+        })
+        .map(|r| format!("during {}:\n{}", r.during, r.raw))
+        .collect();
+    drop(requests);
+    assert!(
+        leaks.is_empty(),
+        "use_get = {use_get}: the other origin received the token {} times:\n{}",
+        leaks.len(),
+        leaks.join("\n---\n")
+    );
+
+    // The attacks ran: the other origin saw each page's cross-site request.
+    let seen = recorder.paths();
+    let expected = PAGES
+        .iter()
+        .flat_map(|(_, _, paths)| paths.iter())
+        .chain(BUILT_PAGES.iter().flat_map(|(_, paths)| paths.iter()));
+    for path in expected.filter(|path| !(use_get && PINGS.contains(path))) {
+        assert!(
+            seen.iter().any(|p| p.starts_with(path)),
+            "use_get = {use_get}: the other origin never saw {path}; it saw {seen:?}"
+        );
+    }
+
+    // And the token still goes where it should: the control page's form (and link with
+    // use_get) kept the session; without use_get no URL on the site carried a token.
+    let own_requests = own.requests.lock().unwrap();
+    let carried = |method: &str, path: &str| {
+        own_requests
+            .iter()
+            .any(|(m, url, carried)| m == method && url.split('?').next() == Some(path) && *carried)
+    };
+    assert!(carried("POST", "/control"), "{own_requests:?}");
+    assert_eq!(carried("GET", "/control-link"), use_get, "{own_requests:?}");
+    if !use_get {
+        let in_urls: Vec<_> = own_requests
+            .iter()
+            .filter(|(_, url, _)| url.contains("sessionid"))
+            .collect();
+        assert!(in_urls.is_empty(), "tokens in URLs: {in_urls:?}");
+    }
+}
+
+#[test]
+fn no_token_reaches_another_origin_with_use_get() {
+    no_token_reaches_another_origin(true);
+}
+
+#[test]
+fn no_token_reaches_another_origin_without_use_get() {
+    no_token_reaches_another_origin(false);
+}
