@@ -422,14 +422,15 @@ fn on_form_child(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> Handl
 /// `<input type=submit|image>`.
 fn is_submitter(el: &Element<'_, '_>) -> bool {
     let kind = el.get_attribute("type");
-    match el.tag_name().as_str() {
-        "button" => !kind
-            .is_some_and(|t| t.eq_ignore_ascii_case("button") || t.eq_ignore_ascii_case("reset")),
+    // Of the two HTML elements matched, `<input>` is the void one (no `tag_name()` String).
+    if el.can_have_content() {
+        !kind.is_some_and(|t| t.eq_ignore_ascii_case("button") || t.eq_ignore_ascii_case("reset"))
+    } else {
         // Matched trimmed: judging ` submit` a submitter costs nothing if it is not one.
-        _ => kind.is_some_and(|t| {
+        kind.is_some_and(|t| {
             let t = t.trim();
             t.eq_ignore_ascii_case("submit") || t.eq_ignore_ascii_case("image")
-        }),
+        })
     }
 }
 
@@ -507,13 +508,14 @@ fn drop_weak_referrer_policy(el: &mut Element<'_, '_>) {
 
 fn on_link(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResult {
     drop_weak_referrer_policy(el);
+    let html = is_html(el);
     // In SVG only `<a>` is a link.
-    if !is_html(el) && el.tag_name() != "a" {
+    if !html && el.tag_name() != "a" {
         return Ok(());
     }
     let mut state = shared.borrow_mut();
     // SVG 2 links use `href`, older ones `xlink:href`; `href` wins when both are there.
-    let attribute = if is_html(el) || el.has_attribute("href") {
+    let attribute = if html || el.has_attribute("href") {
         "href"
     } else {
         "xlink:href"
