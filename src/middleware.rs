@@ -271,6 +271,12 @@ fn opaque(status: StatusCode, body: &'static str) -> HttpResponse {
         .body(body)
 }
 
+/// A response body as the rewrite finds it: held whole by the handler, or streamed.
+enum Page<B> {
+    Whole(actix_web::web::Bytes),
+    Streamed(B),
+}
+
 /// For an HTML response whose `Content-Type` names no charset: the encoding a browser would
 /// sniff from the page held whole (byte order mark, then `<meta charset>` in the first 1024
 /// bytes), else UTF-8, declared in the header so that browser and rewriter read the page
@@ -515,18 +521,19 @@ impl<St: SessionStore + 'static> Inner<St> {
         let use_get = settings.use_get;
         res.map_body(|head, body| {
             // Read once: the charset sniff and the cache need the bytes of a page held whole.
-            let (body, whole) = match body.try_into_bytes() {
-                Ok(page) => (None, Some(page)),
-                Err(body) => (Some(body), None),
+            let page = match body.try_into_bytes() {
+                Ok(bytes) => Page::Whole(bytes),
+                Err(body) => Page::Streamed(body),
             };
-            let encoding = match charset {
-                Charset::Declared(encoding) => Some(encoding),
-                Charset::Undeclared => declare_charset(head, whole.as_deref()),
+            let encoding = match (charset, &page) {
+                (Charset::Declared(encoding), _) => Some(encoding),
+                (Charset::Undeclared, Page::Whole(bytes)) => declare_charset(head, Some(bytes)),
+                (Charset::Undeclared, Page::Streamed(_)) => declare_charset(head, None),
             };
             let Some(encoding) = encoding else {
-                return match whole {
-                    Some(page) => RewriteBody::ready(page),
-                    None => RewriteBody::untouched(body.expect("one of the two is set")),
+                return match page {
+                    Page::Whole(bytes) => RewriteBody::ready(bytes),
+                    Page::Streamed(body) => RewriteBody::untouched(body),
                 };
             };
             // The length changes: drop a length the handler set.
@@ -535,8 +542,8 @@ impl<St: SessionStore + 'static> Inner<St> {
             let rewriter = |policy: Option<LinkPolicy>| {
                 policy.and_then(|policy| TokenRewriter::new(policy, use_get, encoding))
             };
-            match (whole, body) {
-                (Some(page), _) => match cache {
+            match page {
+                Page::Whole(page) => match cache {
                     Some(cache) => {
                         // With one token for every URL, only the page's origin decides
                         // where it goes (a relative URL keeps it, an absolute one names its
@@ -556,11 +563,10 @@ impl<St: SessionStore + 'static> Inner<St> {
                         None => RewriteBody::ready(page),
                     },
                 },
-                (None, Some(body)) => match rewriter(policy()) {
+                Page::Streamed(body) => match rewriter(policy()) {
                     Some(rewriter) => RewriteBody::new(body, rewriter),
                     None => RewriteBody::untouched(body),
                 },
-                (None, None) => unreachable!("try_into_bytes gives the body or its bytes"),
             }
         })
     }
