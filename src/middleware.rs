@@ -278,16 +278,25 @@ enum Page<B> {
 }
 
 /// For an HTML response whose `Content-Type` names no charset: the encoding a browser would
-/// sniff from the page held whole (byte order mark, then `<meta charset>` in the first 1024
-/// bytes), else UTF-8, declared in the header so that browser and rewriter read the page
+/// sniff from the page held whole (byte order mark, then for `text/html` `<meta charset>` in
+/// the first 1024 bytes), else UTF-8, declared in the header so that browser and rewriter read the page
 /// alike (a header charset beats any later `<meta>`). `None`: an encoding lol_html cannot
 /// parse (ISO-2022-JP, UTF-16), the page passes through without tokens.
 fn declare_charset(
     head: &mut actix_web::dev::ResponseHead,
     whole: Option<&[u8]>,
 ) -> Option<&'static encoding_rs::Encoding> {
-    let encoding = rewritable(whole.and_then(sniff_charset).unwrap_or(encoding_rs::UTF_8))?;
     let content_type = head.headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    // XHTML is XML: a browser reads no `<meta>` for its encoding.
+    let is_html = content_type
+        .get(..9)
+        .is_some_and(|essence| essence.eq_ignore_ascii_case("text/html"));
+    let sniffed = match whole {
+        Some(bytes) if is_html => sniff_charset(bytes),
+        Some(bytes) => encoding_rs::Encoding::for_bom(bytes).map(|(encoding, _)| encoding),
+        None => None,
+    };
+    let encoding = rewritable(sniffed.unwrap_or(encoding_rs::UTF_8))?;
     let declared = format!("{content_type}; charset={}", encoding.name());
     head.headers
         .insert(header::CONTENT_TYPE, HeaderValue::from_str(&declared).ok()?);

@@ -92,11 +92,16 @@ async fn undeclared(session: Session, path: web::Path<String>) -> actix_web::Res
         "2022" | "2022-streamed" => {
             b"<meta charset=\"iso-2022-jp\"><a href=\"/\x1b(J/other.example/x\">x</a><form method=post></form>"
         }
-        "sjis" => b"<meta charset=shift_jis><p>\x83\x5c</p><a href=\"/s/n\">x</a>",
+        "sjis" | "xhtml" => b"<meta charset=shift_jis><p>\x83\x5c</p><a href=\"/s/n\">x</a>",
         _ => b"<a href=\"/s/n\">x</a>",
     };
     let mut res = HttpResponse::Ok();
-    res.insert_header((header::CONTENT_TYPE, "text/html"));
+    let essence = if path.as_str() == "xhtml" {
+        "application/xhtml+xml"
+    } else {
+        "text/html"
+    };
+    res.insert_header((header::CONTENT_TYPE, essence));
     if path.ends_with("streamed") {
         let chunks =
             futures_util::stream::iter([Ok::<_, actix_web::Error>(web::Bytes::from_static(page))]);
@@ -275,6 +280,10 @@ async fn a_page_without_a_header_charset_gets_the_one_a_browser_would_use() {
         format!("<meta charset=shift_jis><p>\u{30bd}</p><a href=\"/s/n?sessionid={token}\">x</a>");
     let (expected, _, _) = encoding_rs::SHIFT_JIS.encode(&expected);
     assert_eq!(&bytes[..], &expected[..]);
+
+    // XHTML is XML: its <meta> names no encoding, so UTF-8 is declared.
+    let res = test::call_service(&app, get("/s/undeclared/xhtml").to_request()).await;
+    assert_eq!(content_type(&res), "application/xhtml+xml; charset=UTF-8");
 
     // Nothing named: UTF-8, declared.
     let res = test::call_service(&app, get("/s/undeclared/plain").to_request()).await;
