@@ -5,7 +5,10 @@
 //! - `lol_html/no-op <mode>`: the same selectors as the crate's rewriter, handlers doing
 //!   nothing, the engine limit;
 //! - `cookieless/<mode>`: the crate's rewriter, `forms` (the default: POST forms) or
-//!   `forms+links` (`use_get`: links, GET forms, frames and refreshes too).
+//!   `forms+links` (`use_get`: links, GET forms, frames and refreshes too), streamed;
+//! - `cookieless whole/<mode>`: the same, on a page the middleware holds whole
+//!   (`TokenRewriter::for_document`: the page is scanned first, and lol_html watches only the
+//!   elements it has).
 //!
 //! Pages: a generated page (`benches/support/page.rs`), plus every `*.html` in the directory
 //! named by `BENCH_CORPUS_DIR` (e.g. `BENCH_CORPUS_DIR=../shared/corpus cargo bench --bench rewrite`).
@@ -49,7 +52,18 @@ fn pages() -> Vec<(String, Vec<u8>)> {
 
 fn cookieless(page: &[u8], chunk: usize, use_get: bool) -> usize {
     let policy = LinkPolicy::new(PAGE_URL, &[], "sessionid", TOKEN).expect("page URL");
-    let mut rewriter = TokenRewriter::new(policy, use_get, encoding_rs::UTF_8).expect("UTF-8");
+    let rewriter = TokenRewriter::new(policy, use_get, encoding_rs::UTF_8).expect("UTF-8");
+    feed(rewriter, page, chunk)
+}
+
+fn cookieless_whole(page: &[u8], chunk: usize, use_get: bool) -> usize {
+    let policy = LinkPolicy::new(PAGE_URL, &[], "sessionid", TOKEN).expect("page URL");
+    let rewriter =
+        TokenRewriter::for_document(policy, use_get, encoding_rs::UTF_8, page).expect("UTF-8");
+    feed(rewriter, page, chunk)
+}
+
+fn feed(mut rewriter: TokenRewriter, page: &[u8], chunk: usize) -> usize {
     let mut len = 0;
     for piece in page.chunks(chunk) {
         len += rewriter.write(piece).len();
@@ -115,6 +129,11 @@ fn rewrite(c: &mut Criterion) {
                 |b, &n| b.iter(|| cookieless(black_box(page), n, false)),
             );
             group.bench_with_input(
+                BenchmarkId::new("cookieless whole forms", &kib),
+                &chunk,
+                |b, &n| b.iter(|| cookieless_whole(black_box(page), n, false)),
+            );
+            group.bench_with_input(
                 BenchmarkId::new("lol_html no-op forms+links", &kib),
                 &chunk,
                 |b, &n| b.iter(|| bare(black_box(page), n, &links)),
@@ -123,6 +142,11 @@ fn rewrite(c: &mut Criterion) {
                 BenchmarkId::new("cookieless forms+links", &kib),
                 &chunk,
                 |b, &n| b.iter(|| cookieless(black_box(page), n, true)),
+            );
+            group.bench_with_input(
+                BenchmarkId::new("cookieless whole forms+links", &kib),
+                &chunk,
+                |b, &n| b.iter(|| cookieless_whole(black_box(page), n, true)),
             );
         }
         group.finish();

@@ -548,8 +548,13 @@ impl<St: SessionStore + 'static> Inner<St> {
             // The length changes: drop a length the handler set.
             head.headers.remove(header::CONTENT_LENGTH);
             head.no_chunking(false);
-            let rewriter = |policy: Option<LinkPolicy>| {
-                policy.and_then(|policy| TokenRewriter::new(policy, use_get, encoding))
+            // A page held whole is scanned first: lol_html then watches only the elements
+            // it may have.
+            let rewriter = |policy: Option<LinkPolicy>, whole: Option<&[u8]>| {
+                policy.and_then(|policy| match whole {
+                    Some(page) => TokenRewriter::for_document(policy, use_get, encoding, page),
+                    None => TokenRewriter::new(policy, use_get, encoding),
+                })
             };
             match page {
                 Page::Whole(page) => match cache {
@@ -559,11 +564,11 @@ impl<St: SessionStore + 'static> Inner<St> {
                         // own): the same page at `/a?sessionid=…` and `/b` is one entry.
                         let context = format!("{origin}\n{}", encoding.name());
                         let rewritten = cache.rewrite(&page, &context, token, |placeholder| {
-                            rewriter(policy_for(placeholder))
+                            rewriter(policy_for(placeholder), Some(&page))
                         });
                         RewriteBody::ready(rewritten.unwrap_or(page))
                     }
-                    None => match rewriter(policy()) {
+                    None => match rewriter(policy(), Some(&page)) {
                         Some(mut rewriter) => {
                             let mut out = rewriter.write(&page);
                             out.extend(rewriter.end());
@@ -572,7 +577,7 @@ impl<St: SessionStore + 'static> Inner<St> {
                         None => RewriteBody::ready(page),
                     },
                 },
-                Page::Streamed(body) => match rewriter(policy()) {
+                Page::Streamed(body) => match rewriter(policy(), None) {
                     Some(rewriter) => RewriteBody::new(body, rewriter),
                     None => RewriteBody::untouched(body),
                 },

@@ -13,6 +13,7 @@ use url::Url;
 use super::{
     forms::Forms,
     policy::{LinkPolicy, Refresh, decode_entities, encode_attribute, has_scheme, sends_nothing},
+    prescan::Present,
 };
 use crate::settings::is_safe_referrer_policy;
 
@@ -30,6 +31,7 @@ const HTML_NS: &str = "http://www.w3.org/1999/xhtml";
 ///
 /// They name elements only: the handlers check the attributes themselves, which costs less
 /// than making lol_html's selector engine match on attributes (measured: 5-9% faster with links).
+/// A document known whole keeps only those whose elements it may have ([`NEEDED`]).
 const SELECTOR_TEXTS: [&str; 9] = [
     "base",
     "template, select",
@@ -43,6 +45,20 @@ const SELECTOR_TEXTS: [&str; 9] = [
     "img, link, script",
 ];
 const FORM_SELECTOR_COUNT: usize = 5;
+
+/// Whether a document with these elements needs each selector. Without a `<form>`, no
+/// submitter, form child or form needs judging: no form gets the token.
+const NEEDED: [fn(&Present) -> bool; 9] = [
+    |p| p.base,
+    |p| p.containers,
+    |p| p.forms,
+    |p| p.forms,
+    |p| p.forms,
+    |p| p.links,
+    |p| p.frames,
+    |p| p.meta,
+    |p| p.referrer_policies,
+];
 
 static SELECTORS: LazyLock<[Selector; 9]> =
     LazyLock::new(|| SELECTOR_TEXTS.map(|s| s.parse::<Selector>().expect("static selector")));
@@ -114,12 +130,15 @@ pub struct TokenRewriter {
     state: Rc<RefCell<State>>,
     start: Start,
     encoding: &'static Encoding,
+    /// lol_html gave up, or the byte order mark named another encoding.
+    gave_up: bool,
 }
 
 impl std::fmt::Debug for TokenRewriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenRewriter")
             .field("passing_through", &self.rewriter.is_none())
+            .field("gave_up", &self.gave_up)
             .finish_non_exhaustive()
     }
 }
@@ -132,6 +151,39 @@ impl TokenRewriter {
     /// byte order mark names another encoding than `encoding` passes through untouched (a
     /// browser follows the mark).
     pub fn new(policy: LinkPolicy, use_get: bool, encoding: &'static Encoding) -> Option<Self> {
+        Self::watching(policy, use_get, encoding, Present::ANY)
+    }
+
+    /// A rewriter for `document`, which the caller holds whole and then passes to
+    /// [`write`](Self::write): it first scans the bytes for the tags it looks at, and leaves
+    /// lol_html only the selectors the document may match (none at all for a page without
+    /// forms, with `use_get` off). The output is the same as [`new`](Self::new)'s, sooner.
+    ///
+    /// ```
+    /// use actix_cookieless::rewrite::{LinkPolicy, TokenRewriter};
+    ///
+    /// let page = br#"<p>No forms.</p><a href="/next">next</a>"#;
+    /// let policy = LinkPolicy::new("https://example.com/", &[], "sessionid", "TOKEN").unwrap();
+    /// let mut rewriter = TokenRewriter::for_document(policy, false, encoding_rs::UTF_8, page).unwrap();
+    /// let mut html = rewriter.write(page);
+    /// html.extend(rewriter.end());
+    /// assert_eq!(html, page);
+    /// ```
+    pub fn for_document(
+        policy: LinkPolicy,
+        use_get: bool,
+        encoding: &'static Encoding,
+        document: &[u8],
+    ) -> Option<Self> {
+        Self::watching(policy, use_get, encoding, Present::scan(document, use_get))
+    }
+
+    fn watching(
+        policy: LinkPolicy,
+        use_get: bool,
+        encoding: &'static Encoding,
+        present: Present,
+    ) -> Option<Self> {
         let lol_encoding = AsciiCompatibleEncoding::new(encoding)?;
         let state = Rc::new(RefCell::new(State {
             base: policy.page().clone(),
@@ -165,7 +217,13 @@ impl TokenRewriter {
                     .with_max_allowed_memory_usage(MAX_PARSER_MEMORY)
                     .with_graceful_bail_out_on_memory_limit_exceeded(true),
             );
-        for (selector, handler) in SELECTORS.iter().zip(HANDLERS).take(count) {
+        let mut watched = 0;
+        for ((selector, handler), needed) in SELECTORS.iter().zip(HANDLERS).zip(NEEDED).take(count)
+        {
+            if !needed(&present) {
+                continue;
+            }
+            watched += 1;
             let state = Rc::clone(&state);
             settings = settings.append_element_content_handler((
                 Cow::Borrowed(selector),
@@ -173,12 +231,15 @@ impl TokenRewriter {
                     .element(move |el: &mut Element<'_, '_>| handler(&state, el)),
             ));
         }
-        let rewriter = HtmlRewriter::new(settings, SharedSink(Rc::clone(&state)));
+        // Nothing to watch: the document passes through as it is, without lol_html.
+        let rewriter =
+            (watched > 0).then(|| HtmlRewriter::new(settings, SharedSink(Rc::clone(&state))));
         Some(Self {
-            rewriter: Some(rewriter),
+            rewriter,
             state,
             start: Start::Sniffing(Vec::new()),
             encoding,
+            gave_up: false,
         })
     }
 
@@ -221,6 +282,7 @@ impl TokenRewriter {
         if marked.is_some_and(|marked| marked != self.encoding) {
             tracing::debug!("the page's byte order mark names another encoding; not rewritten");
             self.rewriter = None;
+            self.gave_up = true;
         }
     }
 
@@ -239,6 +301,7 @@ impl TokenRewriter {
                     // everything passes through, and no submitter further on can be judged.
                     tracing::warn!(error = %err, "HTML rewriting stopped; the rest of the page passes through");
                     self.rewriter = None;
+                    self.gave_up = true;
                     let mut state = self.state.borrow_mut();
                     state.forms.strip_all();
                     return state.forms.take_all();
@@ -256,7 +319,7 @@ impl TokenRewriter {
     /// Whether lol_html gave up on this document (a tag larger than its memory cap): the
     /// rest passed through unread, and no form held at that point kept its token.
     pub fn gave_up(&self) -> bool {
-        self.rewriter.is_none() && matches!(self.start, Start::Decided)
+        self.gave_up
     }
 
     /// The document ended; returns the rest of the output.
@@ -286,13 +349,48 @@ fn is_html(el: &Element<'_, '_>) -> bool {
     el.namespace_uri() == HTML_NS
 }
 
+/// The attributes a handler reads, in one pass over the tag.
+///
+/// lol_html's `get_attribute` allocates the lowercased name on every call, found or not; a
+/// link handler asking for four attributes paid that four times over. Here each attribute's
+/// name is built once, and a value only for the attributes asked for.
+struct Attrs<const N: usize> {
+    /// The first value of each name asked for (a browser ignores later duplicates).
+    values: [Option<String>; N],
+    /// Whether lol_html can write this start tag back, modified, with the same meaning. It
+    /// puts a space between attributes, which turns `<a href=x b/="c>` (an attribute `b`, then
+    /// one named `="c`) into `<a href=y b ="c>`: `b` then takes a value that swallows the rest
+    /// of the page. Only malformed HTML has an attribute name starting with `=`; such a tag is
+    /// left as it is.
+    faithful: bool,
+}
+
+impl<const N: usize> Attrs<N> {
+    /// `names` in ASCII lowercase.
+    fn read(el: &Element<'_, '_>, names: [&str; N]) -> Self {
+        let mut values = [const { None }; N];
+        let mut faithful = true;
+        for attr in el.attributes() {
+            let name = attr.name();
+            faithful &= !name.starts_with('=');
+            if let Some(i) = names.iter().position(|n| *n == name)
+                && values[i].is_none()
+            {
+                values[i] = Some(attr.value());
+            }
+        }
+        Self { values, faithful }
+    }
+}
+
 fn on_base(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResult {
     let mut state = shared.borrow_mut();
     // A base in a template's contents is no base of the document's.
     if !is_html(el) || state.forms.in_template() {
         return Ok(());
     }
-    let Some(href) = el.get_attribute("href") else {
+    let Attrs { values: [href], .. } = Attrs::read(el, ["href"]);
+    let Some(href) = href else {
         return Ok(());
     };
     // An empty or unparsable base leaves the page's URL, as in a browser; one we cannot
@@ -362,11 +460,14 @@ fn on_form(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResu
             Ok(())
         }))?;
     }
-    let id = el.get_attribute("id");
+    let Attrs {
+        values: [id, method, action],
+        ..
+    } = Attrs::read(el, ["id", "method", "action"]);
     if !owns_next_input || state.forms.id_tainted(id.as_deref()) {
         return Ok(());
     }
-    let Some(token) = form_token(&mut state, el) else {
+    let Some(token) = form_token(&mut state, method, action) else {
         return Ok(());
     };
     let input = format!(
@@ -380,14 +481,14 @@ fn on_form(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResu
 
 /// The token for a form's hidden input: `None` when the form does not send it to this site
 /// (by GET without `use_get`, or to another site's action).
-fn form_token(state: &mut State, el: &Element<'_, '_>) -> Option<String> {
+fn form_token(state: &mut State, method: Option<String>, action: Option<String>) -> Option<String> {
     // Enumerated attributes are matched whole: `method=" post "` is invalid, so GET.
-    let method = el.get_attribute("method").unwrap_or_default();
+    let method = method.unwrap_or_default();
     let is_post = method.eq_ignore_ascii_case("post");
     if !is_post && (method.eq_ignore_ascii_case("dialog") || !state.use_get) {
         return None;
     }
-    let action = el.get_attribute("action").unwrap_or_default();
+    let action = action.unwrap_or_default();
     let action = decode_entities(&action)?;
     let page = state.policy.page();
     // No action, or an empty one, submits to the document's own URL; a `javascript:` one
@@ -418,10 +519,9 @@ fn on_form_child(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> Handl
     }))
 }
 
-/// Whether `el` submits its form: `<button>` unless `type` is `button` or `reset`, and
-/// `<input type=submit|image>`.
-fn is_submitter(el: &Element<'_, '_>) -> bool {
-    let kind = el.get_attribute("type");
+/// Whether `el` (with this `type`) submits its form: `<button>` unless `type` is `button` or
+/// `reset`, and `<input type=submit|image>`.
+fn is_submitter(el: &Element<'_, '_>, kind: Option<&str>) -> bool {
     // Of the two HTML elements matched, `<input>` is the void one (no `tag_name()` String).
     if el.can_have_content() {
         !kind.is_some_and(|t| t.eq_ignore_ascii_case("button") || t.eq_ignore_ascii_case("reset"))
@@ -435,11 +535,18 @@ fn is_submitter(el: &Element<'_, '_>) -> bool {
 }
 
 fn on_submitter(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResult {
-    if !is_html(el) || !is_submitter(el) {
+    if !is_html(el) {
+        return Ok(());
+    }
+    let Attrs {
+        values: [kind, formaction, formmethod, owner],
+        ..
+    } = Attrs::read(el, ["type", "formaction", "formmethod", "form"]);
+    if !is_submitter(el, kind.as_deref()) {
         return Ok(());
     }
     let mut state = shared.borrow_mut();
-    let action_elsewhere = match el.get_attribute("formaction") {
+    let action_elsewhere = match formaction {
         None => false,
         Some(raw) => match decode_entities(&raw) {
             None => true,
@@ -456,33 +563,24 @@ fn on_submitter(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> Handle
     // `formmethod` overrides the form's method; any value but `post` and `dialog` is GET,
     // which puts the form's token into a URL.
     let into_url = !state.use_get
-        && el
-            .get_attribute("formmethod")
+        && formmethod
             .is_some_and(|m| !(m.eq_ignore_ascii_case("post") || m.eq_ignore_ascii_case("dialog")));
     if action_elsewhere || into_url {
-        let owner = el.get_attribute("form");
         state.forms.submitter_sends_elsewhere(owner.as_deref());
     }
     Ok(())
 }
 
-/// Whether lol_html can write this start tag back, modified, with the same meaning. It puts a
-/// space between attributes, which turns `<a href=x b/="c>` (an attribute `b`, then one named
-/// `="c`) into `<a href=y b ="c>`: `b` then takes a value that swallows the rest of the page.
-/// Only malformed HTML has an attribute name starting with `=`; such a tag is left as it is.
-fn rewrites_faithfully(el: &Element<'_, '_>) -> bool {
-    !el.attributes()
-        .iter()
-        .any(|attr| attr.name_preserve_case().starts_with('='))
-}
-
-fn rewrite_url_attribute(state: &mut State, el: &mut Element<'_, '_>, name: &str) -> HandlerResult {
-    let Some(raw) = el.get_attribute(name) else {
+/// Puts the token into the URL attribute `name` (with value `raw`), when it stays on this site.
+fn rewrite_url_attribute(
+    state: &mut State,
+    el: &mut Element<'_, '_>,
+    name: &str,
+    raw: Option<String>,
+) -> HandlerResult {
+    let Some(raw) = raw else {
         return Ok(());
     };
-    if !rewrites_faithfully(el) {
-        return Ok(());
-    }
     let Some(url) = decode_entities(&raw) else {
         return Ok(());
     };
@@ -495,61 +593,73 @@ fn rewrite_url_attribute(state: &mut State, el: &mut Element<'_, '_>, name: &str
 
 /// An element-level `referrerpolicy` weaker than the safe ones would send the page's URL,
 /// token and all, to other sites: it goes, and the response's `Referrer-Policy` applies.
-fn drop_weak_referrer_policy(el: &mut Element<'_, '_>) {
-    if el
-        .get_attribute("referrerpolicy")
-        .is_some_and(|policy| !is_safe_referrer_policy(&policy))
-        && rewrites_faithfully(el)
-    {
+fn drop_weak_referrer_policy(el: &mut Element<'_, '_>, policy: Option<&str>) {
+    if policy.is_some_and(|policy| !is_safe_referrer_policy(policy)) {
         tracing::debug!("a weak referrerpolicy attribute was removed");
         el.remove_attribute("referrerpolicy");
     }
 }
 
 fn on_link(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResult {
-    drop_weak_referrer_policy(el);
+    let Attrs {
+        values: [policy, ping, href, xlink_href],
+        faithful,
+    } = Attrs::read(el, ["referrerpolicy", "ping", "href", "xlink:href"]);
+    if !faithful {
+        return Ok(());
+    }
+    drop_weak_referrer_policy(el, policy.as_deref());
     let html = is_html(el);
     // In SVG only `<a>` is a link.
     if !html && el.tag_name() != "a" {
         return Ok(());
     }
     let mut state = shared.borrow_mut();
-    // SVG 2 links use `href`, older ones `xlink:href`; `href` wins when both are there.
-    let attribute = if html || el.has_attribute("href") {
-        "href"
-    } else {
-        "xlink:href"
-    };
     // A ping tells its target the link's URL (`Ping-To`) and, from an http page, the page's
     // own URL (`Ping-From`): either may hold a token, so pings to other sites go.
-    if let Some(ping) = el.get_attribute("ping") {
+    if let Some(ping) = ping {
         let stays = decode_entities(&ping).is_some_and(|ping| {
             ping.split_ascii_whitespace()
                 .all(|target| state.policy.is_same_origin(target, &state.base))
         });
         if !stays {
-            if !rewrites_faithfully(el) {
-                return Ok(());
-            }
             tracing::debug!("a ping to another site was removed");
             el.remove_attribute("ping");
         } else if ping.split_ascii_whitespace().any(|t| !has_scheme(t)) {
             state.relied_on_base = true;
         }
     }
-    rewrite_url_attribute(&mut state, el, attribute)
+    // SVG 2 links use `href`, older ones `xlink:href`; `href` wins when both are there.
+    if html || href.is_some() {
+        rewrite_url_attribute(&mut state, el, "href", href)
+    } else {
+        rewrite_url_attribute(&mut state, el, "xlink:href", xlink_href)
+    }
 }
 
 fn on_frame(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResult {
-    drop_weak_referrer_policy(el);
+    let Attrs {
+        values: [policy, src],
+        faithful,
+    } = Attrs::read(el, ["referrerpolicy", "src"]);
+    if !faithful {
+        return Ok(());
+    }
+    drop_weak_referrer_policy(el, policy.as_deref());
     if !is_html(el) {
         return Ok(());
     }
-    rewrite_url_attribute(&mut shared.borrow_mut(), el, "src")
+    rewrite_url_attribute(&mut shared.borrow_mut(), el, "src", src)
 }
 
 fn on_referrer_only(_: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResult {
-    drop_weak_referrer_policy(el);
+    let Attrs {
+        values: [policy],
+        faithful,
+    } = Attrs::read(el, ["referrerpolicy"]);
+    if faithful {
+        drop_weak_referrer_policy(el, policy.as_deref());
+    }
     Ok(())
 }
 
@@ -557,26 +667,29 @@ fn on_meta(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResu
     if !is_html(el) {
         return Ok(());
     }
-    let is = |attr: &str, value: &str| {
-        el.get_attribute(attr)
+    let Attrs {
+        values: [name, http_equiv, content],
+        faithful,
+    } = Attrs::read(el, ["name", "http-equiv", "content"]);
+    if !faithful {
+        return Ok(());
+    }
+    let is = |attr: &Option<String>, value: &str| {
+        attr.as_deref()
             .is_some_and(|v| v.trim().eq_ignore_ascii_case(value))
     };
-    if is("name", "referrer") || is("http-equiv", "referrer-policy") {
+    if is(&name, "referrer") || is(&http_equiv, "referrer-policy") {
         // A weak document policy would send the page's URL, token and all, elsewhere.
-        if el
-            .get_attribute("content")
-            .is_some_and(|policy| !is_safe_referrer_policy(&policy))
-            && rewrites_faithfully(el)
-        {
+        if content.is_some_and(|policy| !is_safe_referrer_policy(&policy)) {
             tracing::debug!("a weak <meta name=referrer> lost its content");
             el.remove_attribute("content");
         }
         return Ok(());
     }
-    if !is("http-equiv", "refresh") {
+    if !is(&http_equiv, "refresh") {
         return Ok(());
     }
-    let Some(content) = el.get_attribute("content") else {
+    let Some(content) = content else {
         return Ok(());
     };
     let Some(content) = decode_entities(&content) else {
@@ -586,9 +699,7 @@ fn on_meta(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResu
         return Ok(());
     };
     let mut state = shared.borrow_mut();
-    if let Some(url) = state.policy.add_token(refresh.url, &state.base)
-        && rewrites_faithfully(el)
-    {
+    if let Some(url) = state.policy.add_token(refresh.url, &state.base) {
         state.token_placed_in(refresh.url);
         let content = format!("{}{url}{}", refresh.before, refresh.after);
         el.set_attribute("content", &encode_attribute(&content))?;

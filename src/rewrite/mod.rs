@@ -10,6 +10,7 @@ mod forms;
 mod gate;
 mod html;
 mod policy;
+mod prescan;
 
 pub use body::RewriteBody;
 pub(crate) use cache::RewriteCache;

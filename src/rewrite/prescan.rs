@@ -1,0 +1,154 @@
+//! Which elements a whole document can contain at all, from one pass over its bytes.
+//!
+//! Every selector lol_html watches costs on every tag of the page, matched or not; a page held
+//! whole can be asked first which of them it could ever match. A tag name or attribute name is
+//! ASCII, and ASCII is itself in every encoding the rewriter parses (the ASCII-compatible
+//! ones): a document without the bytes `<form` (in any case) has no `<form>` tag, and one
+//! without `referrerpolicy` no such attribute. Bytes that only look like one (inside a
+//! comment, a script, a multibyte character) merely keep a selector that finds nothing.
+
+/// The element kinds the rewriter has selectors for; `true` where the document may have one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Present {
+    pub(super) base: bool,
+    /// `<template>` or `<select>`.
+    pub(super) containers: bool,
+    pub(super) forms: bool,
+    /// `<a>` or `<area>` (and anything else starting `<a`).
+    pub(super) links: bool,
+    /// `<iframe>` or `<frame>`.
+    pub(super) frames: bool,
+    pub(super) meta: bool,
+    /// A `referrerpolicy` attribute, on whatever element.
+    pub(super) referrer_policies: bool,
+}
+
+impl Present {
+    /// What a stream not seen yet may hold: everything.
+    pub(super) const ANY: Self = Self {
+        base: true,
+        containers: true,
+        forms: true,
+        links: true,
+        frames: true,
+        meta: true,
+        referrer_policies: true,
+    };
+
+    const NONE: Self = Self {
+        base: false,
+        containers: false,
+        forms: false,
+        links: false,
+        frames: false,
+        meta: false,
+        referrer_policies: false,
+    };
+
+    /// What a rewriter with `use_get` (or without) needs to know of `document`. Without it
+    /// only forms get the token, and the rest matters only where there is a form: the scan
+    /// stops at the first `<form`.
+    pub(super) fn scan(document: &[u8], use_get: bool) -> Self {
+        if use_get {
+            return Self::scan_all(document);
+        }
+        if tags(document).any(|name| starts_with_tag(name, "form")) {
+            Self {
+                forms: true,
+                base: true,
+                containers: true,
+                ..Self::NONE
+            }
+        } else {
+            Self::NONE
+        }
+    }
+
+    fn scan_all(document: &[u8]) -> Self {
+        let mut present = Self {
+            referrer_policies: has_referrer_policy(document),
+            ..Self::NONE
+        };
+        for name in tags(document) {
+            let is = |tag: &str| starts_with_tag(name, tag);
+            // Told apart by the first letter: most tags are none of these.
+            match name.first().map(u8::to_ascii_lowercase) {
+                Some(b'a') => present.links = true,
+                Some(b'b') => present.base |= is("base"),
+                Some(b'f') => {
+                    present.forms |= is("form");
+                    present.frames |= is("frame");
+                }
+                Some(b'i') => present.frames |= is("iframe"),
+                Some(b'm') => present.meta |= is("meta"),
+                Some(b's') => present.containers |= is("select"),
+                Some(b't') => present.containers |= is("template"),
+                _ => {}
+            }
+        }
+        present
+    }
+}
+
+/// The bytes after each `<` (enough for the longest tag name looked for).
+fn tags(document: &[u8]) -> impl Iterator<Item = &[u8]> {
+    memchr::memchr_iter(b'<', document).map(|at| &document[at + 1..document.len().min(at + 9)])
+}
+
+fn starts_with_tag(name: &[u8], tag: &str) -> bool {
+    name.len() >= tag.len() && name[..tag.len()].eq_ignore_ascii_case(tag.as_bytes())
+}
+
+/// Whether `referrerpolicy` appears anywhere, in any case: found from its rarer last letter.
+fn has_referrer_policy(document: &[u8]) -> bool {
+    const NAME: &[u8] = b"referrerpolicy";
+    memchr::memchr2_iter(b'y', b'Y', document).any(|end| {
+        end + 1 >= NAME.len() && document[end + 1 - NAME.len()..=end].eq_ignore_ascii_case(NAME)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_of_prose_has_nothing() {
+        let present = Present::scan_all(b"<!DOCTYPE html><p>Policy: <b>no</b> forms here.</p>");
+        assert_eq!(present, Present::NONE);
+    }
+
+    #[test]
+    fn tags_are_found_in_any_case_and_at_the_very_end() {
+        let present =
+            Present::scan_all(b"<BASE href=/><TeMpLaTe><FORM><A href=x><IFRAME><Meta><form");
+        assert!(present.base && present.containers && present.forms && present.links);
+        assert!(present.frames && present.meta && !present.referrer_policies);
+        assert!(Present::scan_all(b"x<form").forms);
+        assert!(!Present::scan_all(b"x<for").forms);
+        assert!(Present::scan_all(b"<select>").containers);
+        assert!(Present::scan_all(b"<frameset><frame src=x>").frames);
+    }
+
+    #[test]
+    fn without_use_get_only_a_form_matters() {
+        assert_eq!(
+            Present::scan(b"<base href=x><a href=y><select>", false),
+            Present::NONE
+        );
+        let with_form = Present::scan(b"<p><FORM method=post>", false);
+        assert!(with_form.forms && with_form.base && with_form.containers);
+        assert!(!with_form.links && !with_form.meta && !with_form.referrer_policies);
+        assert_eq!(
+            Present::scan(b"<a href=y>", true),
+            Present::scan_all(b"<a href=y>")
+        );
+    }
+
+    #[test]
+    fn a_referrer_policy_is_found_in_any_case_anywhere() {
+        assert!(Present::scan_all(b"<img ReferrerPolicy=unsafe-url>").referrer_policies);
+        assert!(Present::scan_all(b"referrerpolicy").referrer_policies);
+        assert!(!Present::scan_all(b"referrer policy").referrer_policies);
+        assert!(!Present::scan_all(b"errerpolicy").referrer_policies);
+    }
+}
