@@ -7,7 +7,10 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use actix_web::http::header::{self, HeaderMap};
+use actix_web::{
+    HttpRequest,
+    http::header::{self, HeaderMap},
+};
 
 use crate::{
     settings::{Cidr, ValidSettings, mask_bits},
@@ -58,6 +61,36 @@ pub(crate) fn client_ip(
         }
     }
     Some(client)
+}
+
+/// The scheme and host (`host[:port]`) a request was sent to, as the page's origin: from the
+/// connection and its `Host` header. `Forwarded`, `X-Forwarded-Host` and `X-Forwarded-Proto`
+/// count only when the peer is a trusted proxy: any client can send them, and a believed
+/// `X-Forwarded-Host: evil.example` would make that host this site's own (cross-site posts
+/// from it accepted, links to it given tokens).
+pub(crate) fn request_origin(req: &HttpRequest, trusted: &[Cidr]) -> (String, String) {
+    let peer_is_proxy = req.peer_addr().is_some_and(|peer| {
+        trusted
+            .iter()
+            .any(|net| net.contains(peer.ip().to_canonical()))
+    });
+    if peer_is_proxy {
+        let info = req.connection_info();
+        return (info.scheme().to_owned(), info.host().to_owned());
+    }
+    let config = req.app_config();
+    let uri = req.uri();
+    let scheme = uri
+        .scheme_str()
+        .unwrap_or(if config.secure() { "https" } else { "http" });
+    // HTTP/2 carries the host in the URI (`:authority`), HTTP/1.1 in `Host`.
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|host| host.to_str().ok())
+        .or_else(|| uri.authority().map(|authority| authority.as_str()))
+        .unwrap_or(config.host());
+    (scheme.to_owned(), host.to_owned())
 }
 
 /// Hop addresses in order, left (client side) to right: `Forwarded` when present, else
@@ -196,6 +229,44 @@ mod tests {
         assert_eq!(parse_node("\"[2001:db8::1]:80\""), Some(ip("2001:db8::1")));
         assert_eq!(parse_node("::ffff:192.0.2.1"), Some(ip("192.0.2.1")));
         assert_eq!(parse_node("unknown"), None);
+    }
+
+    fn request(peer: &str, pairs: &[(&'static str, &'static str)]) -> HttpRequest {
+        let mut req = actix_web::test::TestRequest::default()
+            .peer_addr(format!("{peer}:5000").parse().unwrap())
+            .insert_header((header::HOST, "shop.example"));
+        for pair in pairs {
+            req = req.insert_header(*pair);
+        }
+        req.to_http_request()
+    }
+
+    const SPOOFED: [(&str, &str); 3] = [
+        ("x-forwarded-host", "evil.example"),
+        ("x-forwarded-proto", "https"),
+        ("forwarded", "host=evil.example;proto=https"),
+    ];
+
+    #[test]
+    fn forwarded_host_and_scheme_from_an_untrusted_peer_are_ignored() {
+        for header in SPOOFED {
+            let origin = request_origin(&request("203.0.113.9", &[header]), &proxies());
+            assert_eq!(origin, ("http".into(), "shop.example".into()), "{header:?}");
+        }
+    }
+
+    #[test]
+    fn forwarded_host_and_scheme_from_a_trusted_proxy_count() {
+        let req = request("10.0.0.1", &[SPOOFED[0], SPOOFED[1]]);
+        assert_eq!(
+            request_origin(&req, &proxies()),
+            ("https".into(), "evil.example".into())
+        );
+        let req = request("10.0.0.1", &[SPOOFED[2]]);
+        assert_eq!(
+            request_origin(&req, &proxies()),
+            ("https".into(), "evil.example".into())
+        );
     }
 
     #[test]

@@ -81,6 +81,7 @@
 #![deny(missing_docs, rust_2018_idioms, unreachable_pub)]
 #![warn(missing_debug_implementations)]
 
+mod budget;
 mod client;
 mod cookies;
 mod middleware;

@@ -1,7 +1,7 @@
 //! The `CookielessSession` middleware: the request path (find, open, load) and the response
 //! path (save, seal, headers).
 
-use std::{collections::HashMap, future::Future, pin::Pin, rc::Rc, sync::Arc};
+use std::{collections::HashMap, future::Future, net::IpAddr, pin::Pin, rc::Rc, sync::Arc};
 
 use actix_session::storage::{LoadError, SessionKey, SessionStore};
 use actix_web::{
@@ -16,14 +16,15 @@ use actix_web::{
 };
 
 use crate::{
+    budget::SessionBudget,
     client, cookies,
     rewrite::{
         Charset, LinkPolicy, PathSealer, RewriteBody, RewriteCache, TokenRewriter, html_charset,
         rewritable, sniff_charset,
     },
     session::{
-        Session, SessionInner, SessionStatus, TokenIssuer, Transport, from_store_state,
-        to_store_state,
+        Session, SessionError, SessionInner, SessionStatus, TokenIssuer, Transport,
+        from_store_state, to_store_state,
     },
     settings::{Settings, SettingsError, ValidSettings, is_safe_referrer_policy},
     site::{self, Site},
@@ -93,6 +94,8 @@ struct Inner<S> {
     on_event: Option<EventHook>,
     /// Rewritten pages served again; `None` with `rewrite_cache_bytes = 0`.
     rewrites: Option<RewriteCache>,
+    /// New sessions per client; `None` with `new_sessions_per_minute = 0`.
+    budget: Option<SessionBudget>,
 }
 
 /// What a request did to its session, for [`CookielessSessionBuilder::on_session_event`]
@@ -188,6 +191,7 @@ impl<S: SessionStore + 'static> CookielessSessionBuilder<S> {
         let ttl = TtlDuration::try_from(settings.session_ttl).unwrap_or(TtlDuration::MAX);
         let rewrites = (settings.rewrite_cache_bytes > 0)
             .then(|| RewriteCache::new(settings.rewrite_cache_bytes));
+        let budget = SessionBudget::per_minute(settings.new_sessions_per_minute);
         Ok(CookielessSession {
             inner: Arc::new(Inner {
                 store: self.store,
@@ -196,6 +200,7 @@ impl<S: SessionStore + 'static> CookielessSessionBuilder<S> {
                 ttl,
                 on_event: self.on_event,
                 rewrites,
+                budget,
             }),
         })
     }
@@ -307,20 +312,27 @@ fn declare_charset(
 struct RequestIssuer<St> {
     inner: Arc<Inner<St>>,
     binding: ClientBinding,
+    /// Whose budget a new session comes from.
+    client: Option<IpAddr>,
 }
 
 impl<St: SessionStore + 'static> TokenIssuer for RequestIssuer<St> {
     fn create<'a>(
         &'a self,
         state: HashMap<String, String>,
-    ) -> Pin<Box<dyn Future<Output = Result<String, String>> + 'a>> {
+    ) -> Pin<Box<dyn Future<Output = Result<String, SessionError>> + 'a>> {
         Box::pin(async move {
+            if self.inner.take_from_budget(self.client).is_err() {
+                return Err(SessionError::too_many_new_sessions());
+            }
             self.inner
                 .store
                 .save(to_store_state(state), &self.inner.ttl)
                 .await
                 .map(String::from)
-                .map_err(|err| err.to_string())
+                .map_err(|err| {
+                    SessionError::unavailable(format!("could not create a session: {err}"))
+                })
         })
     }
 
@@ -349,14 +361,18 @@ impl<St: SessionStore + 'static> Inner<St> {
         B: MessageBody,
     {
         let settings = &self.settings;
-        let binding = client::binding(req.peer_addr().map(|a| a.ip()), req.headers(), settings);
+        let peer = req.peer_addr().map(|a| a.ip());
+        let binding = client::binding(peer, req.headers(), settings);
+        // The client whose budget pays for a new session: its address, cut to the prefix.
+        let budget_client = client::client_ip(peer, req.headers(), &settings.trusted_proxies)
+            .map(|ip| client::mask(ip, settings.ipv4_prefix, settings.ipv6_prefix));
         let client_key = self.keyring.client(&binding);
 
         let mut session = SessionInner::fresh();
         let mut found = transport::find(&mut req, settings).await;
         // Safe methods change nothing: only unsafe ones with a token are judged.
         if found.is_some() && !req.method().is_safe() {
-            let host = req.connection_info().host().to_owned();
+            let (_, host) = client::request_origin(req.request(), &settings.trusted_proxies);
             if let Site::Cross(signal) =
                 site::judge(req.method(), req.headers(), &host, &settings.hosts)
             {
@@ -395,6 +411,7 @@ impl<St: SessionStore + 'static> Inner<St> {
         session.issuer = Some(Rc::new(RequestIssuer {
             inner: Arc::clone(&self),
             binding: binding.clone(),
+            client: budget_client,
         }));
         let existed = session.key.is_some();
         let session = Session::attach(&req, session);
@@ -407,6 +424,25 @@ impl<St: SessionStore + 'static> Inner<St> {
             ..
         } = session.take();
 
+        let creates = key.is_none()
+            && match status {
+                SessionStatus::Changed => !state.is_empty(),
+                SessionStatus::Renewed => true,
+                SessionStatus::Unchanged | SessionStatus::Purged => false,
+            };
+        if creates && let Err(wait) = self.take_from_budget(budget_client) {
+            tracing::info!(
+                client = ?budget_client,
+                "a client used up its budget of new sessions; answered 429"
+            );
+            let (req, _) = res.into_parts();
+            let mut refused = opaque(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests");
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            refused
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+            return Ok(ServiceResponse::new(req, refused).map_into_right_body());
+        }
         let key = match self.persist(status, key, state).await {
             Ok(key) => key,
             Err(err) => {
@@ -486,8 +522,8 @@ impl<St: SessionStore + 'static> Inner<St> {
         }
         let (origin, page_url) = {
             let req = res.request();
-            let info = req.connection_info();
-            let origin = format!("{}://{}", info.scheme(), info.host());
+            let (scheme, host) = client::request_origin(req, &settings.trusted_proxies);
+            let origin = format!("{scheme}://{host}");
             let path = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
             let page_url = format!("{origin}{path}");
             (origin, page_url)
@@ -514,7 +550,7 @@ impl<St: SessionStore + 'static> Inner<St> {
                 res.headers_mut().insert(header::LOCATION, value);
             }
         }
-        let charset = html_charset(res.request().method(), res.status(), res.headers());
+        let charset = html_charset(res.status(), res.headers());
         let size = res.response().body().size();
         let Some(charset) =
             charset.filter(|_| !matches!(size, BodySize::None | BodySize::Sized(0)))
@@ -583,6 +619,13 @@ impl<St: SessionStore + 'static> Inner<St> {
                 },
             }
         })
+    }
+
+    /// Takes one new session from `client`'s budget; `Err` with the wait when it is used up.
+    fn take_from_budget(&self, client: Option<IpAddr>) -> Result<(), std::time::Duration> {
+        self.budget
+            .as_ref()
+            .map_or(Ok(()), |budget| budget.take(client))
     }
 
     /// Loads a session by key: `Ok(None)` when it is gone, unreadable or not ours.

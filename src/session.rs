@@ -56,7 +56,7 @@ pub(crate) trait TokenIssuer {
     fn create<'a>(
         &'a self,
         state: HashMap<String, String>,
-    ) -> Pin<Box<dyn Future<Output = Result<String, String>> + 'a>>;
+    ) -> Pin<Box<dyn Future<Output = Result<String, SessionError>> + 'a>>;
 
     /// Seals a token for `key`, bound to `path` when `url_specific` is on.
     fn seal(&self, key: &str, path: Option<&str>) -> Result<String, String>;
@@ -332,9 +332,7 @@ impl Session {
         let key = match key {
             Some(key) => key,
             None => {
-                let key = issuer.create(state).await.map_err(|err| {
-                    SessionError::unavailable(format!("could not create a session: {err}"))
-                })?;
+                let key = issuer.create(state).await?;
                 self.0.borrow_mut().key = Some(key.clone());
                 key
             }
@@ -400,8 +398,9 @@ impl FromRequest for Session {
     }
 }
 
-/// A session operation that failed: a value that is not valid JSON for its type (500), or a
-/// store that could not create the session for [`Session::token`] (503).
+/// A session operation that failed: a value that is not valid JSON for its type (500), a
+/// store that could not create the session for [`Session::token`] (503), or a client that
+/// used up its budget of new sessions (429).
 #[derive(Debug)]
 pub struct SessionError {
     message: String,
@@ -416,10 +415,17 @@ impl SessionError {
         }
     }
 
-    fn unavailable(message: String) -> Self {
+    pub(crate) fn unavailable(message: String) -> Self {
         Self {
             message,
             status: StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    pub(crate) fn too_many_new_sessions() -> Self {
+        Self {
+            message: "this client has used up its budget of new sessions".to_owned(),
+            status: StatusCode::TOO_MANY_REQUESTS,
         }
     }
 }

@@ -25,7 +25,7 @@ pub const MIN_SECRET_LEN: usize = 32;
 /// | `previous_secrets` | `[]` | only open tokens: rotate a secret without losing sessions |
 /// | `rewrite` | `true` | inject tokens into HTML responses |
 /// | `use_get` | `true` | tokens in links and GET forms, and accepted from the query string |
-/// | `client_id` | `true` | bind tokens to the client IP and User-Agent |
+/// | `client_id` | `true` | bind tokens to the client IP and User-Agent (`false` needs `use_get = false`) |
 /// | `url_specific` | `false` | bind each token to the path it is sent to |
 /// | `hosts` | `[]` | extra hosts counted as same-origin |
 /// | `no_cookie_persist` | `true` | never open a session that this crate did not create |
@@ -40,6 +40,8 @@ pub const MIN_SECRET_LEN: usize = 32;
 /// | `reject_cross_site` | `false` | answer 403 to cross-site unsafe requests with a token |
 /// | `ipv4_prefix`, `ipv6_prefix` | 32, 64 | how much of the client IP a token is bound to |
 /// | `body_scan_limit` | 65536 | bytes of a form body read to find the token field |
+/// | `body_scan_timeout` | 10 s | how long a form body may take to reach the token field |
+/// | `new_sessions_per_minute` | 120 | new sessions one client (address prefix) may create; 0: no limit |
 /// | `rewrite_cache_bytes` | 33554432 | memory for rewritten pages served again (0: no cache) |
 ///
 /// # Example
@@ -106,6 +108,17 @@ pub struct Settings {
     pub ipv6_prefix: u8,
     /// How many bytes of a form body are read, at most, to find the token field.
     pub body_scan_limit: usize,
+    /// How long the middleware waits, at most, for a form body to reach the token field; a
+    /// slower body goes on to the handler without a token (a new session).
+    #[serde(
+        deserialize_with = "deserialize_duration",
+        serialize_with = "serialize_duration"
+    )]
+    pub body_scan_timeout: Duration,
+    /// New sessions one client may create per minute (all at once, or spread out), the client
+    /// being its address cut to `ipv4_prefix` / `ipv6_prefix`; past it, a request that would
+    /// create one gets 429. 0 turns the limit off.
+    pub new_sessions_per_minute: u32,
     /// Memory (bytes) for keeping rewritten pages that are served again, so the next visitor's
     /// copy is a splice rather than a parse; 0 turns the cache off.
     pub rewrite_cache_bytes: u64,
@@ -135,6 +148,8 @@ impl Default for Settings {
             ipv4_prefix: 32,
             ipv6_prefix: 64,
             body_scan_limit: 64 * 1024,
+            body_scan_timeout: Duration::from_secs(10),
+            new_sessions_per_minute: 120,
             rewrite_cache_bytes: 32 * 1024 * 1024,
         }
     }
@@ -167,6 +182,8 @@ impl fmt::Debug for Settings {
             .field("ipv4_prefix", &self.ipv4_prefix)
             .field("ipv6_prefix", &self.ipv6_prefix)
             .field("body_scan_limit", &self.body_scan_limit)
+            .field("body_scan_timeout", &self.body_scan_timeout)
+            .field("new_sessions_per_minute", &self.new_sessions_per_minute)
             .field("rewrite_cache_bytes", &self.rewrite_cache_bytes)
             .finish()
     }
@@ -278,6 +295,12 @@ impl Settings {
                 "must be longer than zero, like `30m`",
             ));
         }
+        if self.body_scan_timeout.is_zero() {
+            return Err(SettingsError::new(
+                "body_scan_timeout",
+                "must be longer than zero, like `10s`",
+            ));
+        }
         if self.token_max_age.is_zero() {
             return Err(SettingsError::new(
                 "token_max_age",
@@ -294,6 +317,17 @@ impl Settings {
             return Err(SettingsError::new(
                 "ipv6_prefix",
                 "must be between 0 and 128",
+            ));
+        }
+        if !self.client_id && self.use_get {
+            // An unbound token opens from any browser: a link carrying an attacker's token
+            // would put a victim into the attacker's session (session fixation).
+            return Err(SettingsError::new(
+                "client_id",
+                "is false while use_get is true: a link carrying an attacker's token would open \
+                 the attacker's session in a victim's browser, and the attacker could read what the \
+                 victim types. Set use_get = false too (tokens then travel only in form fields and \
+                 headers, which another site cannot plant), or keep client_id = true",
             ));
         }
         if self.body_scan_limit < 1024 {
@@ -762,6 +796,17 @@ mod tests {
         assert!(!s.use_get && !s.client_id);
         assert_eq!(s.session_ttl, Duration::from_secs(42));
         assert_eq!(s.secret, SECRET);
+    }
+
+    #[test]
+    fn unbound_tokens_are_refused_in_urls() {
+        let mut s = Settings::new(SECRET);
+        s.client_id = false;
+        let err = s.validate().unwrap_err();
+        assert_eq!(err.setting(), "client_id");
+        assert!(err.to_string().contains("use_get = false"), "{err}");
+        s.use_get = false;
+        assert!(s.validate().is_ok());
     }
 
     #[test]

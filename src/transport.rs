@@ -1,8 +1,10 @@
 //! Finding the token in a request: header, then form body, then query string.
 //!
-//! A form body is read only as far as the token field (the rewriter makes it the first field)
-//! or `body_scan_limit`, whichever comes first; what was read is then replayed to the handler
-//! ahead of the rest of the stream, so uploads are never buffered whole.
+//! A form body is read only as far as the token field (the rewriter makes it the first field),
+//! `body_scan_limit` bytes or `body_scan_timeout`, whichever comes first; what was read is then
+//! replayed to the handler ahead of the rest of the stream, so uploads are never buffered
+//! whole. The scan is linear in the bytes read however they are chunked (a body sent a byte
+//! at a time costs no more CPU than one sent at once), and what it holds is those bytes, once.
 
 use std::{
     collections::VecDeque,
@@ -15,6 +17,7 @@ use actix_web::{
     dev::{Payload, ServiceRequest},
     error::PayloadError,
     http::{Method, header},
+    rt::time::{Instant, timeout},
     web::Bytes,
 };
 use futures_core::Stream;
@@ -60,15 +63,26 @@ async fn from_body(req: &mut ServiceRequest, settings: &ValidSettings) -> Option
         FormScanner::new(content_type, &settings.param_name, settings.body_scan_limit)?;
 
     let mut payload = req.parts_mut().1.take();
-    let mut read = VecDeque::new();
+    // What the scanner did not keep of the last chunk read (past the byte limit).
+    let mut tail = Bytes::new();
     let mut error = None;
     let mut ended = false;
     let mut found = None;
+    let deadline = Instant::now() + settings.body_scan_timeout;
     loop {
-        match poll_fn(|cx| Pin::new(&mut payload).poll_next(cx)).await {
+        let next = poll_fn(|cx| Pin::new(&mut payload).poll_next(cx));
+        let Ok(next) = timeout(deadline.saturating_duration_since(Instant::now()), next).await
+        else {
+            tracing::debug!(
+                timeout = ?settings.body_scan_timeout,
+                "form body too slow to reach the token field; the request goes on without a token"
+            );
+            break;
+        };
+        match next {
             Some(Ok(chunk)) => {
-                let scan = scanner.feed(&chunk);
-                read.push_back(chunk);
+                let (scan, kept) = scanner.feed(&chunk);
+                tail = chunk.slice(kept..);
                 match scan {
                     Scan::Found(token) => {
                         found = Some(token);
@@ -93,13 +107,17 @@ async fn from_body(req: &mut ServiceRequest, settings: &ValidSettings) -> Option
         }
     }
     let rest = (!ended && error.is_none()).then_some(payload);
+    let read = [Bytes::from(scanner.into_bytes()), tail]
+        .into_iter()
+        .filter(|bytes| !bytes.is_empty())
+        .collect();
     req.set_payload(Payload::Stream {
         payload: Box::pin(Replay { read, error, rest }),
     });
     found
 }
 
-/// The chunks already read, then any error met, then the rest of the original stream.
+/// The bytes already read, then any error met, then the rest of the original stream.
 struct Replay {
     read: VecDeque<Bytes>,
     error: Option<PayloadError>,
@@ -132,10 +150,13 @@ pub(crate) enum Scan {
 }
 
 /// Finds one field in a form body fed chunk by chunk, resuming where it stopped (never
-/// rescanning), and giving up at the byte limit.
+/// rescanning), and giving up at the byte limit. It keeps the bytes it was fed (up to the
+/// limit): they are replayed to the handler.
 #[derive(Debug)]
 pub(crate) struct FormScanner {
     buf: Vec<u8>,
+    /// Bytes searched for a `&` so far (urlencoded): the test that the scan stays linear reads it.
+    examined: usize,
     limit: usize,
     param: Vec<u8>,
     kind: Kind,
@@ -146,6 +167,8 @@ enum Kind {
     UrlEncoded {
         /// Start of the pair being read.
         pair_start: usize,
+        /// No `&` before this offset since `pair_start`.
+        searched: usize,
     },
     Multipart {
         /// `\r\n--boundary`: what ends a part; without its line break, what starts one.
@@ -184,7 +207,10 @@ impl FormScanner {
         let mut parts = content_type.split(';');
         let essence = parts.next()?.trim();
         let kind = if essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
-            Kind::UrlEncoded { pair_start: 0 }
+            Kind::UrlEncoded {
+                pair_start: 0,
+                searched: 0,
+            }
         } else if essence.eq_ignore_ascii_case("multipart/form-data") {
             let boundary = parts
                 .filter_map(|p| p.split_once('='))
@@ -200,20 +226,29 @@ impl FormScanner {
         };
         Some(Self {
             buf: Vec::new(),
+            examined: 0,
             limit,
             param: param.as_bytes().to_vec(),
             kind,
         })
     }
 
-    /// Feeds the next chunk.
-    pub(crate) fn feed(&mut self, chunk: &[u8]) -> Scan {
+    /// Feeds the next chunk; returns what is known now, and how many of the chunk's bytes
+    /// were kept (all, until the byte limit).
+    pub(crate) fn feed(&mut self, chunk: &[u8]) -> (Scan, usize) {
         let room = self.limit.saturating_sub(self.buf.len());
-        self.buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        match self.scan(false) {
+        let kept = chunk.len().min(room);
+        self.buf.extend_from_slice(&chunk[..kept]);
+        let scan = match self.scan(false) {
             Scan::NeedMore if self.buf.len() >= self.limit => Scan::Absent,
             scan => scan,
-        }
+        };
+        (scan, kept)
+    }
+
+    /// The bytes kept.
+    pub(crate) fn into_bytes(self) -> Vec<u8> {
+        self.buf
     }
 
     /// The body ended.
@@ -226,9 +261,16 @@ impl FormScanner {
 
     fn scan(&mut self, ended: bool) -> Scan {
         match &mut self.kind {
-            Kind::UrlEncoded { pair_start } => {
-                scan_urlencoded(&self.buf, &self.param, pair_start, ended)
-            }
+            Kind::UrlEncoded {
+                pair_start,
+                searched,
+            } => scan_urlencoded(
+                &self.buf,
+                &self.param,
+                (pair_start, searched),
+                &mut self.examined,
+                ended,
+            ),
             Kind::Multipart { delimiter, state } => {
                 scan_multipart(&self.buf, &self.param, delimiter, state)
             }
@@ -236,17 +278,29 @@ impl FormScanner {
     }
 }
 
-fn scan_urlencoded(buf: &[u8], param: &[u8], pair_start: &mut usize, ended: bool) -> Scan {
+/// `(pair_start, searched)`: where the pair being read starts, and how far no `&` was found since.
+fn scan_urlencoded(
+    buf: &[u8],
+    param: &[u8],
+    (pair_start, searched): (&mut usize, &mut usize),
+    examined: &mut usize,
+    ended: bool,
+) -> Scan {
     loop {
         let rest = &buf[*pair_start..];
-        let (pair, complete) = match memchr::memchr(b'&', rest) {
-            Some(end) => (&rest[..end], true),
+        // Resumes the search for `&` where the last one stopped: linear however chunked.
+        let from = (*searched).max(*pair_start);
+        let found = memchr::memchr(b'&', &buf[from..]);
+        *examined += found.map_or(buf.len() - from, |end| end + 1);
+        let (pair, complete) = match found {
+            Some(end) => (&rest[..from - *pair_start + end], true),
             None if ended => (rest, true),
             None => (rest, false),
         };
         if !complete {
             // A pair that already has the wrong name need not be finished to be skipped,
             // but it must be finished to find the next one: wait for more.
+            *searched = buf.len();
             return Scan::NeedMore;
         }
         let mut parsed = form_urlencoded::parse(pair);
@@ -395,7 +449,7 @@ mod tests {
 
     fn scan_whole(content_type: &str, body: &[u8], limit: usize) -> Scan {
         let mut s = FormScanner::new(content_type, "sessionid", limit).unwrap();
-        match s.feed(body) {
+        match s.feed(body).0 {
             Scan::NeedMore => s.finish(),
             scan => scan,
         }
@@ -406,7 +460,7 @@ mod tests {
         let mut at = 0;
         for &cut in cuts.iter().chain([&body.len()]) {
             let cut = cut.clamp(at, body.len());
-            match s.feed(&body[at..cut]) {
+            match s.feed(&body[at..cut]).0 {
                 Scan::NeedMore => {}
                 scan => return scan,
             }
@@ -427,6 +481,32 @@ mod tests {
         }
         body.extend_from_slice(b"--XyZ--\r\n");
         body
+    }
+
+    /// A body sent a byte at a time is searched once, not once per byte for each pair so far.
+    #[test]
+    fn a_byte_at_a_time_is_scanned_in_linear_work() {
+        let mut body = "a=".to_owned() + &"x".repeat(60_000);
+        body.push_str("&b=2&sessionid=T0k");
+        let mut s = FormScanner::new(URL, "sessionid", 64 * 1024).unwrap();
+        let mut scan = Scan::NeedMore;
+        for byte in body.as_bytes().chunks(1) {
+            scan = s.feed(byte).0;
+            if scan != Scan::NeedMore {
+                break;
+            }
+        }
+        if scan == Scan::NeedMore {
+            scan = s.finish();
+        }
+        assert_eq!(scan, Scan::Found("T0k".into()));
+        assert!(
+            s.examined <= 2 * body.len(),
+            "searched {} bytes for a body of {}",
+            s.examined,
+            body.len()
+        );
+        assert_eq!(s.into_bytes(), body.as_bytes(), "every byte kept, once");
     }
 
     #[test]

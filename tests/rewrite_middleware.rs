@@ -188,7 +188,7 @@ async fn already_encoded_bodies_pass_through() {
 }
 
 #[actix_rt::test]
-async fn non_html_head_204_304_pass_through() {
+async fn non_html_204_304_pass_through() {
     let app = app!(settings());
     let res = test::call_service(&app, get("/s/page?json").to_request()).await;
     assert!(token_of(&res).is_some());
@@ -197,15 +197,6 @@ async fn non_html_head_204_304_pass_through() {
         let res = test::call_service(&app, get(uri).to_request()).await;
         assert!(!body(res).await.contains("hidden"), "{uri}");
     }
-    let res = test::call_service(
-        &app,
-        TestRequest::default()
-            .method(actix_web::http::Method::HEAD)
-            .uri("/s/page")
-            .to_request(),
-    )
-    .await;
-    assert!(!body(res).await.contains("hidden"));
 }
 
 #[actix_rt::test]
@@ -371,27 +362,10 @@ async fn a_handler_set_content_length_gives_a_valid_response_on_the_wire() {
     let handle = server.handle();
     actix_rt::spawn(server);
 
-    let raw = actix_web::rt::task::spawn_blocking(move || {
-        use std::io::Write;
-        let mut stream = std::net::TcpStream::connect(addr).unwrap();
-        stream
-            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
-            .unwrap();
-        stream
-            .write_all(
-                b"GET /s/page?length HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-            )
-            .unwrap();
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).unwrap();
-        raw
-    })
-    .await
-    .unwrap();
+    let get = on_the_wire(addr, "GET /s/page?length").await;
     handle.stop(true).await;
 
-    let text = String::from_utf8(raw).unwrap();
-    let (head, rest) = text.split_once("\r\n\r\n").unwrap();
+    let (head, rest) = get.split_once("\r\n\r\n").unwrap();
     let head = head.to_ascii_lowercase();
     assert!(head.starts_with("http/1.1 200"), "{head}");
     let body = if head.contains("transfer-encoding: chunked") {
@@ -408,6 +382,65 @@ async fn a_handler_set_content_length_gives_a_valid_response_on_the_wire() {
     };
     assert!(body.contains("type=\"hidden\""), "{body}");
     assert!(body.ends_with("</html>"), "the whole page arrived: {body}");
+}
+
+/// Over a real socket: HEAD announces the length GET sends (its token is as long), not the
+/// length of the handler's page before the token went in.
+#[actix_rt::test]
+async fn head_announces_the_length_get_sends() {
+    let cookieless = CookielessSession::builder(MemoryStore::default(), settings())
+        .build()
+        .unwrap();
+    let server = actix_web::HttpServer::new(move || {
+        App::new().service(
+            web::scope("/s")
+                .wrap(cookieless.clone())
+                .route("/page", web::to(page)),
+        )
+    })
+    .workers(1)
+    .bind(("127.0.0.1", 0))
+    .unwrap();
+    let addr = server.addrs()[0];
+    let server = server.run();
+    let handle = server.handle();
+    actix_rt::spawn(server);
+    let get = on_the_wire(addr, "GET /s/page").await;
+    let head = on_the_wire(addr, "HEAD /s/page").await;
+    handle.stop(true).await;
+
+    let length = |response: &str| {
+        let (head, _) = response.split_once("\r\n\r\n").unwrap();
+        head.to_ascii_lowercase()
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length: ").map(str::to_owned))
+    };
+    let (_, body) = get.split_once("\r\n\r\n").unwrap();
+    assert!(body.contains("type=\"hidden\""), "{body}");
+    assert_eq!(length(&get), Some(body.len().to_string()), "{get}");
+    assert!(head.ends_with("\r\n\r\n"), "HEAD sends no body: {head}");
+    assert_eq!(length(&head), length(&get), "{head}");
+}
+
+/// Sends `request_line` (HTTP/1.1, `Connection: close`) to `addr`; returns the raw response.
+async fn on_the_wire(addr: std::net::SocketAddr, request_line: &str) -> String {
+    let request = format!(
+        "{request_line} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: wire\r\nConnection: close\r\n\r\n"
+    );
+    let raw = actix_web::rt::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).unwrap();
+        raw
+    })
+    .await
+    .unwrap();
+    String::from_utf8(raw).unwrap()
 }
 
 /// The same page for visitor after visitor, at whatever URL of the site, comes from the rewrite

@@ -493,3 +493,55 @@ async fn the_event_hook_hears_created_updated_renewed_and_purged() {
         ]
     );
 }
+
+/// Session fixation with unbound tokens: refused at start-up with URL tokens; without them, a
+/// victim sent an attacker's token in a link writes into a session of its own.
+#[actix_rt::test]
+async fn an_attackers_unbound_token_cannot_be_planted_on_a_victim() {
+    let mut unbound = settings();
+    unbound.client_id = false;
+    let refused = CookielessSession::builder(MemoryStore::default(), unbound.clone()).build();
+    let Err(err) = refused else {
+        panic!("client_id = false with use_get is refused")
+    };
+    assert_eq!(err.setting(), "client_id");
+
+    unbound.use_get = false;
+    let app = app_with(MemoryStore::default(), unbound).await;
+    let attacker = |req: TestRequest| {
+        req.peer_addr(peer("198.51.100.66"))
+            .insert_header((header::HOST, HOST))
+            .insert_header((header::USER_AGENT, "attacker"))
+    };
+    let res = test::call_service(
+        &app,
+        attacker(TestRequest::get().uri("/s/write/step/1")).to_request(),
+    )
+    .await;
+    let planted = token_of(&res).expect("the attacker's token");
+
+    // The victim follows a link carrying it, then answers the form on that page (whose URL
+    // still carries it), as a browser would send it: same-origin.
+    let victim = TestRequest::post()
+        .uri(&format!("/s/form?sessionid={planted}"))
+        .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+        .insert_header(("origin", "http://shop.example"))
+        .set_payload("answer=secret");
+    let res = test::call_service(&app, from_client(victim).to_request()).await;
+    let victims_own = token_of(&res).expect("the victim gets a session");
+    assert_ne!(victims_own, planted);
+    assert_eq!(body(res).await, r#"answer="secret""#, "a fresh session");
+
+    let res = test::call_service(
+        &app,
+        attacker(TestRequest::get().uri("/s/read"))
+            .insert_header(("x-session-id", planted.as_str()))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(
+        body(res).await,
+        r#"step="1""#,
+        "the attacker's session holds only what the attacker wrote"
+    );
+}

@@ -1,0 +1,108 @@
+//! One client creating sessions as fast as it can must not push out other visitors' new
+//! sessions: its budget of new sessions (`new_sessions_per_minute`, per address prefix) runs
+//! out long before the store fills.
+
+mod common;
+
+use std::{net::SocketAddr, time::Duration};
+
+use actix_cookieless::MemoryStore;
+use actix_web::{
+    http::{StatusCode, header},
+    test::{self, TestRequest},
+};
+use common::*;
+
+const FLOOD: usize = 6_000;
+const VISITORS: usize = 20;
+const THINK_TIME: Duration = Duration::from_secs(5);
+
+fn from(ip: &str, req: TestRequest) -> TestRequest {
+    req.peer_addr(SocketAddr::new(ip.parse().unwrap(), 40000))
+        .insert_header((header::HOST, "shop.example"))
+        .insert_header((header::USER_AGENT, UA))
+}
+
+/// What the flood and the visitors saw.
+struct Outcome {
+    refused: usize,
+    kept: usize,
+}
+
+/// One client floods while `VISITORS` others each start a session, half of them before the
+/// flood's second half; after a think time, how many visitors still have theirs.
+async fn flood_while_visitors_arrive(budget: u32) -> Outcome {
+    let mut settings = settings();
+    settings.new_sessions_per_minute = budget;
+    // Room for about a thousand small sessions: the flood alone could fill it six times.
+    let app = app_with(MemoryStore::new(256 * 1024), settings).await;
+    let mut refused = 0;
+    let mut flood = async |n: usize| {
+        for _ in 0..n {
+            let req = from("198.51.100.66", TestRequest::get().uri("/s/write/step/1"));
+            let res = test::call_service(&app, req.to_request()).await;
+            match res.status() {
+                StatusCode::OK => {}
+                StatusCode::TOO_MANY_REQUESTS => {
+                    assert!(res.headers().contains_key(header::RETRY_AFTER));
+                    assert!(token_of(&res).is_none());
+                    refused += 1;
+                }
+                other => panic!("the flood got {other}"),
+            }
+        }
+    };
+    let mut tokens = Vec::new();
+    for round in 0..2 {
+        flood(FLOOD / 2).await;
+        for v in 0..VISITORS / 2 {
+            let ip = format!("203.0.113.{}", 1 + round * VISITORS + v);
+            let req = from(
+                &ip,
+                TestRequest::get().uri(&format!("/s/write/visitor/{v}")),
+            );
+            let res = test::call_service(&app, req.to_request()).await;
+            assert_eq!(res.status(), StatusCode::OK, "visitor {ip}");
+            tokens.push((ip, v, token_of(&res).expect("a visitor's token")));
+        }
+    }
+    flood(FLOOD / 4).await;
+    actix_web::rt::time::sleep(THINK_TIME).await;
+    let mut kept = 0;
+    for (ip, v, token) in tokens {
+        let req =
+            from(&ip, TestRequest::get().uri("/s/read")).insert_header(("x-session-id", token));
+        let res = test::call_service(&app, req.to_request()).await;
+        if body(res).await == format!(r#"visitor="{v}""#) {
+            kept += 1;
+        }
+    }
+    eprintln!(
+        "budget {budget}/min: {refused} of {} flood requests refused; {kept} of {VISITORS} visitors kept their session",
+        FLOOD + FLOOD / 4
+    );
+    Outcome { refused, kept }
+}
+
+#[actix_rt::test]
+async fn a_flooding_client_cannot_push_out_other_visitors_sessions() {
+    let outcome = flood_while_visitors_arrive(120).await;
+    assert_eq!(outcome.kept, VISITORS, "every visitor's session survived");
+    assert!(
+        outcome.refused >= FLOOD + FLOOD / 4 - 130,
+        "the flood got past 120 new sessions: {} refused",
+        outcome.refused
+    );
+}
+
+/// The same flood without a budget: the store fills with the flood's sessions and visitors
+/// arriving during it lose theirs (what the budget is for).
+#[actix_rt::test]
+async fn without_a_budget_the_flood_pushes_visitors_out() {
+    let outcome = flood_while_visitors_arrive(0).await;
+    assert_eq!(outcome.refused, 0);
+    assert!(
+        outcome.kept < VISITORS,
+        "every visitor kept a session even without a budget: the flood test proves nothing"
+    );
+}
