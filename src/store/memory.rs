@@ -10,7 +10,7 @@ use actix_session::storage::{
     LoadError, SaveError, SessionKey, SessionStore, UpdateError, generate_session_key,
 };
 use actix_web::cookie::time::Duration as TtlDuration;
-use moka::{Expiry, sync::Cache};
+use moka::{Expiry, policy::EvictionPolicy, sync::Cache};
 
 type State = HashMap<String, String>;
 
@@ -51,7 +51,13 @@ impl Expiry<String, Arc<Entry>> for IdleExpiry {
 }
 
 /// The embedded default store: sessions in this process's memory, bounded in bytes, each
-/// expiring after `session_ttl` without use. The least recently used go first when it is full.
+/// expiring after `session_ttl` without use.
+///
+/// The bound counts what a session really costs the process (its key, hash table, text and the
+/// cache's book-keeping, about 1 KB for a few answers), so that a full store of 64 MiB grows the
+/// process by about 64 MiB (`tests/store_memory.rs` measures it). When it is full, the session
+/// idle the longest makes room for the new one: visitors in the middle of a form keep theirs,
+/// and one client flooding new sessions is held off by `new_sessions_per_minute`.
 ///
 /// Clones share the same sessions: create one store and clone it into every worker.
 /// Sessions do not survive a restart, and instances do not share them: for several instances
@@ -78,16 +84,40 @@ impl std::fmt::Debug for MemoryStore {
     }
 }
 
-/// Book-keeping bytes counted for every entry besides its text.
-const ENTRY_OVERHEAD: usize = 128;
+/// What the cache's own book-keeping costs per entry (its entry record, access-order and
+/// write-order queue nodes, timer-wheel node, hash-table slot) and our `Arc<Entry>`: measured
+/// with `tests/store_memory.rs` as the process's growth per session, minus the heap blocks
+/// [`weigh`] counts itself.
+const ENTRY_OVERHEAD: usize = 512;
 
+/// The heap block glibc's malloc hands out for `len` bytes: 8 bytes of header, rounded up to
+/// 16, at least 32.
+fn heap_block(len: usize) -> usize {
+    if len == 0 {
+        0
+    } else {
+        (len + 8).div_ceil(16).max(2) * 16
+    }
+}
+
+/// What an entry costs the process, in bytes: its key, the state's hash table (a power of two
+/// of buckets holding a `(String, String)` and a control byte each), every name and value, and
+/// the per-entry overhead. The store's bound is a bound on the process's memory, not on the
+/// text alone.
 fn weigh(key: &str, entry: &Arc<Entry>) -> u32 {
-    let text: usize = entry
-        .state
+    let state = &entry.state;
+    let table = if state.capacity() == 0 {
+        0
+    } else {
+        let buckets = (state.capacity() * 8 / 7 + 1).next_power_of_two().max(4);
+        heap_block(buckets * (std::mem::size_of::<(String, String)>() + 1) + 16)
+    };
+    let text: usize = state
         .iter()
-        .map(|(k, v)| k.len() + v.len() + 48)
+        .map(|(name, value)| heap_block(name.capacity()) + heap_block(value.capacity()))
         .sum();
-    u32::try_from(key.len() + text + ENTRY_OVERHEAD).unwrap_or(u32::MAX)
+    let total = heap_block(key.len()) + table + text + ENTRY_OVERHEAD;
+    u32::try_from(total).unwrap_or(u32::MAX)
 }
 
 impl Default for MemoryStore {
@@ -98,13 +128,17 @@ impl Default for MemoryStore {
 }
 
 impl MemoryStore {
-    /// A store holding up to `max_bytes` of session data (keys, names and values, plus a
-    /// small per-session overhead).
+    /// A store whose sessions cost the process up to `max_bytes` (keys, hash tables, names
+    /// and values, and the cache's per-session book-keeping).
     pub fn new(max_bytes: u64) -> Self {
         Self {
             cache: Cache::builder()
                 .max_capacity(max_bytes)
                 .weigher(|key: &String, entry: &Arc<Entry>| weigh(key, entry))
+                // The idlest session goes first. (TinyLFU, moka's default, refuses a new entry
+                // that has been used less often than the one it would replace: once full, every
+                // new visitor's session was refused while finished visits stayed.)
+                .eviction_policy(EvictionPolicy::lru())
                 .expire_after(IdleExpiry)
                 .build(),
         }
