@@ -157,7 +157,9 @@ impl TokenRewriter {
     /// A rewriter for `document`, which the caller holds whole and then passes to
     /// [`write`](Self::write): it first scans the bytes for the tags it looks at, and leaves
     /// lol_html only the selectors the document may match (none at all for a page without
-    /// forms, with `use_get` off). The output is the same as [`new`](Self::new)'s, sooner.
+    /// forms, with `use_get` off). The output follows the same rules as [`new`](Self::new)'s,
+    /// sooner; it keeps more where a stream must fail closed for want of knowing what comes
+    /// later (a late `<base>` after a submitter, on a page that has no form at all).
     ///
     /// ```
     /// use actix_cookieless::rewrite::{LinkPolicy, TokenRewriter};

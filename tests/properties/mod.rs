@@ -186,19 +186,15 @@ pub fn check_rewrite(input: &[u8], cuts: &[usize], use_get: bool) {
         return; // the input already holds the token: nothing to tell apart
     }
     let (output, gave_up) = rewrite_and_tell(input, cuts, use_get);
-    // Scanning a page first drops only the selectors it cannot match: the same output (but
-    // where lol_html gave up on a tag it then no longer has to buffer).
+    judge(input, &output, gave_up, use_get);
+    // Scanned first, a page held whole is judged by the same rules. Its output may differ from
+    // the streamed one only where the stream failed closed for want of knowing what comes
+    // later (a submitter before any form makes a late `<base>` lose its `href`; the scan
+    // knows no form ever comes).
     let (whole, whole_gave_up) = rewrite_whole(input, use_get);
-    if !gave_up && !whole_gave_up {
-        assert_eq!(
-            String::from_utf8_lossy(&whole),
-            String::from_utf8_lossy(&output),
-            "rewritten whole after a scan, and streamed"
-        );
-    } else if whole != output {
+    if whole != output {
         judge(input, &whole, whole_gave_up, use_get);
     }
-    judge(input, &output, gave_up, use_get);
 }
 
 /// The checks of [`check_rewrite`] on one rewriting of `input`.
@@ -234,8 +230,13 @@ fn judge(input: &[u8], output: &[u8], gave_up: bool, use_get: bool) {
 /// `tests/fuzz_properties.rs`), every navigation and submission to this site carries the
 /// token: POST forms always; links, frames, refreshes and GET forms with `use_get`.
 pub fn check_complete(input: &[u8], cuts: &[usize], use_get: bool) {
-    let output = rewrite_in_chunks(input, cuts, use_get);
-    let page = browse(&output, use_get);
+    check_complete_output(&rewrite_in_chunks(input, cuts, use_get), use_get);
+    // Scanned first and rewritten whole, the same.
+    check_complete_output(&rewrite_whole(input, use_get).0, use_get);
+}
+
+fn check_complete_output(output: &[u8], use_get: bool) {
+    let page = browse(output, use_get);
     let mut missing = Vec::new();
     for r in page
         .requests
@@ -250,6 +251,6 @@ pub fn check_complete(input: &[u8], cuts: &[usize], use_get: bool) {
     assert!(
         missing.is_empty(),
         "no token in {missing:#?}\nin {:?}",
-        String::from_utf8_lossy(&output)
+        String::from_utf8_lossy(output)
     );
 }
