@@ -78,6 +78,7 @@
 //! have to allow. Such requests need no CSRF token, as with django-session-header.
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs, rust_2018_idioms, unreachable_pub)]
 #![warn(missing_debug_implementations)]
 

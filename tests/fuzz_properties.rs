@@ -235,12 +235,12 @@ fn no_token_in_a_form_nested_in_a_form_that_posts_elsewhere() {
     }
 }
 
-/// Every input the fuzzer once failed on (`fuzz/regressions/rewrite_html-*.bin`) passes now.
+/// Every input the fuzzer once failed on (`tests/fuzz-regressions/rewrite_html-*.bin`) passes now.
 #[test]
 fn fuzz_regressions_pass() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-regressions");
     let mut replayed = 0;
-    for entry in std::fs::read_dir(&dir).expect("fuzz/regressions") {
+    for entry in std::fs::read_dir(&dir).expect("tests/fuzz-regressions") {
         let path = entry.expect("a directory entry").path();
         let name = path.file_name().unwrap_or_default().to_string_lossy();
         if name.starts_with("rewrite_html-") && name.ends_with(".bin") {

@@ -2,9 +2,8 @@
 //!
 //! The interface is actix-session's [`SessionStore`] trait, so every backend written for
 //! actix-session works here. [`MemoryStore`] is the embedded default; with the `redis` feature,
-//! actix-session's [`RedisSessionStore`](crate::store::RedisSessionStore) is re-exported for
-//! deployments with many instances, together with [`deadpool_redis`](crate::store::deadpool_redis)
-//! for pooled connections.
+//! actix-session's `RedisSessionStore` is re-exported for deployments with many instances,
+//! together with `deadpool_redis` for pooled connections.
 //!
 //! # Redis
 //!
@@ -37,8 +36,10 @@ mod memory;
 
 pub use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use actix_session::storage::{RedisSessionStore, RedisSessionStoreBuilder};
 /// The connection pool that [`RedisSessionStore::new_pooled`] takes (deadpool-redis 0.22).
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use deadpool_redis;
 pub use memory::MemoryStore;
