@@ -91,6 +91,7 @@ mod session;
 pub mod settings;
 mod site;
 pub mod store;
+pub mod testing;
 pub mod token;
 mod transport;
 mod url_param;
@@ -98,6 +99,9 @@ mod url_param;
 #[doc(hidden)]
 pub use middleware::CookielessSessionService;
 pub use middleware::{CookielessSession, CookielessSessionBuilder, SessionEvent};
-pub use session::{Session, SessionError, SessionStatus, SessionToken, Transport};
+pub use session::{
+    Session, SessionError, SessionExt, SessionGetError, SessionInsertError, SessionStatus,
+    SessionToken, SessionUpdateError, Transport, WhyNew,
+};
 pub use settings::{Settings, SettingsError, ValidSettings};
 pub use store::MemoryStore;

@@ -23,12 +23,12 @@ use crate::{
         rewritable, sniff_charset,
     },
     session::{
-        Session, SessionError, SessionInner, SessionStatus, TokenIssuer, Transport,
+        Session, SessionError, SessionInner, SessionStatus, Stored, TokenIssuer, Transport, WhyNew,
         from_store_state, to_store_state,
     },
     settings::{Settings, SettingsError, ValidSettings, is_safe_referrer_policy},
     site::{self, Site},
-    token::{ClientBinding, Keyring},
+    token::{ClientBinding, Keyring, NotOpened, SealError},
     transport,
 };
 
@@ -308,6 +308,21 @@ fn declare_charset(
     Some(encoding)
 }
 
+/// What the store gave for a token's session key.
+enum Loaded {
+    Live(String, Stored),
+    /// Nothing (readable, and created by this crate) under that key.
+    Gone,
+    /// There, but older than `session_max_lifetime`: deleted.
+    TooOld,
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 /// Lends a handler the store and this client's sealing key, for [`Session::token`].
 struct RequestIssuer<St> {
     inner: Arc<Inner<St>>,
@@ -320,29 +335,24 @@ impl<St: SessionStore + 'static> TokenIssuer for RequestIssuer<St> {
     fn create<'a>(
         &'a self,
         state: HashMap<String, String>,
-    ) -> Pin<Box<dyn Future<Output = Result<String, SessionError>> + 'a>> {
+    ) -> Pin<Box<dyn Future<Output = Result<(String, u64), SessionError>> + 'a>> {
         Box::pin(async move {
             if self.inner.take_from_budget(self.client).is_err() {
-                return Err(SessionError::too_many_new_sessions());
+                return Err(SessionError::TooManyNewSessions);
             }
+            let created_at = now_secs();
             self.inner
                 .store
-                .save(to_store_state(state), &self.inner.ttl)
+                .save(to_store_state(state, created_at), &self.inner.ttl)
                 .await
-                .map(String::from)
-                .map_err(|err| {
-                    SessionError::unavailable(format!("could not create a session: {err}"))
-                })
+                .map(|key| (String::from(key), created_at))
+                .map_err(|err| SessionError::Store(Box::new(err)))
         })
     }
 
-    fn seal(&self, key: &str, path: Option<&str>) -> Result<String, String> {
+    fn seal(&self, key: &str, path: Option<&str>) -> Result<String, SealError> {
         let path = path.filter(|_| self.inner.settings.url_specific);
-        self.inner
-            .keyring
-            .client(&self.binding)
-            .seal(key, path)
-            .map_err(|err| err.to_string())
+        self.inner.keyring.client(&self.binding).seal(key, path)
     }
 
     fn param_name(&self) -> &str {
@@ -368,7 +378,7 @@ impl<St: SessionStore + 'static> Inner<St> {
             .map(|ip| client::mask(ip, settings.ipv4_prefix, settings.ipv6_prefix));
         let client_key = self.keyring.client(&binding);
 
-        let mut session = SessionInner::fresh();
+        let mut session = SessionInner::fresh(WhyNew::NoToken);
         let mut found = transport::find(&mut req, settings).await;
         // Safe methods change nothing: only unsafe ones with a token are judged.
         if found.is_some() && !req.method().is_safe() {
@@ -384,6 +394,7 @@ impl<St: SessionStore + 'static> Inner<St> {
                 }
                 tracing::debug!(signal, "cross-site request: its session token is ignored");
                 found = None;
+                session = SessionInner::fresh(WhyNew::CrossSite);
             }
         }
         if let Some((transport, token)) = found {
@@ -391,21 +402,29 @@ impl<St: SessionStore + 'static> Inner<St> {
             // sealed for; header tokens are path-less (they never sit in a URL).
             let path =
                 (settings.url_specific && transport != Transport::Header).then(|| req.path());
-            match client_key.open(&token, path) {
-                None => tracing::debug!(
-                    ?transport,
-                    "session token did not open; starting a new session"
-                ),
-                Some(opened) => match self.load(opened.into_session_key()).await {
-                    Ok(Some((key, state))) => session = SessionInner::loaded(key, state, transport),
-                    Ok(None) => {}
+            session = match client_key.try_open(&token, path) {
+                Err(why) => {
+                    tracing::debug!(
+                        ?transport,
+                        ?why,
+                        "session token did not open; starting a new session"
+                    );
+                    SessionInner::fresh(match why {
+                        NotOpened::Expired => WhyNew::Expired,
+                        _ => WhyNew::NotOpened,
+                    })
+                }
+                Ok(opened) => match self.load(opened.into_session_key()).await {
+                    Ok(Loaded::Live(key, stored)) => SessionInner::loaded(key, stored, transport),
+                    Ok(Loaded::Gone) => SessionInner::fresh(WhyNew::Gone),
+                    Ok(Loaded::TooOld) => SessionInner::fresh(WhyNew::Expired),
                     Err(err) => {
                         return Ok(req
                             .into_response(unavailable("load a session", &err))
                             .map_into_right_body());
                     }
                 },
-            }
+            };
         }
 
         session.issuer = Some(Rc::new(RequestIssuer {
@@ -421,6 +440,7 @@ impl<St: SessionStore + 'static> Inner<St> {
             status,
             key,
             placed_by_handler,
+            created_at,
             ..
         } = session.take();
 
@@ -443,7 +463,7 @@ impl<St: SessionStore + 'static> Inner<St> {
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
             return Ok(ServiceResponse::new(req, refused).map_into_right_body());
         }
-        let key = match self.persist(status, key, state).await {
+        let key = match self.persist(status, key, state, created_at).await {
             Ok(key) => key,
             Err(err) => {
                 let (req, _) = res.into_parts();
@@ -628,31 +648,41 @@ impl<St: SessionStore + 'static> Inner<St> {
             .map_or(Ok(()), |budget| budget.take(client))
     }
 
-    /// Loads a session by key: `Ok(None)` when it is gone, unreadable or not ours.
-    async fn load(
-        &self,
-        key: String,
-    ) -> Result<Option<(String, HashMap<String, String>)>, LoadError> {
+    /// Loads a session by key: gone when the store has nothing (readable, and ours) under it;
+    /// too old (and deleted) past `session_max_lifetime`.
+    async fn load(&self, key: String) -> Result<Loaded, LoadError> {
         let Ok(session_key) = SessionKey::try_from(key.clone()) else {
-            return Ok(None);
+            return Ok(Loaded::Gone);
         };
-        match self.store.load(&session_key).await {
+        let stored = match self.store.load(&session_key).await {
             Ok(Some(state)) => match from_store_state(state, self.settings.no_cookie_persist) {
-                Some(state) => Ok(Some((key, state))),
+                Some(stored) => stored,
                 None => {
                     tracing::debug!(
                         "token names a session that actix-cookieless did not create; ignored"
                     );
-                    Ok(None)
+                    return Ok(Loaded::Gone);
                 }
             },
-            Ok(None) => Ok(None),
+            Ok(None) => return Ok(Loaded::Gone),
             Err(LoadError::Deserialization(err)) => {
                 tracing::warn!(error = %err, "stored session could not be read; starting a new session");
-                Ok(None)
+                return Ok(Loaded::Gone);
             }
-            Err(err) => Err(err),
+            Err(err) => return Err(err),
+        };
+        let max = self.settings.session_max_lifetime.as_secs();
+        if max > 0
+            && let Some(created_at) = stored.created_at
+            && now_secs().saturating_sub(created_at) > max
+        {
+            tracing::debug!("session older than session_max_lifetime; deleted, starting a new one");
+            if let Err(err) = self.store.delete(&session_key).await {
+                tracing::warn!(error = %err, "could not delete a session past its lifetime");
+            }
+            return Ok(Loaded::TooOld);
         }
+        Ok(Loaded::Live(key, stored))
     }
 
     /// Writes what the handler did; gives the key the response's token is sealed for.
@@ -661,8 +691,12 @@ impl<St: SessionStore + 'static> Inner<St> {
         status: SessionStatus,
         key: Option<String>,
         state: HashMap<String, String>,
+        created_at: Option<u64>,
     ) -> Result<Option<String>, anyhow::Error> {
         let to_key = |key: String| SessionKey::try_from(key).map_err(anyhow::Error::from);
+        // A session stored before creation times were kept starts its lifetime now.
+        let created_at = created_at.unwrap_or_else(now_secs);
+        let to_store_state = |state| to_store_state(state, created_at);
         match status {
             SessionStatus::Unchanged => {
                 if let Some(key) = &key

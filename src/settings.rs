@@ -35,6 +35,7 @@ pub const MIN_SECRET_LEN: usize = 32;
 /// | `header_name` | `X-Session-ID` | request and response header name |
 /// | `session_ttl` | 30 min | idle expiry of a session in the store |
 /// | `token_max_age` | 24 h | maximum age of a token |
+/// | `session_max_lifetime` | 0 (none) | maximum age of a session, however active; 0: no limit |
 /// | `trusted_proxies` | `[]` | CIDRs whose `Forwarded`/`X-Forwarded-For` are believed |
 /// | `referrer_policy` | `same-origin` | sent with token-bearing responses |
 /// | `reject_cross_site` | `false` | answer 403 to cross-site unsafe requests with a token |
@@ -96,6 +97,13 @@ pub struct Settings {
         serialize_with = "serialize_duration"
     )]
     pub token_max_age: Duration,
+    /// Maximum age of a session, however active (an absolute lifetime beside the idle
+    /// `session_ttl`): an older session is deleted and the visitor starts anew. Zero: no limit.
+    #[serde(
+        deserialize_with = "deserialize_duration",
+        serialize_with = "serialize_duration"
+    )]
+    pub session_max_lifetime: Duration,
     /// Proxies (CIDRs) whose `Forwarded` / `X-Forwarded-For` headers are believed.
     pub trusted_proxies: Vec<String>,
     /// `Referrer-Policy` sent with every response that carries a token.
@@ -142,6 +150,7 @@ impl Default for Settings {
             header_name: "X-Session-ID".to_owned(),
             session_ttl: Duration::from_secs(30 * 60),
             token_max_age: Duration::from_secs(24 * 60 * 60),
+            session_max_lifetime: Duration::ZERO,
             trusted_proxies: Vec::new(),
             referrer_policy: "same-origin".to_owned(),
             reject_cross_site: false,
@@ -176,6 +185,7 @@ impl fmt::Debug for Settings {
             .field("header_name", &self.header_name)
             .field("session_ttl", &self.session_ttl)
             .field("token_max_age", &self.token_max_age)
+            .field("session_max_lifetime", &self.session_max_lifetime)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("referrer_policy", &self.referrer_policy)
             .field("reject_cross_site", &self.reject_cross_site)

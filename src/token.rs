@@ -166,6 +166,18 @@ impl fmt::Debug for ClientKey<'_> {
     }
 }
 
+/// Why a token did not open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotOpened {
+    /// Genuine, but older than `token_max_age` (or issued in the future).
+    Expired,
+    /// Not a token this server sealed for this client (and this path, for URL-specific tokens):
+    /// forged, tampered with, replayed from another IP or User-Agent, or sealed under a secret
+    /// no longer known.
+    Invalid,
+}
+
 /// The contents of a token that opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Opened {
@@ -248,11 +260,40 @@ impl ClientKey<'_> {
 
     /// Opens a token sent to `path` (give the path only for URL-specific tokens).
     pub fn open(&self, token: &str, path: Option<&str>) -> Option<Opened> {
+        self.open_at(token, path, now_secs()).ok()
+    }
+
+    /// Opens a token, or says why it did not open.
+    ///
+    /// ```
+    /// use actix_cookieless::token::{ClientBinding, Keyring, NotOpened};
+    /// use std::time::Duration;
+    ///
+    /// let keyring = Keyring::new(b"a secret of at least thirty-two bytes!!", &[], Duration::from_secs(60));
+    /// let unbound = ClientBinding::unbound();
+    /// let key = keyring.client(&unbound);
+    /// let token = key.seal_at("session-key", None, 1_000).unwrap();
+    /// assert_eq!(key.open_at(&token, None, 1_030).unwrap().session_key(), "session-key");
+    /// assert_eq!(key.open_at(&token, None, 1_100), Err(NotOpened::Expired));
+    /// assert_eq!(key.open_at("forged", None, 1_030), Err(NotOpened::Invalid));
+    /// ```
+    pub fn open_at(&self, token: &str, path: Option<&str>, now: u64) -> Result<Opened, NotOpened> {
+        let opened = self.open_unchecked(token, path).ok_or(NotOpened::Invalid)?;
+        let max_age = self.keyring.max_age.as_secs();
+        let issued_at = opened.issued_at;
+        if issued_at > now.saturating_add(ALLOWED_SKEW) || now.saturating_sub(issued_at) > max_age {
+            return Err(NotOpened::Expired);
+        }
+        Ok(opened)
+    }
+
+    /// [`open_at`](Self::open_at) at the current time.
+    pub fn try_open(&self, token: &str, path: Option<&str>) -> Result<Opened, NotOpened> {
         self.open_at(token, path, now_secs())
     }
 
-    /// Opens with an explicit clock (seconds since the Unix epoch).
-    pub fn open_at(&self, token: &str, path: Option<&str>, now: u64) -> Option<Opened> {
+    /// Decrypts and authenticates, without judging the token's age.
+    fn open_unchecked(&self, token: &str, path: Option<&str>) -> Option<Opened> {
         if token.len() > MAX_TOKEN_LEN {
             return None;
         }
@@ -275,10 +316,6 @@ impl ClientKey<'_> {
         let plain = plain?;
         let (key, time) = plain.split_at(plain.len() - TIME_LEN);
         let issued_at = u64::from_be_bytes(time.try_into().ok()?);
-        let max_age = self.keyring.max_age.as_secs();
-        if issued_at > now.saturating_add(ALLOWED_SKEW) || now.saturating_sub(issued_at) > max_age {
-            return None;
-        }
         Some(Opened {
             session_key: String::from_utf8(key.to_vec()).ok()?,
             issued_at,
@@ -358,7 +395,7 @@ mod tests {
             keyring()
                 .client(&alice())
                 .open_at("!!!not base64!!!", None, NOW)
-                .is_none()
+                .is_err()
         );
     }
 
@@ -369,9 +406,9 @@ mod tests {
             keyring()
                 .client(&alice())
                 .open_at(&short, None, NOW)
-                .is_none()
+                .is_err()
         );
-        assert!(keyring().client(&alice()).open_at("", None, NOW).is_none());
+        assert!(keyring().client(&alice()).open_at("", None, NOW).is_err());
     }
 
     #[test]
@@ -381,7 +418,7 @@ mod tests {
             keyring()
                 .client(&alice())
                 .open_at(&long, None, NOW)
-                .is_none()
+                .is_err()
         );
     }
 
@@ -394,7 +431,7 @@ mod tests {
             keyring()
                 .client(&alice())
                 .open_at(&token, None, NOW)
-                .is_none()
+                .is_err()
         );
     }
 
@@ -408,7 +445,7 @@ mod tests {
             keyring()
                 .client(&alice())
                 .open_at(&token, None, NOW)
-                .is_none()
+                .is_err()
         );
     }
 
@@ -422,7 +459,7 @@ mod tests {
             keyring()
                 .client(&alice())
                 .open_at(&forged, None, NOW)
-                .is_none()
+                .is_err()
         );
     }
 
@@ -431,10 +468,10 @@ mod tests {
         let c = keyring();
         let bound = alice();
         let c = c.client(&bound);
-        assert!(c.open_at(&sealed(), None, NOW + DAY.as_secs()).is_some());
-        assert!(
-            c.open_at(&sealed(), None, NOW + DAY.as_secs() + 1)
-                .is_none()
+        assert!(c.open_at(&sealed(), None, NOW + DAY.as_secs()).is_ok());
+        assert_eq!(
+            c.open_at(&sealed(), None, NOW + DAY.as_secs() + 1),
+            Err(NotOpened::Expired)
         );
     }
 
@@ -444,7 +481,7 @@ mod tests {
             keyring()
                 .client(&alice())
                 .open_at(&sealed(), None, NOW - ALLOWED_SKEW - 1)
-                .is_none()
+                .is_err()
         );
     }
 
@@ -453,12 +490,12 @@ mod tests {
         let k = keyring();
         let other_ip = ClientBinding::new(Some("192.0.2.8".parse().unwrap()), b"Mozilla/5.0 Alice");
         let other_ua = ClientBinding::new(Some("192.0.2.7".parse().unwrap()), b"Mozilla/5.0 Bob");
-        assert!(k.client(&other_ip).open_at(&sealed(), None, NOW).is_none());
-        assert!(k.client(&other_ua).open_at(&sealed(), None, NOW).is_none());
+        assert!(k.client(&other_ip).open_at(&sealed(), None, NOW).is_err());
+        assert!(k.client(&other_ua).open_at(&sealed(), None, NOW).is_err());
         assert!(
             k.client(&ClientBinding::unbound())
                 .open_at(&sealed(), None, NOW)
-                .is_none()
+                .is_err()
         );
     }
 
@@ -469,7 +506,7 @@ mod tests {
         let a = ClientBinding::new(None, &[192, 0, 2, 7]);
         let b = ClientBinding::new(Some("192.0.2.7".parse().unwrap()), b"");
         let token = k.client(&a).seal_at("k", None, NOW).unwrap();
-        assert!(k.client(&b).open_at(&token, None, NOW).is_none());
+        assert!(k.client(&b).open_at(&token, None, NOW).is_err());
     }
 
     #[test]
@@ -478,9 +515,9 @@ mod tests {
         let bound = alice();
         let c = k.client(&bound);
         let token = c.seal_at("k", Some("/survey/2"), NOW).unwrap();
-        assert!(c.open_at(&token, Some("/survey/2"), NOW).is_some());
-        assert!(c.open_at(&token, Some("/survey/3"), NOW).is_none());
-        assert!(c.open_at(&token, None, NOW).is_none());
+        assert!(c.open_at(&token, Some("/survey/2"), NOW).is_ok());
+        assert!(c.open_at(&token, Some("/survey/3"), NOW).is_err());
+        assert!(c.open_at(&token, None, NOW).is_err());
     }
 
     #[test]
@@ -500,13 +537,13 @@ mod tests {
             keyring()
                 .client(&alice())
                 .open_at(&fresh, None, NOW)
-                .is_some()
+                .is_ok()
         );
         assert!(
             Keyring::new(OLD, &[], DAY)
                 .client(&alice())
                 .open_at(&fresh, None, NOW)
-                .is_none()
+                .is_err()
         );
     }
 
@@ -529,7 +566,7 @@ mod tests {
             let mut raw = URL_SAFE_NO_PAD.decode(c.seal_at("key-1", None, NOW).unwrap()).unwrap();
             let i = index.index(raw.len());
             raw[i] ^= flip;
-            prop_assert!(c.open_at(&URL_SAFE_NO_PAD.encode(raw), None, NOW).is_none());
+            prop_assert!(c.open_at(&URL_SAFE_NO_PAD.encode(raw), None, NOW).is_err());
         }
 
         #[test]

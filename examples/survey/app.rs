@@ -5,7 +5,7 @@
 
 use std::{collections::HashMap, path::Path, sync::Arc};
 
-use actix_cookieless::{CookielessSession, Session, store::SessionStore};
+use actix_cookieless::{CookielessSession, Session, WhyNew, store::SessionStore};
 use actix_web::{HttpRequest, HttpResponse, Responder, error, http::header, web};
 use minijinja::{Environment, Value, context};
 use serde::Serialize;
@@ -168,10 +168,16 @@ async fn step(
     )
 }
 
-/// A step was reached without the earlier answers: the session did not come along.
+/// A step was reached without the earlier answers: the session did not come along, and
+/// `Session::why_new` says why (expired, sent from another site, or no token at all).
 fn lost(survey: &Survey, session: &Session, posted: bool) -> actix_web::Result<HttpResponse> {
+    let why = match session.why_new() {
+        Some(WhyNew::Expired | WhyNew::Gone) => "expired",
+        Some(WhyNew::CrossSite) => "cross-site",
+        _ => "lost",
+    };
     session.purge();
-    survey.render("lost.html", context! { posted => posted })
+    survey.render("lost.html", context! { posted => posted, why => why })
 }
 
 async fn summary(

@@ -1,5 +1,11 @@
 //! The `Session` extractor: what a handler reads and writes.
 
+mod error;
+mod ext;
+
+pub use error::{SessionError, SessionGetError, SessionInsertError, SessionUpdateError};
+pub use ext::SessionExt;
+
 use std::{
     cell::{Ref, RefCell},
     collections::HashMap,
@@ -9,15 +15,35 @@ use std::{
     rc::Rc,
 };
 
-use actix_web::{
-    FromRequest, HttpMessage, HttpRequest, ResponseError, dev::Payload, http::StatusCode,
-};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
 use serde::{Serialize, de::DeserializeOwned};
 
 /// The entry every session this crate creates carries in the store, so that a token can never
 /// open a session that some other middleware (cookie sessions sharing the store) created.
 pub(crate) const MARKER_KEY: &str = "__actix_cookieless";
 const MARKER_VALUE: &str = "1";
+/// When the session was created (seconds since the Unix epoch), for `session_max_lifetime`.
+pub(crate) const CREATED_KEY: &str = "__actix_cookieless_created";
+
+/// Why a request's session is new, from [`Session::why_new`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WhyNew {
+    /// The request carried no token: a first visit, or a client that dropped it.
+    NoToken,
+    /// The token was genuine but older than `token_max_age`, or its session older than
+    /// `session_max_lifetime`.
+    Expired,
+    /// The token did not open: tampered with, sealed for another client (IP prefix or
+    /// User-Agent), for another path (`url_specific`), or under a secret no longer known.
+    NotOpened,
+    /// The token came with a cross-site request (its `Origin`, `Referer` or `Sec-Fetch-Site`
+    /// named another site), so it was ignored.
+    CrossSite,
+    /// The token opened, but the store no longer has its session: idle longer than
+    /// `session_ttl`, evicted from a full store, or purged.
+    Gone,
+}
 
 /// How the request carried the token that opened its session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,14 +78,15 @@ pub enum SessionStatus {
 /// What the middleware lends a session so a handler can get a token before the response:
 /// the store (to create the session now) and the sealing key of this request's client.
 pub(crate) trait TokenIssuer {
-    /// Saves `state` as a new session, giving its key.
+    /// Saves `state` as a new session, giving its key and creation time.
+    #[allow(clippy::type_complexity)]
     fn create<'a>(
         &'a self,
         state: HashMap<String, String>,
-    ) -> Pin<Box<dyn Future<Output = Result<String, SessionError>> + 'a>>;
+    ) -> Pin<Box<dyn Future<Output = Result<(String, u64), SessionError>> + 'a>>;
 
     /// Seals a token for `key`, bound to `path` when `url_specific` is on.
-    fn seal(&self, key: &str, path: Option<&str>) -> Result<String, String>;
+    fn seal(&self, key: &str, path: Option<&str>) -> Result<String, crate::token::SealError>;
 
     /// The form field / query parameter name.
     fn param_name(&self) -> &str;
@@ -75,6 +102,10 @@ pub(crate) struct SessionInner {
     /// The handler asked for a token ([`Session::token`]) and places it itself: the middleware
     /// leaves this response's body and `Location` alone.
     pub(crate) placed_by_handler: bool,
+    /// Why the session is new; `None` when it was loaded.
+    pub(crate) why_new: Option<WhyNew>,
+    /// When it was created (seconds since the Unix epoch); `None` until it is saved.
+    pub(crate) created_at: Option<u64>,
 }
 
 impl fmt::Debug for SessionInner {
@@ -88,7 +119,8 @@ impl fmt::Debug for SessionInner {
 }
 
 impl SessionInner {
-    pub(crate) fn fresh() -> Self {
+    /// A new, empty session, and why it is new.
+    pub(crate) fn fresh(why: WhyNew) -> Self {
         Self {
             state: HashMap::new(),
             status: SessionStatus::Unchanged,
@@ -96,21 +128,21 @@ impl SessionInner {
             transport: Transport::None,
             issuer: None,
             placed_by_handler: false,
+            why_new: Some(why),
+            created_at: None,
         }
     }
 
-    pub(crate) fn loaded(
-        key: String,
-        state: HashMap<String, String>,
-        transport: Transport,
-    ) -> Self {
+    pub(crate) fn loaded(key: String, stored: Stored, transport: Transport) -> Self {
         Self {
-            state,
+            state: stored.state,
             status: SessionStatus::Unchanged,
             key: Some(key),
             transport,
             issuer: None,
             placed_by_handler: false,
+            why_new: None,
+            created_at: stored.created_at,
         }
     }
 
@@ -122,9 +154,20 @@ impl SessionInner {
     }
 }
 
-/// The state as stored: the user's entries plus the marker.
-pub(crate) fn to_store_state(mut state: HashMap<String, String>) -> HashMap<String, String> {
+/// A session as the store keeps it, read back.
+#[derive(Debug)]
+pub(crate) struct Stored {
+    pub(crate) state: HashMap<String, String>,
+    pub(crate) created_at: Option<u64>,
+}
+
+/// The state as stored: the user's entries plus the marker and the creation time.
+pub(crate) fn to_store_state(
+    mut state: HashMap<String, String>,
+    created_at: u64,
+) -> HashMap<String, String> {
     state.insert(MARKER_KEY.to_owned(), MARKER_VALUE.to_owned());
+    state.insert(CREATED_KEY.to_owned(), created_at.to_string());
     state
 }
 
@@ -132,9 +175,15 @@ pub(crate) fn to_store_state(mut state: HashMap<String, String>) -> HashMap<Stri
 pub(crate) fn from_store_state(
     mut state: HashMap<String, String>,
     require_marker: bool,
-) -> Option<HashMap<String, String>> {
+) -> Option<Stored> {
     let marked = state.remove(MARKER_KEY).is_some();
-    (marked || !require_marker).then_some(state)
+    let created_at = state.remove(CREATED_KEY).and_then(|t| t.parse().ok());
+    (marked || !require_marker).then_some(Stored { state, created_at })
+}
+
+/// Whether `key` is one of the entries actix-cookieless keeps in every session.
+fn is_reserved(key: &str) -> bool {
+    key == MARKER_KEY || key == CREATED_KEY
 }
 
 /// The session of the current request, with the feel of actix-session's `Session`.
@@ -174,18 +223,27 @@ impl Session {
         session
     }
 
+    /// A session no middleware stands behind: what [`SessionExt::get_session`] gives outside
+    /// `CookielessSession`. Writes to it are kept nowhere.
+    pub(crate) fn detached() -> Self {
+        Self(Rc::new(RefCell::new(SessionInner::fresh(WhyNew::NoToken))))
+    }
+
     /// Takes the state out for saving, once the handler is done.
     pub(crate) fn take(&self) -> SessionInner {
-        std::mem::replace(&mut *self.0.borrow_mut(), SessionInner::fresh())
+        std::mem::replace(
+            &mut *self.0.borrow_mut(),
+            SessionInner::fresh(WhyNew::NoToken),
+        )
     }
 
     /// The value stored under `key`, deserialized from JSON.
-    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionGetError> {
         match self.0.borrow().state.get(key) {
             None => Ok(None),
-            Some(json) => serde_json::from_str(json).map(Some).map_err(|err| {
-                SessionError::new(format!("could not read session entry `{key}`: {err}"))
-            }),
+            Some(json) => serde_json::from_str(json)
+                .map(Some)
+                .map_err(|err| SessionGetError::new(key, err)),
         }
     }
 
@@ -194,16 +252,69 @@ impl Session {
         &self,
         key: impl Into<String>,
         value: T,
-    ) -> Result<(), SessionError> {
+    ) -> Result<(), SessionInsertError> {
         let key = key.into();
-        if key == MARKER_KEY {
-            return Err(SessionError::new(format!(
-                "`{MARKER_KEY}` is reserved by actix-cookieless"
-            )));
+        if is_reserved(&key) {
+            return Err(SessionInsertError::reserved(&key));
         }
-        let json = serde_json::to_string(&value).map_err(|err| {
-            SessionError::new(format!("could not store session entry `{key}`: {err}"))
-        })?;
+        let json = serde_json::to_string(&value)
+            .map_err(|err| SessionInsertError::serialize(&key, err))?;
+        let mut inner = self.0.borrow_mut();
+        inner.mark_changed();
+        inner.state.insert(key, json);
+        Ok(())
+    }
+
+    /// Replaces the value under `key` with `updater(value)`; does nothing when `key` is absent.
+    ///
+    /// ```
+    /// use actix_cookieless::Session;
+    ///
+    /// async fn visit(session: Session) -> actix_web::Result<String> {
+    ///     session.update_or("visits", 1u32, |n: u32| n + 1)?;
+    ///     session.update("visits", |n: u32| n.min(1_000))?;
+    ///     Ok(format!("{:?}", session.get::<u32>("visits")?))
+    /// }
+    /// ```
+    pub fn update<T, F>(&self, key: impl Into<String>, updater: F) -> Result<(), SessionUpdateError>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnOnce(T) -> T,
+    {
+        let key = key.into();
+        let Some(json) = self.0.borrow().state.get(&key).cloned() else {
+            return Ok(());
+        };
+        let value =
+            serde_json::from_str(&json).map_err(|err| SessionUpdateError::new(&key, err))?;
+        let json = serde_json::to_string(&updater(value))
+            .map_err(|err| SessionUpdateError::new(&key, err))?;
+        let mut inner = self.0.borrow_mut();
+        inner.mark_changed();
+        inner.state.insert(key, json);
+        Ok(())
+    }
+
+    /// Like [`update`](Self::update), and stores `default_value` when `key` is absent.
+    pub fn update_or<T, F>(
+        &self,
+        key: impl Into<String>,
+        default_value: T,
+        updater: F,
+    ) -> Result<(), SessionUpdateError>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnOnce(T) -> T,
+    {
+        let key = key.into();
+        if self.contains_key(&key) {
+            return self.update(key, updater);
+        }
+        if is_reserved(&key) {
+            return Ok(());
+        }
+        let json = serde_json::to_string(&default_value)
+            .map_err(|err| SessionUpdateError::new(&key, err))?;
         let mut inner = self.0.borrow_mut();
         inner.mark_changed();
         inner.state.insert(key, json);
@@ -273,6 +384,25 @@ impl Session {
         self.0.borrow().transport
     }
 
+    /// Why the session is new (`None` when the request's token opened a stored session): no
+    /// token, an expired one, one that did not open, one sent cross-site, or one whose
+    /// session the store no longer has. Tell a returning visitor their session expired:
+    ///
+    /// ```
+    /// use actix_cookieless::{Session, WhyNew};
+    ///
+    /// async fn step2(session: Session) -> String {
+    ///     match session.why_new() {
+    ///         None => "welcome back".to_owned(),
+    ///         Some(WhyNew::Expired | WhyNew::Gone) => "your session expired; please start again".to_owned(),
+    ///         Some(_) => "please start at step 1".to_owned(),
+    ///     }
+    /// }
+    /// ```
+    pub fn why_new(&self) -> Option<WhyNew> {
+        self.0.borrow().why_new
+    }
+
     /// A token for this session, for templates that place it themselves (manual mode), like
     /// django-cookieless's `{% session_token %}` and `{% session_url %}`.
     ///
@@ -324,22 +454,20 @@ impl Session {
     async fn issue(&self, path: Option<&str>) -> Result<SessionToken, SessionError> {
         let (issuer, key, state) = {
             let inner = self.0.borrow();
-            let issuer = inner.issuer.clone().ok_or_else(|| {
-                SessionError::new("this session has no middleware to issue tokens".to_owned())
-            })?;
+            let issuer = inner.issuer.clone().ok_or(SessionError::NoMiddleware)?;
             (issuer, inner.key.clone(), inner.state.clone())
         };
         let key = match key {
             Some(key) => key,
             None => {
-                let key = issuer.create(state).await?;
-                self.0.borrow_mut().key = Some(key.clone());
+                let (key, created_at) = issuer.create(state).await?;
+                let mut inner = self.0.borrow_mut();
+                inner.key = Some(key.clone());
+                inner.created_at = Some(created_at);
                 key
             }
         };
-        let value = issuer
-            .seal(&key, path)
-            .map_err(|err| SessionError::unavailable(format!("could not seal a token: {err}")))?;
+        let value = issuer.seal(&key, path).map_err(SessionError::Seal)?;
         self.0.borrow_mut().placed_by_handler = true;
         Ok(SessionToken {
             value,
@@ -398,66 +526,12 @@ impl FromRequest for Session {
     }
 }
 
-/// A session operation that failed: a value that is not valid JSON for its type (500), a
-/// store that could not create the session for [`Session::token`] (503), or a client that
-/// used up its budget of new sessions (429).
-#[derive(Debug)]
-pub struct SessionError {
-    message: String,
-    status: StatusCode,
-}
-
-impl SessionError {
-    fn new(message: String) -> Self {
-        Self {
-            message,
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    pub(crate) fn unavailable(message: String) -> Self {
-        Self {
-            message,
-            status: StatusCode::SERVICE_UNAVAILABLE,
-        }
-    }
-
-    pub(crate) fn too_many_new_sessions() -> Self {
-        Self {
-            message: "this client has used up its budget of new sessions".to_owned(),
-            status: StatusCode::TOO_MANY_REQUESTS,
-        }
-    }
-}
-
-impl fmt::Display for SessionError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for SessionError {}
-
-impl ResponseError for SessionError {
-    fn status_code(&self) -> StatusCode {
-        self.status
-    }
-
-    fn error_response(&self) -> actix_web::HttpResponse {
-        // The cause may name application data or infrastructure: log it, keep the body opaque.
-        tracing::error!(error = %self.message, "actix-cookieless session error");
-        actix_web::HttpResponse::build(self.status)
-            .content_type("text/plain; charset=utf-8")
-            .body(self.status.canonical_reason().unwrap_or("Error"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn session() -> Session {
-        Session(Rc::new(RefCell::new(SessionInner::fresh())))
+        Session::detached()
     }
 
     #[test]
@@ -483,10 +557,12 @@ mod tests {
     fn marker_is_reserved_and_hidden() {
         let s = session();
         assert!(s.insert(MARKER_KEY, 1).is_err());
-        let stored = to_store_state(HashMap::from([("a".into(), "1".into())]));
+        assert!(s.insert(CREATED_KEY, 1).is_err());
+        let stored = to_store_state(HashMap::from([("a".into(), "1".into())]), 42);
         assert!(stored.contains_key(MARKER_KEY));
         let back = from_store_state(stored, true).unwrap();
-        assert_eq!(back.len(), 1);
+        assert_eq!(back.state.len(), 1);
+        assert_eq!(back.created_at, Some(42));
         assert!(from_store_state(HashMap::new(), true).is_none());
         assert!(from_store_state(HashMap::new(), false).is_some());
     }
@@ -501,6 +577,23 @@ mod tests {
         s.renew();
         s.insert("b", 1).unwrap();
         assert_eq!(s.status(), SessionStatus::Purged);
+    }
+
+    #[test]
+    fn update_and_update_or() {
+        let s = session();
+        s.update("n", |n: u32| n + 1).unwrap();
+        assert!(!s.contains_key("n"), "update of an absent key does nothing");
+        assert_eq!(s.status(), SessionStatus::Unchanged);
+        s.update_or("n", 1u32, |n| n + 1).unwrap();
+        assert_eq!(s.get::<u32>("n").unwrap(), Some(1));
+        s.update_or("n", 1u32, |n| n + 1).unwrap();
+        s.update("n", |n: u32| n * 10).unwrap();
+        assert_eq!(s.get::<u32>("n").unwrap(), Some(20));
+        s.insert("t", "text").unwrap();
+        let err = s.update("t", |n: u32| n).unwrap_err();
+        assert_eq!(err.key(), "t");
+        assert!(std::error::Error::source(&err).is_some());
     }
 
     #[test]

@@ -1,0 +1,197 @@
+//! What a session operation can fail with: one type per operation, as in actix-session, each
+//! keeping its cause as `source()`. As actix-web errors they answer with an opaque body and log
+//! the cause.
+
+use std::{error::Error as StdError, fmt};
+
+use actix_web::{HttpResponse, ResponseError, http::StatusCode};
+
+/// An opaque plain-text answer; the cause goes to the log, never to the visitor.
+fn opaque(status: StatusCode, what: &dyn fmt::Display) -> HttpResponse {
+    tracing::error!(error = %what, "actix-cookieless session error");
+    HttpResponse::build(status)
+        .content_type("text/plain; charset=utf-8")
+        .body(status.canonical_reason().unwrap_or("Error"))
+}
+
+macro_rules! json_error {
+    ($(#[$doc:meta])* $name:ident, $verb:literal) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name {
+            key: String,
+            source: serde_json::Error,
+        }
+
+        impl $name {
+            pub(crate) fn new(key: &str, source: serde_json::Error) -> Self {
+                Self { key: key.to_owned(), source }
+            }
+
+            /// The session entry.
+            pub fn key(&self) -> &str {
+                &self.key
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!("could not ", $verb, " session entry `{}`"), self.key)
+            }
+        }
+
+        impl StdError for $name {
+            fn source(&self) -> Option<&(dyn StdError + 'static)> {
+                Some(&self.source)
+            }
+        }
+
+        impl ResponseError for $name {
+            fn error_response(&self) -> HttpResponse {
+                opaque(StatusCode::INTERNAL_SERVER_ERROR, &format!("{self}: {}", self.source))
+            }
+        }
+    };
+}
+
+json_error!(
+    /// [`Session::get`](crate::Session::get): the stored JSON is not a `T` (500).
+    SessionGetError,
+    "read"
+);
+
+json_error!(
+    /// [`Session::update`](crate::Session::update) and
+    /// [`update_or`](crate::Session::update_or): the stored JSON is not a `T`, or the new value
+    /// does not serialize (500).
+    SessionUpdateError,
+    "update"
+);
+
+/// [`Session::insert`](crate::Session::insert): the value does not serialize, or the key is
+/// the one actix-cookieless reserves (500).
+#[derive(Debug)]
+pub struct SessionInsertError {
+    key: String,
+    source: Option<serde_json::Error>,
+}
+
+impl SessionInsertError {
+    pub(crate) fn serialize(key: &str, source: serde_json::Error) -> Self {
+        Self {
+            key: key.to_owned(),
+            source: Some(source),
+        }
+    }
+
+    pub(crate) fn reserved(key: &str) -> Self {
+        Self {
+            key: key.to_owned(),
+            source: None,
+        }
+    }
+
+    /// The session entry.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+impl fmt::Display for SessionInsertError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.source {
+            Some(_) => write!(f, "could not store session entry `{}`", self.key),
+            None => write!(f, "`{}` is reserved by actix-cookieless", self.key),
+        }
+    }
+}
+
+impl StdError for SessionInsertError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source.as_ref().map(|e| e as _)
+    }
+}
+
+impl ResponseError for SessionInsertError {
+    fn error_response(&self) -> HttpResponse {
+        opaque(StatusCode::INTERNAL_SERVER_ERROR, self)
+    }
+}
+
+/// Why [`Session::token`](crate::Session::token) could not give a token.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// The route is not wrapped by `CookielessSession` (500).
+    NoMiddleware,
+    /// This client used up its budget of new sessions, `new_sessions_per_minute` (429).
+    TooManyNewSessions,
+    /// The store could not save the new session (503); the store's error is the source.
+    Store(Box<dyn StdError + 'static>),
+    /// The token could not be sealed (503).
+    Seal(crate::token::SealError),
+}
+
+impl fmt::Display for SessionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoMiddleware => f.write_str("this session has no middleware to issue tokens"),
+            Self::TooManyNewSessions => {
+                f.write_str("this client has used up its budget of new sessions")
+            }
+            Self::Store(_) => f.write_str("the session store could not create a session"),
+            Self::Seal(_) => f.write_str("could not seal a session token"),
+        }
+    }
+}
+
+impl StdError for SessionError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match self {
+            Self::Store(err) => Some(err.as_ref()),
+            Self::Seal(err) => Some(err),
+            Self::NoMiddleware | Self::TooManyNewSessions => None,
+        }
+    }
+}
+
+impl ResponseError for SessionError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::NoMiddleware => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::TooManyNewSessions => StatusCode::TOO_MANY_REQUESTS,
+            Self::Store(_) | Self::Seal(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let cause = match self.source() {
+            Some(source) => format!("{self}: {source}"),
+            None => self.to_string(),
+        };
+        opaque(self.status_code(), &cause)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_keep_their_cause_and_answer_opaquely() {
+        let cause = serde_json::from_str::<u32>("\"x\"").unwrap_err();
+        let err = SessionGetError::new("age", cause);
+        assert_eq!(err.to_string(), "could not read session entry `age`");
+        assert!(err.source().unwrap().to_string().contains("invalid type"));
+        assert_eq!(err.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+
+        let store = SessionError::Store("connection refused".into());
+        assert_eq!(store.source().unwrap().to_string(), "connection refused");
+        let res = store.error_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            SessionError::TooManyNewSessions.status_code(),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+    }
+}
