@@ -30,7 +30,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
             "/purge-it",
             web::to(|s: Session| async move {
                 s.purge();
-                HttpResponse::Ok()
+                HttpResponse::Ok().finish()
             }),
         )
         // Reached only by a session that has visited (a guard reading the session).
