@@ -5,7 +5,7 @@
 
 use std::{collections::HashMap, path::Path, sync::Arc};
 
-use actix_cookieless::{CookielessSession, Session, WhyNew, store::SessionStore};
+use actix_cookieless::{CookielessSession, Session, Transport, WhyNew, store::SessionStore};
 use actix_web::{HttpRequest, HttpResponse, Responder, error, http::header, web};
 use minijinja::{Environment, Value, context};
 use serde::Serialize;
@@ -32,11 +32,12 @@ impl Survey {
         Self { templates, use_get }
     }
 
-    fn render(&self, name: &str, ctx: Value) -> actix_web::Result<HttpResponse> {
+    /// Renders `name` with `ctx`, and a footer saying how this page carries the token.
+    fn render(&self, name: &str, ctx: Value, footer: &str) -> actix_web::Result<HttpResponse> {
         let html = self
             .templates
             .get_template(name)
-            .and_then(|t| t.render(ctx))
+            .and_then(|t| t.render(context! { footer => footer, ..ctx }))
             .map_err(|err| {
                 tracing::error!(template = name, error = %err, "template failed");
                 error::ErrorInternalServerError("template error")
@@ -45,6 +46,29 @@ impl Survey {
             .content_type("text/html; charset=utf-8")
             .body(html))
     }
+}
+
+impl Survey {
+    /// Where the middleware puts the token on an automatically rewritten survey page.
+    fn auto_carries(&self) -> &'static str {
+        if self.use_get {
+            "in this page's forms and links, added by the middleware"
+        } else {
+            "in this page's forms (a hidden field added by the middleware)"
+        }
+    }
+}
+
+/// The footer of a survey page: where the token goes from this page (`carries`), and how this
+/// request brought it, as the middleware saw it.
+fn footer(session: &Session, carries: &str) -> String {
+    let came = match session.transport() {
+        Transport::Header => "in the X-Session-ID header",
+        Transport::FormField => "in a form field",
+        Transport::Query => "in the URL",
+        _ => "nowhere (a new session)",
+    };
+    format!("Token: {carries}. This request brought it {came}.")
 }
 
 /// The answers so far, as the templates see them.
@@ -86,7 +110,7 @@ pub fn configure<St>(
     St: SessionStore + 'static,
 {
     cfg.app_data(web::Data::from(survey))
-        .route("/", web::get().to(|| async { redirect("/survey/") }))
+        .route("/", web::get().to(index))
         .route("/embed", web::get().to(embed))
         .service(
             web::scope("/survey")
@@ -132,9 +156,11 @@ async fn step(
         None if n > 1 => return lost(&survey, &session, form.is_some()),
         Some("") if n > 1 => {
             let error = "Please tell us your name.";
+            let carries = survey.auto_carries();
             return survey.render(
                 "step1.html",
                 context! { step => 1, answers => answers, error => error },
+                &footer(&session, carries),
             );
         }
         _ => {}
@@ -144,6 +170,7 @@ async fn step(
         return survey.render(
             template,
             context! { step => n, answers => answers, colours => COLOURS },
+            &footer(&session, survey.auto_carries()),
         );
     }
     // Manual mode: ask for tokens and let the template put them where they belong. A token
@@ -165,6 +192,14 @@ async fn step(
             session_token => Value::from_safe_string(form_token.hidden_input()),
             back_url => back,
         },
+        &footer(
+            &session,
+            if survey.use_get {
+                "in this page's form and back link, placed by the template (manual mode)"
+            } else {
+                "in this page's form, placed by the template (manual mode)"
+            },
+        ),
     )
 }
 
@@ -176,8 +211,13 @@ fn lost(survey: &Survey, session: &Session, posted: bool) -> actix_web::Result<H
         Some(WhyNew::CrossSite) => "cross-site",
         _ => "lost",
     };
+    let footer = footer(session, "nowhere: this session is closed");
     session.purge();
-    survey.render("lost.html", context! { posted => posted, why => why })
+    survey.render(
+        "lost.html",
+        context! { posted => posted, why => why },
+        &footer,
+    )
 }
 
 async fn summary(
@@ -203,7 +243,16 @@ async fn summary(
             context! { field => field, label => label, value => value }
         })
         .collect();
-    survey.render("summary.html", context! { rows => rows })
+    let carries = if survey.use_get {
+        "in this page's links, added by the middleware"
+    } else {
+        "nowhere: this page has no form, and use_get is off (links carry no token)"
+    };
+    survey.render(
+        "summary.html",
+        context! { rows => rows },
+        &footer(&session, carries),
+    )
 }
 
 /// Start over: the old session is deleted, and step 1 starts a new one.
@@ -213,7 +262,20 @@ async fn restart(session: Session) -> impl Responder {
 }
 
 async fn counter_page(survey: web::Data<Survey>) -> actix_web::Result<HttpResponse> {
-    survey.render("counter.html", context! {})
+    survey.render(
+        "counter.html",
+        context! {},
+        "Token: in the X-Session-ID header of each fetch() call, sent and read by the script.",
+    )
+}
+
+/// The landing page: what the demo has, one sentence each.
+async fn index(survey: web::Data<Survey>) -> actix_web::Result<HttpResponse> {
+    survey.render(
+        "index.html",
+        context! { use_get => survey.use_get },
+        "Token: none on this page (no session here).",
+    )
 }
 
 /// The script client's API: the token comes and goes in the `X-Session-ID` header.
@@ -251,5 +313,9 @@ async fn embed(survey: web::Data<Survey>, req: HttpRequest) -> actix_web::Result
     } else {
         format!("http://{other}:{port}/survey/")
     };
-    survey.render("embed.html", context! { src => src, host => host })
+    survey.render(
+        "embed.html",
+        context! { src => src, host => host },
+        "Token: none on this page; inside the frame, in the survey's forms.",
+    )
 }
