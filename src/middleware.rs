@@ -10,7 +10,7 @@ use actix_web::{
     cookie::time::Duration as TtlDuration,
     dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready},
     http::{
-        StatusCode,
+        Method, StatusCode,
         header::{self, HeaderMap, HeaderValue},
     },
 };
@@ -355,6 +355,13 @@ impl<St: SessionStore + 'static> TokenIssuer for RequestIssuer<St> {
         self.inner.keyring.client(&self.binding).seal(key, path)
     }
 
+    fn seal_redirect(&self, key: &str, path: &str) -> Result<String, SealError> {
+        self.inner
+            .keyring
+            .client(&self.binding)
+            .seal_redirect(key, path)
+    }
+
     fn param_name(&self) -> &str {
         &self.inner.settings.param_name
     }
@@ -402,7 +409,26 @@ impl<St: SessionStore + 'static> Inner<St> {
             // sealed for; header tokens are path-less (they never sit in a URL).
             let path =
                 (settings.url_specific && transport != Transport::Header).then(|| req.path());
-            session = match client_key.try_open(&token, path) {
+            let as_redirect = || {
+                client_key.try_open_redirect(&token, req.path(), settings.redirect_token_max_age)
+            };
+            let (opened, transport) = match transport {
+                Transport::Redirect => (as_redirect(), transport),
+                // A query token may be an ordinary one or a redirect's (`see_other`).
+                Transport::Query => match client_key.try_open(&token, path) {
+                    Ok(opened) => (Ok(opened), transport),
+                    // A redirect token opens a GET (or HEAD) only: it sits in history and logs.
+                    Err(why) if !matches!(*req.method(), Method::GET | Method::HEAD) => {
+                        (Err(why), transport)
+                    }
+                    Err(why) => match as_redirect() {
+                        Ok(opened) => (Ok(opened), Transport::Redirect),
+                        Err(_) => (Err(why), transport),
+                    },
+                },
+                _ => (client_key.try_open(&token, path), transport),
+            };
+            session = match opened {
                 Err(why) => {
                     tracing::debug!(
                         ?transport,

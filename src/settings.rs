@@ -36,6 +36,7 @@ pub const MIN_SECRET_LEN: usize = 32;
 /// | `session_ttl` | 30 min | idle expiry of a session in the store |
 /// | `token_max_age` | 24 h | maximum age of a token |
 /// | `session_max_lifetime` | 0 (none) | maximum age of a session, however active; 0: no limit |
+/// | `redirect_token_max_age` | 10 min | how long the `Location` token of `Session::see_other` opens its page |
 /// | `trusted_proxies` | `[]` | CIDRs whose `Forwarded`/`X-Forwarded-For` are believed |
 /// | `referrer_policy` | `same-origin` | sent with token-bearing responses |
 /// | `reject_cross_site` | `false` | answer 403 to cross-site unsafe requests with a token |
@@ -104,6 +105,13 @@ pub struct Settings {
         serialize_with = "serialize_duration"
     )]
     pub session_max_lifetime: Duration,
+    /// How long the token in a [`Session::see_other`](crate::Session::see_other) `Location`
+    /// opens its page (for the GET that follows, and for Back and reload after it).
+    #[serde(
+        deserialize_with = "deserialize_duration",
+        serialize_with = "serialize_duration"
+    )]
+    pub redirect_token_max_age: Duration,
     /// Proxies (CIDRs) whose `Forwarded` / `X-Forwarded-For` headers are believed.
     pub trusted_proxies: Vec<String>,
     /// `Referrer-Policy` sent with every response that carries a token.
@@ -151,6 +159,7 @@ impl Default for Settings {
             session_ttl: Duration::from_secs(30 * 60),
             token_max_age: Duration::from_secs(24 * 60 * 60),
             session_max_lifetime: Duration::ZERO,
+            redirect_token_max_age: Duration::from_secs(10 * 60),
             trusted_proxies: Vec::new(),
             referrer_policy: "same-origin".to_owned(),
             reject_cross_site: false,
@@ -186,6 +195,7 @@ impl fmt::Debug for Settings {
             .field("session_ttl", &self.session_ttl)
             .field("token_max_age", &self.token_max_age)
             .field("session_max_lifetime", &self.session_max_lifetime)
+            .field("redirect_token_max_age", &self.redirect_token_max_age)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("referrer_policy", &self.referrer_policy)
             .field("reject_cross_site", &self.reject_cross_site)
@@ -303,6 +313,12 @@ impl Settings {
             return Err(SettingsError::new(
                 "session_ttl",
                 "must be longer than zero, like `30m`",
+            ));
+        }
+        if self.redirect_token_max_age.is_zero() {
+            return Err(SettingsError::new(
+                "redirect_token_max_age",
+                "must be longer than zero, like `10m`",
             ));
         }
         if self.body_scan_timeout.is_zero() {

@@ -232,11 +232,54 @@ impl ClientKey<'_> {
         self.seal_at(session_key, path, now_secs())
     }
 
+    /// Seals a token for a `303 See Other` `Location` to `path`: it opens only a GET (or
+    /// HEAD) of that very path, with [`try_open_redirect`](Self::try_open_redirect), never as
+    /// an ordinary token.
+    pub fn seal_redirect(&self, session_key: &str, path: &str) -> Result<String, SealError> {
+        self.seal_with_aad(session_key, &redirect_aad(path), now_secs())
+    }
+
+    /// Opens a redirect token sent to `path`, if sealed at most `max_age` ago.
+    ///
+    /// ```
+    /// use actix_cookieless::token::{ClientBinding, Keyring, NotOpened};
+    /// use std::time::Duration;
+    ///
+    /// let keyring = Keyring::new(b"a secret of at least thirty-two bytes!!", &[], Duration::from_secs(86_400));
+    /// let unbound = ClientBinding::unbound();
+    /// let key = keyring.client(&unbound);
+    /// let token = key.seal_redirect("session-key", "/step/2").unwrap();
+    /// let minute = Duration::from_secs(60);
+    /// assert!(key.try_open_redirect(&token, "/step/2", minute).is_ok());
+    /// assert_eq!(key.try_open_redirect(&token, "/step/3", minute), Err(NotOpened::Invalid));
+    /// assert_eq!(key.try_open(&token, Some("/step/2")), Err(NotOpened::Invalid), "not an ordinary token");
+    /// ```
+    pub fn try_open_redirect(
+        &self,
+        token: &str,
+        path: &str,
+        max_age: std::time::Duration,
+    ) -> Result<Opened, NotOpened> {
+        let opened = self
+            .open_unchecked_aad(token, &redirect_aad(path))
+            .ok_or(NotOpened::Invalid)?;
+        check_age(opened, now_secs(), max_age.as_secs())
+    }
+
     /// Seals with an explicit issue time (seconds since the Unix epoch).
     pub fn seal_at(
         &self,
         session_key: &str,
         path: Option<&str>,
+        issued_at: u64,
+    ) -> Result<String, SealError> {
+        self.seal_with_aad(session_key, &aad(path), issued_at)
+    }
+
+    fn seal_with_aad(
+        &self,
+        session_key: &str,
+        aad: &[u8],
         issued_at: u64,
     ) -> Result<String, SealError> {
         if session_key.len() > MAX_SESSION_KEY_LEN {
@@ -252,7 +295,7 @@ impl ClientKey<'_> {
         let body = &mut raw[1 + NONCE_LEN..];
         let tag = self
             .current
-            .encrypt_inout_detached(&nonce, &aad(path), body.into())
+            .encrypt_inout_detached(&nonce, aad, body.into())
             .map_err(|_| SealError("the cipher refused the message"))?;
         raw.extend_from_slice(&tag);
         Ok(URL_SAFE_NO_PAD.encode(raw))
@@ -278,13 +321,10 @@ impl ClientKey<'_> {
     /// assert_eq!(key.open_at("forged", None, 1_030), Err(NotOpened::Invalid));
     /// ```
     pub fn open_at(&self, token: &str, path: Option<&str>, now: u64) -> Result<Opened, NotOpened> {
-        let opened = self.open_unchecked(token, path).ok_or(NotOpened::Invalid)?;
-        let max_age = self.keyring.max_age.as_secs();
-        let issued_at = opened.issued_at;
-        if issued_at > now.saturating_add(ALLOWED_SKEW) || now.saturating_sub(issued_at) > max_age {
-            return Err(NotOpened::Expired);
-        }
-        Ok(opened)
+        let opened = self
+            .open_unchecked_aad(token, &aad(path))
+            .ok_or(NotOpened::Invalid)?;
+        check_age(opened, now, self.keyring.max_age.as_secs())
     }
 
     /// [`open_at`](Self::open_at) at the current time.
@@ -292,8 +332,8 @@ impl ClientKey<'_> {
         self.open_at(token, path, now_secs())
     }
 
-    /// Decrypts and authenticates, without judging the token's age.
-    fn open_unchecked(&self, token: &str, path: Option<&str>) -> Option<Opened> {
+    /// Decrypts and authenticates under `aad`, without judging the token's age.
+    fn open_unchecked_aad(&self, token: &str, aad: &[u8]) -> Option<Opened> {
         if token.len() > MAX_TOKEN_LEN {
             return None;
         }
@@ -301,16 +341,15 @@ impl ClientKey<'_> {
         if raw.len() < 1 + NONCE_LEN + TIME_LEN + TAG_LEN || raw[0] != VERSION {
             return None;
         }
-        let aad = aad(path);
         let mut by_previous_secret = false;
-        let mut plain = try_open(&self.current, &raw, &aad);
+        let mut plain = try_open(&self.current, &raw, aad);
         if plain.is_none() {
             // Only tokens from before a rotation get here: derive those keys lazily.
             plain = self
                 .keyring
                 .previous
                 .iter()
-                .find_map(|hkdf| try_open(&derive(hkdf, self.binding), &raw, &aad));
+                .find_map(|hkdf| try_open(&derive(hkdf, self.binding), &raw, aad));
             by_previous_secret = plain.is_some();
         }
         let plain = plain?;
@@ -322,6 +361,22 @@ impl ClientKey<'_> {
             by_previous_secret,
         })
     }
+}
+
+/// A token issued in the future (beyond the allowed skew) or more than `max_age` seconds ago
+/// has expired.
+fn check_age(opened: Opened, now: u64, max_age: u64) -> Result<Opened, NotOpened> {
+    let issued_at = opened.issued_at;
+    if issued_at > now.saturating_add(ALLOWED_SKEW) || now.saturating_sub(issued_at) > max_age {
+        return Err(NotOpened::Expired);
+    }
+    Ok(opened)
+}
+
+/// The associated data of a redirect token: a path never starts with a space, so this is never
+/// the associated data of an ordinary token bound to a path.
+fn redirect_aad(path: &str) -> Vec<u8> {
+    [&[VERSION], b" redirect ".as_slice(), path.as_bytes()].concat()
 }
 
 fn aad(path: Option<&str>) -> std::borrow::Cow<'static, [u8]> {

@@ -43,6 +43,12 @@ pub(crate) async fn find(
     if settings.use_get {
         return from_query(req.query_string(), &settings.param_name).map(|t| (Transport::Query, t));
     }
+    // Without use_get, a URL may still carry a redirect token (`Session::see_other`), which
+    // opens only a GET of the path it was sealed for.
+    if matches!(*req.method(), Method::GET | Method::HEAD) {
+        return from_query(req.query_string(), &settings.param_name)
+            .map(|t| (Transport::Redirect, t));
+    }
     None
 }
 

@@ -545,3 +545,84 @@ async fn an_attackers_unbound_token_cannot_be_planted_on_a_victim() {
         "the attacker's session holds only what the attacker wrote"
     );
 }
+
+async fn see_other(session: actix_cookieless::Session) -> actix_web::Result<HttpResponse> {
+    session.insert("answer", "kept")?;
+    Ok(session.see_other("/s/read?after=post").await?)
+}
+
+/// The token in a `see_other` Location opens a GET of that path only, from that client, for
+/// `redirect_token_max_age`, with use_get off too; never a post, another path, or as an
+/// ordinary token.
+#[actix_rt::test]
+async fn a_redirect_token_opens_only_the_get_it_was_made_for() {
+    for use_get in [false, true] {
+        let mut settings = settings();
+        settings.use_get = use_get;
+        settings.redirect_token_max_age = std::time::Duration::from_secs(1);
+        let app = common::app_with_routes(MemoryStore::default(), settings, |cfg| {
+            cfg.route("/see-other", web::post().to(see_other));
+        })
+        .await;
+        let res = test::call_service(
+            &app,
+            from_client(TestRequest::post().uri("/s/see-other")).to_request(),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let location = res
+            .headers()
+            .get(header::LOCATION)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            location.starts_with("/s/read?after=post&sessionid="),
+            "{location}"
+        );
+        let token = location.rsplit('=').next().unwrap().to_owned();
+
+        let read = |req: TestRequest| async {
+            body(test::call_service(&app, req.to_request()).await).await
+        };
+        assert_eq!(
+            read(from_client(TestRequest::get().uri(&location))).await,
+            r#"answer="kept""#,
+            "the GET it was made for"
+        );
+        for (what, req) in [
+            (
+                "another path",
+                from_client(TestRequest::get().uri(&format!("/s/write/probe/1?sessionid={token}"))),
+            ),
+            ("a post", from_client(TestRequest::post().uri(&location))),
+            ("a form field", form_post(&token, &[])),
+            (
+                "a header",
+                from_client(TestRequest::get().uri("/s/read"))
+                    .insert_header(("x-session-id", token.as_str())),
+            ),
+            (
+                "another client",
+                TestRequest::get()
+                    .uri(&location)
+                    .peer_addr(peer("198.51.100.9"))
+                    .insert_header((header::HOST, HOST))
+                    .insert_header((header::USER_AGENT, UA)),
+            ),
+        ] {
+            let page = read(req).await;
+            assert!(
+                !page.contains("kept"),
+                "use_get={use_get}: {what} opened the session: {page}"
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        assert_eq!(
+            read(from_client(TestRequest::get().uri(&location))).await,
+            "",
+            "past redirect_token_max_age"
+        );
+    }
+}

@@ -66,6 +66,7 @@ fn footer(session: &Session, carries: &str) -> String {
         Transport::Header => "in the X-Session-ID header",
         Transport::FormField => "in a form field",
         Transport::Query => "in the URL",
+        Transport::Redirect => "in the URL of the redirect after the form",
         _ => "nowhere (a new session)",
     };
     format!("Token: {carries}. This request brought it {came}.")
@@ -132,8 +133,10 @@ fn redirect(to: &str) -> HttpResponse {
         .finish()
 }
 
-/// Step `n` (1 to 3): a form post keeps the previous step's answers first. Steps 1 and 2 rely
-/// on automatic rewriting; step 3 places the token itself (manual mode).
+/// Step `n` (1 to 3). A form post keeps the previous step's answers, then redirects to the GET
+/// of the same step (`Session::see_other`), so that Back and reload fetch a page instead of
+/// asking to send the form again. Steps 1 and 2 rely on automatic rewriting; step 3 places
+/// the token itself (manual mode).
 async fn step(
     survey: web::Data<Survey>,
     session: Session,
@@ -150,6 +153,9 @@ async fn step(
     }
     if let Some(form) = &form {
         keep_answers(&session, form)?;
+        if answers(&session)?.name.is_some() {
+            return Ok(session.see_other(&format!("/survey/step/{n}")).await?);
+        }
     }
     let answers = answers(&session)?;
     match answers.name.as_deref() {
@@ -227,6 +233,9 @@ async fn summary(
 ) -> actix_web::Result<HttpResponse> {
     if let Some(form) = &form {
         keep_answers(&session, form)?;
+        if answers(&session)?.name.is_some() {
+            return Ok(session.see_other("/survey/summary").await?);
+        }
     }
     let answers = answers(&session)?;
     if answers.name.is_none() {

@@ -130,6 +130,9 @@ pub enum SessionError {
     Store(Box<dyn StdError + 'static>),
     /// The token could not be sealed (503).
     Seal(crate::token::SealError),
+    /// [`Session::see_other`](crate::Session::see_other) was given something other than a
+    /// path on this site (500): the redirect token goes only where it opens.
+    NotALocalPath(String),
 }
 
 impl fmt::Display for SessionError {
@@ -141,6 +144,12 @@ impl fmt::Display for SessionError {
             }
             Self::Store(_) => f.write_str("the session store could not create a session"),
             Self::Seal(_) => f.write_str("could not seal a session token"),
+            Self::NotALocalPath(location) => {
+                write!(
+                    f,
+                    "see_other({location:?}) needs a path on this site, like `/step/2`"
+                )
+            }
         }
     }
 }
@@ -150,7 +159,7 @@ impl StdError for SessionError {
         match self {
             Self::Store(err) => Some(err.as_ref()),
             Self::Seal(err) => Some(err),
-            Self::NoMiddleware | Self::TooManyNewSessions => None,
+            Self::NoMiddleware | Self::TooManyNewSessions | Self::NotALocalPath(_) => None,
         }
     }
 }
@@ -158,7 +167,7 @@ impl StdError for SessionError {
 impl ResponseError for SessionError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::NoMiddleware => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::NoMiddleware | Self::NotALocalPath(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::TooManyNewSessions => StatusCode::TOO_MANY_REQUESTS,
             Self::Store(_) | Self::Seal(_) => StatusCode::SERVICE_UNAVAILABLE,
         }

@@ -57,6 +57,9 @@ pub enum Transport {
     FormField,
     /// The query string of the URL (only with `use_get`).
     Query,
+    /// The redirect token of a `303 See Other` ([`Session::see_other`]), in the URL of the
+    /// GET that follows it.
+    Redirect,
     /// No token opened a session: the session is new.
     None,
 }
@@ -87,6 +90,9 @@ pub(crate) trait TokenIssuer {
 
     /// Seals a token for `key`, bound to `path` when `url_specific` is on.
     fn seal(&self, key: &str, path: Option<&str>) -> Result<String, crate::token::SealError>;
+
+    /// Seals a redirect token for `key` to `path`.
+    fn seal_redirect(&self, key: &str, path: &str) -> Result<String, crate::token::SealError>;
 
     /// The form field / query parameter name.
     fn param_name(&self) -> &str;
@@ -451,7 +457,48 @@ impl Session {
         self.issue(Some(path)).await
     }
 
-    async fn issue(&self, path: Option<&str>) -> Result<SessionToken, SessionError> {
+    /// Answers a form post with `303 See Other` to `location` (a path on this site, with or
+    /// without a query), keeping the session: redirect-after-post, so that the browser's Back
+    /// and reload fetch a page instead of offering to send the form again.
+    ///
+    /// The `Location` carries a *redirect token*, accepted with `use_get` on or off: it opens
+    /// the session only for a GET or HEAD of that very path, from this client, within
+    /// `redirect_token_max_age` (10 minutes), and is never taken for an ordinary token. The
+    /// page it opens gets ordinary tokens in its forms, as any page.
+    ///
+    /// ```
+    /// use actix_cookieless::Session;
+    /// use actix_web::{HttpResponse, web};
+    /// use std::collections::HashMap;
+    ///
+    /// async fn post_step1(
+    ///     session: Session,
+    ///     form: web::Form<HashMap<String, String>>,
+    /// ) -> actix_web::Result<HttpResponse> {
+    ///     session.insert("name", form.get("name"))?;
+    ///     Ok(session.see_other("/survey/step/2").await?)
+    /// }
+    /// ```
+    pub async fn see_other(&self, location: &str) -> Result<actix_web::HttpResponse, SessionError> {
+        let path = location.split(['?', '#']).next().unwrap_or_default();
+        // A path on this site: not `//host` or `/\host`, which a browser takes for another host.
+        if !path.starts_with('/') || path.starts_with("//") || path.contains('\\') {
+            return Err(SessionError::NotALocalPath(location.to_owned()));
+        }
+        let (issuer, key) = self.key_for_token().await?;
+        let token = issuer
+            .seal_redirect(&key, path)
+            .map_err(SessionError::Seal)?;
+        self.0.borrow_mut().placed_by_handler = true;
+        let location = crate::url_param::with_param(location, issuer.param_name(), &token);
+        Ok(actix_web::HttpResponse::SeeOther()
+            .insert_header((actix_web::http::header::LOCATION, location))
+            .finish())
+    }
+
+    /// The middleware's issuer and the session's store key, saving the session now if it is
+    /// new (so that a token can name it).
+    async fn key_for_token(&self) -> Result<(Rc<dyn TokenIssuer>, String), SessionError> {
         let (issuer, key, state) = {
             let inner = self.0.borrow();
             let issuer = inner.issuer.clone().ok_or(SessionError::NoMiddleware)?;
@@ -467,6 +514,11 @@ impl Session {
                 key
             }
         };
+        Ok((issuer, key))
+    }
+
+    async fn issue(&self, path: Option<&str>) -> Result<SessionToken, SessionError> {
+        let (issuer, key) = self.key_for_token().await?;
         let value = issuer.seal(&key, path).map_err(SessionError::Seal)?;
         self.0.borrow_mut().placed_by_handler = true;
         Ok(SessionToken {

@@ -23,11 +23,12 @@ use actix_cookieless::{CookielessSession, MemoryStore, Settings};
 use actix_web::{App, HttpServer, dev::Service as _, http::header};
 use webdriver::Browser;
 
-/// What the server saw: responses sent, and how many of them carried `Set-Cookie`.
+/// What the server saw: responses sent, how many of them carried `Set-Cookie`, and form posts.
 #[derive(Default)]
 struct Seen {
     responses: AtomicUsize,
     set_cookie: AtomicUsize,
+    posts: AtomicUsize,
 }
 
 /// Serves the demo app (as `cargo run --example survey` does) on a free loopback port.
@@ -49,6 +50,9 @@ fn serve_demo(use_get: bool) -> (SocketAddr, Arc<Seen>) {
                 App::new()
                     .wrap_fn(move |req, srv| {
                         let seen = Arc::clone(&seen);
+                        if req.method() == actix_web::http::Method::POST {
+                            seen.posts.fetch_add(1, Ordering::SeqCst);
+                        }
                         let res = srv.call(req);
                         async move {
                             let res = res.await?;
@@ -262,4 +266,83 @@ fn the_survey_keeps_its_state_inside_a_cross_site_iframe() {
         "the outer page stayed"
     );
     assert_no_set_cookie(&browser, &seen, false);
+}
+
+/// Redirect after every post: reload and Back on each step fetch a page (no "Confirm Form
+/// Resubmission", no second post) and lose no answer, with use_get on and off.
+#[test]
+fn back_and_reload_on_every_step_resend_nothing_and_lose_nothing() {
+    for use_get in [false, true] {
+        let (addr, seen) = serve_demo(use_get);
+        let browser = Browser::start();
+        let posts = || seen.posts.load(Ordering::SeqCst);
+        // Reload the current page: the same heading again, no dialog, no post.
+        let reload = |heading: &str| {
+            let before = posts();
+            browser.refresh();
+            assert_eq!(
+                browser.alert_text(),
+                None,
+                "use_get={use_get}: a dialog on reload"
+            );
+            browser.wait_for_text("h1", heading);
+            assert_eq!(
+                posts(),
+                before,
+                "use_get={use_get}: reload sent the form again"
+            );
+        };
+        browser.goto(&format!("http://{addr}/survey/"));
+        browser.clear_and_type(&browser.find("#name"), "Grace");
+        browser.click(&browser.find("#next"));
+        browser.wait_for_text("h1", "Hello, Grace");
+        reload("Hello, Grace");
+
+        browser.click(&browser.find("#colour-blue"));
+        browser.click(&browser.find("#next"));
+        browser.wait_for_text("h1", "Last question");
+        reload("Last question");
+
+        let before = posts();
+        browser.back();
+        assert_eq!(
+            browser.alert_text(),
+            None,
+            "use_get={use_get}: a dialog on Back"
+        );
+        browser.wait_for_text("h1", "Hello, Grace");
+        assert_eq!(posts(), before, "use_get={use_get}: Back sent a form again");
+        let checked = browser.execute(r#"return document.getElementById("colour-blue").checked;"#);
+        assert_eq!(
+            checked, true,
+            "use_get={use_get}: step 2 after Back lost the colour"
+        );
+        browser.forward();
+        browser.wait_for_text("h1", "Last question");
+
+        browser.clear_and_type(&browser.find("#comments"), "Back and forth");
+        browser.click(&browser.find("#next"));
+        browser.wait_for_text("h1", "Thank you!");
+        reload("Thank you!");
+        assert_eq!(browser.text(&browser.find("#answer-name")), "Grace");
+        assert_eq!(browser.text(&browser.find("#answer-colour")), "blue");
+        assert_eq!(
+            browser.text(&browser.find("#answer-comments")),
+            "Back and forth"
+        );
+
+        browser.back();
+        assert_eq!(
+            browser.alert_text(),
+            None,
+            "use_get={use_get}: a dialog on Back"
+        );
+        browser.wait_for_text("h1", "Last question");
+        let comments = browser.execute(r#"return document.getElementById("comments").value;"#);
+        assert_eq!(
+            comments, "Back and forth",
+            "use_get={use_get}: step 3 after Back"
+        );
+        assert_eq!(posts(), 3, "use_get={use_get}: one post per step, no more");
+    }
 }

@@ -170,6 +170,27 @@ impl Browser {
         self.request("POST", &self.path("/url"), Some(json!({ "url": url })));
     }
 
+    /// The browser's reload button.
+    pub fn refresh(&self) {
+        self.request("POST", &self.path("/refresh"), Some(json!({})));
+    }
+
+    /// The browser's Back button.
+    pub fn back(&self) {
+        self.request("POST", &self.path("/back"), Some(json!({})));
+    }
+
+    /// The browser's Forward button.
+    pub fn forward(&self) {
+        self.request("POST", &self.path("/forward"), Some(json!({})));
+    }
+
+    /// The text of an open dialog (such as "Confirm Form Resubmission"), if one is open.
+    pub fn alert_text(&self) -> Option<String> {
+        let (status, value) = self.try_request("GET", &self.path("/alert/text"), None);
+        (status < 300).then(|| value.as_str().unwrap_or_default().to_owned())
+    }
+
     pub fn current_url(&self) -> String {
         self.request("GET", &self.path("/url"), None)
             .as_str()
