@@ -28,7 +28,7 @@ use crate::{
     },
     settings::{Settings, SettingsError, ValidSettings, is_safe_referrer_policy},
     site::{self, Site},
-    token::{ClientBinding, Keyring, NotOpened, SealError},
+    token::{ClientBinding, Keyring, NotOpened, SealError, now_secs},
     transport,
 };
 
@@ -315,12 +315,6 @@ enum Loaded {
     Gone,
     /// There, but older than `session_max_lifetime`: deleted.
     TooOld,
-}
-
-fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// Lends a handler the store and this client's sealing key, for [`Session::token`].

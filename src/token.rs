@@ -220,7 +220,8 @@ impl fmt::Display for SealError {
 
 impl std::error::Error for SealError {}
 
-fn now_secs() -> u64 {
+/// Seconds since the Unix epoch (0 on a clock set before it).
+pub(crate) fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())

@@ -7,7 +7,8 @@
 //! - `BIND` sets the address (default `127.0.0.1:8080`).
 //! - `COOKIELESS_SECRET` sets the secret; when it is unset the demo makes one up at start (its
 //!   sessions then end with the process). Every other `COOKIELESS_*` setting applies too, e.g.
-//!   `COOKIELESS_USE_GET=false` keeps tokens out of URLs (forms still carry them).
+//!   `COOKIELESS_USE_GET=false` keeps ordinary tokens out of URLs (forms still carry them; the
+//!   redirect after each post carries a token that opens only the page it points to).
 //! - `REDIS_URL` (built with `--features redis`) keeps sessions in Redis, so several demo
 //!   processes with one secret share them.
 //!
