@@ -326,11 +326,20 @@ pub(crate) fn decode_entities(raw: &str) -> Option<Cow<'_, str>> {
 /// Encodes a URL for an attribute value: `&` becomes `&amp;` (well-formed in XHTML too);
 /// quotes are escaped by the HTML rewriter.
 pub(crate) fn encode_attribute(url: &str) -> std::borrow::Cow<'_, str> {
-    if memchr::memchr2(b'&', b'<', url.as_bytes()).is_some() {
-        url.replace('&', "&amp;").replace('<', "&lt;").into()
-    } else {
-        url.into()
+    let Some(first) = memchr::memchr2(b'&', b'<', url.as_bytes()) else {
+        return url.into();
+    };
+    // One pass, one allocation: every tokenised URL with a query has an `&`.
+    let mut out = String::with_capacity(url.len() + 8);
+    out.push_str(&url[..first]);
+    for c in url[first..].chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            c => out.push(c),
+        }
     }
+    out.into()
 }
 
 /// A `<meta http-equiv=refresh>` content, split around its URL the way a browser reads it

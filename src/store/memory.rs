@@ -6,10 +6,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use actix_session::storage::{
-    LoadError, SaveError, SessionKey, SessionStore, UpdateError, generate_session_key,
-};
+use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::cookie::time::Duration as TtlDuration;
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use moka::{Expiry, policy::EvictionPolicy, sync::Cache};
 
 type State = HashMap<String, String>;
@@ -120,6 +119,13 @@ fn weigh(key: &str, entry: &Arc<Entry>) -> u32 {
     u32::try_from(total).unwrap_or(u32::MAX)
 }
 
+/// A new session key: 128 random bits as 22 characters of base64url, which a token carries in
+/// 16 bytes (actix-session's 64-character keys take 48).
+fn new_key() -> SessionKey {
+    let bits: [u8; 16] = rand::random();
+    SessionKey::try_from(URL_SAFE_NO_PAD.encode(bits)).expect("22 characters is a valid key")
+}
+
 impl Default for MemoryStore {
     /// A store holding up to 64 MiB of sessions.
     fn default() -> Self {
@@ -170,7 +176,7 @@ impl SessionStore for MemoryStore {
     }
 
     async fn save(&self, session_state: State, ttl: &TtlDuration) -> Result<SessionKey, SaveError> {
-        let key = generate_session_key();
+        let key = new_key();
         self.put(key.as_ref().to_owned(), session_state, ttl);
         Ok(key)
     }
@@ -186,7 +192,7 @@ impl SessionStore for MemoryStore {
             Ok(session_key)
         } else {
             // It expired meanwhile: like actix-session's Redis store, start it anew under a new key.
-            let key = generate_session_key();
+            let key = new_key();
             self.put(key.as_ref().to_owned(), session_state, ttl);
             Ok(key)
         }

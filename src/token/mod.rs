@@ -1,11 +1,18 @@
 //! Sealing and opening session tokens.
 //!
 //! ```text
-//! token = base64url_nopad( version ‖ nonce(12) ‖ AES-256-GCM_k( session key ‖ issued_at ) ‖ tag(16) )
+//! token = base64url_nopad( 2 ‖ nonce(12) ‖ AES-256-GCM_k( issued_at(4) ‖ key ) ‖ tag(16) )
+//! key   = kind(1) ‖ the session key, packed (see `key_codec`: 16 bytes for MemoryStore's,
+//!         48 for actix-session's 64-character keys)
 //! k     = HKDF-SHA256( ikm = secret, salt = SALT,
 //!                      info = LABEL ‖ len ‖ client ip ‖ len ‖ user agent )
-//! aad   = version ‖ path (the path only for URL-specific tokens)
+//! aad   = version ‖ path (the path only for URL-specific tokens; redirect tokens add a mark)
 //! ```
+//!
+//! A `MemoryStore` session's token is 67 characters (version 1 tokens, still opened, were 135).
+//! The issue time is seconds since the Unix epoch in 32 bits (until 2106). Nonces are 96 random
+//! bits from a per-thread ChaCha generator seeded by the operating system (no system call per
+//! token); with one key per client, that stays far below GCM's limit on random nonces.
 //!
 //! Opening never fails loudly: bad base64, a short or long token, an unknown version, a wrong
 //! tag (forged, tampered, another client, another path), an expired or future issue time all
@@ -32,6 +39,8 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
+mod key_codec;
+
 use aes_gcm::{
     Aes256Gcm, KeyInit,
     aead::{AeadInOut, Generate, Nonce},
@@ -40,17 +49,22 @@ use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use hkdf::Hkdf;
 use sha2::Sha256;
 
-/// The token format version, the first byte of every token.
-pub const VERSION: u8 = 1;
+/// The token format version, the first byte of every token sealed now.
+pub const VERSION: u8 = 2;
+/// The first format (the key as text, a 64-bit issue time): still opened.
+const VERSION_1: u8 = 1;
 const SALT: &[u8] = b"actix-cookieless token salt v1";
 const LABEL: &[u8] = b"actix-cookieless v1";
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
-const TIME_LEN: usize = 8;
+/// The issue time's length in version 1 and in version 2 tokens.
+const TIME_LEN_1: usize = 8;
+const TIME_LEN: usize = 4;
 /// Session keys longer than this are never sealed (actix-session caps keys at 4064 bytes).
 const MAX_SESSION_KEY_LEN: usize = 4064;
 /// Longer token strings are refused before any decoding work.
-const MAX_TOKEN_LEN: usize = (1 + NONCE_LEN + MAX_SESSION_KEY_LEN + TIME_LEN + TAG_LEN) * 4 / 3 + 4;
+const MAX_TOKEN_LEN: usize =
+    (1 + NONCE_LEN + MAX_SESSION_KEY_LEN + TIME_LEN_1 + TAG_LEN) * 4 / 3 + 4;
 /// How far in the future an issue time may lie (clock skew between instances).
 const ALLOWED_SKEW: u64 = 300;
 
@@ -237,7 +251,7 @@ impl ClientKey<'_> {
     /// HEAD) of that very path, with [`try_open_redirect`](Self::try_open_redirect), never as
     /// an ordinary token.
     pub fn seal_redirect(&self, session_key: &str, path: &str) -> Result<String, SealError> {
-        self.seal_with_aad(session_key, &redirect_aad(path), now_secs())
+        self.seal_with_aad(session_key, &redirect_aad(VERSION, path), now_secs())
     }
 
     /// Opens a redirect token sent to `path`, if sealed at most `max_age` ago.
@@ -262,7 +276,7 @@ impl ClientKey<'_> {
         max_age: std::time::Duration,
     ) -> Result<Opened, NotOpened> {
         let opened = self
-            .open_unchecked_aad(token, &redirect_aad(path))
+            .open_unchecked(token, |version| redirect_aad(version, path))
             .ok_or(NotOpened::Invalid)?;
         check_age(opened, now_secs(), max_age.as_secs())
     }
@@ -274,7 +288,7 @@ impl ClientKey<'_> {
         path: Option<&str>,
         issued_at: u64,
     ) -> Result<String, SealError> {
-        self.seal_with_aad(session_key, &aad(path), issued_at)
+        self.seal_with_aad(session_key, &aad(VERSION, path), issued_at)
     }
 
     fn seal_with_aad(
@@ -286,13 +300,15 @@ impl ClientKey<'_> {
         if session_key.len() > MAX_SESSION_KEY_LEN {
             return Err(SealError("the session key is longer than 4064 bytes"));
         }
-        let nonce = Nonce::<Aes256Gcm>::try_generate()
-            .map_err(|_| SealError("the system random source failed"))?;
-        let mut raw = Vec::with_capacity(1 + NONCE_LEN + session_key.len() + TIME_LEN + TAG_LEN);
+        let issued_at = u32::try_from(issued_at)
+            .map_err(|_| SealError("the clock is past 2106 or the issue time is invalid"))?;
+        let nonce = Nonce::<Aes256Gcm>::generate_from_rng(&mut rand::rng());
+        let mut raw =
+            Vec::with_capacity(1 + NONCE_LEN + TIME_LEN + 1 + session_key.len() + TAG_LEN);
         raw.push(VERSION);
         raw.extend_from_slice(&nonce);
-        raw.extend_from_slice(session_key.as_bytes());
         raw.extend_from_slice(&issued_at.to_be_bytes());
+        key_codec::encode(session_key, &mut raw);
         let body = &mut raw[1 + NONCE_LEN..];
         let tag = self
             .current
@@ -323,7 +339,7 @@ impl ClientKey<'_> {
     /// ```
     pub fn open_at(&self, token: &str, path: Option<&str>, now: u64) -> Result<Opened, NotOpened> {
         let opened = self
-            .open_unchecked_aad(token, &aad(path))
+            .open_unchecked(token, |version| aad(version, path).into_owned())
             .ok_or(NotOpened::Invalid)?;
         check_age(opened, now, self.keyring.max_age.as_secs())
     }
@@ -333,15 +349,24 @@ impl ClientKey<'_> {
         self.open_at(token, path, now_secs())
     }
 
-    /// Decrypts and authenticates under `aad`, without judging the token's age.
-    fn open_unchecked_aad(&self, token: &str, aad: &[u8]) -> Option<Opened> {
+    /// Decrypts and authenticates under the associated data `aad` gives for the token's
+    /// version, without judging the token's age.
+    fn open_unchecked(&self, token: &str, aad: impl Fn(u8) -> Vec<u8>) -> Option<Opened> {
         if token.len() > MAX_TOKEN_LEN {
             return None;
         }
         let raw = URL_SAFE_NO_PAD.decode(token.trim()).ok()?;
-        if raw.len() < 1 + NONCE_LEN + TIME_LEN + TAG_LEN || raw[0] != VERSION {
+        let version = *raw.first()?;
+        let time_len = match version {
+            VERSION => TIME_LEN,
+            VERSION_1 => TIME_LEN_1,
+            _ => return None,
+        };
+        if raw.len() < 1 + NONCE_LEN + time_len + TAG_LEN {
             return None;
         }
+        let aad = aad(version);
+        let aad = aad.as_slice();
         let mut by_previous_secret = false;
         let mut plain = try_open(&self.current, &raw, aad);
         if plain.is_none() {
@@ -354,10 +379,21 @@ impl ClientKey<'_> {
             by_previous_secret = plain.is_some();
         }
         let plain = plain?;
-        let (key, time) = plain.split_at(plain.len() - TIME_LEN);
-        let issued_at = u64::from_be_bytes(time.try_into().ok()?);
+        let (session_key, issued_at) = if version == VERSION_1 {
+            let (key, time) = plain.split_at(plain.len() - TIME_LEN_1);
+            (
+                String::from_utf8(key.to_vec()).ok()?,
+                u64::from_be_bytes(time.try_into().ok()?),
+            )
+        } else {
+            let (time, key) = plain.split_at(TIME_LEN);
+            (
+                key_codec::decode(key)?,
+                u64::from(u32::from_be_bytes(time.try_into().ok()?)),
+            )
+        };
         Some(Opened {
-            session_key: String::from_utf8(key.to_vec()).ok()?,
+            session_key,
             issued_at,
             by_previous_secret,
         })
@@ -376,14 +412,15 @@ fn check_age(opened: Opened, now: u64, max_age: u64) -> Result<Opened, NotOpened
 
 /// The associated data of a redirect token: a path never starts with a space, so this is never
 /// the associated data of an ordinary token bound to a path.
-fn redirect_aad(path: &str) -> Vec<u8> {
-    [&[VERSION], b" redirect ".as_slice(), path.as_bytes()].concat()
+fn redirect_aad(version: u8, path: &str) -> Vec<u8> {
+    [&[version], b" redirect ".as_slice(), path.as_bytes()].concat()
 }
 
-fn aad(path: Option<&str>) -> std::borrow::Cow<'static, [u8]> {
+fn aad(version: u8, path: Option<&str>) -> std::borrow::Cow<'static, [u8]> {
     match path {
-        None => std::borrow::Cow::Borrowed(&[VERSION]),
-        Some(path) => [&[VERSION], path.as_bytes()].concat().into(),
+        None if version == VERSION => std::borrow::Cow::Borrowed(&[VERSION]),
+        None => std::borrow::Cow::Owned(vec![version]),
+        Some(path) => [&[version], path.as_bytes()].concat().into(),
     }
 }
 
@@ -421,6 +458,64 @@ mod tests {
             .client(&alice())
             .seal_at("key-1", None, NOW)
             .unwrap()
+    }
+
+    /// A token in the first format, sealed as the code before version 2 did.
+    fn sealed_v1(key: &ClientKey<'_>, session_key: &str, issued_at: u64) -> String {
+        let nonce = [7u8; NONCE_LEN];
+        let mut raw = vec![VERSION_1];
+        raw.extend_from_slice(&nonce);
+        raw.extend_from_slice(session_key.as_bytes());
+        raw.extend_from_slice(&issued_at.to_be_bytes());
+        let tag = key
+            .current
+            .encrypt_inout_detached(
+                &Nonce::<Aes256Gcm>::try_from(&nonce[..]).unwrap(),
+                &[VERSION_1],
+                (&mut raw[1 + NONCE_LEN..]).into(),
+            )
+            .unwrap();
+        raw.extend_from_slice(&tag);
+        URL_SAFE_NO_PAD.encode(raw)
+    }
+
+    #[test]
+    fn version_1_tokens_still_open() {
+        let k = keyring();
+        let bound = alice();
+        let c = k.client(&bound);
+        let actix_key = "a".repeat(64);
+        let old = sealed_v1(&c, &actix_key, NOW);
+        assert_eq!(old.len(), 135, "what every link used to grow by");
+        let opened = c.open_at(&old, None, NOW + 5).unwrap();
+        assert_eq!(opened.session_key(), actix_key);
+        assert_eq!(opened.issued_at(), NOW);
+        assert_eq!(
+            c.open_at(&old, None, NOW + DAY.as_secs() + 1),
+            Err(NotOpened::Expired)
+        );
+    }
+
+    #[test]
+    fn tokens_are_short() {
+        let k = keyring();
+        let bound = alice();
+        let c = k.client(&bound);
+        // MemoryStore's keys: 22 characters of base64url.
+        let memory = c.seal_at("AAECAwQFBgcICQoLDA0ODw", None, NOW).unwrap();
+        assert!(memory.len() <= 80, "{} characters", memory.len());
+        assert_eq!(memory.len(), 67);
+        let actix = c
+            .seal_at(
+                actix_session::storage::generate_session_key().as_ref(),
+                None,
+                NOW,
+            )
+            .unwrap();
+        assert_eq!(actix.len(), 110);
+        for token in [memory, actix] {
+            assert!(c.open_at(&token, None, NOW).is_ok());
+        }
     }
 
     #[test]

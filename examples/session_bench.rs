@@ -1,0 +1,139 @@
+//! The server `scripts/compare-sessions` loads: one handler (read a counter from the session,
+//! add one, answer a page), behind actix-session's cookie sessions or behind actix-cookieless,
+//! so that going cookieless is measured against what a user would use instead.
+//!
+//! ```text
+//! MODE=cookie|cookieless-norewrite|cookieless|cookieless-nocache PAGE=small|path/to/page.html \
+//!     BIND=127.0.0.1:8091 WORKERS=1 cargo run --release --example session_bench
+//! ```
+//!
+//! - `cookie`: actix-session's `SessionMiddleware` with `CookieSessionStore` (the session in a
+//!   signed and encrypted cookie: no store at all, its cheapest configuration);
+//! - `cookieless-norewrite`: this crate with `rewrite = false` (the session's own cost);
+//! - `cookieless`: the defaults (links and forms rewritten; the same page again comes from the
+//!   rewrite cache);
+//! - `cookieless-nocache`: the same with `rewrite_cache_bytes = 0`, as for a page that differs
+//!   on every request.
+//!
+//! `PAGE=small` is 5 KB with a form and 20 links; otherwise the HTML file named. `POST /start`
+//! starts a session (its cookie or token comes back in the response headers); `GET /page`
+//! runs the handler.
+
+use actix_web::{App, HttpResponse, HttpServer, cookie::Key, web, web::Bytes};
+
+/// About 5 KB: a heading, prose, a POST form and 20 same-site links, as a small dynamic page.
+fn small_page() -> String {
+    let mut page = String::from(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Step</title></head><body>\
+         <h1>Your answers</h1><form method=\"post\" action=\"/page\"><label>Name \
+         <input name=\"name\"></label><button>Next</button></form><ul>",
+    );
+    for i in 0..20 {
+        page.push_str(&format!(
+            "<li><a href=\"/article/{i}?lang=en\">Article number {i}</a>: a few words of \
+             prose about this article, enough to make the page the size of a real one.</li>"
+        ));
+    }
+    while page.len() < 5000 {
+        page.push_str("<p>More prose about the survey and its questions, in plain words.</p>");
+    }
+    page.push_str("</ul></body></html>");
+    page
+}
+
+macro_rules! counter_handlers {
+    ($session:ty) => {
+        pub(super) async fn start(session: $session) -> actix_web::Result<HttpResponse> {
+            session.insert("n", 0u64)?;
+            Ok(HttpResponse::Ok().finish())
+        }
+
+        pub(super) async fn page(
+            session: $session,
+            page: web::Data<Bytes>,
+        ) -> actix_web::Result<HttpResponse> {
+            let n: u64 = session.get("n")?.unwrap_or(0);
+            session.insert("n", n + 1)?;
+            Ok(HttpResponse::Ok()
+                .content_type("text/html; charset=utf-8")
+                .body(page.get_ref().clone()))
+        }
+    };
+}
+
+mod cookie {
+    use super::*;
+    counter_handlers!(actix_session::Session);
+}
+
+mod cookieless {
+    use super::*;
+    counter_handlers!(actix_cookieless::Session);
+}
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+#[actix_web::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mode = env_or("MODE", "cookieless");
+    let bind = env_or("BIND", "127.0.0.1:8091");
+    let workers: usize = env_or("WORKERS", "1").parse()?;
+    let page = match env_or("PAGE", "small").as_str() {
+        "small" => Bytes::from(small_page()),
+        path => Bytes::from(std::fs::read(path).map_err(|e| format!("PAGE={path}: {e}"))?),
+    };
+    let mut settings = actix_cookieless::Settings::new("session-bench-secret-0123456789abcdef01");
+    // One client address makes every request: no budget of new sessions here.
+    settings.new_sessions_per_minute = 0;
+    match mode.as_str() {
+        "cookie" | "cookieless" => {}
+        "cookieless-norewrite" => settings.rewrite = false,
+        "cookieless-nocache" => settings.rewrite_cache_bytes = 0,
+        other => return Err(format!("MODE={other:?}: expected cookie, cookieless-norewrite, cookieless or cookieless-nocache").into()),
+    }
+    let cookieless = actix_cookieless::CookielessSession::builder(
+        actix_cookieless::MemoryStore::default(),
+        settings,
+    )
+    .build()?;
+    let key = Key::from(&[7u8; 64]);
+    eprintln!(
+        "session_bench: MODE={mode}, {} byte page, {workers} worker(s), http://{bind}/page",
+        page.len()
+    );
+    HttpServer::new(move || {
+        let (cookieless, mode, key) = (cookieless.clone(), mode.clone(), key.clone());
+        App::new()
+            .app_data(web::Data::new(page.clone()))
+            .configure(move |cfg| {
+                if mode == "cookie" {
+                    let sessions = actix_session::SessionMiddleware::builder(
+                        actix_session::storage::CookieSessionStore::default(),
+                        key.clone(),
+                    )
+                    .cookie_secure(false)
+                    .build();
+                    cfg.service(
+                        web::scope("")
+                            .wrap(sessions)
+                            .route("/start", web::post().to(cookie::start))
+                            .route("/page", web::get().to(cookie::page)),
+                    );
+                } else {
+                    cfg.service(
+                        web::scope("")
+                            .wrap(cookieless)
+                            .route("/start", web::post().to(cookieless::start))
+                            .route("/page", web::get().to(cookieless::page)),
+                    );
+                }
+            })
+    })
+    .workers(workers)
+    .bind(bind)?
+    .run()
+    .await?;
+    Ok(())
+}

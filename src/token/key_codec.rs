@@ -1,0 +1,146 @@
+//! Session keys in as few bytes as they need inside a token: a shorter token makes every
+//! tokenised link shorter.
+//!
+//! The store chooses the key. The two shapes it has in practice are packed; anything else is
+//! carried as its text:
+//!
+//! | kind | key | bytes |
+//! |---|---|---|
+//! | 0 | any text | its UTF-8 |
+//! | 1 | 64 characters of `[0-9A-Za-z]` (actix-session's stores, Redis among them) | 48: the base-62 number |
+//! | 2 | 22 characters of unpadded base64url (`MemoryStore`: 128 random bits) | 16 |
+
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+
+const TEXT: u8 = 0;
+const BASE62: u8 = 1;
+const BASE64URL: u8 = 2;
+
+const BASE62_DIGITS: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const BASE62_LEN: usize = 64;
+/// 62^64 < 2^384: 48 bytes hold any 64-digit base-62 number.
+const BASE62_BYTES: usize = 48;
+
+/// Appends `key`'s kind and bytes to `out`.
+pub(super) fn encode(key: &str, out: &mut Vec<u8>) {
+    if let Some(packed) = pack_base62(key) {
+        out.push(BASE62);
+        out.extend_from_slice(&packed);
+    } else if let Some(bytes) = pack_base64url(key) {
+        out.push(BASE64URL);
+        out.extend_from_slice(&bytes);
+    } else {
+        out.push(TEXT);
+        out.extend_from_slice(key.as_bytes());
+    }
+}
+
+/// The key `encode` wrote into `bytes`.
+pub(super) fn decode(bytes: &[u8]) -> Option<String> {
+    let (&kind, rest) = bytes.split_first()?;
+    match kind {
+        TEXT => String::from_utf8(rest.to_vec()).ok(),
+        BASE62 => unpack_base62(rest.try_into().ok()?),
+        BASE64URL => (rest.len() == 16).then(|| URL_SAFE_NO_PAD.encode(rest)),
+        _ => None,
+    }
+}
+
+fn digit(c: u8) -> Option<u32> {
+    match c {
+        b'0'..=b'9' => Some(u32::from(c - b'0')),
+        b'A'..=b'Z' => Some(u32::from(c - b'A') + 10),
+        b'a'..=b'z' => Some(u32::from(c - b'a') + 36),
+        _ => None,
+    }
+}
+
+fn pack_base62(key: &str) -> Option<[u8; BASE62_BYTES]> {
+    if key.len() != BASE62_LEN {
+        return None;
+    }
+    let mut n = [0u8; BASE62_BYTES];
+    for c in key.bytes() {
+        // n = n * 62 + digit, big-endian.
+        let mut carry = digit(c)?;
+        for byte in n.iter_mut().rev() {
+            let v = u32::from(*byte) * 62 + carry;
+            *byte = v as u8;
+            carry = v >> 8;
+        }
+        debug_assert_eq!(carry, 0, "62^64 fits in 48 bytes");
+    }
+    Some(n)
+}
+
+fn unpack_base62(packed: &[u8; BASE62_BYTES]) -> Option<String> {
+    let mut n = *packed;
+    let mut digits = [0u8; BASE62_LEN];
+    for slot in digits.iter_mut().rev() {
+        // (n, remainder) = (n / 62, n % 62).
+        let mut remainder = 0u32;
+        for byte in &mut n {
+            let v = (remainder << 8) | u32::from(*byte);
+            *byte = (v / 62) as u8;
+            remainder = v % 62;
+        }
+        *slot = BASE62_DIGITS[remainder as usize];
+    }
+    // A number of 64 digits or fewer leaves nothing behind.
+    n.iter()
+        .all(|&b| b == 0)
+        .then(|| String::from_utf8(digits.to_vec()).ok())?
+}
+
+fn pack_base64url(key: &str) -> Option<[u8; 16]> {
+    if key.len() != 22 {
+        return None;
+    }
+    let bytes: [u8; 16] = URL_SAFE_NO_PAD.decode(key).ok()?.try_into().ok()?;
+    // Only the canonical spelling packs, so that unpacking gives the same text back.
+    (URL_SAFE_NO_PAD.encode(bytes) == key).then_some(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn round_trip(key: &str) -> (u8, usize) {
+        let mut out = Vec::new();
+        encode(key, &mut out);
+        assert_eq!(decode(&out).as_deref(), Some(key), "{key:?}");
+        (out[0], out.len() - 1)
+    }
+
+    #[test]
+    fn the_keys_stores_make_pack_small() {
+        let actix = actix_session::storage::generate_session_key();
+        assert_eq!(round_trip(actix.as_ref()), (BASE62, 48));
+        assert_eq!(round_trip(&"z".repeat(64)), (BASE62, 48));
+        assert_eq!(round_trip(&"0".repeat(64)), (BASE62, 48));
+        assert_eq!(round_trip("AAECAwQFBgcICQoLDA0ODw"), (BASE64URL, 16));
+        assert_eq!(round_trip("session-key"), (TEXT, 11));
+        // Not canonical base64url (trailing bits set): carried as text.
+        assert_eq!(round_trip("AAECAwQFBgcICQoLDA0ODx").0, TEXT);
+        assert_eq!(round_trip(&"z".repeat(63)).0, TEXT);
+    }
+
+    #[test]
+    fn garbage_decodes_to_nothing() {
+        assert_eq!(decode(&[]), None);
+        assert_eq!(decode(&[9, 1, 2]), None);
+        assert_eq!(decode(&[BASE64URL, 1, 2]), None);
+        let too_large: Vec<u8> = [BASE62].into_iter().chain([0xFF; 48]).collect();
+        assert_eq!(decode(&too_large), None, "over 62^64");
+    }
+
+    proptest! {
+        #[test]
+        fn every_key_round_trips(key in "[0-9A-Za-z]{64}|[A-Za-z0-9_-]{22}|\\PC{0,80}") {
+            let mut out = Vec::new();
+            encode(&key, &mut out);
+            prop_assert_eq!(decode(&out), Some(key));
+        }
+    }
+}
