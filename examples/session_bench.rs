@@ -17,7 +17,8 @@
 //!
 //! `PAGE=small` is 5 KB with a form and 20 links; otherwise the HTML file named. `POST /start`
 //! starts a session (its cookie or token comes back in the response headers); `GET /page`
-//! runs the handler.
+//! runs the handler; `GET /stream` sends 1 MB of HTML (forms and links) in 64 chunks of 16 KB,
+//! one every 5 ms, as a slow backend would: for the time to the first byte.
 
 use actix_web::{App, HttpResponse, HttpServer, cookie::Key, web, web::Bytes};
 
@@ -48,6 +49,12 @@ macro_rules! counter_handlers {
             Ok(HttpResponse::Ok().finish())
         }
 
+        pub(super) async fn stream(session: $session) -> actix_web::Result<HttpResponse> {
+            let n: u64 = session.get("n")?.unwrap_or(0);
+            session.insert("n", n + 1)?;
+            Ok(super::slow_stream())
+        }
+
         pub(super) async fn page(
             session: $session,
             page: web::Data<Bytes>,
@@ -69,6 +76,26 @@ mod cookie {
 mod cookieless {
     use super::*;
     counter_handlers!(actix_cookieless::Session);
+}
+
+/// 1 MB of HTML in 64 chunks of 16 KB, one every 5 ms.
+fn slow_stream() -> HttpResponse {
+    let mut chunk = small_page().repeat(4);
+    chunk.truncate(16 * 1024);
+    let chunk = Bytes::from(chunk);
+    let body = futures_util::stream::unfold(0, move |sent| {
+        let chunk = chunk.clone();
+        async move {
+            if sent == 64 {
+                return None;
+            }
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(5)).await;
+            Some((Ok::<_, std::convert::Infallible>(chunk), sent + 1))
+        }
+    });
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .streaming(body)
 }
 
 fn env_or(name: &str, default: &str) -> String {
@@ -119,6 +146,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                         web::scope("")
                             .wrap(sessions)
                             .route("/start", web::post().to(cookie::start))
+                            .route("/stream", web::get().to(cookie::stream))
                             .route("/page", web::get().to(cookie::page)),
                     );
                 } else {
@@ -126,6 +154,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                         web::scope("")
                             .wrap(cookieless)
                             .route("/start", web::post().to(cookieless::start))
+                            .route("/stream", web::get().to(cookieless::stream))
                             .route("/page", web::get().to(cookieless::page)),
                     );
                 }
