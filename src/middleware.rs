@@ -28,7 +28,7 @@ use crate::{
     },
     settings::{Settings, SettingsError, ValidSettings, is_safe_referrer_policy},
     site::{self, Site},
-    token::{ClientBinding, Keyring, NotOpened, SealError, now_secs},
+    token::{Keyring, NotOpened, SealError, Sealer, now_secs},
     transport,
 };
 
@@ -320,7 +320,8 @@ enum Loaded {
 /// Lends a handler the store and this client's sealing key, for [`Session::token`].
 struct RequestIssuer<St> {
     inner: Arc<Inner<St>>,
-    binding: ClientBinding,
+    /// The client's key, derived once for the whole request.
+    sealer: Sealer,
     /// Whose budget a new session comes from.
     client: Option<IpAddr>,
 }
@@ -346,14 +347,11 @@ impl<St: SessionStore + 'static> TokenIssuer for RequestIssuer<St> {
 
     fn seal(&self, key: &str, path: Option<&str>) -> Result<String, SealError> {
         let path = path.filter(|_| self.inner.settings.url_specific);
-        self.inner.keyring.client(&self.binding).seal(key, path)
+        self.sealer.seal(key, path)
     }
 
     fn seal_redirect(&self, key: &str, path: &str) -> Result<String, SealError> {
-        self.inner
-            .keyring
-            .client(&self.binding)
-            .seal_redirect(key, path)
+        self.sealer.seal_redirect(key, path)
     }
 
     fn param_name(&self) -> &str {
@@ -447,9 +445,10 @@ impl<St: SessionStore + 'static> Inner<St> {
             };
         }
 
+        let sealer = client_key.sealer();
         session.issuer = Some(Rc::new(RequestIssuer {
             inner: Arc::clone(&self),
-            binding: binding.clone(),
+            sealer: sealer.clone(),
             client: budget_client,
         }));
         let existed = session.key.is_some();
@@ -542,9 +541,8 @@ impl<St: SessionStore + 'static> Inner<St> {
                 .map_into_left_body());
         }
         let sealer = settings.url_specific.then(|| {
-            let (inner, binding) = (Arc::clone(&self), binding.clone());
-            Rc::new(move |path: &str| inner.keyring.client(&binding).seal(&key, Some(path)).ok())
-                as PathSealer
+            let sealer = sealer.clone();
+            Rc::new(move |path: &str| sealer.seal(&key, Some(path)).ok()) as PathSealer
         });
         Ok(self.rewrite(res, &token, sealer).map_into_left_body())
     }

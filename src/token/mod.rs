@@ -165,6 +165,37 @@ impl ClientBinding {
     }
 }
 
+/// What seals one client's tokens: its derived key alone, cheap to clone and to keep (for the
+/// handler's `token()` and every link of a URL-specific page), so that the key is derived once
+/// per request.
+#[derive(Clone)]
+pub struct Sealer {
+    current: Aes256Gcm,
+}
+
+impl fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sealer").finish_non_exhaustive()
+    }
+}
+
+impl Sealer {
+    /// Seals `session_key` into a token issued now; `path` binds it to one URL path.
+    pub fn seal(&self, session_key: &str, path: Option<&str>) -> Result<String, SealError> {
+        seal_with_aad(&self.current, session_key, &aad(VERSION, path), now_secs())
+    }
+
+    /// Seals a redirect token (see [`ClientKey::seal_redirect`]).
+    pub fn seal_redirect(&self, session_key: &str, path: &str) -> Result<String, SealError> {
+        seal_with_aad(
+            &self.current,
+            session_key,
+            &redirect_aad(VERSION, path),
+            now_secs(),
+        )
+    }
+}
+
 /// The keys of one client, derived once per request.
 pub struct ClientKey<'k> {
     keyring: &'k Keyring,
@@ -247,11 +278,23 @@ impl ClientKey<'_> {
         self.seal_at(session_key, path, now_secs())
     }
 
+    /// What seals this client's tokens, to keep beyond this borrow.
+    pub fn sealer(&self) -> Sealer {
+        Sealer {
+            current: self.current.clone(),
+        }
+    }
+
     /// Seals a token for a `303 See Other` `Location` to `path`: it opens only a GET (or
     /// HEAD) of that very path, with [`try_open_redirect`](Self::try_open_redirect), never as
     /// an ordinary token.
     pub fn seal_redirect(&self, session_key: &str, path: &str) -> Result<String, SealError> {
-        self.seal_with_aad(session_key, &redirect_aad(VERSION, path), now_secs())
+        seal_with_aad(
+            &self.current,
+            session_key,
+            &redirect_aad(VERSION, path),
+            now_secs(),
+        )
     }
 
     /// Opens a redirect token sent to `path`, if sealed at most `max_age` ago.
@@ -288,34 +331,7 @@ impl ClientKey<'_> {
         path: Option<&str>,
         issued_at: u64,
     ) -> Result<String, SealError> {
-        self.seal_with_aad(session_key, &aad(VERSION, path), issued_at)
-    }
-
-    fn seal_with_aad(
-        &self,
-        session_key: &str,
-        aad: &[u8],
-        issued_at: u64,
-    ) -> Result<String, SealError> {
-        if session_key.len() > MAX_SESSION_KEY_LEN {
-            return Err(SealError("the session key is longer than 4064 bytes"));
-        }
-        let issued_at = u32::try_from(issued_at)
-            .map_err(|_| SealError("the clock is past 2106 or the issue time is invalid"))?;
-        let nonce = Nonce::<Aes256Gcm>::generate_from_rng(&mut rand::rng());
-        let mut raw =
-            Vec::with_capacity(1 + NONCE_LEN + TIME_LEN + 1 + session_key.len() + TAG_LEN);
-        raw.push(VERSION);
-        raw.extend_from_slice(&nonce);
-        raw.extend_from_slice(&issued_at.to_be_bytes());
-        key_codec::encode(session_key, &mut raw);
-        let body = &mut raw[1 + NONCE_LEN..];
-        let tag = self
-            .current
-            .encrypt_inout_detached(&nonce, aad, body.into())
-            .map_err(|_| SealError("the cipher refused the message"))?;
-        raw.extend_from_slice(&tag);
-        Ok(URL_SAFE_NO_PAD.encode(raw))
+        seal_with_aad(&self.current, session_key, &aad(VERSION, path), issued_at)
     }
 
     /// Opens a token sent to `path` (give the path only for URL-specific tokens).
@@ -398,6 +414,32 @@ impl ClientKey<'_> {
             by_previous_secret,
         })
     }
+}
+
+/// Seals `session_key` with `cipher` under `aad`, issued at `issued_at`.
+fn seal_with_aad(
+    cipher: &Aes256Gcm,
+    session_key: &str,
+    aad: &[u8],
+    issued_at: u64,
+) -> Result<String, SealError> {
+    if session_key.len() > MAX_SESSION_KEY_LEN {
+        return Err(SealError("the session key is longer than 4064 bytes"));
+    }
+    let issued_at = u32::try_from(issued_at)
+        .map_err(|_| SealError("the clock is past 2106 or the issue time is invalid"))?;
+    let nonce = Nonce::<Aes256Gcm>::generate_from_rng(&mut rand::rng());
+    let mut raw = Vec::with_capacity(1 + NONCE_LEN + TIME_LEN + 1 + session_key.len() + TAG_LEN);
+    raw.push(VERSION);
+    raw.extend_from_slice(&nonce);
+    raw.extend_from_slice(&issued_at.to_be_bytes());
+    key_codec::encode(session_key, &mut raw);
+    let body = &mut raw[1 + NONCE_LEN..];
+    let tag = cipher
+        .encrypt_inout_detached(&nonce, aad, body.into())
+        .map_err(|_| SealError("the cipher refused the message"))?;
+    raw.extend_from_slice(&tag);
+    Ok(URL_SAFE_NO_PAD.encode(raw))
 }
 
 /// A token issued in the future (beyond the allowed skew) or more than `max_age` seconds ago
