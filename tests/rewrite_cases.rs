@@ -610,6 +610,13 @@ const CASES: &[(bool, &str, &str)] = &[
         r#"<img src="https://other.example/" referrerpolicy="no-referrer"><meta name="referrer" content="same-origin">"#,
         "=",
     ),
+    // Found by the property test: a `<meta>` in SVG breaks out of foreign content in the tree
+    // builder (an HTML meta, whose policy applies), though lol_html keeps it in SVG.
+    (
+        true,
+        r#"<svg><svg><svg><a xlink:href="https://other.example/">x</a></svg><meta name=referrer content=always>"#,
+        r#"<svg><svg><svg><a xlink:href="https://other.example/">x</a></svg><meta name=referrer>"#,
+    ),
     (
         false,
         r#"<img src="https://other.example/" referrerpolicy="unsafe-url">"#,

@@ -666,9 +666,6 @@ fn on_referrer_only(_: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> Handler
 }
 
 fn on_meta(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResult {
-    if !is_html(el) {
-        return Ok(());
-    }
     let Attrs {
         values: [name, http_equiv, content],
         faithful,
@@ -681,14 +678,17 @@ fn on_meta(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResu
             .is_some_and(|v| v.trim().eq_ignore_ascii_case(value))
     };
     if is(&name, "referrer") || is(&http_equiv, "referrer-policy") {
-        // A weak document policy would send the page's URL, token and all, elsewhere.
+        // A weak document policy would send the page's URL, token and all, elsewhere. Judged
+        // in any namespace: `<svg><meta>` breaks out of foreign content in the tree builder and
+        // is an HTML `<meta>` after all, which lol_html does not know.
         if content.is_some_and(|policy| !is_safe_referrer_policy(&policy)) {
             tracing::debug!("a weak <meta name=referrer> lost its content");
             el.remove_attribute("content");
         }
         return Ok(());
     }
-    if !is(&http_equiv, "refresh") {
+    // A refresh in what lol_html takes for foreign content gets no token (failing closed).
+    if !is_html(el) || !is(&http_equiv, "refresh") {
         return Ok(());
     }
     let Some(content) = content else {
