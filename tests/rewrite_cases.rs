@@ -617,6 +617,18 @@ const CASES: &[(bool, &str, &str)] = &[
         r#"<svg><svg><svg><a xlink:href="https://other.example/">x</a></svg><meta name=referrer content=always>"#,
         r#"<svg><svg><svg><a xlink:href="https://other.example/">x</a></svg><meta name=referrer>"#,
     ),
+    // The same breakout before a submitter and a <base>: both are HTML to the browser, so
+    // both are judged whatever namespace lol_html believes.
+    (
+        false,
+        r#"<svg><svg><svg></svg><p><form method=post action=/x><button formaction="https://other.example/">go</button></form>"#,
+        "=",
+    ),
+    (
+        true,
+        r#"<svg><svg><svg></svg><p><base href="https://other.example/"><a href="/next">x</a>"#,
+        "=",
+    ),
     (
         false,
         r#"<img src="https://other.example/" referrerpolicy="unsafe-url">"#,

@@ -387,8 +387,11 @@ impl<const N: usize> Attrs<N> {
 
 fn on_base(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResult {
     let mut state = shared.borrow_mut();
-    // A base in a template's contents is no base of the document's.
-    if !is_html(el) || state.forms.in_template() {
+    // A base in a template's contents is no base of the document's. One in what lol_html
+    // takes for foreign content counts all the same: after nested `<svg>`s, a `<p>` breaks
+    // out of foreign content in the tree builder and lol_html does not follow, so that base
+    // may be the document's (taking it when it is not only costs tokens).
+    if state.forms.in_template() {
         return Ok(());
     }
     let Attrs { values: [href], .. } = Attrs::read(el, ["href"]);
@@ -536,10 +539,9 @@ fn is_submitter(el: &Element<'_, '_>, kind: Option<&str>) -> bool {
     }
 }
 
+/// Judged in any namespace, like `<base>`: lol_html's view of foreign content is not the tree
+/// builder's, and taking an inert SVG element for a submitter only costs a token.
 fn on_submitter(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResult {
-    if !is_html(el) {
-        return Ok(());
-    }
     let Attrs {
         values: [kind, formaction, formmethod, owner],
         ..
