@@ -10,8 +10,8 @@ use actix_web::{
     test::{self, TestRequest},
     web,
 };
-use common::{SECRET, body, dechunk, token_of};
-use std::io::Read;
+use common::{SECRET, body, token_of, wire};
+use std::io::Read as _;
 
 const PAGE: &str = r#"<html><head><title><a href="/x"></title></head><body>
 <form method="post" action="/s/next"><input name="a"></form>
@@ -340,10 +340,8 @@ async fn excluded_paths_fresh_sessions_and_manual_mode_are_not_rewritten() {
     assert_eq!(body(res).await, PAGE);
 }
 
-/// Over a real socket: a handler that set `Content-Length` still sends a valid response whose
-/// length matches what is sent.
-#[actix_rt::test]
-async fn a_handler_set_content_length_gives_a_valid_response_on_the_wire() {
+/// The test page's route behind the middleware, served on a free loopback port.
+fn serve_page() -> (std::net::SocketAddr, actix_web::dev::ServerHandle) {
     let cookieless = CookielessSession::builder(MemoryStore::default(), settings())
         .build()
         .unwrap();
@@ -361,86 +359,53 @@ async fn a_handler_set_content_length_gives_a_valid_response_on_the_wire() {
     let server = server.run();
     let handle = server.handle();
     actix_rt::spawn(server);
+    (addr, handle)
+}
 
-    let get = on_the_wire(addr, "GET /s/page?length").await;
+/// Over a real socket: a handler that set `Content-Length` still sends a valid response whose
+/// length matches what is sent.
+#[actix_rt::test]
+async fn a_handler_set_content_length_gives_a_valid_response_on_the_wire() {
+    let (addr, handle) = serve_page();
+    let res = wire(addr, "GET", "/s/page?length", &[], "").await;
     handle.stop(true).await;
-
-    let (head, rest) = get.split_once("\r\n\r\n").unwrap();
-    let head = head.to_ascii_lowercase();
-    assert!(head.starts_with("http/1.1 200"), "{head}");
-    let body = if head.contains("transfer-encoding: chunked") {
-        dechunk(rest)
+    assert_eq!(res.status, 200);
+    if let Some(length) = res.header("content-length") {
+        assert_eq!(
+            length,
+            res.body.len().to_string(),
+            "the length sent matches the body sent"
+        );
     } else {
-        let length: usize = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length: "))
-            .expect("either chunked or a length")
-            .parse()
-            .unwrap();
-        assert_eq!(length, rest.len(), "the length sent matches the body sent");
-        rest.to_owned()
-    };
-    assert!(body.contains("type=\"hidden\""), "{body}");
-    assert!(body.ends_with("</html>"), "the whole page arrived: {body}");
+        assert_eq!(
+            res.header("transfer-encoding"),
+            Some("chunked"),
+            "either chunked or a length"
+        );
+    }
+    assert!(res.body.contains("type=\"hidden\""), "{}", res.body);
+    assert!(
+        res.body.ends_with("</html>"),
+        "the whole page arrived: {}",
+        res.body
+    );
 }
 
 /// Over a real socket: HEAD announces the length GET sends (its token is as long), not the
 /// length of the handler's page before the token went in.
 #[actix_rt::test]
 async fn head_announces_the_length_get_sends() {
-    let cookieless = CookielessSession::builder(MemoryStore::default(), settings())
-        .build()
-        .unwrap();
-    let server = actix_web::HttpServer::new(move || {
-        App::new().service(
-            web::scope("/s")
-                .wrap(cookieless.clone())
-                .route("/page", web::to(page)),
-        )
-    })
-    .workers(1)
-    .bind(("127.0.0.1", 0))
-    .unwrap();
-    let addr = server.addrs()[0];
-    let server = server.run();
-    let handle = server.handle();
-    actix_rt::spawn(server);
-    let get = on_the_wire(addr, "GET /s/page").await;
-    let head = on_the_wire(addr, "HEAD /s/page").await;
+    let (addr, handle) = serve_page();
+    let get = wire(addr, "GET", "/s/page", &[], "").await;
+    let head = wire(addr, "HEAD", "/s/page", &[], "").await;
     handle.stop(true).await;
-
-    let length = |response: &str| {
-        let (head, _) = response.split_once("\r\n\r\n").unwrap();
-        head.to_ascii_lowercase()
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length: ").map(str::to_owned))
-    };
-    let (_, body) = get.split_once("\r\n\r\n").unwrap();
-    assert!(body.contains("type=\"hidden\""), "{body}");
-    assert_eq!(length(&get), Some(body.len().to_string()), "{get}");
-    assert!(head.ends_with("\r\n\r\n"), "HEAD sends no body: {head}");
-    assert_eq!(length(&head), length(&get), "{head}");
-}
-
-/// Sends `request_line` (HTTP/1.1, `Connection: close`) to `addr`; returns the raw response.
-async fn on_the_wire(addr: std::net::SocketAddr, request_line: &str) -> String {
-    let request = format!(
-        "{request_line} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: wire\r\nConnection: close\r\n\r\n"
+    assert!(get.body.contains("type=\"hidden\""), "{}", get.body);
+    assert_eq!(
+        get.header("content-length"),
+        Some(get.body.len().to_string().as_str())
     );
-    let raw = actix_web::rt::task::spawn_blocking(move || {
-        use std::io::Write;
-        let mut stream = std::net::TcpStream::connect(addr).unwrap();
-        stream
-            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
-            .unwrap();
-        stream.write_all(request.as_bytes()).unwrap();
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).unwrap();
-        raw
-    })
-    .await
-    .unwrap();
-    String::from_utf8(raw).unwrap()
+    assert!(head.body.is_empty(), "HEAD sends no body: {}", head.body);
+    assert_eq!(head.header("content-length"), get.header("content-length"));
 }
 
 /// The same page for visitor after visitor, at whatever URL of the site, comes from the rewrite
