@@ -121,9 +121,9 @@ fn weigh(key: &str, entry: &Arc<Entry>) -> u32 {
 
 /// A new session key: 128 random bits as 22 characters of base64url, which a token carries in
 /// 16 bytes (actix-session's 64-character keys take 48).
-fn new_key() -> SessionKey {
+fn new_key() -> Result<SessionKey, anyhow::Error> {
     let bits: [u8; 16] = rand::random();
-    SessionKey::try_from(URL_SAFE_NO_PAD.encode(bits)).expect("22 characters is a valid key")
+    Ok(SessionKey::try_from(URL_SAFE_NO_PAD.encode(bits))?)
 }
 
 impl Default for MemoryStore {
@@ -176,7 +176,7 @@ impl SessionStore for MemoryStore {
     }
 
     async fn save(&self, session_state: State, ttl: &TtlDuration) -> Result<SessionKey, SaveError> {
-        let key = new_key();
+        let key = new_key().map_err(SaveError::Other)?;
         self.put(key.as_ref().to_owned(), session_state, ttl);
         Ok(key)
     }
@@ -192,7 +192,7 @@ impl SessionStore for MemoryStore {
             Ok(session_key)
         } else {
             // It expired meanwhile: like actix-session's Redis store, start it anew under a new key.
-            let key = new_key();
+            let key = new_key().map_err(UpdateError::Other)?;
             self.put(key.as_ref().to_owned(), session_state, ttl);
             Ok(key)
         }
