@@ -17,21 +17,30 @@ use crate::{
     token::ClientBinding,
 };
 
-/// The binding for a request, per the `client_id`, `trusted_proxies` and prefix settings.
-pub(crate) fn binding(
+/// The client's address cut to the bound prefix (`ipv4_prefix`, `ipv6_prefix`), behind
+/// `trusted_proxies`: what a token is bound to, and whose budget a new session comes from.
+pub(crate) fn client_prefix(
     peer: Option<IpAddr>,
+    headers: &HeaderMap,
+    settings: &ValidSettings,
+) -> Option<IpAddr> {
+    client_ip(peer, headers, &settings.trusted_proxies)
+        .map(|ip| mask(ip, settings.ipv4_prefix, settings.ipv6_prefix))
+}
+
+/// The binding for a request whose client is `prefix` ([`client_prefix`]), per `client_id`.
+pub(crate) fn binding(
+    prefix: Option<IpAddr>,
     headers: &HeaderMap,
     settings: &ValidSettings,
 ) -> ClientBinding {
     if !settings.client_id {
         return ClientBinding::unbound();
     }
-    let ip = client_ip(peer, headers, &settings.trusted_proxies)
-        .map(|ip| mask(ip, settings.ipv4_prefix, settings.ipv6_prefix));
     let user_agent = headers
         .get(header::USER_AGENT)
         .map_or(&[][..], |ua| ua.as_bytes());
-    ClientBinding::new(ip, user_agent)
+    ClientBinding::new(prefix, user_agent)
 }
 
 /// The client's address: the peer, or the first untrusted hop behind trusted proxies.

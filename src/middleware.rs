@@ -371,10 +371,10 @@ impl<St: SessionStore + 'static> Inner<St> {
     {
         let settings = &self.settings;
         let peer = req.peer_addr().map(|a| a.ip());
-        let binding = client::binding(peer, req.headers(), settings);
-        // The client whose budget pays for a new session: its address, cut to the prefix.
-        let budget_client = client::client_ip(peer, req.headers(), &settings.trusted_proxies)
-            .map(|ip| client::mask(ip, settings.ipv4_prefix, settings.ipv6_prefix));
+        // The client, cut to the prefix: what the token is bound to, and whose budget a new
+        // session comes from.
+        let budget_client = client::client_prefix(peer, req.headers(), settings);
+        let binding = client::binding(budget_client, req.headers(), settings);
         let client_key = self.keyring.client(&binding);
 
         let mut session = SessionInner::fresh(WhyNew::NoToken);
