@@ -28,7 +28,7 @@ use crate::{
     },
     settings::{Settings, SettingsError, ValidSettings, is_safe_referrer_policy},
     site::{self, Site},
-    token::{Keyring, NotOpened, SealError, Sealer, now_secs},
+    token::{ClientKey, Keyring, NotOpened, Opened, SealError, Sealer, now_secs},
     transport,
 };
 
@@ -397,29 +397,7 @@ impl<St: SessionStore + 'static> Inner<St> {
             }
         }
         if let Some((transport, token)) = found {
-            // With url_specific, a token from a URL or a form opens only at the path it was
-            // sealed for; header tokens are path-less (they never sit in a URL).
-            let path =
-                (settings.url_specific && transport != Transport::Header).then(|| req.path());
-            let as_redirect = || {
-                client_key.try_open_redirect(&token, req.path(), settings.redirect_token_max_age)
-            };
-            let (opened, transport) = match transport {
-                Transport::Redirect => (as_redirect(), transport),
-                // A query token may be an ordinary one or a redirect's (`see_other`).
-                Transport::Query => match client_key.try_open(&token, path) {
-                    Ok(opened) => (Ok(opened), transport),
-                    // A redirect token opens a GET (or HEAD) only: it sits in history and logs.
-                    Err(why) if !matches!(*req.method(), Method::GET | Method::HEAD) => {
-                        (Err(why), transport)
-                    }
-                    Err(why) => match as_redirect() {
-                        Ok(opened) => (Ok(opened), Transport::Redirect),
-                        Err(_) => (Err(why), transport),
-                    },
-                },
-                _ => (client_key.try_open(&token, path), transport),
-            };
+            let (opened, transport) = self.open(&client_key, transport, &token, &req);
             session = match opened {
                 Err(why) => {
                     tracing::debug!(
@@ -657,6 +635,39 @@ impl<St: SessionStore + 'static> Inner<St> {
                 },
             }
         })
+    }
+
+    /// Opens the token the request carried by `transport`; gives how it really came (a query
+    /// token may turn out to be a `see_other` redirect token).
+    fn open(
+        &self,
+        client_key: &ClientKey<'_>,
+        transport: Transport,
+        token: &str,
+        req: &ServiceRequest,
+    ) -> (Result<Opened, NotOpened>, Transport) {
+        let settings = &self.settings;
+        // With url_specific, a token from a URL or a form opens only at the path it was
+        // sealed for; header tokens are path-less (they never sit in a URL).
+        let path = (settings.url_specific && transport != Transport::Header).then(|| req.path());
+        let as_redirect =
+            || client_key.try_open_redirect(token, req.path(), settings.redirect_token_max_age);
+        match transport {
+            Transport::Redirect => (as_redirect(), transport),
+            // A query token may be an ordinary one or a redirect's (`see_other`).
+            Transport::Query => match client_key.try_open(token, path) {
+                Ok(opened) => (Ok(opened), transport),
+                // A redirect token opens a GET (or HEAD) only: it sits in history and logs.
+                Err(why) if !matches!(*req.method(), Method::GET | Method::HEAD) => {
+                    (Err(why), transport)
+                }
+                Err(why) => match as_redirect() {
+                    Ok(opened) => (Ok(opened), Transport::Redirect),
+                    Err(_) => (Err(why), transport),
+                },
+            },
+            _ => (client_key.try_open(token, path), transport),
+        }
     }
 
     /// Takes one new session from `client`'s budget; `Err` with the wait when it is used up.
