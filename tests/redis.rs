@@ -4,6 +4,8 @@
 #![cfg(feature = "redis")]
 
 mod common;
+#[path = "support/conformance.rs"]
+mod conformance;
 
 use std::{
     net::{SocketAddr, TcpListener, TcpStream},
@@ -304,4 +306,11 @@ async fn redis_down_gives_an_opaque_503_and_sessions_resume_when_it_is_back() {
         "one session, no debris"
     );
     handle.stop(true).await;
+}
+
+/// The store conformance body that `MemoryStore` passes (`tests/store_conformance.rs`).
+#[actix_rt::test]
+async fn redis_store_conforms() {
+    let store = store(&shared_redis_url(), "conformance").await;
+    conformance::session_store_conforms(&store, "RedisSessionStore").await;
 }
