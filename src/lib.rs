@@ -84,8 +84,12 @@
 
 mod budget;
 mod client;
+mod client_script;
 mod cookies;
 mod middleware;
+#[cfg(feature = "proxy")]
+#[cfg_attr(docsrs, doc(cfg(feature = "proxy")))]
+pub mod proxy;
 pub mod rewrite;
 mod session;
 pub mod settings;

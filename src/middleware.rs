@@ -17,7 +17,7 @@ use actix_web::{
 
 use crate::{
     budget::SessionBudget,
-    client, cookies,
+    client, client_script, cookies,
     rewrite::{
         Charset, LinkPolicy, PathSealer, RewriteBody, RewriteCache, TokenRewriter, html_charset,
         rewritable, sniff_charset,
@@ -370,6 +370,14 @@ impl<St: SessionStore + 'static> Inner<St> {
         B: MessageBody,
     {
         let settings = &self.settings;
+        if settings.client_script
+            && matches!(*req.method(), Method::GET | Method::HEAD)
+            && req.path() == settings.client_script_path
+        {
+            return Ok(req
+                .into_response(client_script::response())
+                .map_into_right_body());
+        }
         let peer = req.peer_addr().map(|a| a.ip());
         // The client, cut to the prefix: what the token is bound to, and whose budget a new
         // session comes from.
@@ -536,13 +544,25 @@ impl<St: SessionStore + 'static> Inner<St> {
         if !settings.rewrite || settings.is_excluded(res.request().path()) {
             return res.map_body(|_, body| RewriteBody::untouched(body));
         }
-        let (origin, page_url) = {
+        let (origin, host, page_url) = {
             let req = res.request();
             let (scheme, host) = client::request_origin(req, &settings.trusted_proxies);
             let origin = format!("{scheme}://{host}");
             let path = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
             let page_url = format!("{origin}{path}");
-            (origin, page_url)
+            (origin, host, page_url)
+        };
+        // The script client's element, with the token it starts from (header tokens are
+        // path-less, also with url_specific).
+        let script_for = |token: &str| {
+            settings.client_script.then(|| {
+                client_script::tag(
+                    &host,
+                    &settings.client_script_path,
+                    settings.header_name.as_str(),
+                    token,
+                )
+            })
         };
         // `None` when the page URL is not http(s): then nothing is rewritten.
         let policy_for =
@@ -602,11 +622,8 @@ impl<St: SessionStore + 'static> Inner<St> {
             head.no_chunking(false);
             // A page held whole is scanned first: lol_html then watches only the elements
             // it may have.
-            let rewriter = |policy: Option<LinkPolicy>, whole: Option<&[u8]>| {
-                policy.and_then(|policy| match whole {
-                    Some(page) => TokenRewriter::for_document(policy, use_get, encoding, page),
-                    None => TokenRewriter::new(policy, use_get, encoding),
-                })
+            let rewriter = |policy: Option<LinkPolicy>, token: &str, whole: Option<&[u8]>| {
+                TokenRewriter::with_script(policy?, use_get, encoding, whole, script_for(token))
             };
             match page {
                 Page::Whole(page) => match cache {
@@ -616,11 +633,11 @@ impl<St: SessionStore + 'static> Inner<St> {
                         // own): the same page at `/a?sessionid=…` and `/b` is one entry.
                         let context = format!("{origin}\n{}", encoding.name());
                         let rewritten = cache.rewrite(&page, &context, token, |placeholder| {
-                            rewriter(policy_for(placeholder), Some(&page))
+                            rewriter(policy_for(placeholder), placeholder, Some(&page))
                         });
                         RewriteBody::ready(rewritten.unwrap_or(page))
                     }
-                    None => match rewriter(policy(), Some(&page)) {
+                    None => match rewriter(policy(), token, Some(&page)) {
                         Some(mut rewriter) => {
                             let mut out = rewriter.write(&page);
                             out.extend(rewriter.end());
@@ -629,7 +646,7 @@ impl<St: SessionStore + 'static> Inner<St> {
                         None => RewriteBody::ready(page),
                     },
                 },
-                Page::Streamed(body) => match rewriter(policy(), None) {
+                Page::Streamed(body) => match rewriter(policy(), token, None) {
                     Some(rewriter) => RewriteBody::new(body, rewriter),
                     None => RewriteBody::untouched(body),
                 },

@@ -45,6 +45,11 @@ pub const MIN_SECRET_LEN: usize = 32;
 /// | `body_scan_timeout` | 10 s | how long a form body may take to reach the token field |
 /// | `new_sessions_per_minute` | 120 | new sessions one client (address prefix) may create; 0: no limit |
 /// | `rewrite_cache_bytes` | 33554432 | memory for rewritten pages served again (0: no cache) |
+/// | `client_script` | `false` | serve the script client and put it into rewritten HTML pages |
+/// | `client_script_path` | `/__cookieless/session.js` | where the script client is served |
+///
+/// A `[proxy]` table in the same file belongs to `cookieless-proxy` (feature `proxy`) and is
+/// ignored here.
 ///
 /// # Example
 /// ```
@@ -138,6 +143,16 @@ pub struct Settings {
     /// Memory (bytes) for keeping rewritten pages that are served again, so the next visitor's
     /// copy is a splice rather than a parse; 0 turns the cache off.
     pub rewrite_cache_bytes: u64,
+    /// Serve a small script at `client_script_path` and put a `<script src>` for it into every
+    /// rewritten HTML page: it adds the token header to the page's same-origin `fetch` and
+    /// `XMLHttpRequest` calls and keeps the fresh token each response carries.
+    pub client_script: bool,
+    /// The path the script client is served at (and excluded from the session).
+    pub client_script_path: String,
+    /// The `[proxy]` table of a shared `cookieless.toml`: read by `cookieless-proxy`, not here.
+    #[serde(skip_serializing)]
+    #[doc(hidden)]
+    pub proxy: serde::de::IgnoredAny,
 }
 
 impl Default for Settings {
@@ -169,6 +184,9 @@ impl Default for Settings {
             body_scan_timeout: Duration::from_secs(10),
             new_sessions_per_minute: 120,
             rewrite_cache_bytes: 32 * 1024 * 1024,
+            client_script: false,
+            client_script_path: "/__cookieless/session.js".to_owned(),
+            proxy: serde::de::IgnoredAny,
         }
     }
 }
@@ -205,7 +223,9 @@ impl fmt::Debug for Settings {
             .field("body_scan_timeout", &self.body_scan_timeout)
             .field("new_sessions_per_minute", &self.new_sessions_per_minute)
             .field("rewrite_cache_bytes", &self.rewrite_cache_bytes)
-            .finish()
+            .field("client_script", &self.client_script)
+            .field("client_script_path", &self.client_script_path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -393,6 +413,16 @@ impl Settings {
                 }
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let path = &self.client_script_path;
+        if !path.starts_with('/')
+            || path.starts_with("//")
+            || path.contains(['?', '#', '"', '<', '>', ' ', '\\'])
+        {
+            return Err(SettingsError::new(
+                "client_script_path",
+                format!("`{path}` must be a plain path starting with one `/`, like `/__cookieless/session.js`"),
+            ));
+        }
 
         Ok(ValidSettings {
             settings: self.clone(),
@@ -578,14 +608,14 @@ pub struct SettingsError {
 }
 
 impl SettingsError {
-    fn new(setting: &str, problem: impl Into<String>) -> Self {
+    pub(crate) fn new(setting: &str, problem: impl Into<String>) -> Self {
         Self {
             setting: setting.to_owned(),
             problem: problem.into(),
         }
     }
 
-    fn from_config(err: config::ConfigError) -> Self {
+    pub(crate) fn from_config(err: config::ConfigError) -> Self {
         let setting = match &err {
             config::ConfigError::Type { key: Some(key), .. } => key.clone(),
             config::ConfigError::At { key: Some(key), .. } => key.clone(),
@@ -614,7 +644,7 @@ impl fmt::Display for SettingsError {
 impl std::error::Error for SettingsError {}
 
 /// Accepts whole seconds (`1800`) or a number with a unit: `s`, `m`, `h`, `d`.
-fn deserialize_duration<'de, D: Deserializer<'de>>(de: D) -> Result<Duration, D::Error> {
+pub(crate) fn deserialize_duration<'de, D: Deserializer<'de>>(de: D) -> Result<Duration, D::Error> {
     struct Visitor;
     impl serde::de::Visitor<'_> for Visitor {
         type Value = Duration;
@@ -644,7 +674,7 @@ fn deserialize_duration<'de, D: Deserializer<'de>>(de: D) -> Result<Duration, D:
     de.deserialize_any(Visitor)
 }
 
-fn serialize_duration<S: Serializer>(duration: &Duration, ser: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn serialize_duration<S: Serializer>(duration: &Duration, ser: S) -> Result<S::Ok, S::Error> {
     ser.serialize_u64(duration.as_secs())
 }
 

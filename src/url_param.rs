@@ -39,6 +39,20 @@ pub(crate) fn with_param(url: &str, name: &str, value: &str) -> String {
     out
 }
 
+/// `query` without its `name` parameters (every spelling a form decoder reads as `name`),
+/// other pairs keeping their bytes and order; `None` when it had none (use `query` as it is).
+#[cfg_attr(not(feature = "proxy"), allow(dead_code))]
+pub(crate) fn without_param(query: &str, name: &str) -> Option<String> {
+    if !query.split('&').any(|pair| names(pair, name)) {
+        return None;
+    }
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| !pair.is_empty() && !names(pair, name))
+        .collect();
+    Some(kept.join("&"))
+}
+
 /// Whether the query pair `pair` (`name=value`, or just `name`) is named `name`, read the way
 /// a form decoder reads it (`%73id` and `s+id` are decoded first).
 fn names(pair: &str, name: &str) -> bool {
@@ -53,7 +67,17 @@ fn names(pair: &str, name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::with_param;
+    use super::{with_param, without_param};
+
+    #[test]
+    fn removes_every_spelling_of_the_parameter() {
+        assert_eq!(without_param("a=1&b=2", "sid"), None);
+        assert_eq!(without_param("sid=T", "sid").as_deref(), Some(""));
+        assert_eq!(
+            without_param("a=1&sid=T&%73id=U&b=s%69d", "sid").as_deref(),
+            Some("a=1&b=s%69d")
+        );
+    }
 
     #[test]
     fn tabs_and_newlines_are_dropped_as_browsers_do() {

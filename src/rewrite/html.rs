@@ -4,9 +4,9 @@ use std::{borrow::Cow, cell::RefCell, rc::Rc, sync::LazyLock};
 
 use encoding_rs::Encoding;
 use lol_html::{
-    AsciiCompatibleEncoding, ElementContentHandlers, HandlerResult, HtmlRewriter, MemorySettings,
+    AsciiCompatibleEncoding, DocumentContentHandlers, ElementContentHandlers, HandlerResult, HtmlRewriter, MemorySettings,
     OutputSink, Selector, Settings,
-    html_content::{ContentType, Element},
+    html_content::{ContentType, DocumentEnd, Element},
 };
 use url::Url;
 
@@ -63,6 +63,9 @@ const NEEDED: [fn(&Present) -> bool; 9] = [
 static SELECTORS: LazyLock<[Selector; 9]> =
     LazyLock::new(|| SELECTOR_TEXTS.map(|s| s.parse::<Selector>().expect("static selector")));
 
+static HEAD_OR_BODY: LazyLock<Selector> =
+    LazyLock::new(|| "head, body".parse().expect("static selector"));
+
 /// The base of a document whose `<base href>` could not be read: nothing resolves against it.
 static NOWHERE: LazyLock<Url> = LazyLock::new(|| Url::parse("data:,").expect("static URL"));
 
@@ -78,6 +81,8 @@ struct State {
     relied_on_base: bool,
     /// The forms, and the output not yet handed out.
     forms: Forms,
+    /// The script client's `<script>` element, until it is placed.
+    script: Option<String>,
 }
 
 impl State {
@@ -151,7 +156,7 @@ impl TokenRewriter {
     /// byte order mark names another encoding than `encoding` passes through untouched (a
     /// browser follows the mark).
     pub fn new(policy: LinkPolicy, use_get: bool, encoding: &'static Encoding) -> Option<Self> {
-        Self::watching(policy, use_get, encoding, Present::ANY)
+        Self::watching(policy, use_get, encoding, Present::ANY, None)
     }
 
     /// A rewriter for `document`, which the caller holds whole and then passes to
@@ -177,7 +182,27 @@ impl TokenRewriter {
         encoding: &'static Encoding,
         document: &[u8],
     ) -> Option<Self> {
-        Self::watching(policy, use_get, encoding, Present::scan(document, use_get))
+        Self::watching(
+            policy,
+            use_get,
+            encoding,
+            Present::scan(document, use_get),
+            None,
+        )
+    }
+
+    /// Like [`new`](Self::new) (`document: None`) or [`for_document`](Self::for_document), and
+    /// puts `script` (the script client's element) at the start of the page's `<head>`, else
+    /// of its `<body>`, else at its end.
+    pub(crate) fn with_script(
+        policy: LinkPolicy,
+        use_get: bool,
+        encoding: &'static Encoding,
+        document: Option<&[u8]>,
+        script: Option<String>,
+    ) -> Option<Self> {
+        let present = document.map_or(Present::ANY, |doc| Present::scan(doc, use_get));
+        Self::watching(policy, use_get, encoding, present, script)
     }
 
     fn watching(
@@ -185,6 +210,7 @@ impl TokenRewriter {
         use_get: bool,
         encoding: &'static Encoding,
         present: Present,
+        script: Option<String>,
     ) -> Option<Self> {
         let lol_encoding = AsciiCompatibleEncoding::new(encoding)?;
         let state = Rc::new(RefCell::new(State {
@@ -194,6 +220,7 @@ impl TokenRewriter {
             base_seen: false,
             relied_on_base: false,
             forms: Forms::new(MAX_FORM_HOLD),
+            script,
         }));
         const HANDLERS: [Handler; 9] = [
             on_base,
@@ -232,6 +259,24 @@ impl TokenRewriter {
                 ElementContentHandlers::default()
                     .element(move |el: &mut Element<'_, '_>| handler(&state, el)),
             ));
+        }
+        if state.borrow().script.is_some() {
+            watched += 1;
+            let on_start = Rc::clone(&state);
+            settings = settings.append_element_content_handler((
+                Cow::Borrowed(&HEAD_OR_BODY),
+                ElementContentHandlers::default()
+                    .element(move |el: &mut Element<'_, '_>| place_script(&on_start, el)),
+            ));
+            let at_end = Rc::clone(&state);
+            settings = settings.append_document_content_handler(
+                DocumentContentHandlers::default().end(move |end: &mut DocumentEnd<'_>| {
+                    if let Some(script) = at_end.borrow_mut().script.take() {
+                        end.append(&script, ContentType::Html);
+                    }
+                    Ok(())
+                }),
+            );
         }
         // Nothing to watch: the document passes through as it is, without lol_html.
         let rewriter =
@@ -383,6 +428,19 @@ impl<const N: usize> Attrs<N> {
         }
         Self { values, faithful }
     }
+}
+
+/// Puts the script client's element first into the page's `<head>` (or `<body>`, when the page
+/// names no head), once.
+fn place_script(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResult {
+    let mut state = shared.borrow_mut();
+    if !is_html(el) || state.forms.in_template() {
+        return Ok(());
+    }
+    if let Some(script) = state.script.take() {
+        el.prepend(&script, ContentType::Html);
+    }
+    Ok(())
 }
 
 fn on_base(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResult {

@@ -1,0 +1,142 @@
+//! `cookieless-proxy`: gives any app behind it cookieless sessions.
+//!
+//! ```text
+//! cookieless-proxy --upstream http://127.0.0.1:9000 [--listen 127.0.0.1:8080] [--config cookieless.toml]
+//! ```
+//!
+//! Session settings come from `cookieless.toml` and `COOKIELESS_*` (`COOKIELESS_SECRET` is
+//! required), proxy settings from its `[proxy]` table and `COOKIELESS_PROXY__*`; flags win.
+
+use std::{path::PathBuf, process::ExitCode};
+
+use actix_cookieless::{
+    CookielessSession, MemoryStore, Settings,
+    proxy::{Proxy, ProxySettings},
+    store::SessionStore,
+};
+use actix_web::{App, HttpServer, middleware::Compress};
+
+const USAGE: &str = "\
+cookieless-proxy: cookieless sessions for any app behind it
+
+usage: cookieless-proxy --upstream URL [--listen ADDR] [--config FILE]
+
+  --upstream URL   the app, like http://127.0.0.1:9000    (proxy.upstream)
+  --listen ADDR    where browsers connect, 127.0.0.1:8080 (proxy.listen)
+  --config FILE    the settings file, cookieless.toml      (optional)
+
+Session settings: COOKIELESS_SECRET (required, 32+ bytes) and the other COOKIELESS_* variables
+or keys of the settings file; proxy settings under its [proxy] table or COOKIELESS_PROXY__*.
+";
+
+struct Args {
+    upstream: Option<String>,
+    listen: Option<String>,
+    config: PathBuf,
+}
+
+fn parse_args() -> Result<Option<Args>, String> {
+    let mut args = Args {
+        upstream: None,
+        listen: None,
+        config: PathBuf::from("cookieless.toml"),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--upstream" => args.upstream = Some(value()?),
+            "--listen" => args.listen = Some(value()?),
+            "--config" => args.config = PathBuf::from(value()?),
+            "-h" | "--help" => return Ok(None),
+            "-V" | "--version" => {
+                println!("cookieless-proxy {}", env!("CARGO_PKG_VERSION"));
+                return Ok(None);
+            }
+            other => return Err(format!("unknown argument `{other}`")),
+        }
+    }
+    Ok(Some(args))
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(std::io::stderr)
+        .init();
+    let args = match parse_args() {
+        Ok(Some(args)) => args,
+        Ok(None) => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(err) => {
+            eprintln!("cookieless-proxy: {err}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("cookieless-proxy: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let settings = Settings::load_from(&args.config)?;
+    let mut proxy_settings = ProxySettings::load_from(&args.config)?;
+    if let Some(upstream) = args.upstream {
+        proxy_settings.upstream = upstream;
+    }
+    if let Some(listen) = args.listen {
+        proxy_settings.listen = listen;
+    }
+    proxy_settings.validate()?;
+    let proxy = Proxy::new(proxy_settings, &settings)?;
+    actix_web::rt::System::new().block_on(async move {
+        #[cfg(feature = "redis")]
+        if !proxy.settings().redis_url.is_empty() {
+            let store =
+                actix_cookieless::store::RedisSessionStore::new(proxy.settings().redis_url.as_str())
+                    .await
+                    .map_err(|err| format!("proxy.redis_url: could not connect: {err}"))?;
+            return serve(store, settings, proxy).await;
+        }
+        serve(MemoryStore::default(), settings, proxy).await
+    })
+}
+
+async fn serve<St>(
+    store: St,
+    settings: Settings,
+    proxy: Proxy,
+) -> Result<(), Box<dyn std::error::Error>>
+where
+    St: SessionStore + Send + Sync + 'static,
+{
+    let cookieless = CookielessSession::builder(store, settings).build()?;
+    let listen = proxy.settings().listen.clone();
+    let upstream = proxy.settings().upstream.clone();
+    let shutdown = proxy.settings().shutdown_timeout;
+    let workers = proxy.settings().workers;
+    let proxy_for_app = proxy.clone();
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .configure(|cfg| proxy_for_app.configure(cfg))
+            .wrap(cookieless.clone())
+            .wrap(Compress::default())
+    })
+    // SIGINT and SIGTERM stop accepting, then wait this long for requests in flight.
+    .shutdown_timeout(shutdown.as_secs())
+    .bind(listen.as_str())
+    .map_err(|err| format!("proxy.listen: cannot listen on {listen}: {err}"))?;
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    tracing::info!(%listen, %upstream, "cookieless-proxy started");
+    eprintln!("cookieless-proxy: listening on http://{listen}, forwarding to {upstream}");
+    server.run().await?;
+    Ok(())
+}

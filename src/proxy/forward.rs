@@ -1,0 +1,259 @@
+//! One request, forwarded: the browser's request to the upstream, the upstream's response back,
+//! both streamed. Cookies go to and from the visitor's jar instead of the browser.
+
+use std::net::IpAddr;
+
+use actix_web::{
+    HttpRequest, HttpResponse,
+    body::{BodyStream, SizedStream},
+    http::{
+        StatusCode,
+        header::{self, HeaderMap, HeaderName, HeaderValue},
+    },
+    web,
+};
+use awc::error::{ConnectError, SendRequestError};
+use url::Url;
+
+use super::{Proxy, jar::Jar};
+use crate::{Session, client, url_param};
+
+/// Headers that describe one connection, not the message (RFC 9110 7.6.1), and are never
+/// passed on; `proxy-connection` and `keep-alive` are their older spellings.
+const HOP_BY_HOP: [&str; 9] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// Whether `name` is hop-by-hop: always-hop headers and those the `Connection` header lists.
+fn is_hop_by_hop(name: &HeaderName, headers: &HeaderMap) -> bool {
+    HOP_BY_HOP.contains(&name.as_str())
+        || headers
+            .get_all(header::CONNECTION)
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|listed| listed.trim().eq_ignore_ascii_case(name.as_str()))
+}
+
+/// The request headers the upstream must not get from the browser: the proxy sets its own
+/// (`Host`, forwarding, `Cookie` from the jar, identity encoding) and keeps the token to itself.
+fn is_replaced(name: &HeaderName, token_header: &HeaderName) -> bool {
+    name == header::HOST
+        || name == header::COOKIE
+        || name == header::ACCEPT_ENCODING
+        || name == header::CONTENT_LENGTH
+        || name == header::EXPECT
+        || name == header::FORWARDED
+        || name == token_header
+        || name.as_str().starts_with("x-forwarded-")
+}
+
+/// Forwards the request to the upstream and its answer back (the default service of
+/// [`Proxy::configure`]).
+pub(crate) async fn forward(
+    req: HttpRequest,
+    body: web::Payload,
+    session: Session,
+    proxy: web::Data<Proxy>,
+    client: web::Data<awc::Client>,
+) -> HttpResponse {
+    let inner = &proxy.inner;
+    let settings = &inner.session;
+    let (scheme, host) = client::request_origin(&req, &settings.trusted_proxies);
+    // The URL the browser asked for, as the jar's cookies were set for it; and the upstream's,
+    // without the token (query tokens stay with the proxy).
+    let query = url_param::without_param(req.query_string(), &settings.param_name);
+    let query = query.as_deref().unwrap_or(req.query_string());
+    let path_and_query = if query.is_empty() {
+        req.path().to_owned()
+    } else {
+        format!("{}?{query}", req.path())
+    };
+    let Ok(public_url) = Url::parse(&format!("{scheme}://{host}{path_and_query}")) else {
+        return opaque(StatusCode::BAD_REQUEST, "Bad Request");
+    };
+    let upstream_url = inner.upstream_url(&path_and_query);
+
+    let mut jar = Jar::load(&session);
+    let mut upstream = client
+        .request(req.method().clone(), upstream_url.as_str())
+        .timeout(inner.settings.upstream_timeout);
+    let headers = upstream.headers_mut();
+    for (name, value) in req.headers() {
+        if !is_hop_by_hop(name, req.headers()) && !is_replaced(name, &settings.header_name) {
+            headers.append(name.clone(), value.clone());
+        }
+    }
+    let upstream_host = inner.upstream_authority.as_str();
+    let sent_host = if inner.settings.preserve_host {
+        host.as_str()
+    } else {
+        upstream_host
+    };
+    if let Ok(value) = HeaderValue::from_str(sent_host) {
+        headers.insert(header::HOST, value);
+    }
+    headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("identity"));
+    let client_ip = client::client_ip(
+        req.peer_addr().map(|a| a.ip()),
+        req.headers(),
+        &settings.trusted_proxies,
+    );
+    for (name, value) in forwarded_headers(client_ip, &scheme, &host) {
+        headers.insert(name, value);
+    }
+    if let Some(cookies) = jar.cookie_header(&public_url)
+        && let Ok(value) = HeaderValue::from_str(&cookies)
+    {
+        headers.insert(header::COOKIE, value);
+    }
+
+    let length = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let chunked = req.headers().contains_key(header::TRANSFER_ENCODING);
+    let sent = match (length, chunked) {
+        (Some(len), false) => upstream.send_body(SizedStream::new(len, body)).await,
+        (_, true) => upstream.send_stream(body).await,
+        (None, false) => upstream.send().await,
+    };
+    let response = match sent {
+        Ok(response) => response,
+        Err(err) => return upstream_failed(&err),
+    };
+
+    let mut out = HttpResponse::build(response.status());
+    for (name, value) in response.headers() {
+        if is_hop_by_hop(name, response.headers()) || name == header::CONTENT_LENGTH {
+            continue;
+        }
+        if name == header::SET_COOKIE {
+            if let Ok(value) = value.to_str() {
+                jar.set_cookie(value, &public_url);
+            }
+            continue;
+        }
+        if (name == header::LOCATION || name == header::CONTENT_LOCATION)
+            && let Some(local) = value.to_str().ok().and_then(|v| inner.localize(v))
+            && let Ok(local) = HeaderValue::from_str(&local)
+        {
+            out.append_header((name.clone(), local));
+            continue;
+        }
+        out.append_header((name.clone(), value.clone()));
+    }
+    jar.save(&session, inner.settings.max_jar_bytes);
+
+    let no_body = response.status().is_informational()
+        || matches!(
+            response.status(),
+            StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED
+        );
+    if no_body {
+        return out.finish();
+    }
+    let length = response
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    match length {
+        Some(len) => out.body(SizedStream::new(len, response)),
+        None => out.body(BodyStream::new(response)),
+    }
+}
+
+/// `X-Forwarded-For` (the client as this proxy judged it, never a chain the client wrote),
+/// `X-Forwarded-Proto` and `X-Forwarded-Host`, and the same in RFC 7239's `Forwarded`.
+fn forwarded_headers(
+    client: Option<IpAddr>,
+    scheme: &str,
+    host: &str,
+) -> Vec<(HeaderName, HeaderValue)> {
+    let mut out = Vec::with_capacity(4);
+    let mut forwarded = String::new();
+    if let Some(ip) = client {
+        out.push((
+            HeaderName::from_static("x-forwarded-for"),
+            HeaderValue::from_str(&ip.to_string()).expect("an IP is a header value"),
+        ));
+        forwarded = match ip {
+            IpAddr::V4(v4) => format!("for={v4};"),
+            IpAddr::V6(v6) => format!("for=\"[{v6}]\";"),
+        };
+    }
+    if let Ok(value) = HeaderValue::from_str(scheme) {
+        out.push((HeaderName::from_static("x-forwarded-proto"), value));
+    }
+    if let Ok(value) = HeaderValue::from_str(host) {
+        out.push((HeaderName::from_static("x-forwarded-host"), value));
+    }
+    forwarded.push_str(&format!("proto={scheme};host=\"{host}\""));
+    if let Ok(value) = HeaderValue::from_str(&forwarded) {
+        out.push((header::FORWARDED, value));
+    }
+    out
+}
+
+/// The upstream did not answer in time (504) or at all (502): an opaque answer, the cause in
+/// the log.
+fn upstream_failed(err: &SendRequestError) -> HttpResponse {
+    let timed_out = matches!(
+        err,
+        SendRequestError::Timeout | SendRequestError::Connect(ConnectError::Timeout)
+    );
+    if timed_out {
+        tracing::warn!(error = %err, "cookieless-proxy: the upstream did not answer in time");
+        opaque(StatusCode::GATEWAY_TIMEOUT, "Gateway Timeout")
+    } else {
+        tracing::warn!(error = %err, "cookieless-proxy: the upstream could not be reached");
+        opaque(StatusCode::BAD_GATEWAY, "Bad Gateway")
+    }
+}
+
+fn opaque(status: StatusCode, body: &'static str) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type("text/plain; charset=utf-8")
+        .body(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_listed_headers_are_hop_by_hop() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONNECTION, HeaderValue::from_static("close, X-Secret"));
+        let secret = HeaderName::from_static("x-secret");
+        assert!(is_hop_by_hop(&secret, &headers));
+        assert!(is_hop_by_hop(&header::TRANSFER_ENCODING, &headers));
+        assert!(!is_hop_by_hop(&header::CONTENT_TYPE, &headers));
+    }
+
+    #[test]
+    fn forwarding_headers_name_the_judged_client() {
+        let headers = forwarded_headers(Some("2001:db8::1".parse().unwrap()), "https", "a.example");
+        let get = |name: &str| {
+            headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.to_str().unwrap().to_owned())
+        };
+        assert_eq!(get("x-forwarded-for").as_deref(), Some("2001:db8::1"));
+        assert_eq!(get("x-forwarded-proto").as_deref(), Some("https"));
+        assert_eq!(get("x-forwarded-host").as_deref(), Some("a.example"));
+        assert_eq!(
+            get("forwarded").as_deref(),
+            Some("for=\"[2001:db8::1]\";proto=https;host=\"a.example\"")
+        );
+    }
+}

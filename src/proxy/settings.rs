@@ -1,0 +1,232 @@
+//! The `[proxy]` settings of `cookieless-proxy`: the same `cookieless.toml` and `COOKIELESS_*`
+//! environment as the session settings (`COOKIELESS_PROXY__UPSTREAM=http://127.0.0.1:9000`).
+
+use std::{path::Path, time::Duration};
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::settings::{SettingsError, deserialize_duration, serialize_duration};
+
+/// How `cookieless-proxy` reaches its upstream and listens for browsers.
+///
+/// | setting | default | meaning |
+/// |---|---|---|
+/// | `upstream` | required | the app's base URL, `http://host:port` (a path prefix is kept) |
+/// | `listen` | `127.0.0.1:8080` | the address browsers (or the TLS proxy in front) connect to |
+/// | `upstream_timeout` | 30 s | connect, send the request body and get the response head; past it, 504 |
+/// | `preserve_host` | `true` | send the browser's `Host` upstream (else the upstream's own) |
+/// | `workers` | 0 | worker threads; 0: one per core |
+/// | `shutdown_timeout` | 30 s | how long a stop (SIGTERM, Ctrl-C) waits for requests in flight |
+/// | `max_jar_bytes` | 16384 | size of one visitor's cookie jar, serialised; past it, new cookies are dropped |
+/// | `redis_url` | none | keep sessions (and jars) in Redis, shared by several proxies (feature `redis`) |
+///
+/// ```
+/// use actix_cookieless::proxy::ProxySettings;
+///
+/// let mut proxy = ProxySettings::default();
+/// proxy.upstream = "http://127.0.0.1:9000".into();
+/// assert!(proxy.upstream_url().is_ok());
+/// proxy.upstream = "ftp://files.example".into();
+/// assert_eq!(proxy.upstream_url().unwrap_err().setting(), "proxy.upstream");
+/// ```
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ProxySettings {
+    /// The upstream app's base URL.
+    pub upstream: String,
+    /// The address to listen on.
+    pub listen: String,
+    /// Connect, send the request (its body too) and receive the response head within this.
+    #[serde(
+        deserialize_with = "deserialize_duration",
+        serialize_with = "serialize_duration"
+    )]
+    pub upstream_timeout: Duration,
+    /// Send the browser's `Host` to the upstream (as most reverse proxies are set up), so the
+    /// app builds its absolute URLs for the public host; `false` sends the upstream's host.
+    pub preserve_host: bool,
+    /// Worker threads; 0 for one per core.
+    pub workers: usize,
+    /// How long a graceful stop waits for requests in flight.
+    #[serde(
+        deserialize_with = "deserialize_duration",
+        serialize_with = "serialize_duration"
+    )]
+    pub shutdown_timeout: Duration,
+    /// The largest cookie jar kept for one visitor, in bytes of its stored form.
+    pub max_jar_bytes: usize,
+    /// Redis for sessions and jars (needs the `redis` feature); empty: the in-memory store.
+    pub redis_url: String,
+}
+
+impl Default for ProxySettings {
+    fn default() -> Self {
+        Self {
+            upstream: String::new(),
+            listen: "127.0.0.1:8080".to_owned(),
+            upstream_timeout: Duration::from_secs(30),
+            preserve_host: true,
+            workers: 0,
+            shutdown_timeout: Duration::from_secs(30),
+            max_jar_bytes: 16 * 1024,
+            redis_url: String::new(),
+        }
+    }
+}
+
+/// Only the `[proxy]` table of the file; the rest belongs to [`Settings`](crate::Settings).
+#[derive(Deserialize)]
+struct File {
+    #[serde(default)]
+    proxy: ProxySettings,
+}
+
+impl ProxySettings {
+    /// Reads the `[proxy]` table of the TOML file at `path` (optional), then
+    /// `COOKIELESS_PROXY__*` environment variables over it.
+    pub fn load_from(path: impl AsRef<Path>) -> Result<Self, SettingsError> {
+        Self::from_sources(path.as_ref(), None)
+    }
+
+    pub(crate) fn from_sources(
+        file: &Path,
+        env: Option<config::Map<String, String>>,
+    ) -> Result<Self, SettingsError> {
+        let environment = config::Environment::with_prefix("COOKIELESS")
+            .prefix_separator("_")
+            .separator("__")
+            .try_parsing(true)
+            .source(env);
+        let file: File = config::Config::builder()
+            .add_source(
+                config::File::from(file)
+                    .format(config::FileFormat::Toml)
+                    .required(false),
+            )
+            .add_source(environment)
+            .build()
+            .and_then(config::Config::try_deserialize)
+            .map_err(SettingsError::from_config)?;
+        Ok(file.proxy)
+    }
+
+    /// The upstream as a URL: `http` or `https`, with a host, without query or credentials.
+    pub fn upstream_url(&self) -> Result<Url, SettingsError> {
+        let bad = |why: &str| {
+            SettingsError::new(
+                "proxy.upstream",
+                format!("`{}` {why}; write the app's address, like `http://127.0.0.1:9000`", self.upstream),
+            )
+        };
+        if self.upstream.is_empty() {
+            return Err(SettingsError::new(
+                "proxy.upstream",
+                "is required: the app's address, like `http://127.0.0.1:9000` (or --upstream)",
+            ));
+        }
+        let url = Url::parse(&self.upstream).map_err(|_| bad("is not a URL"))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(bad("is not an http(s) URL with a host"));
+        }
+        if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+            return Err(bad("may not have a query, fragment or user name"));
+        }
+        if url.scheme() == "https" {
+            return Err(bad(
+                "uses https, which this build does not speak upstream; run the app on plain http on a private address",
+            ));
+        }
+        Ok(url)
+    }
+
+    /// Checks the settings that do not need the upstream to be reachable.
+    pub fn validate(&self) -> Result<Url, SettingsError> {
+        let url = self.upstream_url()?;
+        if self.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(SettingsError::new(
+                "proxy.listen",
+                format!("`{}` is not an address with a port, like `127.0.0.1:8080`", self.listen),
+            ));
+        }
+        if self.upstream_timeout.is_zero() {
+            return Err(SettingsError::new(
+                "proxy.upstream_timeout",
+                "must be longer than zero, like `30s`",
+            ));
+        }
+        if self.max_jar_bytes < 4096 {
+            return Err(SettingsError::new(
+                "proxy.max_jar_bytes",
+                "must be at least 4096 (one cookie of the largest size browsers keep)",
+            ));
+        }
+        if !self.redis_url.is_empty() && !cfg!(feature = "redis") {
+            return Err(SettingsError::new(
+                "proxy.redis_url",
+                "needs the `redis` feature: cargo install actix-cookieless --features proxy,redis",
+            ));
+        }
+        Ok(url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Option<config::Map<String, String>> {
+        Some(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn loads_the_proxy_table_and_the_environment_over_it() {
+        let dir = std::env::temp_dir().join(format!("cookieless-proxy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("cookieless.toml");
+        std::fs::write(
+            &file,
+            "secret = \"ignored here\"\n[proxy]\nupstream = \"http://127.0.0.1:9000\"\nupstream_timeout = \"5s\"\n",
+        )
+        .unwrap();
+        let s = ProxySettings::from_sources(&file, env(&[("COOKIELESS_PROXY__LISTEN", "0.0.0.0:9999")]))
+            .unwrap();
+        assert_eq!(s.upstream, "http://127.0.0.1:9000");
+        assert_eq!(s.upstream_timeout, Duration::from_secs(5));
+        assert_eq!(s.listen, "0.0.0.0:9999");
+        assert!(s.validate().is_ok());
+
+        std::fs::write(&file, "[proxy]\nupstrem = \"http://x\"\n").unwrap();
+        let err = ProxySettings::from_sources(&file, env(&[])).unwrap_err();
+        assert!(err.to_string().contains("upstrem"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn each_bad_setting_is_named() {
+        let ok = || ProxySettings {
+            upstream: "http://127.0.0.1:9000/app".into(),
+            ..ProxySettings::default()
+        };
+        assert!(ok().validate().is_ok());
+        let cases: [(&str, fn(&mut ProxySettings)); 6] = [
+            ("proxy.upstream", |s| s.upstream = String::new()),
+            ("proxy.upstream", |s| s.upstream = "127.0.0.1:9000".into()),
+            ("proxy.upstream", |s| s.upstream = "http://app/?a=1".into()),
+            ("proxy.listen", |s| s.listen = "localhost".into()),
+            ("proxy.upstream_timeout", |s| s.upstream_timeout = Duration::ZERO),
+            ("proxy.max_jar_bytes", |s| s.max_jar_bytes = 10),
+        ];
+        for (setting, spoil) in cases {
+            let mut s = ok();
+            spoil(&mut s);
+            assert_eq!(s.validate().unwrap_err().setting(), setting, "{s:?}");
+        }
+    }
+}
