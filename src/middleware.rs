@@ -559,7 +559,7 @@ impl<St: SessionStore + 'static> Inner<St> {
                 client_script::tag(
                     &host,
                     &settings.client_script_path,
-                    settings.header_name.as_str(),
+                    &settings.settings().header_name,
                     token,
                 )
             })

@@ -1,0 +1,333 @@
+//! `cookieless-proxy` in front of a real upstream (an actix app on loopback that echoes what it
+//! received): cookies kept in the jar and never shown to the browser, hop-by-hop and forwarding
+//! headers, `Location` rewriting, upstream failures, compression and the script client.
+
+mod common;
+
+use std::{
+    net::{SocketAddr, TcpListener},
+    time::Duration,
+};
+
+use actix_cookieless::{
+    CookielessSession, MemoryStore, Settings,
+    proxy::{Proxy, ProxySettings},
+};
+use actix_web::{
+    App, HttpRequest, HttpResponse, HttpServer,
+    dev::ServerHandle,
+    http::header,
+    middleware::Compress,
+    web::{self, Bytes},
+};
+use common::{SECRET, UA};
+use serde_json::{Value, json};
+
+/// What the upstream received, as JSON: method, path and query, headers (lowercased names,
+/// every value), body length.
+async fn echo(req: HttpRequest, body: Bytes) -> HttpResponse {
+    let mut headers = serde_json::Map::new();
+    for (name, value) in req.headers() {
+        let entry = headers
+            .entry(name.as_str().to_owned())
+            .or_insert_with(|| json!([]));
+        entry
+            .as_array_mut()
+            .unwrap()
+            .push(json!(value.to_str().unwrap_or("<binary>")));
+    }
+    HttpResponse::Ok().json(json!({
+        "method": req.method().as_str(),
+        "uri": req.uri().to_string(),
+        "headers": headers,
+        "body": body.len(),
+    }))
+}
+
+const PAGE: &str = r#"<!DOCTYPE html><html><head><title>t</title></head><body>
+<form method="post" action="/echo"><input name="a" value="1"></form>
+<a href="/echo?x=1">own</a> <a href="https://other.example/">other</a></body></html>"#;
+
+/// The upstream app: cookies set and expired, redirects to its own address, a slow answer, a
+/// page to rewrite.
+fn serve_upstream() -> (SocketAddr, ServerHandle) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = HttpServer::new(move || {
+        App::new()
+            .route("/echo", web::to(echo))
+            .route(
+                "/login",
+                web::get().to(|| async {
+                    HttpResponse::Ok()
+                        .append_header((header::SET_COOKIE, "sid=abc; Path=/; HttpOnly; SameSite=Lax"))
+                        .append_header((header::SET_COOKIE, "admin=1; Path=/admin"))
+                        .content_type("text/html")
+                        .body(PAGE)
+                }),
+            )
+            .route(
+                "/logout",
+                web::get().to(|| async {
+                    HttpResponse::Ok()
+                        .append_header((header::SET_COOKIE, "sid=; Path=/; Max-Age=0"))
+                        .body("bye")
+                }),
+            )
+            .route(
+                "/redirect",
+                web::get().to(move || async move {
+                    HttpResponse::SeeOther()
+                        .append_header((header::LOCATION, format!("http://{addr}/echo?from=redirect")))
+                        .append_header((header::CONTENT_LOCATION, format!("http://{addr}/here")))
+                        .finish()
+                }),
+            )
+            .route(
+                "/slow",
+                web::get().to(|| async {
+                    actix_web::rt::time::sleep(Duration::from_secs(5)).await;
+                    HttpResponse::Ok().body("late")
+                }),
+            )
+            .route(
+                "/page",
+                web::get().to(|| async { HttpResponse::Ok().content_type("text/html").body(PAGE) }),
+            )
+            .route(
+                "/compressed",
+                web::get().to(|| async {
+                    HttpResponse::Ok()
+                        .content_type("text/html")
+                        .insert_header((header::CONTENT_ENCODING, "gzip"))
+                        .body(Bytes::from_static(b"\x1f\x8b not really gzip"))
+                }),
+            )
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    (addr, handle)
+}
+
+/// The proxy in front of `upstream`, as the `cookieless-proxy` binary builds it.
+fn serve_proxy(upstream: &str, settings: Settings, timeout: Duration) -> (SocketAddr, ServerHandle) {
+    let mut proxy_settings = ProxySettings::default();
+    proxy_settings.upstream = upstream.to_owned();
+    proxy_settings.upstream_timeout = timeout;
+    let proxy = Proxy::new(proxy_settings, &settings).expect("valid proxy settings");
+    let cookieless = CookielessSession::builder(MemoryStore::default(), settings)
+        .build()
+        .unwrap();
+    let server = HttpServer::new(move || {
+        App::new()
+            .configure(|cfg| proxy.configure(cfg))
+            .wrap(cookieless.clone())
+            .wrap(Compress::default())
+    })
+    .workers(1)
+    .bind(("127.0.0.1", 0))
+    .unwrap();
+    let addr = server.addrs()[0];
+    let server = server.run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    (addr, handle)
+}
+
+/// A browser without cookies: only the headers given.
+fn browser() -> awc::Client {
+    awc::Client::builder()
+        .disable_redirects()
+        .no_default_headers()
+        .finish()
+}
+
+struct Got {
+    status: u16,
+    headers: actix_web::http::header::HeaderMap,
+    body: Bytes,
+}
+
+impl Got {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|_| panic!("not the echo: {} {}", self.status, self.text()))
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+async fn get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Got {
+    let mut req = browser()
+        .get(format!("http://{addr}{path}"))
+        .insert_header((header::USER_AGENT, UA));
+    for (name, value) in headers {
+        req = req.append_header((*name, *value));
+    }
+    let mut res = req.send().await.expect("the proxy answers");
+    let body = res.body().limit(16 << 20).await.unwrap();
+    Got {
+        status: res.status().as_u16(),
+        headers: res.headers().clone(),
+        body,
+    }
+}
+
+fn upstream_header(echo: &Value, name: &str) -> Option<Vec<String>> {
+    echo["headers"][name].as_array().map(|values| {
+        values
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    })
+}
+
+#[actix_web::test]
+async fn upstream_cookies_stay_in_the_session_and_never_reach_the_browser() {
+    let (up, _upstream) = serve_upstream();
+    let (proxy, _proxy) = serve_proxy(&format!("http://{up}"), Settings::new(SECRET), Duration::from_secs(5));
+
+    let login = get(proxy, "/login", &[]).await;
+    assert_eq!(login.status, 200);
+    assert!(login.header("set-cookie").is_none(), "a cookie reached the browser");
+    let token = login.header("x-session-id").expect("the jar started a session").to_owned();
+    let page = login.text();
+    assert!(page.contains(&format!(r#"name="sessionid" value="{token}""#)), "{page}");
+
+    // With the token, the upstream gets its cookies back, by path; the browser's own never.
+    let echo = get(proxy, "/echo", &[("x-session-id", &token), ("cookie", "planted=1")]).await;
+    assert!(echo.header("set-cookie").is_none());
+    assert_eq!(upstream_header(&echo.json(), "cookie"), Some(vec!["sid=abc".to_owned()]));
+    let admin = get(proxy, "/admin/echo", &[("x-session-id", &token)]).await;
+    assert_eq!(admin.status, 404);
+    let echo = get(proxy, "/echo?sessionid=x", &[("x-session-id", &token)]).await;
+    assert_eq!(echo.json()["uri"], "/echo", "the query token must not reach the upstream");
+
+    // Without the token: a new visitor, no cookies.
+    let stranger = get(proxy, "/echo", &[("cookie", "sid=abc")]).await;
+    assert_eq!(upstream_header(&stranger.json(), "cookie"), None);
+
+    // The upstream expires its cookie: the jar forgets it.
+    let bye = get(proxy, "/logout", &[("x-session-id", &token)]).await;
+    assert!(bye.header("set-cookie").is_none());
+    let echo = get(proxy, "/echo", &[("x-session-id", &token)]).await;
+    assert_eq!(upstream_header(&echo.json(), "cookie"), None);
+}
+
+#[actix_web::test]
+async fn hop_by_hop_and_spoofed_forwarding_headers_stop_at_the_proxy() {
+    let (up, _upstream) = serve_upstream();
+    let (proxy, _proxy) = serve_proxy(&format!("http://{up}"), Settings::new(SECRET), Duration::from_secs(5));
+    // Raw bytes on the wire: an HTTP client would not send a `Connection` header it was given.
+    let echo = common::wire(
+        proxy,
+        "GET",
+        "/echo?a=1",
+        &[
+            ("connection", "x-hop"),
+            ("x-hop", "secret"),
+            ("te", "trailers"),
+            ("x-forwarded-for", "6.6.6.6"),
+            ("x-forwarded-host", "evil.example"),
+            ("forwarded", "for=6.6.6.6;host=evil.example"),
+            ("accept-encoding", "br"), // asked for, but not what the upstream gets
+            ("x-session-id", "not-a-token"),
+            ("x-custom", "kept"),
+        ],
+        "",
+    )
+    .await;
+    let echo: Value = serde_json::from_str(&echo.body).expect("the upstream's echo");
+    let h = |name| upstream_header(&echo, name);
+    assert_eq!(echo["uri"], "/echo?a=1");
+    for gone in ["x-hop", "te", "x-session-id"] {
+        assert_eq!(h(gone), None, "{gone} reached the upstream");
+    }
+    assert_eq!(h("x-custom"), Some(vec!["kept".to_owned()]));
+    assert_eq!(h("x-forwarded-for"), Some(vec!["127.0.0.1".to_owned()]));
+    assert_eq!(h("x-forwarded-host"), Some(vec![proxy.to_string()]));
+    assert_eq!(h("x-forwarded-proto"), Some(vec!["http".to_owned()]));
+    assert_eq!(
+        h("forwarded"),
+        Some(vec![format!("for=127.0.0.1;proto=http;host=\"{proxy}\"")])
+    );
+    assert_eq!(h("host"), Some(vec![proxy.to_string()]), "preserve_host");
+    assert_eq!(h("accept-encoding"), Some(vec!["identity".to_owned()]));
+    assert_eq!(h("user-agent"), Some(vec![UA.to_owned()]));
+}
+
+#[actix_web::test]
+async fn redirects_to_the_upstream_come_back_through_the_proxy() {
+    let (up, _upstream) = serve_upstream();
+    let (proxy, _proxy) = serve_proxy(&format!("http://{up}"), Settings::new(SECRET), Duration::from_secs(5));
+    let login = get(proxy, "/login", &[]).await;
+    let token = login.header("x-session-id").unwrap().to_owned();
+    let moved = get(proxy, "/redirect", &[("x-session-id", &token)]).await;
+    assert_eq!(moved.status, 303);
+    let location = moved.header("location").unwrap();
+    assert!(
+        location.starts_with("/echo?from=redirect&sessionid="),
+        "{location}"
+    );
+    assert_eq!(moved.header("content-location"), Some("/here"));
+}
+
+#[actix_web::test]
+async fn a_missing_or_slow_upstream_gives_502_or_504_with_an_opaque_body() {
+    let (up, _upstream) = serve_upstream();
+    let (proxy, _proxy) = serve_proxy(&format!("http://{up}"), Settings::new(SECRET), Duration::from_millis(500));
+    let slow = get(proxy, "/slow", &[]).await;
+    assert_eq!((slow.status, slow.text().as_str()), (504, "Gateway Timeout"));
+
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let (proxy, _proxy) = serve_proxy(&format!("http://{closed}"), Settings::new(SECRET), Duration::from_secs(5));
+    let down = get(proxy, "/", &[]).await;
+    assert_eq!((down.status, down.text().as_str()), (502, "Bad Gateway"));
+}
+
+#[actix_web::test]
+async fn pages_are_compressed_outward_after_rewriting_and_encoded_upstream_pages_pass_untouched() {
+    let (up, _upstream) = serve_upstream();
+    let (proxy, _proxy) = serve_proxy(&format!("http://{up}"), Settings::new(SECRET), Duration::from_secs(5));
+    let login = get(proxy, "/login", &[("accept-encoding", "gzip")]).await;
+    assert_eq!(login.header("content-encoding"), Some("gzip"));
+    let token = login.header("x-session-id").unwrap().to_owned();
+    let mut page = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&login.body[..]), &mut page)
+        .unwrap();
+    assert!(page.contains(&format!(r#"value="{token}""#)), "{page}");
+
+    // An upstream that compresses anyway: not rewritten (no token in bytes we cannot read).
+    let raw = get(proxy, "/compressed", &[("x-session-id", &token)]).await;
+    assert_eq!(raw.header("content-encoding"), Some("gzip"));
+    assert_eq!(&raw.body[..], b"\x1f\x8b not really gzip");
+}
+
+#[actix_web::test]
+async fn the_script_client_is_served_and_put_first_into_the_head() {
+    let (up, _upstream) = serve_upstream();
+    let mut settings = Settings::new(SECRET);
+    settings.client_script = true;
+    let (proxy, _proxy) = serve_proxy(&format!("http://{up}"), settings, Duration::from_secs(5));
+    let script = get(proxy, "/__cookieless/session.js", &[]).await;
+    assert_eq!(script.status, 200);
+    assert_eq!(script.header("content-type"), Some("text/javascript; charset=utf-8"));
+    assert!(script.text().contains("XMLHttpRequest.prototype.send"));
+
+    let login = get(proxy, "/login", &[]).await;
+    let token = login.header("x-session-id").unwrap();
+    let expected = format!(
+        r#"<head><script src="//{proxy}/__cookieless/session.js" data-cookieless-header="X-Session-ID" data-cookieless-token="{token}"></script><title>"#
+    );
+    assert!(login.text().contains(&expected), "{}", login.text());
+    // A page of a visitor without a session gets no script (and no token).
+    let anonymous = get(proxy, "/page", &[]).await;
+    assert!(!anonymous.text().contains("<script"), "{}", anonymous.text());
+}
