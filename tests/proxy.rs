@@ -3,24 +3,23 @@
 //! headers, `Location` rewriting, upstream failures, compression and the script client.
 
 mod common;
+#[path = "support/proxy.rs"]
+mod proxy_support;
 
 use std::{
     net::{SocketAddr, TcpListener},
     time::Duration,
 };
 
-use actix_cookieless::{
-    CookielessSession, MemoryStore, Settings,
-    proxy::{Proxy, ProxySettings},
-};
+use actix_cookieless::Settings;
 use actix_web::{
     App, HttpRequest, HttpResponse, HttpServer,
     dev::ServerHandle,
     http::header,
-    middleware::Compress,
     web::{self, Bytes},
 };
 use common::{SECRET, UA};
+use proxy_support::serve_proxy;
 use serde_json::{Value, json};
 
 /// What the upstream received, as JSON: method, path and query, headers (lowercased names,
@@ -108,31 +107,6 @@ fn serve_upstream() -> (SocketAddr, ServerHandle) {
     .listen(listener)
     .unwrap()
     .run();
-    let handle = server.handle();
-    actix_web::rt::spawn(server);
-    (addr, handle)
-}
-
-/// The proxy in front of `upstream`, as the `cookieless-proxy` binary builds it.
-fn serve_proxy(upstream: &str, settings: Settings, timeout: Duration) -> (SocketAddr, ServerHandle) {
-    let mut proxy_settings = ProxySettings::default();
-    proxy_settings.upstream = upstream.to_owned();
-    proxy_settings.upstream_timeout = timeout;
-    let proxy = Proxy::new(proxy_settings, &settings).expect("valid proxy settings");
-    let cookieless = CookielessSession::builder(MemoryStore::default(), settings)
-        .build()
-        .unwrap();
-    let server = HttpServer::new(move || {
-        App::new()
-            .configure(|cfg| proxy.configure(cfg))
-            .wrap(cookieless.clone())
-            .wrap(Compress::default())
-    })
-    .workers(1)
-    .bind(("127.0.0.1", 0))
-    .unwrap();
-    let addr = server.addrs()[0];
-    let server = server.run();
     let handle = server.handle();
     actix_web::rt::spawn(server);
     (addr, handle)

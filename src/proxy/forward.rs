@@ -7,7 +7,7 @@ use actix_web::{
     HttpRequest, HttpResponse,
     body::{BodyStream, SizedStream},
     http::{
-        StatusCode,
+        Method, StatusCode, Version,
         header::{self, HeaderMap, HeaderName, HeaderValue},
     },
     web,
@@ -82,9 +82,13 @@ pub(crate) async fn forward(
     let upstream_url = inner.upstream_url(&path_and_query);
 
     let mut jar = Jar::load(&session);
+    let http10 = inner.settings.upstream_version == "1.0";
     let mut upstream = client
         .request(req.method().clone(), upstream_url.as_str())
         .timeout(inner.settings.upstream_timeout);
+    if http10 {
+        upstream = upstream.version(Version::HTTP_10);
+    }
     let headers = upstream.headers_mut();
     for (name, value) in req.headers() {
         if !is_hop_by_hop(name, req.headers()) && !is_replaced(name, &settings.header_name) {
@@ -121,6 +125,8 @@ pub(crate) async fn forward(
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     let chunked = req.headers().contains_key(header::TRANSFER_ENCODING);
     let sent = match (length, chunked) {
+        // HTTP/1.0 has no chunked bodies.
+        (None, true) if http10 => return opaque(StatusCode::LENGTH_REQUIRED, "Length Required"),
         (Some(len), false) => upstream.send_body(SizedStream::new(len, body)).await,
         (_, true) => upstream.send_stream(body).await,
         (None, false) => upstream.send().await,
@@ -129,8 +135,16 @@ pub(crate) async fn forward(
         Ok(response) => response,
         Err(err) => return upstream_failed(&err),
     };
+    if req.method() != Method::HEAD && ends_by_closing(&response) {
+        tracing::error!(
+            "cookieless-proxy: the upstream ended an HTTP/1.1 body by closing the connection, \
+             which actix's client reads as empty; set proxy.upstream_version = \"1.0\""
+        );
+        return opaque(StatusCode::BAD_GATEWAY, "Bad Gateway");
+    }
 
     let mut out = HttpResponse::build(response.status());
+    let mut location = None;
     for (name, value) in response.headers() {
         if is_hop_by_hop(name, response.headers()) || name == header::CONTENT_LENGTH {
             continue;
@@ -141,7 +155,13 @@ pub(crate) async fn forward(
             }
             continue;
         }
-        if (name == header::LOCATION || name == header::CONTENT_LOCATION)
+        if name == header::LOCATION
+            && let Ok(value) = value.to_str()
+        {
+            location = Some(inner.localize(value).unwrap_or_else(|| value.to_owned()));
+            continue;
+        }
+        if name == header::CONTENT_LOCATION
             && let Some(local) = value.to_str().ok().and_then(|v| inner.localize(v))
             && let Ok(local) = HeaderValue::from_str(&local)
         {
@@ -151,6 +171,25 @@ pub(crate) async fn forward(
         out.append_header((name.clone(), value.clone()));
     }
     jar.save(&session, inner.settings.max_jar_bytes);
+    if let Some(location) = location {
+        let location = match redirect_path(response.status(), &public_url, &location) {
+            // Without use_get no ordinary token goes into a URL: a redirect after a post gets
+            // a redirect token (as `Session::see_other`), or the next page would lose the session.
+            Some(path) if !settings.use_get && !session.entries().is_empty() => {
+                match session.redirect_location(&path).await {
+                    Ok(with_token) => with_token,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "no redirect token for the upstream's redirect");
+                        location
+                    }
+                }
+            }
+            _ => location,
+        };
+        if let Ok(value) = HeaderValue::from_str(&location) {
+            out.insert_header((header::LOCATION, value));
+        }
+    }
 
     let no_body = response.status().is_informational()
         || matches!(
@@ -168,6 +207,40 @@ pub(crate) async fn forward(
         Some(len) => out.body(SizedStream::new(len, response)),
         None => out.body(BodyStream::new(response)),
     }
+}
+
+/// An HTTP/1.1 response with a body delimited by the end of the connection (no length, not
+/// chunked, `Connection: close`): actix's client gives such a body as empty (actix-web#2287).
+fn ends_by_closing<S>(response: &awc::ClientResponse<S>) -> bool {
+    let headers = response.headers();
+    let status = response.status();
+    response.version() == Version::HTTP_11
+        && !status.is_informational()
+        && !matches!(status, StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED)
+        && !headers.contains_key(header::CONTENT_LENGTH)
+        && !headers.contains_key(header::TRANSFER_ENCODING)
+        && headers
+            .get(header::CONNECTION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|o| o.trim().eq_ignore_ascii_case("close")))
+}
+
+/// The path (and query) on this site a redirect that the browser follows with a GET sends it
+/// to; `None` for another site, or for 307/308, which repeat the method.
+fn redirect_path(status: StatusCode, page: &Url, location: &str) -> Option<String> {
+    if !matches!(status.as_u16(), 301..=303) {
+        return None;
+    }
+    let target = page.join(location).ok()?;
+    if target.origin() != page.origin() {
+        return None;
+    }
+    let mut path = target.path().to_owned();
+    if let Some(query) = target.query() {
+        path.push('?');
+        path.push_str(query);
+    }
+    Some(path)
 }
 
 /// `X-Forwarded-For` (the client as this proxy judged it, never a chain the client wrote),
@@ -228,6 +301,18 @@ fn opaque(status: StatusCode, body: &'static str) -> HttpResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redirects_followed_with_a_get_to_this_site_are_paths() {
+        let page = Url::parse("http://a.example/shop/cart?x=1").unwrap();
+        let see = StatusCode::SEE_OTHER;
+        assert_eq!(redirect_path(see, &page, "checkout.php?s=2").as_deref(), Some("/shop/checkout.php?s=2"));
+        assert_eq!(redirect_path(StatusCode::FOUND, &page, "/").as_deref(), Some("/"));
+        assert_eq!(redirect_path(see, &page, "http://a.example/x#f").as_deref(), Some("/x"));
+        assert_eq!(redirect_path(see, &page, "//b.example/"), None);
+        assert_eq!(redirect_path(see, &page, "https://a.example/"), None);
+        assert_eq!(redirect_path(StatusCode::TEMPORARY_REDIRECT, &page, "/"), None);
+    }
 
     #[test]
     fn connection_listed_headers_are_hop_by_hop() {

@@ -68,7 +68,7 @@ impl Proxy {
     ///
     /// Fails, naming the setting, when either is invalid.
     pub fn new(proxy: ProxySettings, session: &Settings) -> Result<Self, SettingsError> {
-        let upstream = proxy.upstream_url()?;
+        let upstream = proxy.validate()?;
         let session = session.validate()?;
         let host = upstream.host_str().unwrap_or_default();
         let upstream_authority = match upstream.port() {

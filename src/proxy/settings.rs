@@ -15,6 +15,7 @@ use crate::settings::{SettingsError, deserialize_duration, serialize_duration};
 /// | `upstream` | required | the app's base URL, `http://host:port` (a path prefix is kept) |
 /// | `listen` | `127.0.0.1:8080` | the address browsers (or the TLS proxy in front) connect to |
 /// | `upstream_timeout` | 30 s | connect, send the request body and get the response head; past it, 504 |
+/// | `upstream_version` | `1.1` | the HTTP version spoken upstream: `1.1`, or `1.0` for servers that end bodies by closing (PHP's `php -S`) |
 /// | `preserve_host` | `true` | send the browser's `Host` upstream (else the upstream's own) |
 /// | `workers` | 0 | worker threads; 0: one per core |
 /// | `shutdown_timeout` | 30 s | how long a stop (SIGTERM, Ctrl-C) waits for requests in flight |
@@ -44,6 +45,11 @@ pub struct ProxySettings {
         serialize_with = "serialize_duration"
     )]
     pub upstream_timeout: Duration,
+    /// The HTTP version spoken to the upstream: `"1.1"` (kept-alive connections), or `"1.0"`
+    /// for a server that ends HTTP/1.1 bodies by closing the connection without a length,
+    /// which actix's client cannot read (PHP's built-in `php -S` does; with HTTP/1.0 it answers
+    /// in 1.0, which is read to the end). With `"1.0"` a request body needs a `Content-Length`.
+    pub upstream_version: String,
     /// Send the browser's `Host` to the upstream (as most reverse proxies are set up), so the
     /// app builds its absolute URLs for the public host; `false` sends the upstream's host.
     pub preserve_host: bool,
@@ -67,6 +73,7 @@ impl Default for ProxySettings {
             upstream: String::new(),
             listen: "127.0.0.1:8080".to_owned(),
             upstream_timeout: Duration::from_secs(30),
+            upstream_version: "1.1".to_owned(),
             preserve_host: true,
             workers: 0,
             shutdown_timeout: Duration::from_secs(30),
@@ -156,6 +163,12 @@ impl ProxySettings {
                 "must be longer than zero, like `30s`",
             ));
         }
+        if !matches!(self.upstream_version.as_str(), "1.1" | "1.0") {
+            return Err(SettingsError::new(
+                "proxy.upstream_version",
+                format!("`{}` is not `1.1` or `1.0`", self.upstream_version),
+            ));
+        }
         if self.max_jar_bytes < 4096 {
             return Err(SettingsError::new(
                 "proxy.max_jar_bytes",
@@ -215,7 +228,8 @@ mod tests {
             ..ProxySettings::default()
         };
         assert!(ok().validate().is_ok());
-        let cases: [(&str, fn(&mut ProxySettings)); 6] = [
+        let cases: [(&str, fn(&mut ProxySettings)); 7] = [
+            ("proxy.upstream_version", |s| s.upstream_version = "2".into()),
             ("proxy.upstream", |s| s.upstream = String::new()),
             ("proxy.upstream", |s| s.upstream = "127.0.0.1:9000".into()),
             ("proxy.upstream", |s| s.upstream = "http://app/?a=1".into()),

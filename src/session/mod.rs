@@ -480,6 +480,15 @@ impl Session {
     /// }
     /// ```
     pub async fn see_other(&self, location: &str) -> Result<actix_web::HttpResponse, SessionError> {
+        let location = self.redirect_location(location).await?;
+        Ok(actix_web::HttpResponse::SeeOther()
+            .insert_header((actix_web::http::header::LOCATION, location))
+            .finish())
+    }
+
+    /// `location` (a path on this site) with a redirect token for it, as
+    /// [`see_other`](Self::see_other) sends it.
+    pub(crate) async fn redirect_location(&self, location: &str) -> Result<String, SessionError> {
         let path = location.split(['?', '#']).next().unwrap_or_default();
         // A path on this site: not `//host` or `/\host`, which a browser takes for another host.
         if !path.starts_with('/') || path.starts_with("//") || path.contains('\\') {
@@ -490,10 +499,7 @@ impl Session {
             .seal_redirect(&key, path)
             .map_err(SessionError::Seal)?;
         self.0.borrow_mut().placed_by_handler = true;
-        let location = crate::url_param::with_param(location, issuer.param_name(), &token);
-        Ok(actix_web::HttpResponse::SeeOther()
-            .insert_header((actix_web::http::header::LOCATION, location))
-            .finish())
+        Ok(crate::url_param::with_param(location, issuer.param_name(), &token))
     }
 
     /// The middleware's issuer and the session's store key, saving the session now if it is
