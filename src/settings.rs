@@ -420,7 +420,9 @@ impl Settings {
         {
             return Err(SettingsError::new(
                 "client_script_path",
-                format!("`{path}` must be a plain path starting with one `/`, like `/__cookieless/session.js`"),
+                format!(
+                    "`{path}` must be a plain path starting with one `/`, like `/__cookieless/session.js`"
+                ),
             ));
         }
 
@@ -674,7 +676,10 @@ pub(crate) fn deserialize_duration<'de, D: Deserializer<'de>>(de: D) -> Result<D
     de.deserialize_any(Visitor)
 }
 
-pub(crate) fn serialize_duration<S: Serializer>(duration: &Duration, ser: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn serialize_duration<S: Serializer>(
+    duration: &Duration,
+    ser: S,
+) -> Result<S::Ok, S::Error> {
     ser.serialize_u64(duration.as_secs())
 }
 

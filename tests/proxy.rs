@@ -59,7 +59,10 @@ fn serve_upstream() -> (SocketAddr, ServerHandle) {
                 "/login",
                 web::get().to(|| async {
                     HttpResponse::Ok()
-                        .append_header((header::SET_COOKIE, "sid=abc; Path=/; HttpOnly; SameSite=Lax"))
+                        .append_header((
+                            header::SET_COOKIE,
+                            "sid=abc; Path=/; HttpOnly; SameSite=Lax",
+                        ))
                         .append_header((header::SET_COOKIE, "admin=1; Path=/admin"))
                         .content_type("text/html")
                         .body(PAGE)
@@ -77,7 +80,10 @@ fn serve_upstream() -> (SocketAddr, ServerHandle) {
                 "/redirect",
                 web::get().to(move || async move {
                     HttpResponse::SeeOther()
-                        .append_header((header::LOCATION, format!("http://{addr}/echo?from=redirect")))
+                        .append_header((
+                            header::LOCATION,
+                            format!("http://{addr}/echo?from=redirect"),
+                        ))
                         .append_header((header::CONTENT_LOCATION, format!("http://{addr}/here")))
                         .finish()
                 }),
@@ -131,7 +137,8 @@ impl Got {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
     fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|_| panic!("not the echo: {} {}", self.status, self.text()))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|_| panic!("not the echo: {} {}", self.status, self.text()))
     }
     fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
@@ -166,23 +173,48 @@ fn upstream_header(echo: &Value, name: &str) -> Option<Vec<String>> {
 #[actix_web::test]
 async fn upstream_cookies_stay_in_the_session_and_never_reach_the_browser() {
     let (up, _upstream) = serve_upstream();
-    let (proxy, _proxy) = serve_proxy(&format!("http://{up}"), Settings::new(SECRET), Duration::from_secs(5));
+    let (proxy, _proxy) = serve_proxy(
+        &format!("http://{up}"),
+        Settings::new(SECRET),
+        Duration::from_secs(5),
+    );
 
     let login = get(proxy, "/login", &[]).await;
     assert_eq!(login.status, 200);
-    assert!(login.header("set-cookie").is_none(), "a cookie reached the browser");
-    let token = login.header("x-session-id").expect("the jar started a session").to_owned();
+    assert!(
+        login.header("set-cookie").is_none(),
+        "a cookie reached the browser"
+    );
+    let token = login
+        .header("x-session-id")
+        .expect("the jar started a session")
+        .to_owned();
     let page = login.text();
-    assert!(page.contains(&format!(r#"name="sessionid" value="{token}""#)), "{page}");
+    assert!(
+        page.contains(&format!(r#"name="sessionid" value="{token}""#)),
+        "{page}"
+    );
 
     // With the token, the upstream gets its cookies back, by path; the browser's own never.
-    let echo = get(proxy, "/echo", &[("x-session-id", &token), ("cookie", "planted=1")]).await;
+    let echo = get(
+        proxy,
+        "/echo",
+        &[("x-session-id", &token), ("cookie", "planted=1")],
+    )
+    .await;
     assert!(echo.header("set-cookie").is_none());
-    assert_eq!(upstream_header(&echo.json(), "cookie"), Some(vec!["sid=abc".to_owned()]));
+    assert_eq!(
+        upstream_header(&echo.json(), "cookie"),
+        Some(vec!["sid=abc".to_owned()])
+    );
     let admin = get(proxy, "/admin/echo", &[("x-session-id", &token)]).await;
     assert_eq!(admin.status, 404);
     let echo = get(proxy, "/echo?sessionid=x", &[("x-session-id", &token)]).await;
-    assert_eq!(echo.json()["uri"], "/echo", "the query token must not reach the upstream");
+    assert_eq!(
+        echo.json()["uri"],
+        "/echo",
+        "the query token must not reach the upstream"
+    );
 
     // Without the token: a new visitor, no cookies.
     let stranger = get(proxy, "/echo", &[("cookie", "sid=abc")]).await;
@@ -198,7 +230,11 @@ async fn upstream_cookies_stay_in_the_session_and_never_reach_the_browser() {
 #[actix_web::test]
 async fn hop_by_hop_and_spoofed_forwarding_headers_stop_at_the_proxy() {
     let (up, _upstream) = serve_upstream();
-    let (proxy, _proxy) = serve_proxy(&format!("http://{up}"), Settings::new(SECRET), Duration::from_secs(5));
+    let (proxy, _proxy) = serve_proxy(
+        &format!("http://{up}"),
+        Settings::new(SECRET),
+        Duration::from_secs(5),
+    );
     // Raw bytes on the wire: an HTTP client would not send a `Connection` header it was given.
     let echo = common::wire(
         proxy,
@@ -240,7 +276,11 @@ async fn hop_by_hop_and_spoofed_forwarding_headers_stop_at_the_proxy() {
 #[actix_web::test]
 async fn redirects_to_the_upstream_come_back_through_the_proxy() {
     let (up, _upstream) = serve_upstream();
-    let (proxy, _proxy) = serve_proxy(&format!("http://{up}"), Settings::new(SECRET), Duration::from_secs(5));
+    let (proxy, _proxy) = serve_proxy(
+        &format!("http://{up}"),
+        Settings::new(SECRET),
+        Duration::from_secs(5),
+    );
     let login = get(proxy, "/login", &[]).await;
     let token = login.header("x-session-id").unwrap().to_owned();
     let moved = get(proxy, "/redirect", &[("x-session-id", &token)]).await;
@@ -256,12 +296,26 @@ async fn redirects_to_the_upstream_come_back_through_the_proxy() {
 #[actix_web::test]
 async fn a_missing_or_slow_upstream_gives_502_or_504_with_an_opaque_body() {
     let (up, _upstream) = serve_upstream();
-    let (proxy, _proxy) = serve_proxy(&format!("http://{up}"), Settings::new(SECRET), Duration::from_millis(500));
+    let (proxy, _proxy) = serve_proxy(
+        &format!("http://{up}"),
+        Settings::new(SECRET),
+        Duration::from_millis(500),
+    );
     let slow = get(proxy, "/slow", &[]).await;
-    assert_eq!((slow.status, slow.text().as_str()), (504, "Gateway Timeout"));
+    assert_eq!(
+        (slow.status, slow.text().as_str()),
+        (504, "Gateway Timeout")
+    );
 
-    let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let (proxy, _proxy) = serve_proxy(&format!("http://{closed}"), Settings::new(SECRET), Duration::from_secs(5));
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let (proxy, _proxy) = serve_proxy(
+        &format!("http://{closed}"),
+        Settings::new(SECRET),
+        Duration::from_secs(5),
+    );
     let down = get(proxy, "/", &[]).await;
     assert_eq!((down.status, down.text().as_str()), (502, "Bad Gateway"));
 }
@@ -269,13 +323,20 @@ async fn a_missing_or_slow_upstream_gives_502_or_504_with_an_opaque_body() {
 #[actix_web::test]
 async fn pages_are_compressed_outward_after_rewriting_and_encoded_upstream_pages_pass_untouched() {
     let (up, _upstream) = serve_upstream();
-    let (proxy, _proxy) = serve_proxy(&format!("http://{up}"), Settings::new(SECRET), Duration::from_secs(5));
+    let (proxy, _proxy) = serve_proxy(
+        &format!("http://{up}"),
+        Settings::new(SECRET),
+        Duration::from_secs(5),
+    );
     let login = get(proxy, "/login", &[("accept-encoding", "gzip")]).await;
     assert_eq!(login.header("content-encoding"), Some("gzip"));
     let token = login.header("x-session-id").unwrap().to_owned();
     let mut page = String::new();
-    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&login.body[..]), &mut page)
-        .unwrap();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(&login.body[..]),
+        &mut page,
+    )
+    .unwrap();
     assert!(page.contains(&format!(r#"value="{token}""#)), "{page}");
 
     // An upstream that compresses anyway: not rewritten (no token in bytes we cannot read).
@@ -292,7 +353,10 @@ async fn the_script_client_is_served_and_put_first_into_the_head() {
     let (proxy, _proxy) = serve_proxy(&format!("http://{up}"), settings, Duration::from_secs(5));
     let script = get(proxy, "/__cookieless/session.js", &[]).await;
     assert_eq!(script.status, 200);
-    assert_eq!(script.header("content-type"), Some("text/javascript; charset=utf-8"));
+    assert_eq!(
+        script.header("content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
     assert!(script.text().contains("XMLHttpRequest.prototype.send"));
 
     let login = get(proxy, "/login", &[]).await;
@@ -303,5 +367,9 @@ async fn the_script_client_is_served_and_put_first_into_the_head() {
     assert!(login.text().contains(&expected), "{}", login.text());
     // A page of a visitor without a session gets no script (and no token).
     let anonymous = get(proxy, "/page", &[]).await;
-    assert!(!anonymous.text().contains("<script"), "{}", anonymous.text());
+    assert!(
+        !anonymous.text().contains("<script"),
+        "{}",
+        anonymous.text()
+    );
 }

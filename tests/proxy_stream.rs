@@ -24,9 +24,9 @@ const CHUNK: usize = 64 * 1024;
 
 /// FNV-1a: cheap and order-sensitive.
 fn fnv(hash: u64, bytes: &[u8]) -> u64 {
-    bytes
-        .iter()
-        .fold(hash, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    bytes.iter().fold(hash, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;
 
@@ -73,12 +73,16 @@ fn serve_upstream() -> SocketAddr {
                 "/page",
                 web::get().to(|| async {
                     let rows = LEN / ROW.len();
-                    let chunks = stream::iter((0..rows / 512).map(|_| {
-                        Ok::<_, std::io::Error>(Bytes::from(ROW.repeat(512)))
-                    }));
+                    let chunks = stream::iter(
+                        (0..rows / 512)
+                            .map(|_| Ok::<_, std::io::Error>(Bytes::from(ROW.repeat(512)))),
+                    );
                     HttpResponse::Ok()
                         .content_type("text/html; charset=utf-8")
-                        .body(SizedStream::new((rows / 512 * 512 * ROW.len()) as u64, chunks))
+                        .body(SizedStream::new(
+                            (rows / 512 * 512 * ROW.len()) as u64,
+                            chunks,
+                        ))
                 }),
             )
     })
@@ -114,14 +118,23 @@ fn serve_proxy(upstream: SocketAddr) -> SocketAddr {
 #[actix_web::test]
 async fn a_hundred_megabytes_each_way_pass_whole_with_flat_memory() {
     let proxy = serve_proxy(serve_upstream());
-    let client = awc::Client::builder().no_default_headers().disable_timeout().finish();
+    let client = awc::Client::builder()
+        .no_default_headers()
+        .disable_timeout()
+        .finish();
     let start = client
         .get(format!("http://{proxy}/start"))
         .insert_header((header::USER_AGENT, UA))
         .send()
         .await
         .unwrap();
-    let token = start.headers().get("x-session-id").unwrap().to_str().unwrap().to_owned();
+    let token = start
+        .headers()
+        .get("x-session-id")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
 
     let chunks = LEN / CHUNK;
     let expected = (0..chunks).fold(FNV_START, |h, i| fnv(h, &upload_chunk(i)));
@@ -139,7 +152,11 @@ async fn a_hundred_megabytes_each_way_pass_whole_with_flat_memory() {
         .unwrap();
     assert_eq!(res.status(), 200);
     let answer = res.body().await.unwrap();
-    assert_eq!(answer, format!("{LEN} {expected:x}").as_bytes(), "every byte, in order");
+    assert_eq!(
+        answer,
+        format!("{LEN} {expected:x}").as_bytes(),
+        "every byte, in order"
+    );
 
     let mut res = client
         .get(format!("http://{proxy}/page"))

@@ -98,10 +98,11 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     actix_web::rt::System::new().block_on(async move {
         #[cfg(feature = "redis")]
         if !proxy.settings().redis_url.is_empty() {
-            let store =
-                actix_cookieless::store::RedisSessionStore::new(proxy.settings().redis_url.as_str())
-                    .await
-                    .map_err(|err| format!("proxy.redis_url: could not connect: {err}"))?;
+            let store = actix_cookieless::store::RedisSessionStore::new(
+                proxy.settings().redis_url.as_str(),
+            )
+            .await
+            .map_err(|err| format!("proxy.redis_url: could not connect: {err}"))?;
             return serve(store, settings, proxy).await;
         }
         serve(MemoryStore::default(), settings, proxy).await

@@ -104,7 +104,10 @@ pub(crate) async fn forward(
     if let Ok(value) = HeaderValue::from_str(sent_host) {
         headers.insert(header::HOST, value);
     }
-    headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("identity"));
+    headers.insert(
+        header::ACCEPT_ENCODING,
+        HeaderValue::from_static("identity"),
+    );
     let client_ip = client::client_ip(
         req.peer_addr().map(|a| a.ip()),
         req.headers(),
@@ -306,18 +309,33 @@ mod tests {
     fn redirects_followed_with_a_get_to_this_site_are_paths() {
         let page = Url::parse("http://a.example/shop/cart?x=1").unwrap();
         let see = StatusCode::SEE_OTHER;
-        assert_eq!(redirect_path(see, &page, "checkout.php?s=2").as_deref(), Some("/shop/checkout.php?s=2"));
-        assert_eq!(redirect_path(StatusCode::FOUND, &page, "/").as_deref(), Some("/"));
-        assert_eq!(redirect_path(see, &page, "http://a.example/x#f").as_deref(), Some("/x"));
+        assert_eq!(
+            redirect_path(see, &page, "checkout.php?s=2").as_deref(),
+            Some("/shop/checkout.php?s=2")
+        );
+        assert_eq!(
+            redirect_path(StatusCode::FOUND, &page, "/").as_deref(),
+            Some("/")
+        );
+        assert_eq!(
+            redirect_path(see, &page, "http://a.example/x#f").as_deref(),
+            Some("/x")
+        );
         assert_eq!(redirect_path(see, &page, "//b.example/"), None);
         assert_eq!(redirect_path(see, &page, "https://a.example/"), None);
-        assert_eq!(redirect_path(StatusCode::TEMPORARY_REDIRECT, &page, "/"), None);
+        assert_eq!(
+            redirect_path(StatusCode::TEMPORARY_REDIRECT, &page, "/"),
+            None
+        );
     }
 
     #[test]
     fn connection_listed_headers_are_hop_by_hop() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::CONNECTION, HeaderValue::from_static("close, X-Secret"));
+        headers.insert(
+            header::CONNECTION,
+            HeaderValue::from_static("close, X-Secret"),
+        );
         let secret = HeaderName::from_static("x-secret");
         assert!(is_hop_by_hop(&secret, &headers));
         assert!(is_hop_by_hop(&header::TRANSFER_ENCODING, &headers));

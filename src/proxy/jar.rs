@@ -141,9 +141,15 @@ mod tests {
             ],
             &http,
         );
-        assert_eq!(jar.cookie_header(&http).as_deref(), Some("cart=1; PHPSESSID=abc"));
+        assert_eq!(
+            jar.cookie_header(&http).as_deref(),
+            Some("cart=1; PHPSESSID=abc")
+        );
         let admin = Url::parse("http://app.example/admin/x").unwrap();
-        assert_eq!(jar.cookie_header(&admin).as_deref(), Some("admin=1; PHPSESSID=abc"));
+        assert_eq!(
+            jar.cookie_header(&admin).as_deref(),
+            Some("admin=1; PHPSESSID=abc")
+        );
         let https = Url::parse("https://app.example/").unwrap();
         assert_eq!(jar.cookie_header(&https).as_deref(), Some("PHPSESSID=abc"));
     }
@@ -155,10 +161,14 @@ mod tests {
         let first = to_json(&jar.cookies).unwrap();
         let reloaded: Vec<Cookie<'static>> = serde_json::from_str(&first).unwrap();
         let reloaded =
-            CookieStore::from_cookies(reloaded.into_iter().map(Ok::<_, Infallible>), false).unwrap();
+            CookieStore::from_cookies(reloaded.into_iter().map(Ok::<_, Infallible>), false)
+                .unwrap();
         assert_eq!(to_json(&reloaded).unwrap(), first);
 
         jar.set_cookie("b=; Expires=Thu, 01 Jan 1970 00:00:00 GMT", &url);
-        assert_eq!(jar.cookie_header(&url).as_deref(), Some("a=1; c=3; d=4; e=5"));
+        assert_eq!(
+            jar.cookie_header(&url).as_deref(),
+            Some("a=1; c=3; d=4; e=5")
+        );
     }
 }

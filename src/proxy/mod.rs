@@ -124,7 +124,11 @@ impl Inner {
         }
         let prefix = self.upstream.path().trim_end_matches('/');
         let path = url.path().strip_prefix(prefix).unwrap_or(url.path());
-        let path = if path.starts_with('/') { path.to_owned() } else { format!("/{path}") };
+        let path = if path.starts_with('/') {
+            path.to_owned()
+        } else {
+            format!("/{path}")
+        };
         let mut local = path;
         if let Some(query) = url.query() {
             local.push('?');
@@ -145,16 +149,25 @@ mod tests {
     fn proxy(upstream: &str) -> Proxy {
         let mut settings = ProxySettings::default();
         settings.upstream = upstream.into();
-        Proxy::new(settings, &Settings::new("a secret of at least thirty-two bytes!!")).unwrap()
+        Proxy::new(
+            settings,
+            &Settings::new("a secret of at least thirty-two bytes!!"),
+        )
+        .unwrap()
     }
 
     #[test]
     fn upstream_locations_come_back_through_the_proxy() {
         let p = proxy("http://127.0.0.1:9000/app");
         let inner = &p.inner;
-        assert_eq!(inner.upstream_url("/step2?a=1"), "http://127.0.0.1:9000/app/step2?a=1");
         assert_eq!(
-            inner.localize("http://127.0.0.1:9000/app/step2?a=1#f").as_deref(),
+            inner.upstream_url("/step2?a=1"),
+            "http://127.0.0.1:9000/app/step2?a=1"
+        );
+        assert_eq!(
+            inner
+                .localize("http://127.0.0.1:9000/app/step2?a=1#f")
+                .as_deref(),
             Some("/step2?a=1#f")
         );
         assert_eq!(inner.localize("/step2"), None);
@@ -162,6 +175,9 @@ mod tests {
         assert_eq!(inner.localize("https://127.0.0.1:9000/app/x"), None);
         assert_eq!(inner.localize("https://other.example/"), None);
         let root = proxy("http://app.internal");
-        assert_eq!(root.inner.localize("http://app.internal:80/x").as_deref(), Some("/x"));
+        assert_eq!(
+            root.inner.localize("http://app.internal:80/x").as_deref(),
+            Some("/x")
+        );
     }
 }

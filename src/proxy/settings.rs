@@ -124,7 +124,10 @@ impl ProxySettings {
         let bad = |why: &str| {
             SettingsError::new(
                 "proxy.upstream",
-                format!("`{}` {why}; write the app's address, like `http://127.0.0.1:9000`", self.upstream),
+                format!(
+                    "`{}` {why}; write the app's address, like `http://127.0.0.1:9000`",
+                    self.upstream
+                ),
             )
         };
         if self.upstream.is_empty() {
@@ -154,7 +157,10 @@ impl ProxySettings {
         if self.listen.parse::<std::net::SocketAddr>().is_err() {
             return Err(SettingsError::new(
                 "proxy.listen",
-                format!("`{}` is not an address with a port, like `127.0.0.1:8080`", self.listen),
+                format!(
+                    "`{}` is not an address with a port, like `127.0.0.1:8080`",
+                    self.listen
+                ),
             ));
         }
         if self.upstream_timeout.is_zero() {
@@ -208,8 +214,11 @@ mod tests {
             "secret = \"ignored here\"\n[proxy]\nupstream = \"http://127.0.0.1:9000\"\nupstream_timeout = \"5s\"\n",
         )
         .unwrap();
-        let s = ProxySettings::from_sources(&file, env(&[("COOKIELESS_PROXY__LISTEN", "0.0.0.0:9999")]))
-            .unwrap();
+        let s = ProxySettings::from_sources(
+            &file,
+            env(&[("COOKIELESS_PROXY__LISTEN", "0.0.0.0:9999")]),
+        )
+        .unwrap();
         assert_eq!(s.upstream, "http://127.0.0.1:9000");
         assert_eq!(s.upstream_timeout, Duration::from_secs(5));
         assert_eq!(s.listen, "0.0.0.0:9999");
@@ -229,12 +238,16 @@ mod tests {
         };
         assert!(ok().validate().is_ok());
         let cases: [(&str, fn(&mut ProxySettings)); 7] = [
-            ("proxy.upstream_version", |s| s.upstream_version = "2".into()),
+            ("proxy.upstream_version", |s| {
+                s.upstream_version = "2".into()
+            }),
             ("proxy.upstream", |s| s.upstream = String::new()),
             ("proxy.upstream", |s| s.upstream = "127.0.0.1:9000".into()),
             ("proxy.upstream", |s| s.upstream = "http://app/?a=1".into()),
             ("proxy.listen", |s| s.listen = "localhost".into()),
-            ("proxy.upstream_timeout", |s| s.upstream_timeout = Duration::ZERO),
+            ("proxy.upstream_timeout", |s| {
+                s.upstream_timeout = Duration::ZERO
+            }),
             ("proxy.max_jar_bytes", |s| s.max_jar_bytes = 10),
         ];
         for (setting, spoil) in cases {

@@ -4,8 +4,8 @@ use std::{borrow::Cow, cell::RefCell, rc::Rc, sync::LazyLock};
 
 use encoding_rs::Encoding;
 use lol_html::{
-    AsciiCompatibleEncoding, DocumentContentHandlers, ElementContentHandlers, HandlerResult, HtmlRewriter, MemorySettings,
-    OutputSink, Selector, Settings,
+    AsciiCompatibleEncoding, DocumentContentHandlers, ElementContentHandlers, HandlerResult,
+    HtmlRewriter, MemorySettings, OutputSink, Selector, Settings,
     html_content::{ContentType, DocumentEnd, Element},
 };
 use url::Url;
@@ -201,7 +201,9 @@ impl TokenRewriter {
         document: Option<&[u8]>,
         script: Option<String>,
     ) -> Option<Self> {
-        let present = document.map_or(Present::ANY, |doc| Present::scan(doc, use_get));
+        let mut present = document.map_or(Present::ANY, |doc| Present::scan(doc, use_get));
+        // A `<head>` inside a `<template>` is no head of the document's: templates are followed.
+        present.containers |= script.is_some();
         Self::watching(policy, use_get, encoding, present, script)
     }
 
@@ -271,7 +273,9 @@ impl TokenRewriter {
             let at_end = Rc::clone(&state);
             settings = settings.append_document_content_handler(
                 DocumentContentHandlers::default().end(move |end: &mut DocumentEnd<'_>| {
-                    if let Some(script) = at_end.borrow_mut().script.take() {
+                    // Released before appending: the output sink borrows the state too.
+                    let script = at_end.borrow_mut().script.take();
+                    if let Some(script) = script {
                         end.append(&script, ContentType::Html);
                     }
                     Ok(())
@@ -433,11 +437,14 @@ impl<const N: usize> Attrs<N> {
 /// Puts the script client's element first into the page's `<head>` (or `<body>`, when the page
 /// names no head), once.
 fn place_script(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResult {
-    let mut state = shared.borrow_mut();
-    if !is_html(el) || state.forms.in_template() {
-        return Ok(());
-    }
-    if let Some(script) = state.script.take() {
+    let script = {
+        let mut state = shared.borrow_mut();
+        if !is_html(el) || state.forms.in_template() {
+            return Ok(());
+        }
+        state.script.take()
+    };
+    if let Some(script) = script {
         el.prepend(&script, ContentType::Html);
     }
     Ok(())
@@ -767,4 +774,56 @@ fn on_meta(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResu
         el.set_attribute("content", &encode_attribute(&content))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TAG: &str = "<script src=//h/s.js></script>";
+
+    fn with_script(page: &str, whole: bool) -> String {
+        let policy = LinkPolicy::new("https://h/p", &[], "sessionid", "T").unwrap();
+        let document = whole.then_some(page.as_bytes());
+        let mut rewriter = TokenRewriter::with_script(
+            policy,
+            false,
+            encoding_rs::UTF_8,
+            document,
+            Some(TAG.to_owned()),
+        )
+        .unwrap();
+        let mut out = rewriter.write(page.as_bytes());
+        out.extend(rewriter.end());
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn the_script_goes_first_into_the_head_else_the_body_else_the_end_once() {
+        let cases = [
+            (
+                "<html><head><title>t</title></head><body><head></head></body>",
+                "<html><head><script src=//h/s.js></script><title>t</title></head><body><head></head></body>",
+            ),
+            (
+                "<body><p>x</body>",
+                "<body><script src=//h/s.js></script><p>x</body>",
+            ),
+            ("<p>fragment", "<p>fragment<script src=//h/s.js></script>"),
+            ("", "<script src=//h/s.js></script>"),
+            (
+                "<template><head></head></template><body>",
+                "<template><head></head></template><body><script src=//h/s.js></script>",
+            ),
+        ];
+        for (page, expected) in cases {
+            for whole in [false, true] {
+                assert_eq!(
+                    with_script(page, whole),
+                    expected,
+                    "{page:?}, whole: {whole}"
+                );
+            }
+        }
+    }
 }

@@ -499,7 +499,11 @@ impl Session {
             .seal_redirect(&key, path)
             .map_err(SessionError::Seal)?;
         self.0.borrow_mut().placed_by_handler = true;
-        Ok(crate::url_param::with_param(location, issuer.param_name(), &token))
+        Ok(crate::url_param::with_param(
+            location,
+            issuer.param_name(),
+            &token,
+        ))
     }
 
     /// The middleware's issuer and the session's store key, saving the session now if it is

@@ -8,6 +8,7 @@
 #[allow(dead_code)]
 mod app;
 mod leaks;
+mod recorder;
 mod webdriver;
 
 use std::{

@@ -290,6 +290,33 @@ impl Browser {
         );
     }
 
+    /// Opens a new tab and switches to it; gives the handle of the tab left.
+    pub fn new_tab(&self) -> String {
+        let left = self.request("GET", &self.path("/window"), None);
+        let tab = self.request(
+            "POST",
+            &self.path("/window/new"),
+            Some(json!({ "type": "tab" })),
+        );
+        self.switch_to(tab["handle"].as_str().expect("a tab handle"));
+        left.as_str().expect("a window handle").to_owned()
+    }
+
+    /// Switches to the tab or window `handle`.
+    pub fn switch_to(&self, handle: &str) {
+        self.request(
+            "POST",
+            &self.path("/window"),
+            Some(json!({ "handle": handle })),
+        );
+    }
+
+    /// The current tab's handle.
+    pub fn tab(&self) -> String {
+        let handle = self.request("GET", &self.path("/window"), None);
+        handle.as_str().expect("a window handle").to_owned()
+    }
+
     pub fn leave_frames(&self) {
         self.request("POST", &self.path("/frame"), Some(json!({ "id": null })));
     }

@@ -58,9 +58,18 @@ fn wait_until_listening(child: &mut Child, addr: SocketAddr, what: &str) {
 
 /// `php -S` serving `php/router.php`, sessions in a scratch directory of its own.
 pub fn php() -> Backend {
+    php_linking_away_to("https://other.example/help")
+}
+
+/// Like [`php`], its pages linking to `away` (another origin).
+pub fn php_linking_away_to(away: &str) -> Backend {
     let php = std::env::var("PHP").unwrap_or_else(|_| "php".to_owned());
     let addr = free_port();
-    let scratch = std::env::temp_dir().join(format!("cookieless-php-{}-{}", std::process::id(), addr.port()));
+    let scratch = std::env::temp_dir().join(format!(
+        "cookieless-php-{}-{}",
+        std::process::id(),
+        addr.port()
+    ));
     std::fs::create_dir_all(&scratch).unwrap();
     let mut child = Command::new(&php)
         .arg("-d")
@@ -68,11 +77,14 @@ pub fn php() -> Backend {
         .args(["-d", "session.use_strict_mode=1", "-S"])
         .arg(addr.to_string())
         .arg(here().join("php/router.php"))
+        .env("AWAY_URL", away)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|err| {
-            panic!("cannot start `{php}` ({err}): install Debian's php-cli (./scripts/test-all does)")
+            panic!(
+                "cannot start `{php}` ({err}): install Debian's php-cli (./scripts/test-all does)"
+            )
         });
     wait_until_listening(&mut child, addr, "php -S");
     Backend {

@@ -35,7 +35,12 @@ async fn php_form_and_login(use_get: bool) {
     ada.get("/").await;
     assert_eq!(ada.heading(), "Step 1");
     ada.submit(&[("name", "Ada")]).await;
-    assert_eq!((ada.status, ada.heading().as_str()), (200, "Hello, Ada"), "{}", ada.html);
+    assert_eq!(
+        (ada.status, ada.heading().as_str()),
+        (200, "Hello, Ada"),
+        "{}",
+        ada.html
+    );
 
     // Another visitor in between keeps a session of its own.
     bob.get("/").await;
@@ -55,10 +60,17 @@ async fn php_form_and_login(use_get: bool) {
     // The page's links keep the session with use_get; without, a fresh GET is a new visitor.
     let mut stranger = Visitor::new(proxy);
     stranger.get("/account").await;
-    assert_eq!((stranger.status, stranger.heading().as_str()), (403, "Please log in"));
+    assert_eq!(
+        (stranger.status, stranger.heading().as_str()),
+        (403, "Please log in")
+    );
 
     for visitor in [&ada, &bob, &stranger] {
-        assert!(visitor.cookies_seen.is_empty(), "a cookie reached the visitor: {:?}", visitor.cookies_seen);
+        assert!(
+            visitor.cookies_seen.is_empty(),
+            "a cookie reached the visitor: {:?}",
+            visitor.cookies_seen
+        );
     }
 }
 
@@ -78,7 +90,10 @@ async fn a_close_delimited_body_over_http_1_1_is_a_502_that_names_the_setting_no
     let (proxy, _server) = serve_proxy(&php.url(), settings(true), Duration::from_secs(10));
     let mut visitor = Visitor::new(proxy);
     visitor.get("/").await;
-    assert_eq!((visitor.status, visitor.html.as_str()), (502, "Bad Gateway"));
+    assert_eq!(
+        (visitor.status, visitor.html.as_str()),
+        (502, "Bad Gateway")
+    );
 }
 
 #[actix_web::test]
@@ -95,21 +110,48 @@ async fn a_flask_app_with_a_cookie_session_and_a_csrf_cookie_works_through_the_p
         .map(|(_, value)| value.clone())
         .expect("a CSRF field");
     visitor.submit(&[("name", "Grace")]).await;
-    assert_eq!((visitor.status, visitor.heading().as_str()), (200, "Hello, Grace"), "{}", visitor.html);
-    assert!(visitor.cookies_seen.is_empty(), "{:?}", visitor.cookies_seen);
+    assert_eq!(
+        (visitor.status, visitor.heading().as_str()),
+        (200, "Hello, Grace"),
+        "{}",
+        visitor.html
+    );
+    assert!(
+        visitor.cookies_seen.is_empty(),
+        "{:?}",
+        visitor.cookies_seen
+    );
 
     // The CSRF cookie is the visitor's own: a post that copies the field but carries no
     // session (so no jar, no cookie) is refused by the app.
     let mut forger = Visitor::new(proxy);
     forger.get("/").await;
     let forged = forger.form().unwrap();
-    assert_ne!(forged.fields.iter().find(|(n, _)| n == "csrfmiddlewaretoken").unwrap().1, csrf);
+    assert_ne!(
+        forged
+            .fields
+            .iter()
+            .find(|(n, _)| n == "csrfmiddlewaretoken")
+            .unwrap()
+            .1,
+        csrf
+    );
     forger.html = forger.html.replace(
-        &forged.fields.iter().find(|(n, _)| n == "sessionid").unwrap().1,
+        &forged
+            .fields
+            .iter()
+            .find(|(n, _)| n == "sessionid")
+            .unwrap()
+            .1,
         "not-a-token",
     );
     forger.html = forger.html.replace(
-        &forged.fields.iter().find(|(n, _)| n == "csrfmiddlewaretoken").unwrap().1,
+        &forged
+            .fields
+            .iter()
+            .find(|(n, _)| n == "csrfmiddlewaretoken")
+            .unwrap()
+            .1,
         &csrf,
     );
     forger.submit(&[("name", "Mallory")]).await;

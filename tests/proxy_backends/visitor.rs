@@ -52,7 +52,10 @@ impl Visitor {
                 .client
                 .get(format!("http://{}{target}", self.proxy))
                 .insert_header(("user-agent", UA));
-            match self.take(req.send().await.expect("the proxy answers"), &target).await {
+            match self
+                .take(req.send().await.expect("the proxy answers"), &target)
+                .await
+            {
                 Some(next) => target = next,
                 None => return,
             }
@@ -63,7 +66,9 @@ impl Visitor {
     /// Submits the page's first form with `values` over its own fields (a POST form as
     /// `application/x-www-form-urlencoded`) and follows the redirect.
     pub async fn submit(&mut self, values: &[(&str, &str)]) {
-        let form = self.form().unwrap_or_else(|| panic!("no form on {}: {}", self.url, self.html));
+        let form = self
+            .form()
+            .unwrap_or_else(|| panic!("no form on {}: {}", self.url, self.html));
         let mut fields = form.fields.clone();
         for (name, value) in values {
             match fields.iter_mut().find(|(n, _)| n == name) {
@@ -90,11 +95,15 @@ impl Visitor {
     /// Keeps the response as the current page; gives the redirect target, if any.
     async fn take(
         &mut self,
-        mut res: awc::ClientResponse<impl futures_core::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>> + Unpin>,
+        mut res: awc::ClientResponse<
+            impl futures_core::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>>
+            + Unpin,
+        >,
         target: &str,
     ) -> Option<String> {
         for value in res.headers().get_all("set-cookie") {
-            self.cookies_seen.push(value.to_str().unwrap_or("?").to_owned());
+            self.cookies_seen
+                .push(value.to_str().unwrap_or("?").to_owned());
         }
         self.status = res.status().as_u16();
         self.url = target.to_owned();
@@ -135,7 +144,9 @@ impl Visitor {
                 });
                 form = Some(Form {
                     action: attr(node, "action").unwrap_or_default(),
-                    method: attr(node, "method").unwrap_or_else(|| "get".into()).to_ascii_lowercase(),
+                    method: attr(node, "method")
+                        .unwrap_or_else(|| "get".into())
+                        .to_ascii_lowercase(),
                     fields,
                 });
             }
@@ -146,9 +157,16 @@ impl Visitor {
 
 /// `href` resolved against the page at `page` (a path on the proxy), as a path on the proxy.
 fn resolve(page: &str, href: &str) -> String {
-    let base = url::Url::parse("http://proxy.invalid").unwrap().join(page).unwrap();
+    let base = url::Url::parse("http://proxy.invalid")
+        .unwrap()
+        .join(page)
+        .unwrap();
     let url = base.join(href).unwrap();
-    assert_eq!(url.host_str(), Some("proxy.invalid"), "{href} leaves the site");
+    assert_eq!(
+        url.host_str(),
+        Some("proxy.invalid"),
+        "{href} leaves the site"
+    );
     match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_owned(),

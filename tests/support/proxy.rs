@@ -18,12 +18,19 @@ pub fn to(upstream: &str, timeout: Duration) -> ProxySettings {
 
 /// Serves the proxy to `upstream` (`http://host:port`) in a server of its own thread, so that
 /// blocking clients (a browser driver) may use it from the test's thread.
-pub fn serve_proxy(upstream: &str, settings: Settings, timeout: Duration) -> (SocketAddr, ServerHandle) {
+pub fn serve_proxy(
+    upstream: &str,
+    settings: Settings,
+    timeout: Duration,
+) -> (SocketAddr, ServerHandle) {
     serve_proxy_with(to(upstream, timeout), settings)
 }
 
 /// Like [`serve_proxy`], with proxy settings of the caller's.
-pub fn serve_proxy_with(proxy_settings: ProxySettings, settings: Settings) -> (SocketAddr, ServerHandle) {
+pub fn serve_proxy_with(
+    proxy_settings: ProxySettings,
+    settings: Settings,
+) -> (SocketAddr, ServerHandle) {
     let proxy = Proxy::new(proxy_settings, &settings).expect("valid proxy settings");
     let cookieless = CookielessSession::builder(MemoryStore::default(), settings)
         .build()

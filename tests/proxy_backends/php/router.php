@@ -6,9 +6,10 @@ $path = parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH);
 $method = $_SERVER['REQUEST_METHOD'];
 function h($s) { return htmlspecialchars((string) $s, ENT_QUOTES); }
 function page($title, $body) {
+    $away = getenv('AWAY_URL') ?: 'https://other.example/help';
     header('Content-Type: text/html; charset=utf-8');
     echo "<!DOCTYPE html><html><head><title>" . h($title) . "</title></head><body><h1>" . h($title) . "</h1>$body"
-        . "<p><a href=\"https://other.example/help\" id=\"away\">help elsewhere</a></p></body></html>";
+        . "<p><a href=\"" . h($away) . "\" id=\"away\">help elsewhere</a></p></body></html>";
 }
 
 if ($path === '/' && $method === 'GET') {
