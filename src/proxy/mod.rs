@@ -27,6 +27,9 @@
 //!         .wrap(cookieless.clone())
 //!         .wrap(Compress::default()) // outermost: compresses the rewritten page
 //! })
+//! // Pages stream out in many writes: without this, Nagle's algorithm holds the last one
+//! // for the client's delayed ACK (40 ms per response on a kept-alive connection).
+//! .tcp_nodelay(true)
 //! .bind(("127.0.0.1", 8080))?
 //! .run()
 //! .await
@@ -147,8 +150,10 @@ mod tests {
     use super::*;
 
     fn proxy(upstream: &str) -> Proxy {
-        let mut settings = ProxySettings::default();
-        settings.upstream = upstream.into();
+        let settings = ProxySettings {
+            upstream: upstream.into(),
+            ..ProxySettings::default()
+        };
         Proxy::new(
             settings,
             &Settings::new("a secret of at least thirty-two bytes!!"),

@@ -237,7 +237,8 @@ mod tests {
             ..ProxySettings::default()
         };
         assert!(ok().validate().is_ok());
-        let cases: [(&str, fn(&mut ProxySettings)); 7] = [
+        type Spoil = fn(&mut ProxySettings);
+        let cases: [(&str, Spoil); 7] = [
             ("proxy.upstream_version", |s| {
                 s.upstream_version = "2".into()
             }),

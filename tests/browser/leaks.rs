@@ -5,7 +5,11 @@
 //! The oracle is Chromium itself and a plain TCP recorder: nothing here shares the rewriter's
 //! view of the page.
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use actix_cookieless::{CookielessSession, MemoryStore, Session, Settings};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, dev::Service as _, http::header, web};

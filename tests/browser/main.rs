@@ -9,6 +9,8 @@
 mod app;
 mod leaks;
 mod recorder;
+// Shared with tests/proxy_browser, which uses more of it.
+#[allow(dead_code)]
 mod webdriver;
 
 use std::{
