@@ -123,6 +123,7 @@ fn browser() -> awc::Client {
     awc::Client::builder()
         .disable_redirects()
         .no_default_headers()
+        .timeout(Duration::from_secs(30))
         .finish()
 }
 
@@ -371,5 +372,103 @@ async fn the_script_client_is_served_and_put_first_into_the_head() {
         !anonymous.text().contains("<script"),
         "{}",
         anonymous.text()
+    );
+}
+
+/// The `cookieless-proxy` binary itself, with the environment given (and no settings file).
+fn binary(args: &[&str], env: &[(&str, &str)]) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_cookieless-proxy"));
+    command
+        .args(args)
+        .args(["--config", "/nonexistent/cookieless.toml"])
+        .env_clear()
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::null());
+    command
+}
+
+#[test]
+fn the_binary_refuses_a_bad_setting_at_start_up_naming_it() {
+    let cases: [(&[&str], &[(&str, &str)], &str); 4] = [
+        (&["--upstream", "http://127.0.0.1:9"], &[], "secret"),
+        (&[], &[("COOKIELESS_SECRET", SECRET)], "proxy.upstream"),
+        (
+            &["--upstream", "http://127.0.0.1:9", "--listen", "nowhere"],
+            &[("COOKIELESS_SECRET", SECRET)],
+            "proxy.listen",
+        ),
+        (
+            &["--upstream", "http://127.0.0.1:9"],
+            &[
+                ("COOKIELESS_SECRET", SECRET),
+                ("COOKIELESS_PROXY__UPSTREAM_TIMEOUT", "0"),
+            ],
+            "proxy.upstream_timeout",
+        ),
+    ];
+    for (args, env, setting) in cases {
+        let out = binary(args, env).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} started");
+        assert!(
+            stderr.contains(&format!("cookieless-proxy: {setting}"))
+                || stderr.contains(&format!("`{setting}`")),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+/// How long a stop waits for requests in flight, for the graceful-stop test.
+const SHUTDOWN_TIMEOUT: &str = "30s";
+
+#[actix_web::test]
+async fn the_binary_stops_gracefully_finishing_requests_in_flight() {
+    let (up, _upstream) = serve_upstream();
+    let listen = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut proxy = binary(
+        &[
+            "--upstream",
+            &format!("http://{up}"),
+            "--listen",
+            &listen.to_string(),
+        ],
+        &[
+            ("COOKIELESS_SECRET", SECRET),
+            ("COOKIELESS_PROXY__WORKERS", "1"),
+            ("COOKIELESS_PROXY__SHUTDOWN_TIMEOUT", SHUTDOWN_TIMEOUT),
+        ],
+    )
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(listen).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the proxy did not listen"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    // /slow answers after 5 s; the stop comes while it is in flight.
+    let in_flight = actix_web::rt::spawn(async move { get(listen, "/slow", &[]).await });
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &proxy.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let answer = in_flight.await.unwrap();
+    assert_eq!((answer.status, answer.text().as_str()), (200, "late"));
+    let status = actix_web::rt::task::spawn_blocking(move || proxy.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        std::net::TcpStream::connect(listen).is_err(),
+        "still accepting after the stop"
     );
 }
