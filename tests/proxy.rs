@@ -424,34 +424,15 @@ const SHUTDOWN_TIMEOUT: &str = "30s";
 #[actix_web::test]
 async fn the_binary_stops_gracefully_finishing_requests_in_flight() {
     let (up, _upstream) = serve_upstream();
-    let listen = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let mut proxy = binary(
-        &[
-            "--upstream",
-            &format!("http://{up}"),
-            "--listen",
-            &listen.to_string(),
-        ],
+    let (mut proxy, listen) = start_binary(
+        up,
         &[
             ("COOKIELESS_SECRET", SECRET),
             ("COOKIELESS_PROXY__WORKERS", "1"),
             ("COOKIELESS_PROXY__SHUTDOWN_TIMEOUT", SHUTDOWN_TIMEOUT),
         ],
     )
-    .stderr(std::process::Stdio::null())
-    .spawn()
-    .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(listen).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the proxy did not listen"
-        );
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    }
+    .await;
     // /slow answers after 5 s; the stop comes while it is in flight.
     let in_flight = actix_web::rt::spawn(async move { get(listen, "/slow", &[]).await });
     actix_web::rt::time::sleep(Duration::from_millis(500)).await;
@@ -471,4 +452,73 @@ async fn the_binary_stops_gracefully_finishing_requests_in_flight() {
         std::net::TcpStream::connect(listen).is_err(),
         "still accepting after the stop"
     );
+}
+
+/// Starts the binary on a free port and waits until it listens.
+async fn start_binary(
+    upstream: SocketAddr,
+    env: &[(&str, &str)],
+) -> (std::process::Child, SocketAddr) {
+    let listen = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let child = binary(
+        &[
+            "--upstream",
+            &format!("http://{upstream}"),
+            "--listen",
+            &listen.to_string(),
+        ],
+        env,
+    )
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(listen).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the proxy did not listen"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    (child, listen)
+}
+
+/// Two proxies on one Redis (`proxy.redis_url`) share sessions and their cookie jars: a visitor
+/// whose requests alternate between them stays logged in to the app.
+#[cfg(feature = "redis")]
+#[actix_web::test]
+async fn two_proxies_on_one_redis_share_the_jar() {
+    let redis = std::env::var("REDIS_URL").unwrap_or_else(|_| {
+        panic!("REDIS_URL is unset: ./scripts/test-all starts a Redis and sets it")
+    });
+    let (up, _upstream) = serve_upstream();
+    let env = [
+        ("COOKIELESS_SECRET", SECRET),
+        ("COOKIELESS_PROXY__REDIS_URL", redis.as_str()),
+    ];
+    let (mut a, at_a) = start_binary(up, &env).await;
+    let (mut b, at_b) = start_binary(up, &env).await;
+
+    let login = get(at_a, "/login", &[]).await;
+    let token = login.header("x-session-id").expect("a session").to_owned();
+    let echo = get(at_b, "/echo", &[("x-session-id", &token)]).await;
+    assert_eq!(
+        upstream_header(&echo.json(), "cookie"),
+        Some(vec!["sid=abc".to_owned()])
+    );
+    let bye = get(at_b, "/logout", &[("x-session-id", &token)]).await;
+    assert_eq!(bye.status, 200);
+    let echo = get(at_a, "/echo", &[("x-session-id", &token)]).await;
+    assert_eq!(
+        upstream_header(&echo.json(), "cookie"),
+        None,
+        "the logout on B reached A"
+    );
+    for child in [&mut a, &mut b] {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
 }
