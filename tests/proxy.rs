@@ -389,7 +389,9 @@ fn binary(args: &[&str], env: &[(&str, &str)]) -> std::process::Command {
 
 #[test]
 fn the_binary_refuses_a_bad_setting_at_start_up_naming_it() {
-    let cases: [(&[&str], &[(&str, &str)], &str); 4] = [
+    // (flags, environment, the setting the error must name)
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case<'_>; 4] = [
         (&["--upstream", "http://127.0.0.1:9"], &[], "secret"),
         (&[], &[("COOKIELESS_SECRET", SECRET)], "proxy.upstream"),
         (
