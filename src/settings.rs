@@ -152,7 +152,7 @@ pub struct Settings {
     /// The `[proxy]` table of a shared `cookieless.toml`: read by `cookieless-proxy`, not here.
     #[serde(skip_serializing)]
     #[doc(hidden)]
-    pub proxy: serde::de::IgnoredAny,
+    proxy: serde::de::IgnoredAny,
 }
 
 impl Default for Settings {

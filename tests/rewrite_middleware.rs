@@ -435,3 +435,31 @@ async fn a_page_served_again_carries_each_visitors_own_token() {
         );
     }
 }
+
+#[actix_rt::test]
+async fn the_script_client_is_served_and_each_page_gets_it_with_its_own_token() {
+    let mut s = settings();
+    s.client_script = true;
+    s.client_script_path = "/s/session.js".into();
+    let app = app!(s);
+    let res = test::call_service(&app, get("/s/session.js").to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(token_of(&res).is_none(), "the script starts no session");
+    assert!(body(res).await.contains("XMLHttpRequest"));
+
+    // Twice held whole (the second from the rewrite cache, spliced), and once streamed.
+    for uri in ["/s/page", "/s/page", "/s/page?length"] {
+        let res = test::call_service(&app, get(uri).to_request()).await;
+        let token = token_of(&res).unwrap();
+        let html = body(res).await;
+        let tag = format!(
+            r#"<head><script src="//site.example/s/session.js" data-cookieless-header="X-Session-ID" data-cookieless-token="{token}"></script><title>"#
+        );
+        assert!(html.contains(&tag), "{uri}: {html}");
+        assert_eq!(html.matches("<script src=").count(), 1, "{uri}: {html}");
+    }
+    // Off by default: no script served, none in pages.
+    let app = app!(settings());
+    let res = test::call_service(&app, get("/s/page").to_request()).await;
+    assert!(!body(res).await.contains("session.js"));
+}

@@ -94,10 +94,10 @@ pub fn php_linking_away_to(away: &str) -> Backend {
     }
 }
 
-/// `flask_app.py` under the Python of `COOKIELESS_TEST_PYTHON`, else `target/pyenv` (which
+/// `flask_app.py` under the Python of `PROXY_TEST_PYTHON`, else `target/pyenv` (which
 /// ./scripts/test-all makes, with Flask).
 pub fn flask() -> Backend {
-    let python = std::env::var("COOKIELESS_TEST_PYTHON").unwrap_or_else(|_| {
+    let python = std::env::var("PROXY_TEST_PYTHON").unwrap_or_else(|_| {
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("target/pyenv/bin/python")
             .display()
@@ -114,7 +114,7 @@ pub fn flask() -> Backend {
             panic!(
                 "cannot start `{python}` ({err}): make a venv with Flask \
                  (`python3 -m venv target/pyenv && target/pyenv/bin/pip install flask`, as \
-                 ./scripts/test-all does) or set COOKIELESS_TEST_PYTHON"
+                 ./scripts/test-all does) or set PROXY_TEST_PYTHON"
             )
         });
     wait_until_listening(&mut child, addr, "the Flask app");
