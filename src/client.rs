@@ -13,7 +13,8 @@ use actix_web::{
 };
 
 use crate::{
-    settings::{Cidr, ValidSettings, mask_bits},
+    net::{Cidr, mask_bits},
+    settings::ValidSettings,
     token::ClientBinding,
 };
 

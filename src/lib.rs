@@ -87,6 +87,7 @@ mod client;
 mod client_script;
 mod cookies;
 mod middleware;
+mod net;
 #[cfg(feature = "proxy")]
 #[cfg_attr(docsrs, doc(cfg(feature = "proxy")))]
 pub mod proxy;
@@ -105,7 +106,8 @@ pub use middleware::CookielessSessionService;
 pub use middleware::{CookielessSession, CookielessSessionBuilder, SessionEvent};
 pub use session::{
     Session, SessionError, SessionExt, SessionGetError, SessionInsertError, SessionStatus,
-    SessionToken, SessionUpdateError, Transport, WhyNew,
+    SessionToken, SessionUpdateError, WhyNew,
 };
 pub use settings::{Settings, SettingsError, ValidSettings};
 pub use store::MemoryStore;
+pub use transport::Transport;

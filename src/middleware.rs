@@ -23,13 +23,13 @@ use crate::{
         rewritable, sniff_charset,
     },
     session::{
-        Session, SessionError, SessionInner, SessionStatus, Stored, TokenIssuer, Transport, WhyNew,
+        Session, SessionError, SessionInner, SessionStatus, Stored, TokenIssuer, WhyNew,
         from_store_state, to_store_state,
     },
     settings::{Settings, SettingsError, ValidSettings, is_safe_referrer_policy},
     site::{self, Site},
     token::{ClientKey, Keyring, NotOpened, Opened, SealError, Sealer, now_secs},
-    transport,
+    transport::{self, Transport},
 };
 
 /// The cookieless session middleware. Wrap an `App`, a `scope` or a `resource` with it.

@@ -7,8 +7,6 @@ use actix_web::http::{
 };
 use url::Url;
 
-use crate::rewrite::host_listed;
-
 /// Where an unsafe request says it comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Site {
@@ -84,6 +82,17 @@ fn split_host(host: &str) -> Option<(String, Option<u16>)> {
     let url = Url::parse(&format!("http://{host}/")).ok()?;
     let name = url.host_str()?.to_owned();
     Some((name, url.port()))
+}
+
+/// Whether `host` (with `port`) is in `hosts` (lowercase `host` or `host:port`; IPv6 in
+/// brackets). An entry without a port allows any port.
+pub(crate) fn host_listed(hosts: &[String], host: &str, port: Option<u16>) -> bool {
+    hosts.iter().any(|allowed| match allowed.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') || h.ends_with(']') => {
+            h == host && p.parse::<u16>().ok() == port
+        }
+        _ => allowed == host,
+    })
 }
 
 #[cfg(test)]

@@ -22,10 +22,29 @@ use actix_web::{
 };
 use futures_core::Stream;
 
-use crate::{Transport, settings::ValidSettings};
+use crate::settings::ValidSettings;
 
 /// Token strings longer than this are not tokens; scanning stops rather than collect them.
 const MAX_TOKEN_LEN: usize = 8 * 1024;
+
+/// How the request carried the token that opened its session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Transport {
+    /// The request header (`X-Session-ID` by default): scripts and APIs. A browser sends a
+    /// custom header cross-site only after a CORS preflight, so these requests are not
+    /// forgeable cross-site (django-session-header marks them `csrf_exempt` for that reason).
+    Header,
+    /// The hidden form field of a POST body.
+    FormField,
+    /// The query string of the URL (only with `use_get`).
+    Query,
+    /// The redirect token of a `303 See Other` ([`Session::see_other`](crate::Session::see_other)), in the URL of the
+    /// GET that follows it.
+    Redirect,
+    /// No token opened a session: the session is new.
+    None,
+}
 
 /// The token the request carries, and how.
 pub(crate) async fn find(

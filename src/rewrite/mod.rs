@@ -17,5 +17,4 @@ pub(crate) use cache::RewriteCache;
 pub(crate) use charset::sniff as sniff_charset;
 pub(crate) use gate::{Charset, html_charset, rewritable};
 pub use html::TokenRewriter;
-pub(crate) use policy::host_listed;
 pub use policy::{LinkPolicy, PathSealer};

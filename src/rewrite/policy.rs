@@ -10,7 +10,7 @@ use std::{borrow::Cow, rc::Rc};
 
 use url::Url;
 
-use crate::url_param::with_param;
+use crate::{site::host_listed, url_param::with_param};
 
 /// Seals a token bound to a URL path (`url_specific`): given the path a link or form points
 /// to, the token to put there (`None` when sealing failed: that URL gets no token).
@@ -169,17 +169,6 @@ impl LinkPolicy {
     pub fn location(&self, location: &str) -> Option<String> {
         self.add_token(location, &self.page)
     }
-}
-
-/// Whether `host` (with `port`) is in `hosts` (lowercase `host` or `host:port`; IPv6 in
-/// brackets). An entry without a port allows any port.
-pub(crate) fn host_listed(hosts: &[String], host: &str, port: Option<u16>) -> bool {
-    hosts.iter().any(|allowed| match allowed.rsplit_once(':') {
-        Some((h, p)) if !h.contains(':') || h.ends_with(']') => {
-            h == host && p.parse::<u16>().ok() == port
-        }
-        _ => allowed == host,
-    })
 }
 
 /// Whether `url` (trimmed) is a relative reference that keeps its base's scheme, host and

@@ -15,6 +15,7 @@ use std::{
     rc::Rc,
 };
 
+use crate::Transport;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -43,25 +44,6 @@ pub enum WhyNew {
     /// The token opened, but the store no longer has its session: idle longer than
     /// `session_ttl`, evicted from a full store, or purged.
     Gone,
-}
-
-/// How the request carried the token that opened its session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Transport {
-    /// The request header (`X-Session-ID` by default): scripts and APIs. A browser sends a
-    /// custom header cross-site only after a CORS preflight, so these requests are not
-    /// forgeable cross-site (django-session-header marks them `csrf_exempt` for that reason).
-    Header,
-    /// The hidden form field of a POST body.
-    FormField,
-    /// The query string of the URL (only with `use_get`).
-    Query,
-    /// The redirect token of a `303 See Other` ([`Session::see_other`]), in the URL of the
-    /// GET that follows it.
-    Redirect,
-    /// No token opened a session: the session is new.
-    None,
 }
 
 /// What happened to the session during this request.

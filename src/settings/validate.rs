@@ -1,0 +1,249 @@
+//! Checking settings once, at start-up, into the parsed form the middleware runs on.
+
+use actix_web::http::header::{HeaderName, HeaderValue};
+
+use super::{MIN_SECRET_LEN, Settings, SettingsError};
+use crate::net::Cidr;
+
+impl Settings {
+    /// Checks every setting and returns the parsed form the middleware runs on.
+    ///
+    /// Each error names the setting and says how to fix it.
+    pub fn validate(&self) -> Result<ValidSettings, SettingsError> {
+        check_secret("secret", &self.secret)?;
+        for secret in &self.previous_secrets {
+            check_secret("previous_secrets", secret)?;
+        }
+        let param_name = check_name("param_name", &self.param_name)?;
+        let header_name = HeaderName::try_from(check_name("header_name", &self.header_name)?)
+            .map_err(|_| SettingsError::new("header_name", "is not a valid HTTP header name"))?;
+        let trusted_proxies = self
+            .trusted_proxies
+            .iter()
+            .map(|cidr| {
+                Cidr::parse(cidr).ok_or_else(|| {
+                    SettingsError::new(
+                        "trusted_proxies",
+                        format!("`{cidr}` is not a CIDR; write an address with a prefix length, like `10.0.0.0/8` or `::1/128`"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let referrer_policy = check_referrer_policy(&self.referrer_policy)?;
+        if self.session_ttl.is_zero() {
+            return Err(SettingsError::new(
+                "session_ttl",
+                "must be longer than zero, like `30m`",
+            ));
+        }
+        if self.redirect_token_max_age.is_zero() {
+            return Err(SettingsError::new(
+                "redirect_token_max_age",
+                "must be longer than zero, like `10m`",
+            ));
+        }
+        if self.body_scan_timeout.is_zero() {
+            return Err(SettingsError::new(
+                "body_scan_timeout",
+                "must be longer than zero, like `10s`",
+            ));
+        }
+        if self.token_max_age.is_zero() {
+            return Err(SettingsError::new(
+                "token_max_age",
+                "must be longer than zero, like `24h`",
+            ));
+        }
+        if self.ipv4_prefix > 32 {
+            return Err(SettingsError::new(
+                "ipv4_prefix",
+                "must be between 0 and 32",
+            ));
+        }
+        if self.ipv6_prefix > 128 {
+            return Err(SettingsError::new(
+                "ipv6_prefix",
+                "must be between 0 and 128",
+            ));
+        }
+        if !self.client_id && self.use_get {
+            // An unbound token opens from any browser: a link carrying an attacker's token
+            // would put a victim into the attacker's session (session fixation).
+            return Err(SettingsError::new(
+                "client_id",
+                "is false while use_get is true: a link carrying an attacker's token would open \
+                 the attacker's session in a victim's browser, and the attacker could read what the \
+                 victim types. Set use_get = false too (tokens then travel only in form fields and \
+                 headers, which another site cannot plant), or keep client_id = true",
+            ));
+        }
+        if self.body_scan_limit < 1024 {
+            return Err(SettingsError::new(
+                "body_scan_limit",
+                "must be at least 1024 bytes so the first form field always fits",
+            ));
+        }
+        let hosts = self
+            .hosts
+            .iter()
+            .map(|host| {
+                let host = host.trim().to_ascii_lowercase();
+                if host.is_empty() || host.contains(['/', '@', ' ', '\\']) {
+                    Err(SettingsError::new(
+                        "hosts",
+                        format!(
+                            "`{host}` is not a host; write `example.com` or `example.com:8443`"
+                        ),
+                    ))
+                } else {
+                    Ok(host)
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let exclude = self
+            .exclude
+            .iter()
+            .map(|prefix| {
+                if prefix.starts_with('/') {
+                    Ok(prefix.trim_end_matches('/').to_owned())
+                } else {
+                    Err(SettingsError::new(
+                        "exclude",
+                        format!("`{prefix}` must be a path starting with `/`, like `/admin`"),
+                    ))
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let path = &self.client_script_path;
+        if !path.starts_with('/')
+            || path.starts_with("//")
+            || path.contains(['?', '#', '"', '<', '>', ' ', '\\'])
+        {
+            return Err(SettingsError::new(
+                "client_script_path",
+                format!(
+                    "`{path}` must be a plain path starting with one `/`, like `/__cookieless/session.js`"
+                ),
+            ));
+        }
+
+        Ok(ValidSettings {
+            settings: self.clone(),
+            param_name,
+            header_name,
+            referrer_policy,
+            trusted_proxies,
+            hosts,
+            exclude,
+        })
+    }
+}
+
+/// Settings that passed [`Settings::validate`], with the parsed values the middleware uses.
+#[derive(Debug, Clone)]
+pub struct ValidSettings {
+    settings: Settings,
+    pub(crate) param_name: String,
+    pub(crate) header_name: HeaderName,
+    pub(crate) referrer_policy: HeaderValue,
+    pub(crate) trusted_proxies: Vec<Cidr>,
+    pub(crate) hosts: Vec<String>,
+    pub(crate) exclude: Vec<String>,
+}
+
+impl ValidSettings {
+    /// The settings as given.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Whether `path` lies under an `exclude` prefix, segment by segment: `/admin` covers
+    /// `/admin` and `/admin/users`, not `/administrator`.
+    pub fn is_excluded(&self, path: &str) -> bool {
+        self.exclude.iter().any(|prefix| {
+            path.strip_prefix(prefix.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+    }
+}
+
+impl std::ops::Deref for ValidSettings {
+    type Target = Settings;
+
+    fn deref(&self) -> &Settings {
+        &self.settings
+    }
+}
+
+fn check_secret(setting: &'static str, secret: &str) -> Result<(), SettingsError> {
+    if secret.is_empty() {
+        return Err(SettingsError::new(
+            setting,
+            "is missing; set COOKIELESS_SECRET (or `secret` in cookieless.toml) to a random string of at least 32 bytes, e.g. the output of `openssl rand -base64 48`",
+        ));
+    }
+    if secret.len() < MIN_SECRET_LEN {
+        return Err(SettingsError::new(
+            setting,
+            format!(
+                "is {} bytes; it must be at least {MIN_SECRET_LEN} bytes of random text, e.g. the output of `openssl rand -base64 48`",
+                secret.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Names travel in headers, form bodies and query strings unescaped, so only characters that
+/// none of those encodings change are allowed.
+fn check_name(setting: &'static str, name: &str) -> Result<String, SettingsError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    if ok {
+        Ok(name.to_owned())
+    } else {
+        Err(SettingsError::new(
+            setting,
+            format!("`{name}` must be 1 to 64 characters of A-Z, a-z, 0-9, `-`, `_` or `.`"),
+        ))
+    }
+}
+
+/// Policies that never send a token-bearing URL to another origin.
+const SAFE_REFERRER_POLICIES: [&str; 6] = [
+    "no-referrer",
+    "same-origin",
+    "origin",
+    "strict-origin",
+    "origin-when-cross-origin",
+    "strict-origin-when-cross-origin",
+];
+
+pub(crate) fn is_safe_referrer_policy(value: &str) -> bool {
+    SAFE_REFERRER_POLICIES
+        .iter()
+        .any(|policy| value.trim().eq_ignore_ascii_case(policy))
+}
+
+fn check_referrer_policy(value: &str) -> Result<HeaderValue, SettingsError> {
+    if is_safe_referrer_policy(value) {
+        Ok(HeaderValue::from_static(
+            SAFE_REFERRER_POLICIES
+                .iter()
+                .find(|p| value.trim().eq_ignore_ascii_case(p))
+                .copied()
+                .unwrap_or("same-origin"),
+        ))
+    } else {
+        Err(SettingsError::new(
+            "referrer_policy",
+            format!(
+                "`{value}` would send token-bearing URLs to other sites; use one of {}",
+                SAFE_REFERRER_POLICIES.join(", ")
+            ),
+        ))
+    }
+}
