@@ -86,6 +86,7 @@ mod budget;
 mod client;
 mod client_script;
 mod cookies;
+mod engine;
 mod middleware;
 mod net;
 #[cfg(feature = "proxy")]
@@ -101,9 +102,10 @@ pub mod token;
 mod transport;
 mod url_param;
 
+pub use engine::SessionEvent;
 #[doc(hidden)]
 pub use middleware::CookielessSessionService;
-pub use middleware::{CookielessSession, CookielessSessionBuilder, SessionEvent};
+pub use middleware::{CookielessSession, CookielessSessionBuilder};
 pub use session::{
     Session, SessionError, SessionExt, SessionGetError, SessionInsertError, SessionStatus,
     SessionToken, SessionUpdateError, WhyNew,

@@ -11,8 +11,9 @@ use lol_html::{
 use url::Url;
 
 use super::{
+    attribute::{Refresh, decode_entities, encode_attribute},
     forms::Forms,
-    policy::{LinkPolicy, Refresh, decode_entities, encode_attribute, has_scheme, sends_nothing},
+    policy::{LinkPolicy, has_scheme, sends_nothing},
     prescan::Present,
 };
 use crate::settings::is_safe_referrer_policy;

@@ -3,6 +3,7 @@
 //! [`TokenRewriter`] and [`LinkPolicy`] work on their own (no actix types), for benches and
 //! other frameworks; the middleware wraps response bodies in [`RewriteBody`].
 
+mod attribute;
 mod body;
 mod cache;
 mod charset;

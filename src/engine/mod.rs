@@ -1,0 +1,297 @@
+//! The session pipeline as plain steps, with no web framework in them: open the token a request
+//! carried, load its session, and once the handler ran, decide what to store, what event it
+//! was and which token the response carries. The actix middleware (and any other glue) only
+//! converts its request and response types to these steps' inputs and outputs.
+//!
+//! What still ties it to actix is the store interface (actix-session's `SessionStore`, with its
+//! time type); everything else here takes plain values.
+
+pub(crate) mod outcome;
+
+use std::{collections::HashMap, net::IpAddr};
+
+use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use actix_web::cookie::time::Duration as TtlDuration;
+
+pub use outcome::SessionEvent;
+
+use crate::{
+    budget::SessionBudget,
+    rewrite::RewriteCache,
+    session::{SessionError, SessionStatus, Stored, from_store_state, to_store_state},
+    settings::ValidSettings,
+    token::{ClientKey, Keyring, NotOpened, Opened, now_secs},
+    transport::Transport,
+};
+
+/// The token a request carried, and how.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Found<'a> {
+    pub(crate) transport: Transport,
+    pub(crate) token: &'a str,
+}
+
+/// Where a request went: its path, and whether it is a GET or HEAD (the only methods a
+/// redirect token opens).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RequestAt<'a> {
+    pub(crate) path: &'a str,
+    pub(crate) get_or_head: bool,
+}
+
+/// A store operation failed; the source is the store's own error.
+#[derive(Debug)]
+pub(crate) enum StoreError {
+    /// A key the store handed out earlier was refused by its own key type.
+    Key(Box<dyn std::error::Error + Send + Sync>),
+    Save(SaveError),
+    Update(UpdateError),
+    /// actix-session's `delete` gives an `anyhow::Error`.
+    Delete(anyhow::Error),
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Key(err) => write!(f, "a session key was refused: {err}"),
+            Self::Save(err) => write!(f, "a session could not be saved: {err}"),
+            Self::Update(err) => write!(f, "a session could not be updated: {err}"),
+            Self::Delete(err) => write!(f, "a session could not be deleted: {err}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Key(err) => Some(err.as_ref()),
+            Self::Save(err) => Some(err),
+            Self::Update(err) => Some(err),
+            Self::Delete(err) => Some(err.as_ref()),
+        }
+    }
+}
+
+/// Everything one middleware instance shares across requests and workers.
+pub(crate) struct Engine<St> {
+    pub(crate) store: St,
+    pub(crate) settings: ValidSettings,
+    pub(crate) keyring: Keyring,
+    ttl: TtlDuration,
+    /// Rewritten pages served again; `None` with `rewrite_cache_bytes = 0`.
+    pub(crate) rewrites: Option<RewriteCache>,
+    /// New sessions per client; `None` with `new_sessions_per_minute = 0`.
+    budget: Option<SessionBudget>,
+}
+
+impl<St: SessionStore> Engine<St> {
+    /// The engine for checked settings.
+    pub(crate) fn new(store: St, settings: ValidSettings) -> Self {
+        let previous: Vec<&[u8]> = settings
+            .previous_secrets
+            .iter()
+            .map(|s| s.as_bytes())
+            .collect();
+        let keyring = Keyring::new(
+            settings.secret.as_bytes(),
+            &previous,
+            settings.token_max_age,
+        );
+        let ttl = TtlDuration::try_from(settings.session_ttl).unwrap_or(TtlDuration::MAX);
+        let rewrites = (settings.rewrite_cache_bytes > 0)
+            .then(|| RewriteCache::new(settings.rewrite_cache_bytes));
+        let budget = SessionBudget::per_minute(settings.new_sessions_per_minute);
+        Self {
+            store,
+            settings,
+            keyring,
+            ttl,
+            rewrites,
+            budget,
+        }
+    }
+
+    /// Stores a new session for a handler that needs its token before the response (taking it
+    /// from `client`'s budget): its key and creation time.
+    pub(crate) async fn create(
+        &self,
+        state: HashMap<String, String>,
+        client: Option<IpAddr>,
+    ) -> Result<(String, u64), SessionError> {
+        if self.take_from_budget(client).is_err() {
+            return Err(SessionError::TooManyNewSessions);
+        }
+        let created_at = now_secs();
+        self.store
+            .save(to_store_state(state, created_at), &self.ttl)
+            .await
+            .map(|key| (String::from(key), created_at))
+            .map_err(|err| SessionError::Store(Box::new(err)))
+    }
+
+    /// The one place `url_specific` is decided: the path a token carried by `transport` is
+    /// bound to, if any. A token from a URL or a form opens only at the path it was sealed
+    /// for; header tokens are path-less (they never sit in a URL).
+    pub(crate) fn bound_path<'p>(&self, transport: Transport, path: &'p str) -> Option<&'p str> {
+        (self.settings.url_specific && transport != Transport::Header).then_some(path)
+    }
+
+    /// Opens the token the request carried by `transport`; gives how it really came (a query
+    /// token may turn out to be a `see_other` redirect token).
+    pub(crate) fn open(
+        &self,
+        client_key: &ClientKey<'_>,
+        found: Found<'_>,
+        at: &RequestAt<'_>,
+    ) -> (Result<Opened, NotOpened>, Transport) {
+        let Found { transport, token } = found;
+        let settings = &self.settings;
+        let path = self.bound_path(transport, at.path);
+        let as_redirect =
+            || client_key.try_open_redirect(token, at.path, settings.redirect_token_max_age);
+        match transport {
+            Transport::Redirect => (as_redirect(), transport),
+            // A query token may be an ordinary one or a redirect's (`see_other`).
+            Transport::Query => match client_key.try_open(token, path) {
+                Ok(opened) => (Ok(opened), transport),
+                // A redirect token opens a GET (or HEAD) only: it sits in history and logs.
+                Err(why) if !at.get_or_head => (Err(why), transport),
+                Err(why) => match as_redirect() {
+                    Ok(opened) => (Ok(opened), Transport::Redirect),
+                    Err(_) => (Err(why), transport),
+                },
+            },
+            _ => (client_key.try_open(token, path), transport),
+        }
+    }
+
+    /// Takes one new session from `client`'s budget; `Err` with the wait when it is used up.
+    pub(crate) fn take_from_budget(
+        &self,
+        client: Option<IpAddr>,
+    ) -> Result<(), std::time::Duration> {
+        self.budget
+            .as_ref()
+            .map_or(Ok(()), |budget| budget.take(client))
+    }
+
+    /// Loads a session by key: gone when the store has nothing (readable, and ours) under it;
+    /// too old (and deleted) past `session_max_lifetime`.
+    pub(crate) async fn load(&self, key: String) -> Result<Loaded, LoadError> {
+        let Ok(session_key) = SessionKey::try_from(key.clone()) else {
+            return Ok(Loaded::Gone);
+        };
+        let stored = match self.store.load(&session_key).await {
+            Ok(Some(state)) => match from_store_state(state, self.settings.no_cookie_persist) {
+                Some(stored) => stored,
+                None => {
+                    tracing::debug!(
+                        "token names a session that actix-cookieless did not create; ignored"
+                    );
+                    return Ok(Loaded::Gone);
+                }
+            },
+            Ok(None) => return Ok(Loaded::Gone),
+            Err(LoadError::Deserialization(err)) => {
+                tracing::warn!(error = %err, "stored session could not be read; starting a new session");
+                return Ok(Loaded::Gone);
+            }
+            Err(err) => return Err(err),
+        };
+        let max = self.settings.session_max_lifetime.as_secs();
+        if max > 0
+            && let Some(created_at) = stored.created_at
+            && now_secs().saturating_sub(created_at) > max
+        {
+            tracing::debug!("session older than session_max_lifetime; deleted, starting a new one");
+            if let Err(err) = self.store.delete(&session_key).await {
+                tracing::warn!(error = %err, "could not delete a session past its lifetime");
+            }
+            return Ok(Loaded::TooOld);
+        }
+        Ok(Loaded::Live(key, stored))
+    }
+
+    /// Writes what the handler did; gives the key the response's token is sealed for.
+    pub(crate) async fn persist(
+        &self,
+        status: SessionStatus,
+        key: Option<String>,
+        state: HashMap<String, String>,
+        created_at: Option<u64>,
+    ) -> Result<Option<String>, StoreError> {
+        let to_key =
+            |key: String| SessionKey::try_from(key).map_err(|err| StoreError::Key(Box::new(err)));
+        // A session stored before creation times were kept starts its lifetime now.
+        let created_at = created_at.unwrap_or_else(now_secs);
+        let to_store_state = |state| to_store_state(state, created_at);
+        match status {
+            SessionStatus::Unchanged => {
+                if let Some(key) = &key
+                    && let Err(err) = self
+                        .store
+                        .update_ttl(&to_key(key.clone())?, &self.ttl)
+                        .await
+                {
+                    // Not a save: the data is intact, only its idle clock was not reset.
+                    tracing::warn!(error = %err, "could not extend a session's lifetime");
+                }
+                Ok(key)
+            }
+            SessionStatus::Changed => match key {
+                Some(key) => {
+                    let key = self
+                        .store
+                        .update(to_key(key)?, to_store_state(state), &self.ttl)
+                        .await
+                        .map_err(StoreError::Update)?;
+                    Ok(Some(key.into()))
+                }
+                // Lazy sessions: nothing written, nothing stored.
+                None if state.is_empty() => Ok(None),
+                None => Ok(Some(
+                    self.store
+                        .save(to_store_state(state), &self.ttl)
+                        .await
+                        .map_err(StoreError::Save)?
+                        .into(),
+                )),
+            },
+            SessionStatus::Purged => {
+                if let Some(key) = key {
+                    self.store
+                        .delete(&to_key(key)?)
+                        .await
+                        .map_err(StoreError::Delete)?;
+                }
+                Ok(None)
+            }
+            SessionStatus::Renewed => {
+                let new_key = self
+                    .store
+                    .save(to_store_state(state), &self.ttl)
+                    .await
+                    .map_err(StoreError::Save)?;
+                if let Some(old) = key {
+                    self.store
+                        .delete(&to_key(old)?)
+                        .await
+                        .map_err(StoreError::Delete)?;
+                }
+                Ok(Some(new_key.into()))
+            }
+        }
+    }
+}
+
+/// What the store gave for a token's session key.
+pub(crate) enum Loaded {
+    Live(String, Stored),
+    /// Nothing (readable, and created by this crate) under that key.
+    Gone,
+    /// There, but older than `session_max_lifetime`: deleted.
+    TooOld,
+}
+
+#[cfg(test)]
+mod tests;

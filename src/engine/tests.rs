@@ -1,0 +1,213 @@
+//! Each step of the engine on its own: no web framework, a `MemoryStore`, plain inputs.
+
+use std::collections::HashMap;
+
+use super::*;
+use crate::{MemoryStore, Settings, token::ClientBinding};
+
+const SECRET: &str = "engine-test-secret-0123456789abcdef0123";
+
+fn engine(tune: impl FnOnce(&mut Settings)) -> Engine<MemoryStore> {
+    let mut settings = Settings::new(SECRET);
+    tune(&mut settings);
+    Engine::new(MemoryStore::default(), settings.validate().unwrap())
+}
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    actix_web::rt::System::new().block_on(future)
+}
+
+const GET: RequestAt<'static> = RequestAt {
+    path: "/a",
+    get_or_head: true,
+};
+const POST: RequestAt<'static> = RequestAt {
+    path: "/a",
+    get_or_head: false,
+};
+
+#[test]
+fn url_specific_binds_form_and_url_tokens_to_their_path_but_never_header_tokens() {
+    let plain = engine(|_| {});
+    let specific = engine(|s| s.url_specific = true);
+    for transport in [Transport::FormField, Transport::Query, Transport::Header] {
+        assert_eq!(plain.bound_path(transport, "/a"), None);
+    }
+    assert_eq!(specific.bound_path(Transport::FormField, "/a"), Some("/a"));
+    assert_eq!(specific.bound_path(Transport::Query, "/a"), Some("/a"));
+    assert_eq!(specific.bound_path(Transport::Header, "/a"), None);
+}
+
+fn found(transport: Transport, token: &str) -> Found<'_> {
+    Found { transport, token }
+}
+
+#[test]
+fn tokens_open_where_and_how_they_were_sealed_for() {
+    let engine = engine(|s| s.url_specific = true);
+    let binding = ClientBinding::new(Some([192, 0, 2, 1].into()), b"UA");
+    let key = engine.keyring.client(&binding);
+    let opened =
+        |r: (Result<Opened, NotOpened>, Transport)| (r.0.map(Opened::into_session_key), r.1);
+
+    let at_a = key.seal("k", Some("/a")).unwrap();
+    let anywhere = key.seal("k", None).unwrap();
+    let redirect = key.seal_redirect("k", "/a").unwrap();
+    assert_eq!(
+        opened(engine.open(&key, found(Transport::FormField, &at_a), &POST)),
+        (Ok("k".into()), Transport::FormField)
+    );
+    let elsewhere = RequestAt { path: "/b", ..POST };
+    assert_eq!(
+        opened(engine.open(&key, found(Transport::FormField, &at_a), &elsewhere)).0,
+        Err(NotOpened::Invalid)
+    );
+    // A header token is path-less: it opens on any path.
+    assert_eq!(
+        opened(engine.open(&key, found(Transport::Header, &anywhere), &elsewhere)).0,
+        Ok("k".into())
+    );
+    // A redirect token in a query opens a GET of its path, and says it was one.
+    assert_eq!(
+        opened(engine.open(&key, found(Transport::Query, &redirect), &GET)),
+        (Ok("k".into()), Transport::Redirect)
+    );
+    assert!(
+        engine
+            .open(&key, found(Transport::Query, &redirect), &POST)
+            .0
+            .is_err()
+    );
+    let get_b = RequestAt { path: "/b", ..GET };
+    assert!(
+        engine
+            .open(&key, found(Transport::Redirect, &redirect), &get_b)
+            .0
+            .is_err()
+    );
+    // Another client opens nothing.
+    let other = ClientBinding::new(Some([198, 51, 100, 7].into()), b"UA");
+    let other = engine.keyring.client(&other);
+    assert!(
+        engine
+            .open(&other, found(Transport::FormField, &at_a), &POST)
+            .0
+            .is_err()
+    );
+}
+
+#[test]
+fn loading_tells_live_gone_and_foreign_sessions_apart() {
+    let engine = engine(|_| {});
+    block_on(async {
+        let state = HashMap::from([("a".to_owned(), "1".to_owned())]);
+        let key = engine
+            .persist(SessionStatus::Changed, None, state.clone(), None)
+            .await
+            .unwrap()
+            .expect("a new session is stored");
+        match engine.load(key.clone()).await.unwrap() {
+            Loaded::Live(loaded, stored) => {
+                assert_eq!(loaded, key);
+                assert_eq!(stored.state, state);
+            }
+            _ => panic!("the session just stored is live"),
+        }
+        assert!(matches!(
+            engine.load("nothing-under-this-key".into()).await.unwrap(),
+            Loaded::Gone
+        ));
+        // A session some other code stored (no marker of ours) does not open.
+        let foreign = engine
+            .store
+            .save(state, &engine.ttl)
+            .await
+            .map(String::from)
+            .unwrap();
+        assert!(matches!(engine.load(foreign).await.unwrap(), Loaded::Gone));
+    });
+}
+
+#[test]
+fn a_session_past_its_lifetime_is_deleted_when_loaded() {
+    let engine = engine(|s| s.session_max_lifetime = std::time::Duration::from_secs(60));
+    block_on(async {
+        let state = HashMap::from([("a".to_owned(), "1".to_owned())]);
+        let old = now_secs() - 120;
+        let key = engine
+            .persist(SessionStatus::Changed, None, state, Some(old))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(matches!(
+            engine.load(key.clone()).await.unwrap(),
+            Loaded::TooOld
+        ));
+        assert!(matches!(engine.load(key).await.unwrap(), Loaded::Gone));
+    });
+}
+
+#[test]
+fn persisting_follows_the_status() {
+    let engine = engine(|_| {});
+    block_on(async {
+        let one = HashMap::from([("a".to_owned(), "1".to_owned())]);
+        let two = HashMap::from([("a".to_owned(), "2".to_owned())]);
+        let persist = |status, key: Option<&str>, state: &HashMap<String, String>| {
+            engine.persist(status, key.map(str::to_owned), state.clone(), None)
+        };
+        assert_eq!(
+            persist(SessionStatus::Changed, None, &HashMap::new())
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            persist(SessionStatus::Unchanged, None, &one).await.unwrap(),
+            None
+        );
+        let key = persist(SessionStatus::Changed, None, &one)
+            .await
+            .unwrap()
+            .unwrap();
+        let same = persist(SessionStatus::Changed, Some(&key), &two)
+            .await
+            .unwrap();
+        assert_eq!(
+            same.as_deref(),
+            Some(key.as_str()),
+            "an update keeps the key"
+        );
+        let renewed = persist(SessionStatus::Renewed, Some(&key), &two)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_ne!(renewed, key);
+        assert!(
+            matches!(engine.load(key).await.unwrap(), Loaded::Gone),
+            "the old key is gone"
+        );
+        assert_eq!(
+            persist(SessionStatus::Purged, Some(&renewed), &two)
+                .await
+                .unwrap(),
+            None
+        );
+        assert!(matches!(engine.load(renewed).await.unwrap(), Loaded::Gone));
+    });
+}
+
+#[test]
+fn creating_for_a_handler_takes_from_the_budget() {
+    let engine = engine(|s| s.new_sessions_per_minute = 1);
+    let client = Some([203, 0, 113, 9].into());
+    block_on(async {
+        let state = HashMap::from([("a".to_owned(), "1".to_owned())]);
+        let (key, _) = engine.create(state.clone(), client).await.unwrap();
+        assert!(matches!(engine.load(key).await.unwrap(), Loaded::Live(..)));
+        assert!(matches!(
+            engine.create(state, client).await,
+            Err(SessionError::TooManyNewSessions)
+        ));
+    });
+}
