@@ -47,7 +47,7 @@ impl<B> std::fmt::Debug for RewriteBody<B> {
 
 impl<B: MessageBody> RewriteBody<B> {
     /// Rewrites `inner` through `rewriter`.
-    pub fn new(inner: B, rewriter: TokenRewriter) -> Self {
+    pub(crate) fn new(inner: B, rewriter: TokenRewriter) -> Self {
         Self {
             kind: Kind::Streaming {
                 inner,
@@ -58,14 +58,14 @@ impl<B: MessageBody> RewriteBody<B> {
     }
 
     /// Passes `inner` through untouched.
-    pub fn untouched(inner: B) -> Self {
+    pub(crate) fn untouched(inner: B) -> Self {
         Self {
             kind: Kind::Untouched { inner },
         }
     }
 
     /// A body already rewritten: `bytes` take the place of the handler's body.
-    pub fn ready(bytes: Bytes) -> Self {
+    pub(crate) fn ready(bytes: Bytes) -> Self {
         Self {
             kind: Kind::Ready { bytes: Some(bytes) },
         }

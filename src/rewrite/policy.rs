@@ -71,8 +71,7 @@ impl LinkPolicy {
     /// let policy = LinkPolicy::new("https://example.com/a", &[], "sessionid", "unused")
     ///     .unwrap()
     ///     .bound_to_paths(Rc::new(|path: &str| Some(format!("for{}", path.replace('/', "-")))));
-    /// let page = url::Url::parse("https://example.com/a").unwrap();
-    /// assert_eq!(policy.add_token("/b/c?x=1", &page).unwrap(), "/b/c?x=1&sessionid=for-b-c");
+    /// assert_eq!(policy.location("/b/c?x=1").unwrap(), "/b/c?x=1&sessionid=for-b-c");
     /// ```
     pub fn bound_to_paths(mut self, sealer: PathSealer) -> Self {
         self.tokens = Tokens::PerPath(sealer);
@@ -133,7 +132,7 @@ impl LinkPolicy {
     }
 
     /// Whether `url` (entity-decoded) resolved against `base` is this site's.
-    pub fn is_same_origin(&self, url: &str, base: &Url) -> bool {
+    pub(crate) fn is_same_origin(&self, url: &str, base: &Url) -> bool {
         // Most links on a page are relative (`/next`, `next`, `?page=2`): they keep `base`'s
         // origin, and need no URL parsing.
         let trimmed = trim_url(url);
@@ -161,12 +160,13 @@ impl LinkPolicy {
 
     /// `url` with the token added, when it is this site's; `url`'s own form (relative or
     /// absolute) is kept.
-    pub fn add_token(&self, url: &str, base: &Url) -> Option<String> {
+    pub(crate) fn add_token(&self, url: &str, base: &Url) -> Option<String> {
         let token = self.token_at(url, base)?;
         Some(with_param(trim_url(url), &self.param_name, &token))
     }
 
-    /// A `Location` header value with the token, when it points to this site.
+    /// `location` (a link, or a `Location` header value) with the token, when it points to this
+    /// site, resolved against the page.
     pub fn location(&self, location: &str) -> Option<String> {
         self.add_token(location, &self.page)
     }
