@@ -91,7 +91,7 @@ fn hostile(c: &mut Criterion) {
             |b, p| b.iter(|| bare(black_box(p))),
         );
         group.bench_with_input(BenchmarkId::new("cookieless forms", name), page, |b, p| {
-            b.iter(|| cookieless(black_box(p), false))
+            b.iter(|| cookieless(black_box(p), false));
         });
         group.bench_with_input(
             BenchmarkId::new("cookieless forms+links", name),

@@ -73,7 +73,7 @@ fn middleware(c: &mut Criterion) {
                 let res = test::call_service(&plain, get("/page", None)).await;
                 black_box(test::read_body(res).await.len())
             })
-        })
+        });
     });
 
     // (name, path, rewrite, use_get, rewrite cache)
@@ -131,7 +131,7 @@ fn middleware(c: &mut Criterion) {
                     let res = test::call_service(&app, get(path, Some(&token))).await;
                     black_box(test::read_body(res).await.len())
                 })
-            })
+            });
         });
     }
     group.finish();

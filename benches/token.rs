@@ -24,21 +24,21 @@ fn token(c: &mut Criterion) {
     group.bench_function("derive", |b| b.iter(|| keyring.client(black_box(&binding))));
     let client = keyring.client(&binding);
     group.bench_function("seal", |b| {
-        b.iter(|| client.seal(black_box(KEY), None).unwrap())
+        b.iter(|| client.seal(black_box(KEY), None).unwrap());
     });
     group.bench_function("open", |b| {
-        b.iter(|| client.open(black_box(&incoming), None).unwrap())
+        b.iter(|| client.open(black_box(&incoming), None).unwrap());
     });
     group.bench_function("derive+open+seal (one request)", |b| {
         b.iter(|| {
             let client = keyring.client(black_box(&binding));
             let opened = client.open(black_box(&incoming), None).unwrap();
             client.seal(opened.session_key(), None).unwrap()
-        })
+        });
     });
     group.bench_function("baseline/sha256_1k", |b| {
         let data = [7u8; 1024];
-        b.iter(|| Sha256::digest(black_box(&data)))
+        b.iter(|| Sha256::digest(black_box(&data)));
     });
     group.finish();
 }

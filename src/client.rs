@@ -98,7 +98,7 @@ pub(crate) fn request_origin(req: &HttpRequest, trusted: &[Cidr]) -> (String, St
         .headers()
         .get(header::HOST)
         .and_then(|host| host.to_str().ok())
-        .or_else(|| uri.authority().map(|authority| authority.as_str()))
+        .or_else(|| uri.authority().map(actix_web::http::uri::Authority::as_str))
         .unwrap_or(config.host());
     (scheme.to_owned(), host.to_owned())
 }

@@ -42,7 +42,10 @@ pub(crate) fn judge(
             Err(_) => Site::Cross("Referer is not text"),
         };
     }
-    match headers.get("sec-fetch-site").map(|v| v.as_bytes()) {
+    match headers
+        .get("sec-fetch-site")
+        .map(awc::error::HeaderValue::as_bytes)
+    {
         // `none`: the user typed it or chose a bookmark.
         None | Some(b"same-origin" | b"none") => Site::Same,
         Some(_) => Site::Cross("Sec-Fetch-Site"),

@@ -59,8 +59,8 @@ const CASES: &[(bool, &str, &str)] = &[
     ),
     (
         true,
-        r#"<form method=post action=/a>x</form>"#,
-        r#"<form method=post action=/a>{H}x</form>"#,
+        r"<form method=post action=/a>x</form>",
+        r"<form method=post action=/a>{H}x</form>",
     ),
     (
         true,
@@ -164,7 +164,7 @@ const CASES: &[(bool, &str, &str)] = &[
         "=",
     ),
     // --- GET forms: only with use_get; dialog never
-    (true, r#"<form>x</form>"#, r#"<form>{H}x</form>"#),
+    (true, r"<form>x</form>", r"<form>{H}x</form>"),
     (
         true,
         r#"<form method="get" action="/search">x</form>"#,
@@ -180,7 +180,7 @@ const CASES: &[(bool, &str, &str)] = &[
         r#"<form method="get" action="/search">x</form>"#,
         "=",
     ),
-    (false, r#"<form>x</form>"#, "="),
+    (false, r"<form>x</form>", "="),
     (true, r#"<form method="dialog">x</form>"#, "="),
     // --- formaction is judged like an action
     (
@@ -367,7 +367,7 @@ const CASES: &[(bool, &str, &str)] = &[
     ),
     (
         true,
-        r#"<a title='x>y' href='/x'>n</a>"#,
+        r"<a title='x>y' href='/x'>n</a>",
         r#"<a title='x>y' href="/x?sid=T">n</a>"#,
     ),
     (
@@ -554,8 +554,8 @@ const CASES: &[(bool, &str, &str)] = &[
     ),
     (
         false,
-        r#"<form method=post action=/x><div></div></form><form method=post action=/y>z</form>"#,
-        r#"<form method=post action=/x>{H}<div></div></form><form method=post action=/y>{H}z</form>"#,
+        r"<form method=post action=/x><div></div></form><form method=post action=/y>z</form>",
+        r"<form method=post action=/x>{H}<div></div></form><form method=post action=/y>{H}z</form>",
     ),
     // 4. A ping elsewhere would carry the link's URL (`Ping-To`) and, from an http page,
     //    the page's own (`Ping-From`): it goes.
@@ -669,7 +669,7 @@ const CASES: &[(bool, &str, &str)] = &[
     // 8. `formmethod=get` would put the token into a URL.
     (
         false,
-        r#"<form method=post action=/x><button formmethod=get>go</button></form>"#,
+        r"<form method=post action=/x><button formmethod=get>go</button></form>",
         "=",
     ),
     (
@@ -679,13 +679,13 @@ const CASES: &[(bool, &str, &str)] = &[
     ),
     (
         true,
-        r#"<form method=post action=/x><button formmethod=get>go</button></form>"#,
-        r#"<form method=post action=/x>{H}<button formmethod=get>go</button></form>"#,
+        r"<form method=post action=/x><button formmethod=get>go</button></form>",
+        r"<form method=post action=/x>{H}<button formmethod=get>go</button></form>",
     ),
     (
         false,
-        r#"<form method=post action=/x><button formmethod=DIALOG>a</button><button formmethod=post>b</button></form>"#,
-        r#"<form method=post action=/x>{H}<button formmethod=DIALOG>a</button><button formmethod=post>b</button></form>"#,
+        r"<form method=post action=/x><button formmethod=DIALOG>a</button><button formmethod=post>b</button></form>",
+        r"<form method=post action=/x>{H}<button formmethod=DIALOG>a</button><button formmethod=post>b</button></form>",
     ),
     (false, r#"<form method=" post " action=/x>x</form>"#, "="),
     // Same-origin places a browser navigates, and controls that submit nothing.
@@ -731,20 +731,20 @@ const CASES: &[(bool, &str, &str)] = &[
     ),
     (
         false,
-        r#"<template><form method=post action=/x>y</form></template>"#,
+        r"<template><form method=post action=/x>y</form></template>",
         "=",
     ),
     (
         false,
         // lol_html's view of foreign content is not the tree builder's everywhere
         // (`<svg><math><mi><form>` is SVG): a "foreign" form may have set the pointer.
-        r#"<svg><form method=post action=/x></form></svg><form method=post action=/y>z</form>"#,
+        r"<svg><form method=post action=/x></form></svg><form method=post action=/y>z</form>",
         "=",
     ),
     (
         false,
-        r#"<table><form method=post action=/x><tr><td><input name=a></td></tr></form></table>"#,
-        r#"<table><form method=post action=/x>{H}<tr><td><input name=a></td></tr></form></table>"#,
+        r"<table><form method=post action=/x><tr><td><input name=a></td></tr></form></table>",
+        r"<table><form method=post action=/x>{H}<tr><td><input name=a></td></tr></form></table>",
     ),
     (
         false,

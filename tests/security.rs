@@ -463,7 +463,7 @@ async fn the_event_hook_hears_created_updated_renewed_and_purged() {
     let heard = Arc::clone(&events);
     let cookieless = CookielessSession::builder(MemoryStore::default(), settings())
         .on_session_event(move |req, event| {
-            heard.lock().unwrap().push((req.path().to_owned(), event))
+            heard.lock().unwrap().push((req.path().to_owned(), event));
         })
         .build()
         .unwrap();

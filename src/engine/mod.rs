@@ -90,7 +90,7 @@ impl<St: SessionStore> Engine<St> {
         let previous: Vec<&[u8]> = settings
             .previous_secrets
             .iter()
-            .map(|s| s.as_bytes())
+            .map(std::string::String::as_bytes)
             .collect();
         let keyring = Keyring::new(
             settings.secret.as_bytes(),

@@ -232,22 +232,22 @@ mod tests {
 
     #[test]
     fn each_bad_setting_is_named() {
+        type Spoil = fn(&mut ProxySettings);
         let ok = || ProxySettings {
             upstream: "http://127.0.0.1:9000/app".into(),
             ..ProxySettings::default()
         };
         assert!(ok().validate().is_ok());
-        type Spoil = fn(&mut ProxySettings);
         let cases: [(&str, Spoil); 7] = [
             ("proxy.upstream_version", |s| {
-                s.upstream_version = "2".into()
+                s.upstream_version = "2".into();
             }),
             ("proxy.upstream", |s| s.upstream = String::new()),
             ("proxy.upstream", |s| s.upstream = "127.0.0.1:9000".into()),
             ("proxy.upstream", |s| s.upstream = "http://app/?a=1".into()),
             ("proxy.listen", |s| s.listen = "localhost".into()),
             ("proxy.upstream_timeout", |s| {
-                s.upstream_timeout = Duration::ZERO
+                s.upstream_timeout = Duration::ZERO;
             }),
             ("proxy.max_jar_bytes", |s| s.max_jar_bytes = 10),
         ];

@@ -215,16 +215,6 @@ impl TokenRewriter {
         present: Present,
         script: Option<String>,
     ) -> Option<Self> {
-        let lol_encoding = AsciiCompatibleEncoding::new(encoding)?;
-        let state = Rc::new(RefCell::new(State {
-            base: policy.page().clone(),
-            policy,
-            use_get,
-            base_seen: false,
-            relied_on_base: false,
-            forms: Forms::new(MAX_FORM_HOLD),
-            script,
-        }));
         const HANDLERS: [Handler; 9] = [
             on_base,
             on_container,
@@ -236,6 +226,16 @@ impl TokenRewriter {
             on_meta,
             on_referrer_only,
         ];
+        let lol_encoding = AsciiCompatibleEncoding::new(encoding)?;
+        let state = Rc::new(RefCell::new(State {
+            base: policy.page().clone(),
+            policy,
+            use_get,
+            base_seen: false,
+            relied_on_base: false,
+            forms: Forms::new(MAX_FORM_HOLD),
+            script,
+        }));
         let count = if use_get {
             SELECTOR_TEXTS.len()
         } else {

@@ -21,9 +21,9 @@ impl SettingsError {
 
     pub(crate) fn from_config(err: config::ConfigError) -> Self {
         let setting = match &err {
-            config::ConfigError::Type { key: Some(key), .. } => key.clone(),
-            config::ConfigError::At { key: Some(key), .. } => key.clone(),
-            config::ConfigError::NotFound(key) => key.clone(),
+            config::ConfigError::Type { key: Some(key), .. }
+            | config::ConfigError::At { key: Some(key), .. }
+            | config::ConfigError::NotFound(key) => key.clone(),
             _ => "cookieless settings".to_owned(),
         };
         Self::new(&setting, format!("could not be loaded: {err}"))

@@ -244,11 +244,11 @@ async fn elsewhere(session: Session, req: HttpRequest, own: web::Data<Own>) -> H
 
 /// Every action a visitor can take on the page, as a script: click each link, area and
 /// submitter (SVG links too), submit each form without a submitter.
-const ACTIONS: &str = r#"
+const ACTIONS: &str = r"
     const targets = [...document.querySelectorAll('a, area, button, input[type=submit], input[type=image]')];
     const acts = targets.map(el => () => el.dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true})));
     document.querySelectorAll('form').forEach(form => acts.push(() => form.submit()));
-"#;
+";
 
 /// Loads the page fresh for each action and runs it.
 fn visit(browser: &Browser, site: SocketAddr, recorder: &Recorder, page: &str) {

@@ -100,10 +100,10 @@ impl Browser {
                 },
             )
             .unwrap_or(Value::Null);
-        browser.session = created["sessionId"]
+        created["sessionId"]
             .as_str()
             .unwrap_or_else(|| panic!("the browser did not start: {created}"))
-            .to_owned();
+            .clone_into(&mut browser.session);
         browser
     }
 
@@ -126,7 +126,9 @@ impl Browser {
         path: &str,
         body: Option<&Value>,
     ) -> std::io::Result<(u16, Value)> {
-        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let body = body
+            .map(std::string::ToString::to_string)
+            .unwrap_or_default();
         let mut stream = TcpStream::connect(self.addr)?;
         stream.set_read_timeout(Some(Duration::from_secs(120)))?;
         write!(

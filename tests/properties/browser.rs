@@ -51,7 +51,7 @@ impl TreeSink for OwnerSink {
         self.dom.create_pi(target, data)
     }
     fn append(&self, parent: &Handle, child: NodeOrText<Handle>) {
-        self.dom.append(parent, child)
+        self.dom.append(parent, child);
     }
     fn append_based_on_parent_node(
         &self,
@@ -59,10 +59,10 @@ impl TreeSink for OwnerSink {
         prev: &Handle,
         child: NodeOrText<Handle>,
     ) {
-        self.dom.append_based_on_parent_node(element, prev, child)
+        self.dom.append_based_on_parent_node(element, prev, child);
     }
     fn append_doctype_to_document(&self, name: StrTendril, public: StrTendril, system: StrTendril) {
-        self.dom.append_doctype_to_document(name, public, system)
+        self.dom.append_doctype_to_document(name, public, system);
     }
     fn get_template_contents(&self, target: &Handle) -> Handle {
         self.dom.get_template_contents(target)
@@ -71,13 +71,13 @@ impl TreeSink for OwnerSink {
         Rc::ptr_eq(x, y)
     }
     fn set_quirks_mode(&self, mode: QuirksMode) {
-        self.dom.set_quirks_mode(mode)
+        self.dom.set_quirks_mode(mode);
     }
     fn append_before_sibling(&self, sibling: &Handle, child: NodeOrText<Handle>) {
-        self.dom.append_before_sibling(sibling, child)
+        self.dom.append_before_sibling(sibling, child);
     }
     fn add_attrs_if_missing(&self, target: &Handle, attrs: Vec<Attribute>) {
-        self.dom.add_attrs_if_missing(target, attrs)
+        self.dom.add_attrs_if_missing(target, attrs);
     }
     fn associate_with_form(&self, target: &Handle, form: &Handle, _: (&Handle, Option<&Handle>)) {
         self.associated
@@ -85,16 +85,16 @@ impl TreeSink for OwnerSink {
             .push((Rc::clone(target), Rc::clone(form)));
     }
     fn remove_from_parent(&self, target: &Handle) {
-        self.dom.remove_from_parent(target)
+        self.dom.remove_from_parent(target);
     }
     fn reparent_children(&self, node: &Handle, new_parent: &Handle) {
-        self.dom.reparent_children(node, new_parent)
+        self.dom.reparent_children(node, new_parent);
     }
     fn is_mathml_annotation_xml_integration_point(&self, handle: &Handle) -> bool {
         self.dom.is_mathml_annotation_xml_integration_point(handle)
     }
     fn maybe_clone_an_option_into_selectedcontent(&self, option: &Handle) {
-        self.dom.maybe_clone_an_option_into_selectedcontent(option)
+        self.dom.maybe_clone_an_option_into_selectedcontent(option);
     }
 }
 
@@ -158,7 +158,23 @@ pub struct Context<'a> {
     pub header_referrer_policy: &'a str,
 }
 
-fn walk(node: &Handle, form: Option<usize>, out: &mut Vec<El>, shape: &mut String, ctx: &Context) {
+/// Formatting elements the tree builder reconstructs when a start tag (an input) follows them.
+const FORMATTING: [&str; 14] = [
+    "a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong", "tt", "u",
+];
+
+/// Form-associated elements that a form owns (the HTML standard's "listed" elements).
+const LISTED: [&str; 7] = [
+    "button", "fieldset", "input", "object", "output", "select", "textarea",
+];
+
+fn walk(
+    node: &Handle,
+    form: Option<usize>,
+    out: &mut Vec<El>,
+    shape: &mut String,
+    ctx: &Context<'_>,
+) {
     for child in node.children.borrow().iter() {
         match &child.data {
             NodeData::Element { name, attrs, .. } => {
@@ -191,10 +207,6 @@ fn walk(node: &Handle, form: Option<usize>, out: &mut Vec<El>, shape: &mut Strin
                 // An input is a start tag that makes the tree builder reconstruct formatting
                 // elements left open (`<a>`, `<b>`, ...) one element earlier: those are left
                 // out of the shape, their text is not.
-                const FORMATTING: [&str; 14] = [
-                    "a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike",
-                    "strong", "tt", "u",
-                ];
                 let shown = !(token_input || html && FORMATTING.contains(&el.name.as_str()));
                 if shown {
                     shape.push_str(&format!("<{}>", el.name));
@@ -301,7 +313,7 @@ fn refresh_url(content: &str) -> Option<String> {
         return None;
     }
     let url_string: String = chars[i..].iter().collect();
-    let lower = |j: usize| chars.get(j).map(|c| c.to_ascii_lowercase());
+    let lower = |j: usize| chars.get(j).map(char::to_ascii_lowercase);
     let mut skip_quotes_at = None;
     if lower(i) != Some('u') {
         skip_quotes_at = Some(i);
@@ -335,7 +347,7 @@ fn refresh_url(content: &str) -> Option<String> {
 }
 
 /// Parses `html` as a browser would and lists the requests it could make.
-pub fn browse(html: &[u8], ctx: &Context) -> Page {
+pub fn browse(html: &[u8], ctx: &Context<'_>) -> Page {
     let sink = OwnerSink {
         dom: RcDom::default(),
         associated: RefCell::new(Vec::new()),
@@ -402,9 +414,6 @@ pub fn browse(html: &[u8], ctx: &Context) -> Page {
         .iter()
         .map(|(target, form)| (Rc::as_ptr(target), form))
         .collect();
-    const LISTED: [&str; 7] = [
-        "button", "fieldset", "input", "object", "output", "select", "textarea",
-    ];
     let owner = |e: &El| -> Option<usize> {
         if e.html
             && LISTED.contains(&e.name.as_str())

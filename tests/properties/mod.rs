@@ -17,7 +17,7 @@ pub const PAGE: &str = "https://shop.example/a/page?x=1";
 pub const HOSTS: [&str; 2] = ["pay.example", "cdn.example:8443"];
 
 pub fn policy() -> LinkPolicy {
-    let hosts: Vec<String> = HOSTS.iter().map(|h| h.to_string()).collect();
+    let hosts: Vec<String> = HOSTS.iter().map(std::string::ToString::to_string).collect();
     LinkPolicy::new(PAGE, &hosts, "sessionid", TOKEN).expect("a valid page URL")
 }
 

@@ -72,7 +72,7 @@ impl Visitor {
         let mut fields = form.fields.clone();
         for (name, value) in values {
             match fields.iter_mut().find(|(n, _)| n == name) {
-                Some(field) => field.1 = (*value).to_owned(),
+                Some(field) => (*value).clone_into(&mut field.1),
                 None => panic!("no field {name} in {form:?}"),
             }
         }
@@ -106,7 +106,7 @@ impl Visitor {
                 .push(value.to_str().unwrap_or("?").to_owned());
         }
         self.status = res.status().as_u16();
-        self.url = target.to_owned();
+        target.clone_into(&mut self.url);
         let body = res.body().limit(8 << 20).await.expect("a body");
         self.html = String::from_utf8_lossy(&body).into_owned();
         if res.status().is_redirection() {

@@ -11,7 +11,7 @@ use actix_web::{App, HttpServer, dev::ServerHandle, middleware::Compress};
 /// Proxy settings for `upstream` (`http://host:port`) with `timeout`.
 pub fn to(upstream: &str, timeout: Duration) -> ProxySettings {
     let mut proxy_settings = ProxySettings::default();
-    proxy_settings.upstream = upstream.to_owned();
+    upstream.clone_into(&mut proxy_settings.upstream);
     proxy_settings.upstream_timeout = timeout;
     proxy_settings
 }
