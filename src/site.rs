@@ -44,7 +44,7 @@ pub(crate) fn judge(
     }
     match headers
         .get("sec-fetch-site")
-        .map(awc::error::HeaderValue::as_bytes)
+        .map(actix_web::http::header::HeaderValue::as_bytes)
     {
         // `none`: the user typed it or chose a bookmark.
         None | Some(b"same-origin" | b"none") => Site::Same,
