@@ -16,7 +16,7 @@ use crate::{
     client, client_script,
     engine::Engine,
     rewrite::{
-        Charset, LinkPolicy, PathSealer, RewriteBody, TokenRewriter, html_charset, rewritable,
+        Charset, LinkPolicy, PathSealer, RewriteBody, TokenRewriter, body_charset, rewritable,
         sniff_charset,
     },
     settings::{ValidSettings, is_safe_referrer_policy},
@@ -79,7 +79,7 @@ pub(super) fn rewrite<B: MessageBody, St>(
     sealer: Option<PathSealer>,
 ) -> ServiceResponse<RewriteBody<B>> {
     let settings = &engine.settings;
-    if !settings.rewrite || settings.is_excluded(res.request().path()) {
+    if !settings.rewrites(res.request().path()) {
         return res.map_body(|_, body| RewriteBody::untouched(body));
     }
     let (origin, host, page_url) = {
@@ -124,10 +124,8 @@ pub(super) fn rewrite<B: MessageBody, St>(
             res.headers_mut().insert(header::LOCATION, value);
         }
     }
-    let charset = html_charset(res.status(), res.headers());
     let size = res.response().body().size();
-    let Some(charset) = charset.filter(|_| !matches!(size, BodySize::None | BodySize::Sized(0)))
-    else {
+    let Some(charset) = body_charset(res.status(), res.headers(), size) else {
         return res.map_body(|_, body| RewriteBody::untouched(body));
     };
     // A body the handler holds whole (`String`, `Bytes`) may come from the cache; with

@@ -2,9 +2,12 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use actix_web::http::{
-    StatusCode,
-    header::{self, HeaderMap},
+use actix_web::{
+    body::BodySize,
+    http::{
+        StatusCode,
+        header::{self, HeaderMap},
+    },
 };
 use encoding_rs::Encoding;
 
@@ -15,6 +18,21 @@ pub(crate) enum Charset {
     Declared(&'static Encoding),
     /// Not named: the browser sniffs the page's first bytes (see `charset::sniff`).
     Undeclared,
+}
+
+/// The charset the body of a response is rewritten in, or `None` to leave the body alone: an
+/// empty body, or one [`html_charset`] refuses. The one place that decides whether a body is
+/// rewritten (whether the response is, `rewrite` and `exclude` decide, in
+/// `ValidSettings::rewrites`).
+pub(crate) fn body_charset(
+    status: StatusCode,
+    headers: &HeaderMap,
+    size: BodySize,
+) -> Option<Charset> {
+    if matches!(size, BodySize::None | BodySize::Sized(0)) {
+        return None;
+    }
+    html_charset(status, headers)
 }
 
 /// The charset of a response to rewrite, or `None` to leave it alone: not HTML or XHTML,

@@ -16,6 +16,6 @@ mod prescan;
 pub use body::RewriteBody;
 pub(crate) use cache::RewriteCache;
 pub(crate) use charset::sniff as sniff_charset;
-pub(crate) use gate::{Charset, html_charset, rewritable};
+pub(crate) use gate::{Charset, body_charset, rewritable};
 pub use html::TokenRewriter;
 pub use policy::{LinkPolicy, PathSealer};

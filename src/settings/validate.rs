@@ -157,6 +157,12 @@ impl ValidSettings {
         &self.settings
     }
 
+    /// Whether responses to `path` are rewritten (tokens put into their `Location` and HTML):
+    /// `rewrite` is on and `path` lies under no `exclude` prefix.
+    pub(crate) fn rewrites(&self, path: &str) -> bool {
+        self.rewrite && !self.is_excluded(path)
+    }
+
     /// Whether `path` lies under an `exclude` prefix, segment by segment: `/admin` covers
     /// `/admin` and `/admin/users`, not `/administrator`.
     pub fn is_excluded(&self, path: &str) -> bool {
