@@ -40,6 +40,7 @@ async fn echo(req: HttpRequest, body: Bytes) -> HttpResponse {
         "uri": req.uri().to_string(),
         "headers": headers,
         "body": body.len(),
+        "text": String::from_utf8_lossy(&body[..body.len().min(1000)]),
     }))
 }
 
@@ -226,6 +227,85 @@ async fn upstream_cookies_stay_in_the_session_and_never_reach_the_browser() {
     assert!(bye.header("set-cookie").is_none());
     let echo = get(proxy, "/echo", &[("x-session-id", &token)]).await;
     assert_eq!(upstream_header(&echo.json(), "cookie"), None);
+}
+
+async fn post(addr: SocketAddr, path: &str, content_type: &str, body: String) -> Got {
+    let mut res = browser()
+        .post(format!("http://{addr}{path}"))
+        .insert_header((header::USER_AGENT, UA))
+        .insert_header((header::CONTENT_TYPE, content_type))
+        .send_body(body)
+        .await
+        .expect("the proxy answers");
+    let body = res.body().limit(16 << 20).await.unwrap();
+    Got {
+        status: res.status().as_u16(),
+        headers: res.headers().clone(),
+        body,
+    }
+}
+
+#[actix_web::test]
+async fn the_token_field_of_a_form_stays_with_the_proxy() {
+    let (up, _upstream) = serve_upstream();
+    let (proxy, _proxy) = serve_proxy(
+        &format!("http://{up}"),
+        Settings::new(SECRET),
+        Duration::from_secs(5),
+    );
+    let token = get(proxy, "/login", &[])
+        .await
+        .header("x-session-id")
+        .unwrap()
+        .to_owned();
+
+    let form = post(
+        proxy,
+        "/echo",
+        "application/x-www-form-urlencoded",
+        format!("sessionid={token}&name=Ada&x=%26"),
+    )
+    .await
+    .json();
+    assert_eq!(form["text"], "name=Ada&x=%26");
+    assert_eq!(
+        upstream_header(&form, "content-length"),
+        Some(vec!["14".to_owned()])
+    );
+    // The field opened the session all the same: the app got its cookie.
+    assert_eq!(
+        upstream_header(&form, "cookie"),
+        Some(vec!["sid=abc".to_owned()])
+    );
+
+    let part = |name: &str, value: &str| {
+        format!("--B0und\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+    };
+    let rest = format!("{}--B0und--\r\n", part("name", "Ada"));
+    let multipart = post(
+        proxy,
+        "/echo",
+        "multipart/form-data; boundary=B0und",
+        format!("{}{rest}", part("sessionid", &token)),
+    )
+    .await
+    .json();
+    assert_eq!(multipart["text"], rest.as_str());
+    assert_eq!(
+        upstream_header(&multipart, "cookie"),
+        Some(vec!["sid=abc".to_owned()])
+    );
+
+    // A field of the same name elsewhere in the body is the app's business.
+    let later = post(
+        proxy,
+        "/echo",
+        "application/x-www-form-urlencoded",
+        "name=Ada&sessionid=mine".to_owned(),
+    )
+    .await
+    .json();
+    assert_eq!(later["text"], "name=Ada&sessionid=mine");
 }
 
 #[actix_web::test]

@@ -15,7 +15,11 @@ use actix_web::{
 use awc::error::{ConnectError, SendRequestError};
 use url::Url;
 
-use super::{Proxy, jar::Jar};
+use super::{
+    Proxy,
+    jar::Jar,
+    strip::{Form, Prepend, take_token_field},
+};
 use crate::{Session, client, url_param};
 
 /// Headers that describe one connection, not the message (RFC 9110 7.6.1), and are never
@@ -122,11 +126,32 @@ pub(crate) async fn forward(
         headers.insert(header::COOKIE, value);
     }
 
-    let length = req
+    let mut length = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     let chunked = req.headers().contains_key(header::TRANSFER_ENCODING);
+    // The token's form field stays here: the app gets the form without it.
+    let form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Form::of);
+    let mut body = body;
+    let mut head = None;
+    if let Some(form) = form.filter(|_| length.is_some() || chunked) {
+        match take_token_field(&mut body, &form, &settings.param_name).await {
+            Ok((read, taken)) => {
+                length = length.map(|len| len.saturating_sub(taken as u64));
+                head = Some(read);
+            }
+            Err(err) => {
+                tracing::debug!(error = %err, "the request body failed before it reached the app");
+                return opaque(StatusCode::BAD_REQUEST, "Bad Request");
+            }
+        }
+    }
+    let body = Prepend { head, rest: body };
     let sent = match (length, chunked) {
         // HTTP/1.0 has no chunked bodies.
         (None, true) if http10 => return opaque(StatusCode::LENGTH_REQUIRED, "Length Required"),

@@ -41,6 +41,7 @@
 mod forward;
 mod jar;
 mod settings;
+mod strip;
 
 use std::sync::Arc;
 
