@@ -115,6 +115,11 @@ fn a_php_app_keeps_its_sessions_through_the_proxy_in_an_iframe_in_two_tabs_and_i
     browser.wait_for_text("#out", "f1 x2");
     browser.click(&browser.find("#fetch"));
     browser.wait_for_text("#out", "f1 x2 f3");
+    // A script's request to another origin goes without the token header: a plain CORS GET,
+    // no preflight asking to send it (the recorder checks).
+    *recorder.during.lock().unwrap() = "a script's fetch to another origin".into();
+    browser.click(&browser.find("#cross"));
+    browser.wait_for_text("#out", "f1 x2 f3 c");
     let leftover = browser
         .execute(r#"return document.querySelector("script[data-cookieless-token]") === null;"#);
     assert_eq!(
@@ -146,13 +151,26 @@ fn a_php_app_keeps_its_sessions_through_the_proxy_in_an_iframe_in_two_tabs_and_i
         "a cookie reached the browser: {set_cookie:?}"
     );
 
+    // Taken before the lock: `paths` locks the same list.
+    let paths = recorder.paths();
     let requests = recorder.requests.lock().unwrap();
     assert!(
+        requests
+            .iter()
+            .any(|r| r.raw.starts_with("GET /script-fetch")),
+        "the script's cross-origin fetch did not arrive: {paths:?}"
+    );
+    assert!(
         requests.iter().any(|r| r.raw.starts_with("GET /away")),
-        "the away link was not followed: {:?}",
-        recorder.paths()
+        "the away link was not followed: {paths:?}"
     );
     for request in requests.iter() {
+        // Not even asked for: a preflight naming the header would mean the script tried.
+        assert!(
+            !request.raw.to_ascii_lowercase().contains("x-session-id"),
+            "the script tried to send the token header to another origin: {}",
+            request.raw
+        );
         assert!(
             !request.raw.contains("sessionid") && !tokens.iter().any(|t| request.raw.contains(t)),
             "a token reached another origin during {}: {}",

@@ -4,6 +4,10 @@
 session_start();
 $path = parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH);
 $method = $_SERVER['REQUEST_METHOD'];
+function other_origin() {
+    $u = parse_url(getenv('AWAY_URL') ?: 'https://other.example/help');
+    return $u['scheme'] . '://' . $u['host'] . (isset($u['port']) ? ':' . $u['port'] : '');
+}
 function h($s) { return htmlspecialchars((string) $s, ENT_QUOTES); }
 function page($title, $body) {
     $away = getenv('AWAY_URL') ?: 'https://other.example/help';
@@ -44,6 +48,7 @@ if ($path === '/' && $method === 'GET') {
     $_SESSION['ajax'] = true;
     page('Scripts', '<button id="fetch" onclick="fetch(\'/api/count\').then(r => r.json()).then(j => document.getElementById(\'out\').textContent += \'f\' + j.count + \' \')">fetch</button>'
         . '<button id="xhr" onclick="var x = new XMLHttpRequest(); x.open(\'GET\', \'/api/count\'); x.onload = function () { document.getElementById(\'out\').textContent += \'x\' + JSON.parse(x.responseText).count + \' \'; }; x.send();">xhr</button>'
+        . '<button id="cross" onclick="var done = function () { document.getElementById(\'out\').textContent += \'c \'; }; fetch(\'' . h(other_origin()) . '/script-fetch\').then(done, done)">another origin</button>'
         . '<p id="out"></p>');
 } else {
     http_response_code(404);
