@@ -7,12 +7,10 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use actix_web::{
-    HttpRequest,
-    http::header::{self, HeaderMap},
-};
+use actix_web::{HttpRequest, http::header};
 
 use crate::{
+    headers::{HeaderView, as_text},
     net::{Cidr, mask_bits},
     settings::ValidSettings,
     token::ClientBinding,
@@ -22,7 +20,7 @@ use crate::{
 /// `trusted_proxies`: what a token is bound to, and whose budget a new session comes from.
 pub(crate) fn client_prefix(
     peer: Option<IpAddr>,
-    headers: &HeaderMap,
+    headers: &impl HeaderView,
     settings: &ValidSettings,
 ) -> Option<IpAddr> {
     client_ip(peer, headers, &settings.trusted_proxies)
@@ -32,22 +30,20 @@ pub(crate) fn client_prefix(
 /// The binding for a request whose client is `prefix` ([`client_prefix`]), per `client_id`.
 pub(crate) fn binding(
     prefix: Option<IpAddr>,
-    headers: &HeaderMap,
+    headers: &impl HeaderView,
     settings: &ValidSettings,
 ) -> ClientBinding {
     if !settings.client_id {
         return ClientBinding::unbound();
     }
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .map_or(&[][..], |ua| ua.as_bytes());
+    let user_agent = headers.first("user-agent").unwrap_or_default();
     ClientBinding::new(prefix, user_agent)
 }
 
 /// The client's address: the peer, or the first untrusted hop behind trusted proxies.
 pub(crate) fn client_ip(
     peer: Option<IpAddr>,
-    headers: &HeaderMap,
+    headers: &impl HeaderView,
     trusted: &[Cidr],
 ) -> Option<IpAddr> {
     let peer = peer?.to_canonical();
@@ -105,12 +101,12 @@ pub(crate) fn request_origin(req: &HttpRequest, trusted: &[Cidr]) -> (String, St
 
 /// Hop addresses in order, left (client side) to right: `Forwarded` when present, else
 /// `X-Forwarded-For`. Every header line counts, in the order received.
-fn forwarded_hops(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
-    let forwarded: Vec<_> = headers.get_all(header::FORWARDED).collect();
+fn forwarded_hops(headers: &impl HeaderView) -> Vec<Option<IpAddr>> {
+    let forwarded: Vec<_> = headers.values("forwarded").collect();
     if !forwarded.is_empty() {
         return forwarded
             .iter()
-            .flat_map(|value| value.to_str().unwrap_or("").split(','))
+            .flat_map(|value| as_text(value).unwrap_or("").split(','))
             .map(|element| {
                 element
                     .split(';')
@@ -121,8 +117,8 @@ fn forwarded_hops(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
             .collect();
     }
     headers
-        .get_all(header::X_FORWARDED_FOR)
-        .flat_map(|value| value.to_str().unwrap_or("").split(','))
+        .values("x-forwarded-for")
+        .flat_map(|value| as_text(value).unwrap_or("").split(','))
         .map(parse_node)
         .collect()
 }
@@ -156,7 +152,7 @@ pub(crate) fn mask(ip: IpAddr, v4_prefix: u8, v6_prefix: u8) -> IpAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use actix_web::http::header::HeaderValue;
+    use actix_web::http::header::{HeaderMap, HeaderValue};
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut map = HeaderMap::new();

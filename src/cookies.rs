@@ -1,7 +1,7 @@
 //! `delete_cookies`: expire every cookie the client sent, as django-cookieless's
 //! DELETE_COOKIES does, so a cookieless scope also sheds cookies set elsewhere.
 
-use actix_web::http::header::{COOKIE, HeaderMap, HeaderValue};
+use crate::headers::{HeaderView, as_text};
 
 /// At most this many cookies are expired per response (a browser sends far fewer).
 const MAX_EXPIRED: usize = 64;
@@ -9,10 +9,10 @@ const MAX_EXPIRED: usize = 64;
 /// A `Set-Cookie` value that expires each cookie named in `request`'s `Cookie` headers (at path
 /// `/`, where cookies usually live). Names that are not RFC 6265 tokens are skipped: they cannot
 /// be written back safely.
-pub(crate) fn expired(request: &HeaderMap) -> Vec<HeaderValue> {
+pub(crate) fn expired(request: &impl HeaderView) -> Vec<String> {
     let names = request
-        .get_all(COOKIE)
-        .filter_map(|value| value.to_str().ok())
+        .values("cookie")
+        .filter_map(as_text)
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.split_once('=').map(|(name, _)| name.trim()))
         .filter(|name| !name.is_empty() && name.bytes().all(is_token_byte));
@@ -26,10 +26,10 @@ pub(crate) fn expired(request: &HeaderMap) -> Vec<HeaderValue> {
             continue;
         }
         seen.push(name);
-        let expired = format!("{name}=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT");
-        if let Ok(value) = HeaderValue::from_str(&expired) {
-            out.push(value);
-        }
+        // A token name and fixed text: always a valid header value.
+        out.push(format!(
+            "{name}=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
+        ));
     }
     out
 }
@@ -41,6 +41,8 @@ fn is_token_byte(b: u8) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use actix_web::http::header::{COOKIE, HeaderMap, HeaderValue};
+
     use super::*;
 
     #[test]
@@ -52,7 +54,7 @@ mod tests {
             HeaderValue::from_static("c_d=x; bad name=1; =nameless; e"),
         );
         let set: Vec<_> = expired(&request);
-        let set: Vec<_> = set.iter().map(|v| v.to_str().unwrap()).collect();
+        let set: Vec<_> = set.iter().map(String::as_str).collect();
         assert_eq!(
             set,
             [

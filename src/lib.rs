@@ -87,6 +87,7 @@ mod client;
 mod client_script;
 mod cookies;
 mod engine;
+mod headers;
 mod middleware;
 mod net;
 #[cfg(feature = "proxy")]

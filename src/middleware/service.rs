@@ -93,9 +93,12 @@ where
     // Safe methods change nothing: only unsafe ones with a token are judged.
     if found.is_some() && !req.method().is_safe() {
         let (_, host) = client::request_origin(req.request(), &settings.trusted_proxies);
-        if let Site::Cross(signal) =
-            site::judge(req.method(), req.headers(), &host, &settings.hosts)
-        {
+        if let Site::Cross(signal) = site::judge(
+            req.method().is_safe(),
+            req.headers(),
+            &host,
+            &settings.hosts,
+        ) {
             if settings.reject_cross_site {
                 tracing::info!(signal, "cross-site request with a session token refused");
                 return Ok(req
@@ -205,7 +208,9 @@ where
     // `delete_cookies` every cookie the client sent is expired.
     headers.remove(header::SET_COOKIE);
     for expired in expired_cookies {
-        headers.append(header::SET_COOKIE, expired);
+        if let Ok(value) = HeaderValue::try_from(expired) {
+            headers.append(header::SET_COOKIE, value);
+        }
     }
     let Some(key) = key else {
         return Ok(res
