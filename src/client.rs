@@ -7,7 +7,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use actix_web::{HttpRequest, http::header};
+use actix_web::HttpRequest;
 
 use crate::{
     headers::{HeaderView, as_text},
@@ -69,34 +69,84 @@ pub(crate) fn client_ip(
     Some(client)
 }
 
+/// What a request says of where it was sent, as the web framework gives it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Target<'a> {
+    pub(crate) peer: Option<IpAddr>,
+    /// The URI's scheme and authority: HTTP/2's `:scheme` and `:authority`, or an
+    /// absolute-form HTTP/1.1 request target; `None` for the usual origin-form `/path`.
+    pub(crate) uri_scheme: Option<&'a str>,
+    pub(crate) uri_authority: Option<&'a str>,
+    /// Whether the connection is TLS (the scheme when the URI names none).
+    pub(crate) secure: bool,
+    /// The host to assume when the request names none.
+    pub(crate) default_host: &'a str,
+}
+
 /// The scheme and host (`host[:port]`) a request was sent to, as the page's origin: from the
 /// connection and its `Host` header. `Forwarded`, `X-Forwarded-Host` and `X-Forwarded-Proto`
 /// count only when the peer is a trusted proxy: any client can send them, and a believed
 /// `X-Forwarded-Host: evil.example` would make that host this site's own (cross-site posts
 /// from it accepted, links to it given tokens).
-pub(crate) fn request_origin(req: &HttpRequest, trusted: &[Cidr]) -> (String, String) {
-    let peer_is_proxy = req.peer_addr().is_some_and(|peer| {
-        trusted
-            .iter()
-            .any(|net| net.contains(peer.ip().to_canonical()))
-    });
+pub(crate) fn origin(
+    target: &Target<'_>,
+    headers: &impl HeaderView,
+    trusted: &[Cidr],
+) -> (String, String) {
+    let peer_is_proxy = target
+        .peer
+        .is_some_and(|peer| trusted.iter().any(|net| net.contains(peer.to_canonical())));
+    let (mut scheme, mut host) = (None, None);
     if peer_is_proxy {
-        let info = req.connection_info();
-        return (info.scheme().to_owned(), info.host().to_owned());
+        // As actix's `ConnectionInfo` reads them: the first `proto=` and `host=` of every
+        // `Forwarded` element, then the first `X-Forwarded-Proto` and `X-Forwarded-Host` item.
+        let pairs = headers
+            .values("forwarded")
+            .filter_map(as_text)
+            .flat_map(|value| value.split([';', ',']))
+            .filter_map(|pair| pair.trim().split_once('='));
+        for (name, value) in pairs {
+            let value = value.trim().trim_matches('"');
+            match name.trim().to_ascii_lowercase().as_str() {
+                "proto" => scheme = scheme.or(Some(value)),
+                "host" => host = host.or(Some(value)),
+                _ => {}
+            }
+        }
+        let first_item = |name| {
+            headers
+                .first(name)
+                .and_then(as_text)
+                .and_then(|value| value.split(',').next())
+                .map(str::trim)
+        };
+        scheme = scheme.or_else(|| first_item("x-forwarded-proto"));
+        host = host.or_else(|| first_item("x-forwarded-host"));
     }
+    let scheme =
+        scheme
+            .or(target.uri_scheme)
+            .unwrap_or(if target.secure { "https" } else { "http" });
+    // HTTP/2 carries the host in the URI (`:authority`), HTTP/1.1 in `Host`.
+    let host = host
+        .or_else(|| headers.first("host").and_then(as_text))
+        .or(target.uri_authority)
+        .unwrap_or(target.default_host);
+    (scheme.to_owned(), host.to_owned())
+}
+
+/// [`origin`] for an actix request.
+pub(crate) fn request_origin(req: &HttpRequest, trusted: &[Cidr]) -> (String, String) {
     let config = req.app_config();
     let uri = req.uri();
-    let scheme = uri
-        .scheme_str()
-        .unwrap_or(if config.secure() { "https" } else { "http" });
-    // HTTP/2 carries the host in the URI (`:authority`), HTTP/1.1 in `Host`.
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|host| host.to_str().ok())
-        .or_else(|| uri.authority().map(actix_web::http::uri::Authority::as_str))
-        .unwrap_or(config.host());
-    (scheme.to_owned(), host.to_owned())
+    let target = Target {
+        peer: req.peer_addr().map(|addr| addr.ip()),
+        uri_scheme: uri.scheme_str(),
+        uri_authority: uri.authority().map(actix_web::http::uri::Authority::as_str),
+        secure: config.secure(),
+        default_host: config.host(),
+    };
+    origin(&target, req.headers(), trusted)
 }
 
 /// Hop addresses in order, left (client side) to right: `Forwarded` when present, else
@@ -152,7 +202,7 @@ pub(crate) fn mask(ip: IpAddr, v4_prefix: u8, v6_prefix: u8) -> IpAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use actix_web::http::header::{HeaderMap, HeaderValue};
+    use actix_web::http::header::{self, HeaderMap, HeaderValue};
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
@@ -284,5 +334,52 @@ mod tests {
             ip("2001:db8:1:2::")
         );
         assert_eq!(mask(ip("2001:db8:1:2::1"), 32, 0), ip("::"));
+    }
+
+    #[test]
+    fn the_origin_believes_forwarding_headers_from_trusted_proxies_only() {
+        let target = |peer: [u8; 4]| Target {
+            peer: Some(IpAddr::from(peer)),
+            uri_scheme: None,
+            uri_authority: None,
+            secure: false,
+            default_host: "localhost:8080",
+        };
+        let proxy = target([10, 0, 0, 1]);
+        let client = target([192, 0, 2, 1]);
+        let h = headers(&[
+            ("host", "internal:8080"),
+            (
+                "forwarded",
+                "for=192.0.2.9;proto=https;host=\"shop.example\"",
+            ),
+            ("x-forwarded-host", "other.example"),
+        ]);
+        let own = |scheme: &str, host: &str| (scheme.to_owned(), host.to_owned());
+        assert_eq!(origin(&proxy, &h, &proxies()), own("https", "shop.example"));
+        assert_eq!(
+            origin(&client, &h, &proxies()),
+            own("http", "internal:8080")
+        );
+        let h = headers(&[
+            ("host", "internal:8080"),
+            ("x-forwarded-proto", "https, http"),
+            ("x-forwarded-host", "shop.example, other.example"),
+        ]);
+        assert_eq!(origin(&proxy, &h, &proxies()), own("https", "shop.example"));
+        // HTTP/2: no `Host`, the URI's authority and scheme.
+        let h2 = Target {
+            uri_scheme: Some("https"),
+            uri_authority: Some("shop.example"),
+            ..client
+        };
+        assert_eq!(
+            origin(&h2, &headers(&[]), &proxies()),
+            own("https", "shop.example")
+        );
+        assert_eq!(
+            origin(&client, &headers(&[]), &[]),
+            own("http", "localhost:8080")
+        );
     }
 }
