@@ -4,16 +4,16 @@
 /// A request's headers, read by lowercase name.
 pub(crate) trait HeaderView {
     /// Every value of header `name`, in the order received.
-    fn values<'a>(&'a self, name: &'static str) -> impl Iterator<Item = &'a [u8]> + 'a;
+    fn values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> + 'a;
 
     /// The first value of header `name`.
-    fn first(&self, name: &'static str) -> Option<&[u8]> {
+    fn first(&self, name: &str) -> Option<&[u8]> {
         self.values(name).next()
     }
 }
 
 impl HeaderView for actix_web::http::header::HeaderMap {
-    fn values<'a>(&'a self, name: &'static str) -> impl Iterator<Item = &'a [u8]> + 'a {
+    fn values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> + 'a {
         self.get_all(name)
             .map(actix_web::http::header::HeaderValue::as_bytes)
     }

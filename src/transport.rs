@@ -22,7 +22,10 @@ use actix_web::{
 };
 use futures_core::Stream;
 
-use crate::settings::ValidSettings;
+use crate::{
+    headers::{HeaderView, as_text},
+    settings::ValidSettings,
+};
 
 /// Token strings longer than this are not tokens; scanning stops rather than collect them.
 const MAX_TOKEN_LEN: usize = 8 * 1024;
@@ -51,24 +54,43 @@ pub(crate) async fn find(
     req: &mut ServiceRequest,
     settings: &ValidSettings,
 ) -> Option<(Transport, String)> {
-    if let Some(value) = req.headers().get(&settings.header_name) {
-        // A header that is not text cannot be a token; stop here as "first match wins".
-        let token = value.to_str().ok()?.trim();
-        return (!token.is_empty()).then(|| (Transport::Header, token.to_owned()));
+    if let Some(in_header) = from_header(req.headers(), settings) {
+        return in_header;
     }
     if let Some(token) = from_body(req, settings).await {
         return Some((Transport::FormField, token));
     }
-    if settings.use_get {
-        return from_query(req.query_string(), &settings.param_name).map(|t| (Transport::Query, t));
-    }
-    // Without use_get, a URL may still carry a redirect token (`Session::see_other`), which
-    // opens only a GET of the path it was sealed for.
-    if matches!(*req.method(), Method::GET | Method::HEAD) {
-        return from_query(req.query_string(), &settings.param_name)
-            .map(|t| (Transport::Redirect, t));
-    }
-    None
+    let get_or_head = matches!(*req.method(), Method::GET | Method::HEAD);
+    in_url(req.query_string(), get_or_head, settings)
+}
+
+/// The token header: `None` when the request has none (look further); `Some(None)` when it
+/// has one that is no token (a header that is not text, or empty: first match wins, so stop).
+pub(crate) fn from_header(
+    headers: &impl HeaderView,
+    settings: &ValidSettings,
+) -> Option<Option<(Transport, String)>> {
+    let value = headers.first(settings.header_name.as_str())?;
+    let token = as_text(value).map(str::trim).filter(|t| !t.is_empty());
+    Some(token.map(|token| (Transport::Header, token.to_owned())))
+}
+
+/// The token in the query string: with `use_get` any request's; without, only a GET's or a
+/// HEAD's, and then as a redirect token (`Session::see_other`), which opens only a GET of the
+/// path it was sealed for.
+pub(crate) fn in_url(
+    query: &str,
+    get_or_head: bool,
+    settings: &ValidSettings,
+) -> Option<(Transport, String)> {
+    let transport = if settings.use_get {
+        Transport::Query
+    } else if get_or_head {
+        Transport::Redirect
+    } else {
+        return None;
+    };
+    from_query(query, &settings.param_name).map(|token| (transport, token))
 }
 
 /// The first value of `param` in a query string.
@@ -471,6 +493,48 @@ mod tests {
 
     const MP: &str = "multipart/form-data; boundary=XyZ";
     const URL: &str = "application/x-www-form-urlencoded";
+
+    fn settings(use_get: bool) -> ValidSettings {
+        let mut settings = crate::Settings::new("transport-test-secret-0123456789abcdef");
+        settings.use_get = use_get;
+        settings.validate().unwrap()
+    }
+
+    #[test]
+    fn the_header_wins_and_a_header_that_is_no_token_ends_the_search() {
+        use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+        let with = |value: &'static [u8]| {
+            let mut map = HeaderMap::new();
+            map.insert(
+                HeaderName::from_static("x-session-id"),
+                HeaderValue::from_bytes(value).unwrap(),
+            );
+            map
+        };
+        let s = settings(true);
+        assert_eq!(
+            from_header(&with(b" T0K "), &s),
+            Some(Some((Transport::Header, "T0K".to_owned())))
+        );
+        assert_eq!(from_header(&with(b"  "), &s), Some(None));
+        assert_eq!(from_header(&with(b"caf\xe9"), &s), Some(None));
+        assert_eq!(from_header(&HeaderMap::new(), &s), None);
+    }
+
+    #[test]
+    fn a_url_token_is_ordinary_with_use_get_and_a_redirect_token_of_a_get_without() {
+        let query = "a=1&sessionid=T0K";
+        assert_eq!(
+            in_url(query, false, &settings(true)),
+            Some((Transport::Query, "T0K".to_owned()))
+        );
+        assert_eq!(
+            in_url(query, true, &settings(false)),
+            Some((Transport::Redirect, "T0K".to_owned()))
+        );
+        assert_eq!(in_url(query, false, &settings(false)), None, "a POST's URL");
+        assert_eq!(in_url("a=1", true, &settings(true)), None);
+    }
 
     fn scan_whole(content_type: &str, body: &[u8], limit: usize) -> Scan {
         let mut s = FormScanner::new(content_type, "sessionid", limit).unwrap();
