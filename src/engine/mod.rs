@@ -4,7 +4,9 @@
 //! converts its request and response types to these steps' inputs and outputs.
 //!
 //! What still ties it to actix is the store interface (actix-session's `SessionStore`, with its
-//! time type); everything else here takes plain values.
+//! time type); everything else here takes plain values. The checks it relies on read headers
+//! through [`HeaderView`](crate::headers::HeaderView): who the client is (`client`), whether a
+//! request is cross-site (`site`), where a token is (`transport::{from_header, in_url}`).
 
 pub(crate) mod outcome;
 
