@@ -119,6 +119,13 @@ fn serve_upstream() -> (SocketAddr, ServerHandle) {
     (addr, handle)
 }
 
+/// The upstream, and the proxy in front of it (with both servers' handles).
+fn proxied(settings: Settings, timeout: Duration) -> (SocketAddr, [ServerHandle; 2]) {
+    let (up, upstream) = serve_upstream();
+    let (proxy, proxy_server) = serve_proxy(&format!("http://{up}"), settings, timeout);
+    (proxy, [upstream, proxy_server])
+}
+
 /// A browser without cookies: only the headers given.
 fn browser() -> awc::Client {
     awc::Client::builder()
@@ -174,12 +181,7 @@ fn upstream_header(echo: &Value, name: &str) -> Option<Vec<String>> {
 
 #[actix_web::test]
 async fn upstream_cookies_stay_in_the_session_and_never_reach_the_browser() {
-    let (up, _upstream) = serve_upstream();
-    let (proxy, _proxy) = serve_proxy(
-        &format!("http://{up}"),
-        Settings::new(SECRET),
-        Duration::from_secs(5),
-    );
+    let (proxy, _servers) = proxied(Settings::new(SECRET), Duration::from_secs(5));
 
     let login = get(proxy, "/login", &[]).await;
     assert_eq!(login.status, 200);
@@ -247,12 +249,7 @@ async fn post(addr: SocketAddr, path: &str, content_type: &str, body: String) ->
 
 #[actix_web::test]
 async fn the_token_field_of_a_form_stays_with_the_proxy() {
-    let (up, _upstream) = serve_upstream();
-    let (proxy, _proxy) = serve_proxy(
-        &format!("http://{up}"),
-        Settings::new(SECRET),
-        Duration::from_secs(5),
-    );
+    let (proxy, _servers) = proxied(Settings::new(SECRET), Duration::from_secs(5));
     let token = get(proxy, "/login", &[])
         .await
         .header("x-session-id")
@@ -310,12 +307,7 @@ async fn the_token_field_of_a_form_stays_with_the_proxy() {
 
 #[actix_web::test]
 async fn hop_by_hop_and_spoofed_forwarding_headers_stop_at_the_proxy() {
-    let (up, _upstream) = serve_upstream();
-    let (proxy, _proxy) = serve_proxy(
-        &format!("http://{up}"),
-        Settings::new(SECRET),
-        Duration::from_secs(5),
-    );
+    let (proxy, _servers) = proxied(Settings::new(SECRET), Duration::from_secs(5));
     // Raw bytes on the wire: an HTTP client would not send a `Connection` header it was given.
     let echo = common::wire(
         proxy,
@@ -356,12 +348,7 @@ async fn hop_by_hop_and_spoofed_forwarding_headers_stop_at_the_proxy() {
 
 #[actix_web::test]
 async fn redirects_to_the_upstream_come_back_through_the_proxy() {
-    let (up, _upstream) = serve_upstream();
-    let (proxy, _proxy) = serve_proxy(
-        &format!("http://{up}"),
-        Settings::new(SECRET),
-        Duration::from_secs(5),
-    );
+    let (proxy, _servers) = proxied(Settings::new(SECRET), Duration::from_secs(5));
     let login = get(proxy, "/login", &[]).await;
     let token = login.header("x-session-id").unwrap().to_owned();
     let moved = get(proxy, "/redirect", &[("x-session-id", &token)]).await;
@@ -376,12 +363,7 @@ async fn redirects_to_the_upstream_come_back_through_the_proxy() {
 
 #[actix_web::test]
 async fn a_missing_or_slow_upstream_gives_502_or_504_with_an_opaque_body() {
-    let (up, _upstream) = serve_upstream();
-    let (proxy, _proxy) = serve_proxy(
-        &format!("http://{up}"),
-        Settings::new(SECRET),
-        Duration::from_millis(500),
-    );
+    let (proxy, _servers) = proxied(Settings::new(SECRET), Duration::from_millis(500));
     let slow = get(proxy, "/slow", &[]).await;
     assert_eq!(
         (slow.status, slow.text().as_str()),
@@ -403,12 +385,7 @@ async fn a_missing_or_slow_upstream_gives_502_or_504_with_an_opaque_body() {
 
 #[actix_web::test]
 async fn pages_are_compressed_outward_after_rewriting_and_encoded_upstream_pages_pass_untouched() {
-    let (up, _upstream) = serve_upstream();
-    let (proxy, _proxy) = serve_proxy(
-        &format!("http://{up}"),
-        Settings::new(SECRET),
-        Duration::from_secs(5),
-    );
+    let (proxy, _servers) = proxied(Settings::new(SECRET), Duration::from_secs(5));
     let login = get(proxy, "/login", &[("accept-encoding", "gzip")]).await;
     assert_eq!(login.header("content-encoding"), Some("gzip"));
     let token = login.header("x-session-id").unwrap().to_owned();

@@ -194,15 +194,7 @@ impl ProxySettings {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn env(pairs: &[(&str, &str)]) -> Option<config::Map<String, String>> {
-        Some(
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        )
-    }
+    use crate::settings::test_env;
 
     #[test]
     fn loads_the_proxy_table_and_the_environment_over_it() {
@@ -216,7 +208,7 @@ mod tests {
         .unwrap();
         let s = ProxySettings::from_sources(
             &file,
-            env(&[("COOKIELESS_PROXY__LISTEN", "0.0.0.0:9999")]),
+            test_env(&[("COOKIELESS_PROXY__LISTEN", "0.0.0.0:9999")]),
         )
         .unwrap();
         assert_eq!(s.upstream, "http://127.0.0.1:9000");
@@ -225,7 +217,7 @@ mod tests {
         assert!(s.validate().is_ok());
 
         std::fs::write(&file, "[proxy]\nupstrem = \"http://x\"\n").unwrap();
-        let err = ProxySettings::from_sources(&file, env(&[])).unwrap_err();
+        let err = ProxySettings::from_sources(&file, test_env(&[])).unwrap_err();
         assert!(err.to_string().contains("upstrem"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }

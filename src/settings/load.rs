@@ -80,3 +80,14 @@ impl Settings {
         Ok(settings)
     }
 }
+
+/// An environment for tests, instead of the process's.
+#[cfg(test)]
+pub(crate) fn test_env(pairs: &[(&str, &str)]) -> Option<config::Map<String, String>> {
+    Some(
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    )
+}

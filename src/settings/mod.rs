@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 
 pub(crate) use duration::{deserialize_duration, serialize_duration};
 pub use error::SettingsError;
+#[cfg(test)]
+pub(crate) use load::test_env;
 pub use validate::ValidSettings;
 pub(crate) use validate::is_safe_referrer_policy;
 

@@ -6,15 +6,6 @@ use super::*;
 
 const SECRET: &str = "0123456789abcdef0123456789abcdef-test";
 
-fn env(pairs: &[(&str, &str)]) -> Option<config::Map<String, String>> {
-    Some(
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-    )
-}
-
 #[test]
 fn defaults_follow_the_design() {
     let s = Settings::new(SECRET);
@@ -29,7 +20,7 @@ fn defaults_follow_the_design() {
 
 #[test]
 fn missing_secret_names_the_setting_and_the_fix() {
-    let err = Settings::from_sources(&Settings::default(), None, env(&[])).unwrap_err();
+    let err = Settings::from_sources(&Settings::default(), None, test_env(&[])).unwrap_err();
     assert_eq!(err.setting(), "secret");
     assert!(err.to_string().contains("COOKIELESS_SECRET"), "{err}");
 }
@@ -105,7 +96,7 @@ fn environment_overrides_everything() {
     let s = Settings::from_sources(
         &Settings::default(),
         None,
-        env(&[
+        test_env(&[
             ("COOKIELESS_SECRET", SECRET),
             ("COOKIELESS_USE_GET", "false"),
             ("COOKIELESS_SESSION_TTL", "15m"),
@@ -138,7 +129,7 @@ fn toml_file_is_read_and_env_wins() {
     let s = Settings::from_sources(
         &Settings::default(),
         Some(&file),
-        env(&[("COOKIELESS_REWRITE", "true")]),
+        test_env(&[("COOKIELESS_REWRITE", "true")]),
     )
     .unwrap();
     assert!(s.rewrite);
@@ -152,7 +143,8 @@ fn loading_over_a_base_keeps_what_is_not_set() {
     let mut base = Settings::new(SECRET);
     base.use_get = false;
     base.session_ttl = Duration::from_secs(42);
-    let s = Settings::from_sources(&base, None, env(&[("COOKIELESS_CLIENT_ID", "false")])).unwrap();
+    let s = Settings::from_sources(&base, None, test_env(&[("COOKIELESS_CLIENT_ID", "false")]))
+        .unwrap();
     assert!(!s.use_get && !s.client_id);
     assert_eq!(s.session_ttl, Duration::from_secs(42));
     assert_eq!(s.secret, SECRET);
@@ -174,7 +166,7 @@ fn type_errors_name_the_setting() {
     let err = Settings::from_sources(
         &Settings::default(),
         None,
-        env(&[
+        test_env(&[
             ("COOKIELESS_SECRET", SECRET),
             ("COOKIELESS_SESSION_TTL", "soon"),
         ]),
@@ -188,7 +180,7 @@ fn unknown_keys_are_refused() {
     let err = Settings::from_sources(
         &Settings::default(),
         None,
-        env(&[
+        test_env(&[
             ("COOKIELESS_SECRET", SECRET),
             ("COOKIELESS_USE_GETT", "false"),
         ]),
