@@ -20,9 +20,10 @@
 //!
 //! The [`Session`] extractor feels like actix-session's: `get`, `insert`, `remove`, `clear`,
 //! `purge`, `renew`. Sessions are lazy: a request that writes nothing stores nothing and gets
-//! no token, so crawlers and one-page visitors cost nothing. Data lives in a store implementing
-//! actix-session's [`SessionStore`](store::SessionStore) trait: the bounded [`MemoryStore`] by
-//! default, Redis for many instances.
+//! no token, so crawlers and one-page visitors cost nothing. Data lives in a
+//! [`SessionStore`](store::SessionStore): the bounded [`MemoryStore`] by default,
+//! [`RedisStore`](store::RedisStore) for many instances, or any actix-session store through
+//! [`ActixSessionStore`](store::ActixSessionStore).
 //!
 //! # Quick start
 //!

@@ -406,14 +406,14 @@ async fn sessions_created_by_others_are_not_opened() {
     let foreign = store
         .save(
             [("role".to_owned(), "\"admin\"".to_owned())].into(),
-            &actix_web::cookie::time::Duration::minutes(5),
+            Duration::from_secs(300),
         )
         .await
         .unwrap();
     let token =
         actix_cookieless::token::Keyring::new(SECRET.as_bytes(), &[], Duration::from_secs(60))
             .client(&actix_cookieless::token::ClientBinding::new(None, b""))
-            .seal(foreign.as_ref(), None)
+            .seal(&foreign, None)
             .unwrap();
     let read = || {
         TestRequest::get()
@@ -438,7 +438,7 @@ async fn sessions_created_by_others_are_not_opened() {
 async fn a_failing_store_gives_an_opaque_503_on_save() {
     let store = FlakyStore::default();
     let app = app_with(store.clone(), settings()).await;
-    store.down.set(true);
+    store.set_down(true);
     let res = test::call_service(&app, TestRequest::get().uri("/s/write/a/1").to_request()).await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(
@@ -461,14 +461,14 @@ async fn a_failing_store_gives_an_opaque_503_on_load_and_recovers() {
             .insert_header(("x-session-id", token.clone()))
             .to_request()
     };
-    store.down.set(true);
+    store.set_down(true);
     let res = test::call_service(&app, read()).await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(!body(res).await.contains("10.9.8.7"));
     // Without a token there is nothing to load: the store is not touched, the page works.
     let res = test::call_service(&app, TestRequest::get().uri("/s/read").to_request()).await;
     assert_eq!(res.status(), StatusCode::OK);
-    store.down.set(false);
+    store.set_down(false);
     assert_eq!(
         body(test::call_service(&app, read()).await).await,
         "a=\"1\""
@@ -558,7 +558,7 @@ async fn manual_tokens_work_for_a_session_created_in_the_same_request() {
         "started=\"yes\";step=\"2\""
     );
 
-    store.down.set(true);
+    store.set_down(true);
     let res = test::call_service(&app, TestRequest::get().uri("/s/manual").to_request()).await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body(res).await, "Service Unavailable");

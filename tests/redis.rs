@@ -17,7 +17,7 @@ use std::{
 use actix_cookieless::{
     Settings,
     store::{
-        RedisSessionStore,
+        ActixSessionStore, RedisStore,
         deadpool_redis::{self, redis},
     },
 };
@@ -40,12 +40,8 @@ fn pool(url: &str) -> deadpool_redis::Pool {
 }
 
 /// A pooled store whose keys start with `prefix`, so parallel tests can find their own keys.
-async fn store(url: &str, prefix: &'static str) -> RedisSessionStore {
-    RedisSessionStore::builder_pooled(pool(url))
-        .cache_keygen(move |key| format!("{prefix}:{key}"))
-        .build()
-        .await
-        .expect("a Redis store")
+async fn store(url: &str, prefix: &'static str) -> RedisStore {
+    RedisStore::new(pool(url)).with_prefix(format!("{prefix}:"))
 }
 
 async fn redis_keys(url: &str, pattern: &str) -> Vec<String> {
@@ -88,6 +84,9 @@ async fn two_instances_share_one_session_through_redis() {
     let step1 = wire(first, "POST", "/s/form", &[FORM], "name=Ada").await;
     assert_eq!(step1.status, 200, "{step1:?}");
     let token = step1.token().expect("step 1 issues a token");
+    // RedisStore's keys are 128 bits, packed into 16 bytes of the token (actix-session's
+    // 64-character Redis keys gave 110-character tokens).
+    assert!(token.len() <= 80, "a {}-character token", token.len());
 
     let step2 = post_colour(second, &token).await;
     assert_eq!(step2.status, 200, "{step2:?}");
@@ -117,12 +116,19 @@ async fn redis_expiry_follows_session_ttl() {
     let url = shared_redis_url();
     let mut settings = Settings::new(SECRET);
     settings.session_ttl = Duration::from_secs(100);
+    let mut conn = pool(&url).get().await.unwrap();
+    for key in redis_keys(&url, "ttl100:*").await {
+        let _: i64 = redis::cmd("DEL")
+            .arg(key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
     let (addr, handle) = serve(store(&url, "ttl100").await, settings);
 
     let res = wire(addr, "GET", "/s/write/a/1", &[], "").await;
     let token = res.token().unwrap();
     let keys = redis_keys(&url, "ttl100:*").await;
-    let mut conn = pool(&url).get().await.unwrap();
     for key in &keys {
         let ttl: i64 = redis::cmd("TTL")
             .arg(key)
@@ -312,5 +318,18 @@ async fn redis_down_gives_an_opaque_503_and_sessions_resume_when_it_is_back() {
 #[actix_rt::test]
 async fn redis_store_conforms() {
     let store = store(&shared_redis_url(), "conformance").await;
-    conformance::session_store_conforms(&store, "RedisSessionStore").await;
+    conformance::session_store_conforms(&store, "RedisStore").await;
+}
+
+/// actix-session's own Redis store, through the adapter, passes the same body.
+#[actix_rt::test]
+async fn actix_session_redis_store_conforms_through_the_adapter() {
+    let theirs =
+        actix_session::storage::RedisSessionStore::builder_pooled(pool(&shared_redis_url()))
+            .cache_keygen(|key| format!("adapter:{key}"))
+            .build()
+            .await
+            .expect("actix-session's Redis store");
+    let store = ActixSessionStore::new(theirs);
+    conformance::session_store_conforms(&store, "ActixSessionStore<RedisSessionStore>").await;
 }

@@ -1,12 +1,77 @@
-//! The store conformance body (`tests/support/conformance.rs`) against `MemoryStore`. The same
-//! body runs against Redis in `tests/redis.rs` (feature `redis`).
+//! The store conformance body (`tests/support/conformance.rs`) against `MemoryStore`, and
+//! against a store written for actix-session through `ActixSessionStore`. The same body runs
+//! against `RedisStore` and actix-session's `RedisSessionStore` in `tests/redis.rs` (feature
+//! `redis`).
 
 #[path = "support/conformance.rs"]
 mod conformance;
 
-use actix_cookieless::MemoryStore;
+use std::collections::HashMap;
+
+use actix_cookieless::{
+    MemoryStore,
+    store::{ActixSessionStore, SessionStore},
+};
+use actix_session::storage::{
+    LoadError, SaveError, SessionKey, SessionStore as ActixStore, UpdateError,
+};
+use actix_web::cookie::time::Duration as ActixDuration;
 
 #[actix_rt::test]
 async fn memory_store_conforms() {
     conformance::session_store_conforms(&MemoryStore::default(), "MemoryStore").await;
+}
+
+/// A store written for actix-session (its trait, its key and TTL types, futures the trait does
+/// not promise to be `Send`), keeping its sessions in a `MemoryStore`.
+#[derive(Clone, Default)]
+struct TheirStore {
+    sessions: MemoryStore,
+}
+
+fn std_ttl(ttl: &ActixDuration) -> std::time::Duration {
+    std::time::Duration::try_from(*ttl).unwrap()
+}
+
+impl ActixStore for TheirStore {
+    async fn load(&self, key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
+        Ok(self.sessions.load(key.as_ref()).await.unwrap())
+    }
+
+    async fn save(
+        &self,
+        state: HashMap<String, String>,
+        ttl: &ActixDuration,
+    ) -> Result<SessionKey, SaveError> {
+        let key = self.sessions.save(state, std_ttl(ttl)).await.unwrap();
+        Ok(SessionKey::try_from(key).unwrap())
+    }
+
+    async fn update(
+        &self,
+        key: SessionKey,
+        state: HashMap<String, String>,
+        ttl: &ActixDuration,
+    ) -> Result<SessionKey, UpdateError> {
+        let key = self
+            .sessions
+            .update(key.as_ref(), state, std_ttl(ttl))
+            .await
+            .unwrap();
+        Ok(SessionKey::try_from(key).unwrap())
+    }
+
+    async fn update_ttl(&self, key: &SessionKey, ttl: &ActixDuration) -> Result<(), anyhow::Error> {
+        Ok(self.sessions.update_ttl(key.as_ref(), std_ttl(ttl)).await?)
+    }
+
+    async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
+        Ok(self.sessions.delete(key.as_ref()).await?)
+    }
+}
+
+#[actix_rt::test]
+async fn an_actix_session_store_conforms_through_the_adapter() {
+    let store = ActixSessionStore::new(TheirStore::default());
+    conformance::session_store_conforms(&store, "ActixSessionStore<TheirStore>").await;
 }

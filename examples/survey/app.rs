@@ -108,7 +108,7 @@ pub fn configure<St>(
     survey: Arc<Survey>,
     cookieless: CookielessSession<St>,
 ) where
-    St: SessionStore + 'static,
+    St: SessionStore,
 {
     cfg.app_data(web::Data::from(survey))
         .route("/", web::get().to(index))

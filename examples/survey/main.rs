@@ -28,7 +28,9 @@ async fn main() -> anyhow::Result<()> {
 
     let mut base = Settings::default();
     if std::env::var_os("COOKIELESS_SECRET").is_none() {
-        base.secret = actix_session::storage::generate_session_key().into();
+        base.secret = (0..2)
+            .map(|_| actix_cookieless::store::new_session_key())
+            .collect();
         tracing::warn!(
             "COOKIELESS_SECRET is unset: using a secret made up for this run \
              (set one to keep sessions across restarts or share them between processes)"
@@ -47,12 +49,11 @@ async fn main() -> anyhow::Result<()> {
 }
 
 #[cfg(feature = "redis")]
-async fn redis_store(url: &str) -> anyhow::Result<actix_cookieless::store::RedisSessionStore> {
-    use actix_cookieless::store::{RedisSessionStore, deadpool_redis};
-    let pool =
-        deadpool_redis::Config::from_url(url).create_pool(Some(deadpool_redis::Runtime::Tokio1))?;
+async fn redis_store(url: &str) -> anyhow::Result<actix_cookieless::store::RedisStore> {
+    let store = actix_cookieless::store::RedisStore::from_url(url)?;
+    store.ping().await?;
     tracing::info!(%url, "sessions in Redis");
-    RedisSessionStore::new_pooled(pool).await
+    Ok(store)
 }
 
 #[cfg(not(feature = "redis"))]
@@ -65,7 +66,7 @@ async fn redis_store(_url: &str) -> anyhow::Result<MemoryStore> {
 
 async fn serve<St>(store: St, settings: Settings, bind: &str) -> anyhow::Result<()>
 where
-    St: SessionStore + Send + Sync + 'static,
+    St: SessionStore,
 {
     let templates = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
     let survey = Arc::new(app::Survey::new(&templates, settings.use_get));

@@ -98,11 +98,10 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     actix_web::rt::System::new().block_on(async move {
         #[cfg(feature = "redis")]
         if !proxy.settings().redis_url.is_empty() {
-            let store = actix_cookieless::store::RedisSessionStore::new(
-                proxy.settings().redis_url.as_str(),
-            )
-            .await
-            .map_err(|err| format!("proxy.redis_url: could not connect: {err}"))?;
+            let connect_error = |err| format!("proxy.redis_url: could not connect: {err}");
+            let store = actix_cookieless::store::RedisStore::from_url(&proxy.settings().redis_url)
+                .map_err(connect_error)?;
+            store.ping().await.map_err(connect_error)?;
             return serve(store, settings, proxy).await;
         }
         serve(MemoryStore::default(), settings, proxy).await
@@ -115,7 +114,7 @@ async fn serve<St>(
     proxy: Proxy,
 ) -> Result<(), Box<dyn std::error::Error>>
 where
-    St: SessionStore + Send + Sync + 'static,
+    St: SessionStore,
 {
     let cookieless = CookielessSession::builder(store, settings).build()?;
     let listen = proxy.settings().listen.clone();

@@ -3,17 +3,14 @@
 //! was and which token the response carries. The actix middleware (and any other glue) only
 //! converts its request and response types to these steps' inputs and outputs.
 //!
-//! What still ties it to actix is the store interface (actix-session's `SessionStore`, with its
-//! time type); everything else here takes plain values. The checks it relies on read headers
+//! The store is the crate's own [`SessionStore`](crate::store::SessionStore), with `Send`
+//! futures; everything else here takes plain values. The checks it relies on read headers
 //! through [`HeaderView`](crate::headers::HeaderView): who the client is (`client`), whether a
 //! request is cross-site (`site`), where a token is (`transport::{from_header, in_url}`).
 
 pub(crate) mod outcome;
 
-use std::{collections::HashMap, net::IpAddr};
-
-use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
-use actix_web::cookie::time::Duration as TtlDuration;
+use std::{collections::HashMap, net::IpAddr, time::Duration};
 
 pub use outcome::SessionEvent;
 
@@ -22,6 +19,7 @@ use crate::{
     rewrite::RewriteCache,
     session::{SessionError, SessionStatus, Stored, from_store_state, to_store_state},
     settings::ValidSettings,
+    store::{SessionStore, StoreError},
     token::{ClientKey, Keyring, NotOpened, Opened, now_secs},
     transport::Transport,
 };
@@ -41,45 +39,12 @@ pub(crate) struct RequestAt<'a> {
     pub(crate) get_or_head: bool,
 }
 
-/// A store operation failed; the source is the store's own error.
-#[derive(Debug)]
-pub(crate) enum StoreError {
-    /// A key the store handed out earlier was refused by its own key type.
-    Key(Box<dyn std::error::Error + Send + Sync>),
-    Save(SaveError),
-    Update(UpdateError),
-    /// actix-session's `delete` gives an `anyhow::Error`.
-    Delete(anyhow::Error),
-}
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Key(err) => write!(f, "a session key was refused: {err}"),
-            Self::Save(err) => write!(f, "a session could not be saved: {err}"),
-            Self::Update(err) => write!(f, "a session could not be updated: {err}"),
-            Self::Delete(err) => write!(f, "a session could not be deleted: {err}"),
-        }
-    }
-}
-
-impl std::error::Error for StoreError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Key(err) => Some(err.as_ref()),
-            Self::Save(err) => Some(err),
-            Self::Update(err) => Some(err),
-            Self::Delete(err) => Some(err.as_ref()),
-        }
-    }
-}
-
 /// Everything one middleware instance shares across requests and workers.
 pub(crate) struct Engine<St> {
     pub(crate) store: St,
     pub(crate) settings: ValidSettings,
     pub(crate) keyring: Keyring,
-    ttl: TtlDuration,
+    ttl: Duration,
     /// Rewritten pages served again; `None` with `rewrite_cache_bytes = 0`.
     pub(crate) rewrites: Option<RewriteCache>,
     /// New sessions per client; `None` with `new_sessions_per_minute = 0`.
@@ -99,7 +64,7 @@ impl<St: SessionStore> Engine<St> {
             &previous,
             settings.token_max_age,
         );
-        let ttl = TtlDuration::try_from(settings.session_ttl).unwrap_or(TtlDuration::MAX);
+        let ttl = settings.session_ttl;
         let rewrites = (settings.rewrite_cache_bytes > 0)
             .then(|| RewriteCache::new(settings.rewrite_cache_bytes));
         let budget = SessionBudget::per_minute(settings.new_sessions_per_minute);
@@ -125,9 +90,9 @@ impl<St: SessionStore> Engine<St> {
         }
         let created_at = now_secs();
         self.store
-            .save(to_store_state(state, created_at), &self.ttl)
+            .save(to_store_state(state, created_at), self.ttl)
             .await
-            .map(|key| (String::from(key), created_at))
+            .map(|key| (key, created_at))
             .map_err(|err| SessionError::Store(Box::new(err)))
     }
 
@@ -179,11 +144,8 @@ impl<St: SessionStore> Engine<St> {
 
     /// Loads a session by key: gone when the store has nothing (readable, and ours) under it;
     /// too old (and deleted) past `session_max_lifetime`.
-    pub(crate) async fn load(&self, key: String) -> Result<Loaded, LoadError> {
-        let Ok(session_key) = SessionKey::try_from(key.clone()) else {
-            return Ok(Loaded::Gone);
-        };
-        let stored = match self.store.load(&session_key).await {
+    pub(crate) async fn load(&self, key: String) -> Result<Loaded, StoreError> {
+        let stored = match self.store.load(&key).await {
             Ok(Some(state)) => match from_store_state(state, self.settings.no_cookie_persist) {
                 Some(stored) => stored,
                 None => {
@@ -194,7 +156,7 @@ impl<St: SessionStore> Engine<St> {
                 }
             },
             Ok(None) => return Ok(Loaded::Gone),
-            Err(LoadError::Deserialization(err)) => {
+            Err(StoreError::Corrupt(err)) => {
                 tracing::warn!(error = %err, "stored session could not be read; starting a new session");
                 return Ok(Loaded::Gone);
             }
@@ -206,7 +168,7 @@ impl<St: SessionStore> Engine<St> {
             && now_secs().saturating_sub(created_at) > max
         {
             tracing::debug!("session older than session_max_lifetime; deleted, starting a new one");
-            if let Err(err) = self.store.delete(&session_key).await {
+            if let Err(err) = self.store.delete(&key).await {
                 tracing::warn!(error = %err, "could not delete a session past its lifetime");
             }
             return Ok(Loaded::TooOld);
@@ -222,18 +184,14 @@ impl<St: SessionStore> Engine<St> {
         state: HashMap<String, String>,
         created_at: Option<u64>,
     ) -> Result<Option<String>, StoreError> {
-        let to_key =
-            |key: String| SessionKey::try_from(key).map_err(|err| StoreError::Key(Box::new(err)));
         // A session stored before creation times were kept starts its lifetime now.
         let created_at = created_at.unwrap_or_else(now_secs);
         let to_store_state = |state| to_store_state(state, created_at);
+        let store = &self.store;
         match status {
             SessionStatus::Unchanged => {
                 if let Some(key) = &key
-                    && let Err(err) = self
-                        .store
-                        .update_ttl(&to_key(key.clone())?, &self.ttl)
-                        .await
+                    && let Err(err) = store.update_ttl(key, self.ttl).await
                 {
                     // Not a save: the data is intact, only its idle clock was not reset.
                     tracing::warn!(error = %err, "could not extend a session's lifetime");
@@ -241,46 +199,25 @@ impl<St: SessionStore> Engine<St> {
                 Ok(key)
             }
             SessionStatus::Changed => match key {
-                Some(key) => {
-                    let key = self
-                        .store
-                        .update(to_key(key)?, to_store_state(state), &self.ttl)
-                        .await
-                        .map_err(StoreError::Update)?;
-                    Ok(Some(key.into()))
-                }
+                Some(key) => Ok(Some(
+                    store.update(&key, to_store_state(state), self.ttl).await?,
+                )),
                 // Lazy sessions: nothing written, nothing stored.
                 None if state.is_empty() => Ok(None),
-                None => Ok(Some(
-                    self.store
-                        .save(to_store_state(state), &self.ttl)
-                        .await
-                        .map_err(StoreError::Save)?
-                        .into(),
-                )),
+                None => Ok(Some(store.save(to_store_state(state), self.ttl).await?)),
             },
             SessionStatus::Purged => {
                 if let Some(key) = key {
-                    self.store
-                        .delete(&to_key(key)?)
-                        .await
-                        .map_err(StoreError::Delete)?;
+                    store.delete(&key).await?;
                 }
                 Ok(None)
             }
             SessionStatus::Renewed => {
-                let new_key = self
-                    .store
-                    .save(to_store_state(state), &self.ttl)
-                    .await
-                    .map_err(StoreError::Save)?;
+                let new_key = store.save(to_store_state(state), self.ttl).await?;
                 if let Some(old) = key {
-                    self.store
-                        .delete(&to_key(old)?)
-                        .await
-                        .map_err(StoreError::Delete)?;
+                    store.delete(&old).await?;
                 }
-                Ok(Some(new_key.into()))
+                Ok(Some(new_key))
             }
         }
     }

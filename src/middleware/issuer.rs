@@ -2,7 +2,7 @@
 
 use std::{collections::HashMap, future::Future, net::IpAddr, pin::Pin, sync::Arc};
 
-use actix_session::storage::SessionStore;
+use crate::store::SessionStore;
 
 use crate::{
     engine::Engine,
@@ -19,7 +19,7 @@ pub(super) struct RequestIssuer<St> {
     pub(super) client: Option<IpAddr>,
 }
 
-impl<St: SessionStore + 'static> TokenIssuer for RequestIssuer<St> {
+impl<St: SessionStore> TokenIssuer for RequestIssuer<St> {
     fn create<'a>(
         &'a self,
         state: HashMap<String, String>,

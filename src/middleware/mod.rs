@@ -9,7 +9,7 @@ mod service;
 
 use std::{rc::Rc, sync::Arc};
 
-use actix_session::storage::SessionStore;
+use crate::store::SessionStore;
 use actix_web::{
     Error, HttpRequest,
     body::{EitherBody, MessageBody},
@@ -83,7 +83,7 @@ pub(crate) type EventHook = Arc<EventFn>;
 /// The hook itself, as a handler of [`SessionEvent`]s sees it.
 pub(crate) type EventFn = dyn Fn(&HttpRequest, SessionEvent) + Send + Sync;
 
-impl<S: SessionStore + 'static> CookielessSession<S> {
+impl<S: SessionStore> CookielessSession<S> {
     /// Starts a builder with the session store and the settings.
     pub fn builder(store: S, settings: Settings) -> CookielessSessionBuilder<S> {
         CookielessSessionBuilder {
@@ -110,7 +110,7 @@ impl<S> std::fmt::Debug for CookielessSessionBuilder<S> {
     }
 }
 
-impl<S: SessionStore + 'static> CookielessSessionBuilder<S> {
+impl<S: SessionStore> CookielessSessionBuilder<S> {
     /// Replaces the settings.
     pub fn settings(mut self, settings: Settings) -> Self {
         self.settings = settings;
@@ -159,7 +159,7 @@ impl<S, B, St> Transform<S, ServiceRequest> for CookielessSession<St>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
     B: MessageBody + 'static,
-    St: SessionStore + 'static,
+    St: SessionStore,
 {
     type Response = ServiceResponse<EitherBody<RewriteBody<B>>>;
     type Error = Error;

@@ -2,7 +2,7 @@
 
 use std::{future::Future, pin::Pin, rc::Rc, sync::Arc};
 
-use actix_session::storage::SessionStore;
+use crate::store::SessionStore;
 use actix_web::{
     Error,
     body::{EitherBody, MessageBody},
@@ -43,7 +43,7 @@ impl<S, B, St> Service<ServiceRequest> for CookielessSessionService<S, St>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
     B: MessageBody + 'static,
-    St: SessionStore + 'static,
+    St: SessionStore,
 {
     type Response = ServiceResponse<EitherBody<RewriteBody<B>>>;
     type Error = Error;
@@ -70,7 +70,7 @@ async fn handle<S, B, St>(
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
     B: MessageBody,
-    St: SessionStore + 'static,
+    St: SessionStore,
 {
     let settings = &engine.settings;
     if settings.client_script

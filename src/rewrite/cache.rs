@@ -91,7 +91,8 @@ impl RewriteCache {
                 .weigher(|_, page: &std::sync::Arc<Rewritten>| page.weight())
                 .build(),
             seen: Cache::new(SEEN_KEYS),
-            placeholder: actix_session::storage::generate_session_key().into(),
+            // 384 random bits, cycled to the length of a token.
+            placeholder: (0..3).map(|_| crate::store::new_session_key()).collect(),
             hasher: std::collections::hash_map::RandomState::new(),
         }
     }

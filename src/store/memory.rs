@@ -1,17 +1,13 @@
 //! A bounded in-memory store for a single instance.
 
 use std::{
-    collections::HashMap,
     sync::Arc,
     time::{Duration, Instant},
 };
 
-use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
-use actix_web::cookie::time::Duration as TtlDuration;
-use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use moka::{Expiry, policy::EvictionPolicy, sync::Cache};
 
-type State = HashMap<String, String>;
+use super::{SessionState as State, SessionStore, StoreError, new_session_key};
 
 /// One stored session and its idle time-to-live.
 struct Entry {
@@ -119,13 +115,6 @@ fn weigh(key: &str, entry: &Arc<Entry>) -> u32 {
     u32::try_from(total).unwrap_or(u32::MAX)
 }
 
-/// A new session key: 128 random bits as 22 characters of base64url, which a token carries in
-/// 16 bytes (actix-session's 64-character keys take 48).
-fn new_key() -> Result<SessionKey, anyhow::Error> {
-    let bits: [u8; 16] = rand::random();
-    Ok(SessionKey::try_from(URL_SAFE_NO_PAD.encode(bits))?)
-}
-
 impl Default for MemoryStore {
     /// A store holding up to 64 MiB of sessions.
     fn default() -> Self {
@@ -161,70 +150,54 @@ impl MemoryStore {
         self.len() == 0
     }
 
-    fn put(&self, key: String, state: State, ttl: &TtlDuration) {
-        let ttl = Duration::try_from(*ttl).unwrap_or(Duration::ZERO);
+    fn put(&self, key: String, state: State, ttl: Duration) {
         self.cache.insert(key, Arc::new(Entry { state, ttl }));
     }
 }
 
 impl SessionStore for MemoryStore {
-    async fn load(&self, session_key: &SessionKey) -> Result<Option<State>, LoadError> {
-        Ok(self
-            .cache
-            .get(session_key.as_ref())
-            .map(|entry| entry.state.clone()))
+    async fn load(&self, key: &str) -> Result<Option<State>, StoreError> {
+        Ok(self.cache.get(key).map(|entry| entry.state.clone()))
     }
 
-    async fn save(&self, session_state: State, ttl: &TtlDuration) -> Result<SessionKey, SaveError> {
-        let key = new_key().map_err(SaveError::Other)?;
-        self.put(key.as_ref().to_owned(), session_state, ttl);
+    async fn save(&self, state: State, ttl: Duration) -> Result<String, StoreError> {
+        let key = new_session_key();
+        self.put(key.clone(), state, ttl);
         Ok(key)
     }
 
-    async fn update(
-        &self,
-        session_key: SessionKey,
-        session_state: State,
-        ttl: &TtlDuration,
-    ) -> Result<SessionKey, UpdateError> {
-        if self.cache.contains_key(session_key.as_ref()) {
-            self.put(session_key.as_ref().to_owned(), session_state, ttl);
-            Ok(session_key)
+    async fn update(&self, key: &str, state: State, ttl: Duration) -> Result<String, StoreError> {
+        // Gone meanwhile: like actix-session's Redis store, start it anew under a new key.
+        let key = if self.cache.contains_key(key) {
+            key.to_owned()
         } else {
-            // It expired meanwhile: like actix-session's Redis store, start it anew under a new key.
-            let key = new_key().map_err(UpdateError::Other)?;
-            self.put(key.as_ref().to_owned(), session_state, ttl);
-            Ok(key)
-        }
+            new_session_key()
+        };
+        self.put(key.clone(), state, ttl);
+        Ok(key)
     }
 
-    async fn update_ttl(
-        &self,
-        session_key: &SessionKey,
-        ttl: &TtlDuration,
-    ) -> Result<(), anyhow::Error> {
+    async fn update_ttl(&self, key: &str, ttl: Duration) -> Result<(), StoreError> {
         // Reading an entry restarts its idle clock (`IdleExpiry`), so only a new TTL needs a write.
-        if let Some(entry) = self.cache.get(session_key.as_ref())
-            && Duration::try_from(*ttl).unwrap_or(Duration::ZERO) != entry.ttl
+        if let Some(entry) = self.cache.get(key)
+            && ttl != entry.ttl
         {
-            self.put(session_key.as_ref().to_owned(), entry.state.clone(), ttl);
+            self.put(key.to_owned(), entry.state.clone(), ttl);
         }
         Ok(())
     }
 
-    async fn delete(&self, session_key: &SessionKey) -> Result<(), anyhow::Error> {
-        self.cache.invalidate(session_key.as_ref());
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.cache.invalidate(key);
         Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::collections::HashMap;
 
-    fn key(s: &str) -> SessionKey {
-        SessionKey::try_from(s.to_owned()).unwrap()
-    }
+    use super::*;
 
     fn state(v: &str) -> State {
         HashMap::from([("k".to_owned(), v.to_owned())])
@@ -233,10 +206,10 @@ mod tests {
     #[actix_rt::test]
     async fn save_load_update_delete() {
         let store = MemoryStore::default();
-        let ttl = TtlDuration::minutes(5);
-        let k = store.save(state("1"), &ttl).await.unwrap();
+        let ttl = Duration::from_secs(300);
+        let k = store.save(state("1"), ttl).await.unwrap();
         assert_eq!(store.load(&k).await.unwrap(), Some(state("1")));
-        let k = store.update(k, state("2"), &ttl).await.unwrap();
+        let k = store.update(&k, state("2"), ttl).await.unwrap();
         assert_eq!(store.load(&k).await.unwrap(), Some(state("2")));
         store.delete(&k).await.unwrap();
         assert_eq!(store.load(&k).await.unwrap(), None);
@@ -246,10 +219,10 @@ mod tests {
     async fn update_of_a_vanished_session_gets_a_new_key() {
         let store = MemoryStore::default();
         let k = store
-            .update(key("gone"), state("1"), &TtlDuration::minutes(5))
+            .update("gone", state("1"), Duration::from_secs(300))
             .await
             .unwrap();
-        assert_ne!(k.as_ref(), "gone");
+        assert_ne!(k, "gone");
         assert_eq!(store.load(&k).await.unwrap(), Some(state("1")));
     }
 
@@ -257,7 +230,7 @@ mod tests {
     async fn idle_sessions_expire() {
         let store = MemoryStore::default();
         let k = store
-            .save(state("1"), &TtlDuration::milliseconds(50))
+            .save(state("1"), Duration::from_millis(50))
             .await
             .unwrap();
         std::thread::sleep(Duration::from_millis(120));
@@ -268,7 +241,7 @@ mod tests {
     async fn reads_keep_a_session_alive() {
         let store = MemoryStore::default();
         let k = store
-            .save(state("1"), &TtlDuration::milliseconds(300))
+            .save(state("1"), Duration::from_millis(300))
             .await
             .unwrap();
         for _ in 0..4 {
@@ -280,23 +253,23 @@ mod tests {
     #[actix_rt::test]
     async fn update_ttl_keeps_alive_and_takes_a_new_ttl() {
         let store = MemoryStore::default();
-        let short = TtlDuration::milliseconds(300);
-        let k = store.save(state("1"), &short).await.unwrap();
+        let short = Duration::from_millis(300);
+        let k = store.save(state("1"), short).await.unwrap();
         for _ in 0..4 {
             std::thread::sleep(Duration::from_millis(120));
-            store.update_ttl(&k, &short).await.unwrap();
+            store.update_ttl(&k, short).await.unwrap();
         }
         assert!(
-            store.cache.contains_key(k.as_ref()),
+            store.cache.contains_key(&k),
             "kept alive past its first TTL"
         );
         store
-            .update_ttl(&k, &TtlDuration::milliseconds(50))
+            .update_ttl(&k, Duration::from_millis(50))
             .await
             .unwrap();
         std::thread::sleep(Duration::from_millis(120));
         assert_eq!(
-            store.cache.get(k.as_ref()).map(|e| e.state.clone()),
+            store.cache.get(&k).map(|e| e.state.clone()),
             None,
             "the new, shorter TTL"
         );
@@ -308,7 +281,7 @@ mod tests {
         let big = "x".repeat(1000);
         for _ in 0..500 {
             store
-                .save(state(&big), &TtlDuration::minutes(5))
+                .save(state(&big), Duration::from_secs(300))
                 .await
                 .unwrap();
         }

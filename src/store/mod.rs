@@ -1,26 +1,32 @@
 //! Where session data lives.
 //!
-//! The interface is actix-session's [`SessionStore`] trait, so every backend written for
-//! actix-session works here. [`MemoryStore`] is the embedded default; with the `redis` feature,
-//! actix-session's `RedisSessionStore` is re-exported for deployments with many instances,
-//! together with `deadpool_redis` for pooled connections.
+//! The interface is this crate's own [`SessionStore`] trait: plain string keys, a
+//! [`std::time::Duration`] for the idle time-to-live, and futures that are `Send`, so one store
+//! serves the actix-web middleware and any other framework's glue alike. Three come with the
+//! crate:
+//!
+//! - [`MemoryStore`], the embedded default, bounded in bytes;
+//! - [`RedisStore`] (feature `redis`), for deployments with many instances;
+//! - [`ActixSessionStore`], an adapter that makes any store written for actix-session (its
+//!   `RedisSessionStore`, or your own) work here.
+//!
+//! The crate's own stores make keys of 128 random bits, which a token carries in 16 bytes: a
+//! token is then 67 characters. A store with longer keys works too, with longer tokens
+//! (actix-session's 64-character keys give 110).
 //!
 //! # Redis
 //!
 //! Every instance points at the same Redis and shares one secret; any instance can then serve
-//! any step of a session, so the load balancer needs no sticky sessions. A pool keeps a few
+//! any step of a session, so the load balancer needs no sticky sessions. The pool keeps a few
 //! connections open and replaces broken ones, so a Redis restart costs only the requests made
 //! while it was down (each answered 503).
 //!
 //! ```no_run
 //! # #[cfg(feature = "redis")]
-//! # async fn run() -> anyhow::Result<()> {
-//! use actix_cookieless::{CookielessSession, Settings};
-//! use actix_cookieless::store::{RedisSessionStore, deadpool_redis};
+//! # fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use actix_cookieless::{CookielessSession, Settings, store::RedisStore};
 //!
-//! let pool = deadpool_redis::Config::from_url("redis://127.0.0.1:6379")
-//!     .create_pool(Some(deadpool_redis::Runtime::Tokio1))?;
-//! let store = RedisSessionStore::new_pooled(pool).await?;
+//! let store = RedisStore::from_url("redis://127.0.0.1:6379")?;
 //! let settings = Settings::load()?; // the same COOKIELESS_SECRET on every instance
 //! let cookieless = CookielessSession::builder(store, settings).build()?;
 //! # let _ = cookieless;
@@ -28,18 +34,167 @@
 //! # }
 //! ```
 //!
-//! `RedisSessionStore::new("redis://…")` works too; it keeps a single multiplexed connection.
 //! Session keys expire in Redis after `session_ttl` of idleness: every request that reads a
 //! session resets its clock.
+//!
+//! # Writing a store
+//!
+//! Implement [`SessionStore`] with `async fn`s; the futures must be `Send` (hold no `Rc` or
+//! `RefCell` borrow across an `.await`). `tests/support/conformance.rs` in the repository is
+//! the test body every store here passes: run it against yours.
+//!
+//! ```
+//! use std::{collections::HashMap, sync::Mutex, time::Duration};
+//! use actix_cookieless::store::{SessionState, SessionStore, StoreError, new_session_key};
+//!
+//! /// Sessions in a map that never forgets (a sketch: no TTL, no bound).
+//! #[derive(Default)]
+//! struct MapStore(Mutex<HashMap<String, SessionState>>);
+//!
+//! impl MapStore {
+//!     fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, SessionState>> {
+//!         self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+//!     }
+//! }
+//!
+//! impl SessionStore for MapStore {
+//!     async fn load(&self, key: &str) -> Result<Option<SessionState>, StoreError> {
+//!         Ok(self.map().get(key).cloned())
+//!     }
+//!     async fn save(&self, state: SessionState, _ttl: Duration) -> Result<String, StoreError> {
+//!         let key = new_session_key();
+//!         self.map().insert(key.clone(), state);
+//!         Ok(key)
+//!     }
+//!     async fn update(&self, key: &str, state: SessionState, ttl: Duration) -> Result<String, StoreError> {
+//!         {
+//!             let mut map = self.map();
+//!             if let Some(entry) = map.get_mut(key) {
+//!                 *entry = state;
+//!                 return Ok(key.to_owned());
+//!             }
+//!         }
+//!         self.save(state, ttl).await // it expired meanwhile: a new key
+//!     }
+//!     async fn update_ttl(&self, _key: &str, _ttl: Duration) -> Result<(), StoreError> {
+//!         Ok(())
+//!     }
+//!     async fn delete(&self, key: &str) -> Result<(), StoreError> {
+//!         self.map().remove(key);
+//!         Ok(())
+//!     }
+//! }
+//! ```
 
+mod actix_session_adapter;
 mod memory;
-
-pub use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 #[cfg(feature = "redis")]
-#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use actix_session::storage::{RedisSessionStore, RedisSessionStoreBuilder};
-/// The connection pool that [`RedisSessionStore::new_pooled`] takes (deadpool-redis 0.22).
+mod redis;
+
+use std::{collections::HashMap, future::Future, time::Duration};
+
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+
+pub use actix_session_adapter::ActixSessionStore;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use deadpool_redis;
 pub use memory::MemoryStore;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use redis::RedisStore;
+
+/// A session's entries as a store keeps them: names to JSON text.
+pub type SessionState = HashMap<String, String>;
+
+/// Where session data lives: the interface every store implements.
+///
+/// Keys are the store's own: it makes one in [`save`](Self::save) (and in
+/// [`update`](Self::update) when the old one is gone). A key it never made, or one that
+/// expired, loads nothing; it is never an error. `ttl` is how long a session may stay unused.
+pub trait SessionStore: Send + Sync + 'static {
+    /// The state stored under `key`; `None` when there is none (never made, expired, deleted).
+    fn load(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<SessionState>, StoreError>> + Send;
+
+    /// Stores `state` under a new key, and gives the key.
+    fn save(
+        &self,
+        state: SessionState,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
+
+    /// Replaces the state under `key` and gives the key it now lives under: `key` itself, or
+    /// a new key when the store no longer has `key` (it expired meanwhile).
+    fn update(
+        &self,
+        key: &str,
+        state: SessionState,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
+
+    /// Restarts `key`'s idle clock with `ttl`. Nothing happens when there is no such key.
+    fn update_ttl(
+        &self,
+        key: &str,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Deletes the session under `key`; deleting a key that is not there is no error.
+    fn delete(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// A store could not do what it was asked; the source is the backend's own error.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// What is stored under the key could not be read back. The request gets a new session,
+    /// as if nothing were there.
+    Corrupt(Box<dyn std::error::Error + Send + Sync>),
+    /// The backend failed (connection refused, timed out, out of memory). The request is
+    /// answered 503 and the cause logged.
+    Backend(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl StoreError {
+    /// A backend failure from any error.
+    pub fn backend(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Backend(err.into())
+    }
+
+    /// Unreadable stored data from any error.
+    pub fn corrupt(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Corrupt(err.into())
+    }
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Corrupt(err) => write!(f, "stored session data is unreadable: {err}"),
+            Self::Backend(err) => write!(f, "session store failed: {err}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Corrupt(err) | Self::Backend(err) => Some(err.as_ref()),
+        }
+    }
+}
+
+/// A new session key: 128 random bits (from the thread's CSPRNG) as 22 characters of
+/// base64url, which a token carries in 16 bytes. What the crate's own stores use.
+///
+/// ```
+/// let key = actix_cookieless::store::new_session_key();
+/// assert_eq!(key.len(), 22);
+/// ```
+pub fn new_session_key() -> String {
+    let bits: [u8; 16] = rand::random();
+    URL_SAFE_NO_PAD.encode(bits)
+}

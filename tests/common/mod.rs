@@ -2,19 +2,19 @@
 #![allow(dead_code)] // each test binary uses a part of the harness
 
 use std::{
-    cell::Cell,
-    collections::{BTreeMap, HashMap},
-    rc::Rc,
+    collections::BTreeMap,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
 };
 
 use actix_cookieless::{
     CookielessSession, MemoryStore, Session, Settings,
-    store::{LoadError, SaveError, SessionKey, SessionStore, UpdateError},
+    store::{SessionState as State, SessionStore, StoreError},
 };
-use actix_web::{
-    App, HttpResponse, cookie::Cookie, cookie::time::Duration as TtlDuration, dev::ServiceResponse,
-    test, web,
-};
+use actix_web::{App, HttpResponse, cookie::Cookie, dev::ServiceResponse, test, web};
 
 pub const SECRET: &str = "integration-test-secret-0123456789abcdef";
 pub const UA: &str = "Mozilla/5.0 (X11; Linux x86_64) Test/1.0";
@@ -49,7 +49,7 @@ async fn read(session: Session) -> HttpResponse {
 /// Stores every form field except the token, as a multipage form would.
 async fn form(
     session: Session,
-    form: web::Form<HashMap<String, String>>,
+    form: web::Form<std::collections::HashMap<String, String>>,
 ) -> actix_web::Result<HttpResponse> {
     for (name, value) in form.into_inner() {
         if name != "sessionid" {
@@ -106,7 +106,7 @@ impl<T> TestApp for T where
 }
 
 /// An app whose `/s` scope is cookieless, over `store`, with the common routes plus `extra`.
-pub async fn app_with_routes<S: SessionStore + 'static>(
+pub async fn app_with_routes<S: SessionStore>(
     store: S,
     settings: Settings,
     extra: fn(&mut web::ServiceConfig),
@@ -126,7 +126,7 @@ pub async fn app_with_routes<S: SessionStore + 'static>(
 }
 
 /// An app whose `/s` scope is cookieless, over `store`.
-pub async fn app_with<S: SessionStore + 'static>(store: S, settings: Settings) -> impl TestApp {
+pub async fn app_with<S: SessionStore>(store: S, settings: Settings) -> impl TestApp {
     app_with_routes(store, settings, |_| {}).await
 }
 
@@ -149,14 +149,18 @@ pub async fn body<B: actix_web::body::MessageBody>(res: ServiceResponse<B>) -> S
 #[derive(Clone, Default)]
 pub struct FlakyStore {
     pub inner: MemoryStore,
-    pub down: Rc<Cell<bool>>,
+    pub down: Arc<AtomicBool>,
 }
 
 impl FlakyStore {
-    fn check(&self) -> Result<(), anyhow::Error> {
-        if self.down.get() {
-            Err(anyhow::anyhow!(
-                "connection refused (secret internal detail 10.9.8.7:6379)"
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
+    }
+
+    fn check(&self) -> Result<(), StoreError> {
+        if self.down.load(Ordering::SeqCst) {
+            Err(StoreError::backend(
+                "connection refused (secret internal detail 10.9.8.7:6379)",
             ))
         } else {
             Ok(())
@@ -164,35 +168,28 @@ impl FlakyStore {
     }
 }
 
-type State = HashMap<String, String>;
-
 impl SessionStore for FlakyStore {
-    async fn load(&self, key: &SessionKey) -> Result<Option<State>, LoadError> {
-        self.check().map_err(LoadError::Other)?;
+    async fn load(&self, key: &str) -> Result<Option<State>, StoreError> {
+        self.check()?;
         self.inner.load(key).await
     }
 
-    async fn save(&self, state: State, ttl: &TtlDuration) -> Result<SessionKey, SaveError> {
-        self.check().map_err(SaveError::Other)?;
+    async fn save(&self, state: State, ttl: Duration) -> Result<String, StoreError> {
+        self.check()?;
         self.inner.save(state, ttl).await
     }
 
-    async fn update(
-        &self,
-        key: SessionKey,
-        state: State,
-        ttl: &TtlDuration,
-    ) -> Result<SessionKey, UpdateError> {
-        self.check().map_err(UpdateError::Other)?;
+    async fn update(&self, key: &str, state: State, ttl: Duration) -> Result<String, StoreError> {
+        self.check()?;
         self.inner.update(key, state, ttl).await
     }
 
-    async fn update_ttl(&self, key: &SessionKey, ttl: &TtlDuration) -> Result<(), anyhow::Error> {
+    async fn update_ttl(&self, key: &str, ttl: Duration) -> Result<(), StoreError> {
         self.check()?;
         self.inner.update_ttl(key, ttl).await
     }
 
-    async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.check()?;
         self.inner.delete(key).await
     }
