@@ -23,7 +23,7 @@ impl<St: SessionStore> TokenIssuer for RequestIssuer<St> {
     fn create<'a>(
         &'a self,
         state: HashMap<String, String>,
-    ) -> Pin<Box<dyn Future<Output = Result<(String, u64), SessionError>> + 'a>> {
+    ) -> Pin<Box<dyn Future<Output = Result<(String, u64), SessionError>> + Send + 'a>> {
         Box::pin(self.engine.create(state, self.client))
     }
 

@@ -149,7 +149,7 @@ where
     }
 
     let sealer = client_key.sealer();
-    session.issuer = Some(Rc::new(RequestIssuer {
+    session.issuer = Some(Arc::new(RequestIssuer {
         engine: Arc::clone(&engine),
         sealer: sealer.clone(),
         client: budget_client,

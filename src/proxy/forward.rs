@@ -203,7 +203,7 @@ pub(crate) async fn forward(
         let location = match redirect_path(response.status(), &public_url, &location) {
             // Without use_get no ordinary token goes into a URL: a redirect after a post gets
             // a redirect token (as `Session::see_other`), or the next page would lose the session.
-            Some(path) if !settings.use_get && !session.entries().is_empty() => {
+            Some(path) if !settings.use_get && !session.is_empty() => {
                 match session.redirect_location(&path).await {
                     Ok(with_token) => with_token,
                     Err(err) => {

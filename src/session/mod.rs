@@ -7,12 +7,11 @@ pub use error::{SessionError, SessionGetError, SessionInsertError, SessionUpdate
 pub use ext::SessionExt;
 
 use std::{
-    cell::{Ref, RefCell},
     collections::HashMap,
     fmt,
     future::Future,
     pin::Pin,
-    rc::Rc,
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
 };
 
 use crate::Transport;
@@ -62,13 +61,13 @@ pub enum SessionStatus {
 
 /// What the middleware lends a session so a handler can get a token before the response:
 /// the store (to create the session now) and the sealing key of this request's client.
-pub(crate) trait TokenIssuer {
+pub(crate) trait TokenIssuer: Send + Sync {
     /// Saves `state` as a new session, giving its key and creation time.
     #[allow(clippy::type_complexity)]
     fn create<'a>(
         &'a self,
         state: HashMap<String, String>,
-    ) -> Pin<Box<dyn Future<Output = Result<(String, u64), SessionError>> + 'a>>;
+    ) -> Pin<Box<dyn Future<Output = Result<(String, u64), SessionError>> + Send + 'a>>;
 
     /// Seals a token for `key`, bound to `path` when `url_specific` is on.
     fn seal(&self, key: &str, path: Option<&str>) -> Result<String, crate::token::SealError>;
@@ -86,7 +85,7 @@ pub(crate) struct SessionInner {
     /// The store key, once the session exists in the store.
     pub(crate) key: Option<String>,
     pub(crate) transport: Transport,
-    pub(crate) issuer: Option<Rc<dyn TokenIssuer>>,
+    pub(crate) issuer: Option<Arc<dyn TokenIssuer>>,
     /// The handler asked for a token ([`Session::token`]) and places it itself: the middleware
     /// leaves this response's body and `Location` alone.
     pub(crate) placed_by_handler: bool,
@@ -190,11 +189,11 @@ fn is_reserved(key: &str) -> bool {
 /// }
 /// ```
 #[derive(Clone)]
-pub struct Session(Rc<RefCell<SessionInner>>);
+pub struct Session(Arc<Mutex<SessionInner>>);
 
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let inner = self.0.borrow();
+        let inner = self.lock();
         f.debug_struct("Session")
             .field("entries", &inner.state.len())
             .field("status", &inner.status)
@@ -206,7 +205,7 @@ impl fmt::Debug for Session {
 impl Session {
     /// Puts a session into the request, where handlers extract it.
     pub(crate) fn attach(req: &impl HttpMessage, inner: SessionInner) -> Self {
-        let session = Self(Rc::new(RefCell::new(inner)));
+        let session = Self(Arc::new(Mutex::new(inner)));
         req.extensions_mut().insert(session.clone());
         session
     }
@@ -214,20 +213,23 @@ impl Session {
     /// A session no middleware stands behind: what [`SessionExt::get_session`] gives outside
     /// `CookielessSession`. Writes to it are kept nowhere.
     pub(crate) fn detached() -> Self {
-        Self(Rc::new(RefCell::new(SessionInner::fresh(WhyNew::NoToken))))
+        Self(Arc::new(Mutex::new(SessionInner::fresh(WhyNew::NoToken))))
     }
 
     /// Takes the state out for saving, once the handler is done.
+    /// The state, also after a handler panicked while holding it (the state is plain data:
+    /// nothing is half-updated that a later read could trip over).
+    fn lock(&self) -> MutexGuard<'_, SessionInner> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     pub(crate) fn take(&self) -> SessionInner {
-        std::mem::replace(
-            &mut *self.0.borrow_mut(),
-            SessionInner::fresh(WhyNew::NoToken),
-        )
+        std::mem::replace(&mut *self.lock(), SessionInner::fresh(WhyNew::NoToken))
     }
 
     /// The value stored under `key`, deserialized from JSON.
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionGetError> {
-        match self.0.borrow().state.get(key) {
+        match self.lock().state.get(key) {
             None => Ok(None),
             Some(json) => serde_json::from_str(json)
                 .map(Some)
@@ -247,7 +249,7 @@ impl Session {
         }
         let json = serde_json::to_string(&value)
             .map_err(|err| SessionInsertError::serialize(&key, err))?;
-        let mut inner = self.0.borrow_mut();
+        let mut inner = self.lock();
         inner.mark_changed();
         inner.state.insert(key, json);
         Ok(())
@@ -270,14 +272,14 @@ impl Session {
         F: FnOnce(T) -> T,
     {
         let key = key.into();
-        let Some(json) = self.0.borrow().state.get(&key).cloned() else {
+        let Some(json) = self.lock().state.get(&key).cloned() else {
             return Ok(());
         };
         let value =
             serde_json::from_str(&json).map_err(|err| SessionUpdateError::new(&key, err))?;
         let json = serde_json::to_string(&updater(value))
             .map_err(|err| SessionUpdateError::new(&key, err))?;
-        let mut inner = self.0.borrow_mut();
+        let mut inner = self.lock();
         inner.mark_changed();
         inner.state.insert(key, json);
         Ok(())
@@ -303,7 +305,7 @@ impl Session {
         }
         let json = serde_json::to_string(&default_value)
             .map_err(|err| SessionUpdateError::new(&key, err))?;
-        let mut inner = self.0.borrow_mut();
+        let mut inner = self.lock();
         inner.mark_changed();
         inner.state.insert(key, json);
         Ok(())
@@ -311,7 +313,7 @@ impl Session {
 
     /// Removes `key`, giving back its JSON text.
     pub fn remove(&self, key: &str) -> Option<String> {
-        let mut inner = self.0.borrow_mut();
+        let mut inner = self.lock();
         let removed = inner.state.remove(key);
         if removed.is_some() {
             inner.mark_changed();
@@ -327,12 +329,12 @@ impl Session {
 
     /// Whether `key` is set.
     pub fn contains_key(&self, key: &str) -> bool {
-        self.0.borrow().state.contains_key(key)
+        self.lock().state.contains_key(key)
     }
 
     /// Removes every entry; the session itself (and its token) stays.
     pub fn clear(&self) {
-        let mut inner = self.0.borrow_mut();
+        let mut inner = self.lock();
         if !inner.state.is_empty() {
             inner.state.clear();
             inner.mark_changed();
@@ -342,7 +344,7 @@ impl Session {
     /// Deletes the session: its entries are dropped, it is removed from the store, and the
     /// response carries no token.
     pub fn purge(&self) {
-        let mut inner = self.0.borrow_mut();
+        let mut inner = self.lock();
         inner.state.clear();
         inner.status = SessionStatus::Purged;
     }
@@ -350,26 +352,32 @@ impl Session {
     /// Keeps the entries under a new key and deletes the old one, so that a token issued
     /// before (for instance before a login) opens nothing. Call it when privileges change.
     pub fn renew(&self) {
-        let mut inner = self.0.borrow_mut();
+        let mut inner = self.lock();
         if inner.status != SessionStatus::Purged {
             inner.status = SessionStatus::Renewed;
         }
     }
 
-    /// What happened to the session so far in this request.
-    pub fn status(&self) -> SessionStatus {
-        self.0.borrow().status
+    /// Whether the session has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.lock().state.is_empty()
     }
 
-    /// Every entry, as JSON text.
-    pub fn entries(&self) -> Ref<'_, HashMap<String, String>> {
-        Ref::map(self.0.borrow(), |inner| &inner.state)
+    /// What happened to the session so far in this request.
+    pub fn status(&self) -> SessionStatus {
+        self.lock().status
+    }
+
+    /// Every entry, as JSON text: a copy, so that no borrow of the session outlives the call
+    /// (the session is `Send`, shared behind a lock).
+    pub fn entries(&self) -> HashMap<String, String> {
+        self.lock().state.clone()
     }
 
     /// How this request carried the token that opened the session ([`Transport::None`] for a
     /// new session).
     pub fn transport(&self) -> Transport {
-        self.0.borrow().transport
+        self.lock().transport
     }
 
     /// Why the session is new (`None` when the request's token opened a stored session): no
@@ -388,7 +396,7 @@ impl Session {
     /// }
     /// ```
     pub fn why_new(&self) -> Option<WhyNew> {
-        self.0.borrow().why_new
+        self.lock().why_new
     }
 
     /// A token for this session, for templates that place it themselves (manual mode), like
@@ -480,7 +488,7 @@ impl Session {
         let token = issuer
             .seal_redirect(&key, path)
             .map_err(SessionError::Seal)?;
-        self.0.borrow_mut().placed_by_handler = true;
+        self.lock().placed_by_handler = true;
         Ok(crate::url_param::with_param(
             location,
             issuer.param_name(),
@@ -490,9 +498,9 @@ impl Session {
 
     /// The middleware's issuer and the session's store key, saving the session now if it is
     /// new (so that a token can name it).
-    async fn key_for_token(&self) -> Result<(Rc<dyn TokenIssuer>, String), SessionError> {
+    async fn key_for_token(&self) -> Result<(Arc<dyn TokenIssuer>, String), SessionError> {
         let (issuer, key, state) = {
-            let inner = self.0.borrow();
+            let inner = self.lock();
             let issuer = inner.issuer.clone().ok_or(SessionError::NoMiddleware)?;
             (issuer, inner.key.clone(), inner.state.clone())
         };
@@ -500,7 +508,7 @@ impl Session {
             Some(key) => key,
             None => {
                 let (key, created_at) = issuer.create(state).await?;
-                let mut inner = self.0.borrow_mut();
+                let mut inner = self.lock();
                 inner.key = Some(key.clone());
                 inner.created_at = Some(created_at);
                 key
@@ -512,7 +520,7 @@ impl Session {
     async fn issue(&self, path: Option<&str>) -> Result<SessionToken, SessionError> {
         let (issuer, key) = self.key_for_token().await?;
         let value = issuer.seal(&key, path).map_err(SessionError::Seal)?;
-        self.0.borrow_mut().placed_by_handler = true;
+        self.lock().placed_by_handler = true;
         Ok(SessionToken {
             value,
             param_name: issuer.param_name().to_owned(),
@@ -638,6 +646,18 @@ mod tests {
         let err = s.update("t", |n: u32| n).unwrap_err();
         assert_eq!(err.key(), "t");
         assert!(std::error::Error::source(&err).is_some());
+    }
+
+    #[test]
+    fn a_session_can_cross_threads_and_awaits_of_any_framework() {
+        fn send_sync<T: Send + Sync>(_: &T) {}
+        fn send<T: Send>(_: &T) {}
+        let s = session();
+        send_sync(&s);
+        send(&s.token());
+        std::thread::spawn(move || s.insert("n", 1).unwrap())
+            .join()
+            .unwrap();
     }
 
     #[test]
