@@ -7,8 +7,6 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use actix_web::HttpRequest;
-
 use crate::{
     headers::{HeaderView, as_text},
     net::{Cidr, mask_bits},
@@ -136,7 +134,8 @@ pub(crate) fn origin(
 }
 
 /// [`origin`] for an actix request.
-pub(crate) fn request_origin(req: &HttpRequest, trusted: &[Cidr]) -> (String, String) {
+#[cfg(feature = "actix")]
+pub(crate) fn request_origin(req: &actix_web::HttpRequest, trusted: &[Cidr]) -> (String, String) {
     let config = req.app_config();
     let uri = req.uri();
     let target = Target {
@@ -199,7 +198,8 @@ pub(crate) fn mask(ip: IpAddr, v4_prefix: u8, v6_prefix: u8) -> IpAddr {
     }
 }
 
-#[cfg(test)]
+// The tests build requests with actix's header types.
+#[cfg(all(test, feature = "actix"))]
 mod tests {
     use super::*;
     use actix_web::http::header::{self, HeaderMap, HeaderValue};
@@ -287,7 +287,7 @@ mod tests {
         assert_eq!(parse_node("unknown"), None);
     }
 
-    fn request(peer: &str, pairs: &[(&'static str, &'static str)]) -> HttpRequest {
+    fn request(peer: &str, pairs: &[(&'static str, &'static str)]) -> actix_web::HttpRequest {
         let mut req = actix_web::test::TestRequest::default()
             .peer_addr(format!("{peer}:5000").parse().unwrap())
             .insert_header((header::HOST, "shop.example"));

@@ -1,19 +1,16 @@
 //! The script client (`client_script`): a small script served from a path and put into rewritten
 //! pages, so that a page's own `fetch` and `XMLHttpRequest` calls keep the session too.
 
-use actix_web::{HttpResponse, http::header};
-
 /// The script itself: no inline code, so a `script-src 'self'` CSP allows it.
-const SCRIPT: &str = include_str!("client_script.js");
+pub(crate) const SCRIPT: &str = include_str!("client_script.js");
 
-/// The answer to a GET or HEAD of `client_script_path`. It holds no token, so it may be cached.
-pub(crate) fn response() -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "text/javascript; charset=utf-8"))
-        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        .insert_header(("x-content-type-options", "nosniff"))
-        .body(SCRIPT)
-}
+/// The headers of the answer to a GET or HEAD of `client_script_path`. It holds no token, so
+/// it may be cached.
+pub(crate) const HEADERS: [(&str, &str); 3] = [
+    ("content-type", "text/javascript; charset=utf-8"),
+    ("cache-control", "public, max-age=3600"),
+    ("x-content-type-options", "nosniff"),
+];
 
 /// The `<script>` element a rewritten page gets, at the start of its `<head>` (else `<body>`,
 /// else the end of the page). `src` names this host scheme-relatively, so no `<base href>` can

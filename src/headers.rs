@@ -12,6 +12,7 @@ pub(crate) trait HeaderView {
     }
 }
 
+#[cfg(feature = "actix")]
 impl HeaderView for actix_web::http::header::HeaderMap {
     fn values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> + 'a {
         self.get_all(name)
@@ -29,7 +30,8 @@ pub(crate) fn as_text(value: &[u8]) -> Option<&str> {
         .flatten()
 }
 
-#[cfg(test)]
+// The tests build requests with actix's header types.
+#[cfg(all(test, feature = "actix"))]
 mod tests {
     use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 

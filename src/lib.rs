@@ -82,6 +82,9 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs, rust_2018_idioms, unreachable_pub)]
 #![warn(missing_debug_implementations)]
+// Without a framework's glue (`--no-default-features`) the engine's steps have no caller yet:
+// that build proves the core needs no actix, and CI checks it.
+#![cfg_attr(not(feature = "actix"), allow(dead_code, unused_imports))]
 
 mod budget;
 mod client;
@@ -89,6 +92,7 @@ mod client_script;
 mod cookies;
 mod engine;
 mod headers;
+#[cfg(feature = "actix")]
 mod middleware;
 mod net;
 #[cfg(feature = "proxy")]
@@ -99,18 +103,26 @@ mod session;
 pub mod settings;
 mod site;
 pub mod store;
+#[cfg(feature = "actix")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
 pub mod testing;
 pub mod token;
 mod transport;
 mod url_param;
 
 pub use engine::SessionEvent;
+#[cfg(feature = "actix")]
 #[doc(hidden)]
 pub use middleware::CookielessSessionService;
+#[cfg(feature = "actix")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
 pub use middleware::{CookielessSession, CookielessSessionBuilder};
+#[cfg(feature = "actix")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
+pub use session::SessionExt;
 pub use session::{
-    Session, SessionError, SessionExt, SessionGetError, SessionInsertError, SessionStatus,
-    SessionToken, SessionUpdateError, WhyNew,
+    Session, SessionError, SessionGetError, SessionInsertError, SessionStatus, SessionToken,
+    SessionUpdateError, WhyNew,
 };
 pub use settings::{Settings, SettingsError, ValidSettings};
 pub use store::MemoryStore;

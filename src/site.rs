@@ -93,7 +93,8 @@ pub(crate) fn host_listed(hosts: &[String], host: &str, port: Option<u16>) -> bo
     })
 }
 
-#[cfg(test)]
+// The tests build requests with actix's header types.
+#[cfg(all(test, feature = "actix"))]
 mod tests {
     use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue, ORIGIN, REFERER};
     use proptest::prelude::*;

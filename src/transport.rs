@@ -6,21 +6,11 @@
 //! whole. The scan is linear in the bytes read however they are chunked (a body sent a byte
 //! at a time costs no more CPU than one sent at once), and what it holds is those bytes, once.
 
-use std::{
-    collections::VecDeque,
-    future::poll_fn,
-    pin::Pin,
-    task::{Context, Poll},
-};
+use std::{collections::VecDeque, future::poll_fn, pin::Pin};
 
-use actix_web::{
-    dev::{Payload, ServiceRequest},
-    error::PayloadError,
-    http::{Method, header},
-    rt::time::{Instant, timeout},
-    web::Bytes,
-};
+use bytes::Bytes;
 use futures_core::Stream;
+use tokio::time::{Instant, timeout_at};
 
 use crate::{
     headers::{HeaderView, as_text},
@@ -47,21 +37,6 @@ pub enum Transport {
     Redirect,
     /// No token opened a session: the session is new.
     None,
-}
-
-/// The token the request carries, and how.
-pub(crate) async fn find(
-    req: &mut ServiceRequest,
-    settings: &ValidSettings,
-) -> Option<(Transport, String)> {
-    if let Some(in_header) = from_header(req.headers(), settings) {
-        return in_header;
-    }
-    if let Some(token) = from_body(req, settings).await {
-        return Some((Transport::FormField, token));
-    }
-    let get_or_head = matches!(*req.method(), Method::GET | Method::HEAD);
-    in_url(req.query_string(), get_or_head, settings)
 }
 
 /// The token header: `None` when the request has none (look further); `Some(None)` when it
@@ -101,15 +76,25 @@ pub(crate) fn from_query(query: &str, param: &str) -> Option<String> {
         .filter(|value| !value.is_empty() && value.len() <= MAX_TOKEN_LEN)
 }
 
-async fn from_body(req: &mut ServiceRequest, settings: &ValidSettings) -> Option<String> {
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-        return None;
-    }
-    let content_type = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
+/// What [`scan_body`] read of a form body: the token if it found one, and what the handler
+/// must still get, in order: the bytes read, then the error met, then (unless the body ended)
+/// the rest of the stream.
+pub(crate) struct BodyScan<E> {
+    pub(crate) found: Option<String>,
+    pub(crate) read: VecDeque<Bytes>,
+    pub(crate) error: Option<E>,
+    pub(crate) ended: bool,
+}
+
+/// Reads a form `body` as far as the token field, `body_scan_limit` bytes or
+/// `body_scan_timeout`, whichever comes first. `None` when the content type is no form.
+pub(crate) async fn scan_body<E>(
+    body: &mut (impl Stream<Item = Result<Bytes, E>> + Unpin),
+    content_type: &str,
+    settings: &ValidSettings,
+) -> Option<BodyScan<E>> {
     let mut scanner =
         FormScanner::new(content_type, &settings.param_name, settings.body_scan_limit)?;
-
-    let mut payload = req.parts_mut().1.take();
     // What the scanner did not keep of the last chunk read (past the byte limit).
     let mut tail = Bytes::new();
     let mut error = None;
@@ -117,9 +102,8 @@ async fn from_body(req: &mut ServiceRequest, settings: &ValidSettings) -> Option
     let mut found = None;
     let deadline = Instant::now() + settings.body_scan_timeout;
     loop {
-        let next = poll_fn(|cx| Pin::new(&mut payload).poll_next(cx));
-        let Ok(next) = timeout(deadline.saturating_duration_since(Instant::now()), next).await
-        else {
+        let next = poll_fn(|cx| Pin::new(&mut *body).poll_next(cx));
+        let Ok(next) = timeout_at(deadline, next).await else {
             tracing::debug!(
                 timeout = ?settings.body_scan_timeout,
                 "form body too slow to reach the token field; the request goes on without a token"
@@ -153,39 +137,21 @@ async fn from_body(req: &mut ServiceRequest, settings: &ValidSettings) -> Option
             }
         }
     }
-    let rest = (!ended && error.is_none()).then_some(payload);
     let read = [Bytes::from(scanner.into_bytes()), tail]
         .into_iter()
         .filter(|bytes| !bytes.is_empty())
         .collect();
-    req.set_payload(Payload::Stream {
-        payload: Box::pin(Replay { read, error, rest }),
-    });
-    found
+    Some(BodyScan {
+        found,
+        read,
+        error,
+        ended,
+    })
 }
 
-/// The bytes already read, then any error met, then the rest of the original stream.
-struct Replay {
-    read: VecDeque<Bytes>,
-    error: Option<PayloadError>,
-    rest: Option<Payload>,
-}
-
-impl Stream for Replay {
-    type Item = Result<Bytes, PayloadError>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if let Some(chunk) = self.read.pop_front() {
-            return Poll::Ready(Some(Ok(chunk)));
-        }
-        if let Some(err) = self.error.take() {
-            return Poll::Ready(Some(Err(err)));
-        }
-        match self.rest.as_mut() {
-            Some(rest) => Pin::new(rest).poll_next(cx),
-            None => Poll::Ready(None),
-        }
-    }
+/// Whether a request with this method may carry a form body worth scanning.
+pub(crate) fn may_carry_form(method: &str) -> bool {
+    !matches!(method, "GET" | "HEAD" | "OPTIONS")
 }
 
 /// What a scanner knows after the bytes it has seen.
@@ -501,6 +467,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "actix")]
     fn the_header_wins_and_a_header_that_is_no_token_ends_the_search() {
         use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
         let with = |value: &'static [u8]| {

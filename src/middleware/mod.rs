@@ -3,6 +3,7 @@
 //! it, `issuer` lends handlers the request's sealer, `respond` writes the token into the
 //! response.
 
+mod find;
 mod issuer;
 mod respond;
 mod service;

@@ -8,7 +8,7 @@ use actix_web::{
     dev::ServiceResponse,
     http::{
         StatusCode,
-        header::{self, HeaderMap, HeaderValue},
+        header::{self, HeaderMap, HeaderName, HeaderValue},
     },
 };
 
@@ -29,6 +29,15 @@ pub(super) fn unavailable(what: &str, err: &dyn std::fmt::Display) -> HttpRespon
     res.headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
     res
+}
+
+/// The script client, served at `client_script_path`.
+pub(super) fn client_script() -> HttpResponse {
+    let mut res = HttpResponse::Ok();
+    for header in client_script::HEADERS {
+        res.insert_header(header);
+    }
+    res.body(client_script::SCRIPT)
 }
 
 /// A short plain-text answer that says nothing about the cause and is never cached.
@@ -125,7 +134,12 @@ pub(super) fn rewrite<B: MessageBody, St>(
         }
     }
     let size = res.response().body().size();
-    let Some(charset) = body_charset(res.status(), res.headers(), size) else {
+    let len = match size {
+        BodySize::None => Some(0),
+        BodySize::Sized(len) => Some(len),
+        BodySize::Stream => None,
+    };
+    let Some(charset) = body_charset(res.status().as_u16(), res.headers(), len) else {
         return res.map_body(|_, body| RewriteBody::untouched(body));
     };
     // A body the handler holds whole (`String`, `Bytes`) may come from the cache; with
@@ -190,10 +204,14 @@ pub(super) fn rewrite<B: MessageBody, St>(
 }
 
 pub(super) fn add_token_headers(settings: &ValidSettings, headers: &mut HeaderMap, token: &str) {
-    let Ok(value) = HeaderValue::from_str(token) else {
-        return; // base64url is always a valid header value; nothing to send otherwise
+    // A checked name (`check_name`) and base64url are always valid; nothing to send otherwise.
+    let (Ok(name), Ok(value)) = (
+        HeaderName::from_bytes(settings.header_name.as_bytes()),
+        HeaderValue::from_str(token),
+    ) else {
+        return;
     };
-    headers.insert(settings.header_name.clone(), value);
+    headers.insert(name, value);
     // A shared cache must never hand one visitor's token to another.
     headers.insert(
         header::CACHE_CONTROL,
@@ -205,6 +223,9 @@ pub(super) fn add_token_headers(settings: &ValidSettings, headers: &mut HeaderMa
         .and_then(|v| v.to_str().ok())
         .is_some_and(is_safe_referrer_policy);
     if !keep {
-        headers.insert(header::REFERRER_POLICY, settings.referrer_policy.clone());
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static(settings.referrer_policy),
+        );
     }
 }

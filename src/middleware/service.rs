@@ -13,15 +13,14 @@ use actix_web::{
     },
 };
 
-use super::{EventFn, EventHook, issuer::RequestIssuer, respond};
+use super::{EventFn, EventHook, find, issuer::RequestIssuer, respond};
 use crate::{
-    client, client_script, cookies,
+    client, cookies,
     engine::{Engine, Found, Loaded, RequestAt, outcome},
     rewrite::{PathSealer, RewriteBody},
     session::{Session, SessionInner, WhyNew},
     site::{self, Site},
     token::NotOpened,
-    transport,
 };
 
 /// The service [`CookielessSession`] wraps around the inner one.
@@ -78,7 +77,7 @@ where
         && req.path() == settings.client_script_path
     {
         return Ok(req
-            .into_response(client_script::response())
+            .into_response(respond::client_script())
             .map_into_right_body());
     }
     let peer = req.peer_addr().map(|a| a.ip());
@@ -89,7 +88,7 @@ where
     let client_key = engine.keyring.client(&binding);
 
     let mut session = SessionInner::fresh(WhyNew::NoToken);
-    let mut found = transport::find(&mut req, settings).await;
+    let mut found = find::find(&mut req, settings).await;
     // Safe methods change nothing: only unsafe ones with a token are judged.
     if found.is_some() && !req.method().is_safe() {
         let (_, host) = client::request_origin(req.request(), &settings.trusted_proxies);
@@ -155,7 +154,8 @@ where
         client: budget_client,
     }));
     let existed = session.key.is_some();
-    let session = Session::attach(&req, session);
+    let session = Session::new(session);
+    actix_web::HttpMessage::extensions_mut(&req).insert(session.clone());
     let mut res = service.call(req).await?;
     let SessionInner {
         state,

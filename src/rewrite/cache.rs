@@ -16,7 +16,7 @@
 
 use std::hash::{BuildHasher, Hash, Hasher};
 
-use actix_web::web::Bytes;
+use bytes::Bytes;
 use moka::sync::Cache;
 
 use super::TokenRewriter;

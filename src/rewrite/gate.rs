@@ -2,14 +2,9 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use actix_web::{
-    body::BodySize,
-    http::{
-        StatusCode,
-        header::{self, HeaderMap},
-    },
-};
 use encoding_rs::Encoding;
+
+use crate::headers::{HeaderView, as_text};
 
 /// The charset a response's `Content-Type` gives an HTML page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,15 +16,16 @@ pub(crate) enum Charset {
 }
 
 /// The charset the body of a response is rewritten in, or `None` to leave the body alone: an
-/// empty body, or one [`html_charset`] refuses. The one place that decides whether a body is
+/// empty body (`len` is the body's length when known, `Some(0)` for none), or one
+/// [`html_charset`] refuses. The one place that decides whether a body is
 /// rewritten (whether the response is, `rewrite` and `exclude` decide, in
 /// `ValidSettings::rewrites`).
 pub(crate) fn body_charset(
-    status: StatusCode,
-    headers: &HeaderMap,
-    size: BodySize,
+    status: u16,
+    headers: &impl HeaderView,
+    len: Option<u64>,
 ) -> Option<Charset> {
-    if matches!(size, BodySize::None | BodySize::Sized(0)) {
+    if len == Some(0) {
         return None;
     }
     html_charset(status, headers)
@@ -41,19 +37,17 @@ pub(crate) fn body_charset(
 ///
 /// A response to HEAD is rewritten like the GET it stands for: the server sends no body, but
 /// its `Content-Length` is then the length GET sends, not the handler's shorter one.
-pub(crate) fn html_charset(status: StatusCode, headers: &HeaderMap) -> Option<Charset> {
-    if status.is_informational()
-        || status == StatusCode::NO_CONTENT
-        || status == StatusCode::NOT_MODIFIED
+pub(crate) fn html_charset(status: u16, headers: &impl HeaderView) -> Option<Charset> {
+    // Informational, No Content and Not Modified answers have no body.
+    if (100..200).contains(&status) || status == 204 || status == 304 {
+        return None;
+    }
+    if let Some(coding) = headers.first("content-encoding")
+        && !coding.eq_ignore_ascii_case(b"identity")
     {
         return None;
     }
-    if let Some(coding) = headers.get(header::CONTENT_ENCODING)
-        && !coding.as_bytes().eq_ignore_ascii_case(b"identity")
-    {
-        return None;
-    }
-    let content_type = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let content_type = as_text(headers.first("content-type")?)?;
     let mut parts = content_type.split(';');
     let essence = parts.next()?.trim();
     if !essence.eq_ignore_ascii_case("text/html")
@@ -88,10 +82,16 @@ pub(crate) fn rewritable(encoding: &'static Encoding) -> Option<&'static Encodin
     Some(encoding)
 }
 
-#[cfg(test)]
+// The tests build requests with actix's header types.
+#[cfg(all(test, feature = "actix"))]
 mod tests {
     use super::*;
-    use actix_web::http::header::HeaderValue;
+    use actix_web::http::{
+        StatusCode,
+        header::{self, HeaderMap, HeaderValue},
+    };
+
+    const OK: u16 = 200;
 
     fn headers(pairs: &[(header::HeaderName, &'static str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
@@ -102,7 +102,7 @@ mod tests {
     }
 
     fn enc(ct: &'static str) -> Option<&'static str> {
-        let charset = html_charset(StatusCode::OK, &headers(&[(header::CONTENT_TYPE, ct)]))?;
+        let charset = html_charset(OK, &headers(&[(header::CONTENT_TYPE, ct)]))?;
         Some(match charset {
             Charset::Declared(encoding) => encoding.name(),
             Charset::Undeclared => "undeclared",
@@ -130,20 +130,20 @@ mod tests {
     #[test]
     fn methods_statuses_and_encodings() {
         let html = headers(&[(header::CONTENT_TYPE, "text/html")]);
-        assert!(html_charset(StatusCode::OK, &html).is_some());
-        assert!(html_charset(StatusCode::NO_CONTENT, &html).is_none());
-        assert!(html_charset(StatusCode::NOT_MODIFIED, &html).is_none());
-        assert!(html_charset(StatusCode::NOT_FOUND, &html).is_some());
+        assert!(html_charset(OK, &html).is_some());
+        assert!(html_charset(StatusCode::NO_CONTENT.as_u16(), &html).is_none());
+        assert!(html_charset(StatusCode::NOT_MODIFIED.as_u16(), &html).is_none());
+        assert!(html_charset(StatusCode::NOT_FOUND.as_u16(), &html).is_some());
         let gz = headers(&[
             (header::CONTENT_TYPE, "text/html"),
             (header::CONTENT_ENCODING, "gzip"),
         ]);
-        assert!(html_charset(StatusCode::OK, &gz).is_none());
+        assert!(html_charset(OK, &gz).is_none());
         let id = headers(&[
             (header::CONTENT_TYPE, "text/html"),
             (header::CONTENT_ENCODING, "identity"),
         ]);
-        assert!(html_charset(StatusCode::OK, &id).is_some());
-        assert!(html_charset(StatusCode::OK, &HeaderMap::new()).is_none());
+        assert!(html_charset(OK, &id).is_some());
+        assert!(html_charset(OK, &HeaderMap::new()).is_none());
     }
 }

@@ -4,6 +4,7 @@
 //! other frameworks; the middleware wraps response bodies in [`RewriteBody`].
 
 mod attribute;
+#[cfg(feature = "actix")]
 mod body;
 mod cache;
 mod charset;
@@ -13,6 +14,8 @@ mod html;
 mod policy;
 mod prescan;
 
+#[cfg(feature = "actix")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
 pub use body::RewriteBody;
 pub(crate) use cache::RewriteCache;
 pub(crate) use charset::sniff as sniff_charset;

@@ -1,17 +1,52 @@
 //! What a session operation can fail with: one type per operation, as in actix-session, each
 //! keeping its cause as `source()`. As actix-web errors they answer with an opaque body and log
-//! the cause.
+//! the cause; [`Answer`] keeps what they answer free of any framework.
 
 use std::{error::Error as StdError, fmt};
 
-use actix_web::{HttpResponse, ResponseError, http::StatusCode};
+/// How an error answers a request, whatever the framework: its status, and the cause that goes
+/// to the log (never to the visitor).
+trait Answer: StdError {
+    fn status(&self) -> u16 {
+        500
+    }
 
-/// An opaque plain-text answer; the cause goes to the log, never to the visitor.
-fn opaque(status: StatusCode, what: &dyn fmt::Display) -> HttpResponse {
-    tracing::error!(error = %what, "actix-cookieless session error");
-    HttpResponse::build(status)
-        .content_type("text/plain; charset=utf-8")
-        .body(status.canonical_reason().unwrap_or("Error"))
+    fn logged_cause(&self) -> String {
+        match self.source() {
+            Some(source) => format!("{self}: {source}"),
+            None => self.to_string(),
+        }
+    }
+}
+
+/// The opaque plain-text body of a status.
+fn reason(status: u16) -> &'static str {
+    match status {
+        429 => "Too Many Requests",
+        503 => "Service Unavailable",
+        _ => "Internal Server Error",
+    }
+}
+
+/// Each error type as an actix-web error: the status, an opaque body, the cause logged.
+macro_rules! answers {
+    ($($name:ty),*) => {$(
+        #[cfg(feature = "actix")]
+        impl actix_web::ResponseError for $name {
+            fn status_code(&self) -> actix_web::http::StatusCode {
+                actix_web::http::StatusCode::from_u16(Answer::status(self))
+                    .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR)
+            }
+
+            fn error_response(&self) -> actix_web::HttpResponse {
+                tracing::error!(error = %self.logged_cause(), "actix-cookieless session error");
+                actix_web::HttpResponse::build(self.status_code())
+                    .content_type("text/plain; charset=utf-8")
+                    .body(reason(Answer::status(self)))
+            }
+        }
+
+    )*};
 }
 
 macro_rules! json_error {
@@ -46,11 +81,7 @@ macro_rules! json_error {
             }
         }
 
-        impl ResponseError for $name {
-            fn error_response(&self) -> HttpResponse {
-                opaque(StatusCode::INTERNAL_SERVER_ERROR, &format!("{self}: {}", self.source))
-            }
-        }
+        impl Answer for $name {}
     };
 }
 
@@ -112,11 +143,7 @@ impl StdError for SessionInsertError {
     }
 }
 
-impl ResponseError for SessionInsertError {
-    fn error_response(&self) -> HttpResponse {
-        opaque(StatusCode::INTERNAL_SERVER_ERROR, self)
-    }
-}
+impl Answer for SessionInsertError {}
 
 /// Why [`Session::token`](crate::Session::token) could not give a token.
 #[derive(Debug)]
@@ -127,7 +154,7 @@ pub enum SessionError {
     /// This client used up its budget of new sessions, `new_sessions_per_minute` (429).
     TooManyNewSessions,
     /// The store could not save the new session (503); the store's error is the source.
-    Store(Box<dyn StdError + 'static>),
+    Store(Box<dyn StdError + Send + Sync + 'static>),
     /// The token could not be sealed (503).
     Seal(crate::token::SealError),
     /// [`Session::see_other`](crate::Session::see_other) was given something other than a
@@ -164,26 +191,27 @@ impl StdError for SessionError {
     }
 }
 
-impl ResponseError for SessionError {
-    fn status_code(&self) -> StatusCode {
+impl Answer for SessionError {
+    fn status(&self) -> u16 {
         match self {
-            Self::NoMiddleware | Self::NotALocalPath(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::TooManyNewSessions => StatusCode::TOO_MANY_REQUESTS,
-            Self::Store(_) | Self::Seal(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::NoMiddleware | Self::NotALocalPath(_) => 500,
+            Self::TooManyNewSessions => 429,
+            Self::Store(_) | Self::Seal(_) => 503,
         }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        let cause = match self.source() {
-            Some(source) => format!("{self}: {source}"),
-            None => self.to_string(),
-        };
-        opaque(self.status_code(), &cause)
     }
 }
 
-#[cfg(test)]
+answers!(
+    SessionGetError,
+    SessionUpdateError,
+    SessionInsertError,
+    SessionError
+);
+
+#[cfg(all(test, feature = "actix"))]
 mod tests {
+    use actix_web::{ResponseError, http::StatusCode};
+
     use super::*;
 
     #[test]

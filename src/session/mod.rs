@@ -1,9 +1,11 @@
 //! The `Session` extractor: what a handler reads and writes.
 
 mod error;
+#[cfg(feature = "actix")]
 mod ext;
 
 pub use error::{SessionError, SessionGetError, SessionInsertError, SessionUpdateError};
+#[cfg(feature = "actix")]
 pub use ext::SessionExt;
 
 use std::{
@@ -15,7 +17,6 @@ use std::{
 };
 
 use crate::Transport;
-use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
 use serde::{Serialize, de::DeserializeOwned};
 
 /// The entry every session this crate creates carries in the store, so that a token can never
@@ -204,10 +205,8 @@ impl fmt::Debug for Session {
 
 impl Session {
     /// Puts a session into the request, where handlers extract it.
-    pub(crate) fn attach(req: &impl HttpMessage, inner: SessionInner) -> Self {
-        let session = Self(Arc::new(Mutex::new(inner)));
-        req.extensions_mut().insert(session.clone());
-        session
+    pub(crate) fn new(inner: SessionInner) -> Self {
+        Self(Arc::new(Mutex::new(inner)))
     }
 
     /// A session no middleware stands behind: what [`SessionExt::get_session`] gives outside
@@ -469,6 +468,8 @@ impl Session {
     ///     Ok(session.see_other("/survey/step/2").await?)
     /// }
     /// ```
+    #[cfg(feature = "actix")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
     pub async fn see_other(&self, location: &str) -> Result<actix_web::HttpResponse, SessionError> {
         let location = self.redirect_location(location).await?;
         Ok(actix_web::HttpResponse::SeeOther()
@@ -562,11 +563,13 @@ impl SessionToken {
     }
 }
 
-impl FromRequest for Session {
+#[cfg(feature = "actix")]
+impl actix_web::FromRequest for Session {
     type Error = actix_web::Error;
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
-    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        use actix_web::HttpMessage as _;
         let session = req.extensions().get::<Session>().cloned();
         std::future::ready(session.ok_or_else(|| {
             tracing::error!(

@@ -1,7 +1,5 @@
 //! Checking settings once, at start-up, into the parsed form the middleware runs on.
 
-use actix_web::http::header::{HeaderName, HeaderValue};
-
 use super::{MIN_SECRET_LEN, Settings, SettingsError};
 use crate::net::Cidr;
 
@@ -15,8 +13,8 @@ impl Settings {
             check_secret("previous_secrets", secret)?;
         }
         let param_name = check_name("param_name", &self.param_name)?;
-        let header_name = HeaderName::try_from(check_name("header_name", &self.header_name)?)
-            .map_err(|_| SettingsError::new("header_name", "is not a valid HTTP header name"))?;
+        // Its characters are all valid in a header name; header maps keep names in lowercase.
+        let header_name = check_name("header_name", &self.header_name)?.to_ascii_lowercase();
         let trusted_proxies = self
             .trusted_proxies
             .iter()
@@ -144,8 +142,9 @@ impl Settings {
 pub struct ValidSettings {
     settings: Settings,
     pub(crate) param_name: String,
-    pub(crate) header_name: HeaderName,
-    pub(crate) referrer_policy: HeaderValue,
+    /// In lowercase.
+    pub(crate) header_name: String,
+    pub(crate) referrer_policy: &'static str,
     pub(crate) trusted_proxies: Vec<Cidr>,
     pub(crate) hosts: Vec<String>,
     pub(crate) exclude: Vec<String>,
@@ -234,15 +233,13 @@ pub(crate) fn is_safe_referrer_policy(value: &str) -> bool {
         .any(|policy| value.trim().eq_ignore_ascii_case(policy))
 }
 
-fn check_referrer_policy(value: &str) -> Result<HeaderValue, SettingsError> {
+fn check_referrer_policy(value: &str) -> Result<&'static str, SettingsError> {
     if is_safe_referrer_policy(value) {
-        Ok(HeaderValue::from_static(
-            SAFE_REFERRER_POLICIES
-                .iter()
-                .find(|p| value.trim().eq_ignore_ascii_case(p))
-                .copied()
-                .unwrap_or("same-origin"),
-        ))
+        Ok(SAFE_REFERRER_POLICIES
+            .iter()
+            .find(|p| value.trim().eq_ignore_ascii_case(p))
+            .copied()
+            .unwrap_or("same-origin"))
     } else {
         Err(SettingsError::new(
             "referrer_policy",

@@ -86,6 +86,7 @@
 //! }
 //! ```
 
+#[cfg(feature = "actix")]
 mod actix_session_adapter;
 mod memory;
 #[cfg(feature = "redis")]
@@ -95,6 +96,8 @@ use std::{collections::HashMap, future::Future, time::Duration};
 
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 
+#[cfg(feature = "actix")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
 pub use actix_session_adapter::ActixSessionStore;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
