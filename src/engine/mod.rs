@@ -17,8 +17,11 @@ pub use outcome::SessionEvent;
 use crate::{
     budget::SessionBudget,
     rewrite::RewriteCache,
-    session::{SessionError, SessionStatus, Stored, from_store_state, to_store_state},
+    session::{
+        SessionError, SessionInner, SessionStatus, Stored, WhyNew, from_store_state, to_store_state,
+    },
     settings::ValidSettings,
+    site::Site,
     store::{SessionStore, StoreError},
     token::{ClientKey, Keyring, NotOpened, Opened, now_secs},
     transport::Transport,
@@ -37,6 +40,35 @@ pub(crate) struct Found<'a> {
 pub(crate) struct RequestAt<'a> {
     pub(crate) path: &'a str,
     pub(crate) get_or_head: bool,
+}
+
+/// Why the engine answers a request itself instead of the app: each glue turns it into its
+/// framework's response.
+#[derive(Debug)]
+pub(crate) enum Refusal {
+    /// A cross-site request carried a token and `reject_cross_site` is on: 403.
+    CrossSite,
+    /// This client used up its budget of new sessions: 429, retry after the wait.
+    TooManyNewSessions(std::time::Duration),
+    /// The store failed to do `what`: 503, the cause logged.
+    Store {
+        what: &'static str,
+        error: StoreError,
+    },
+}
+
+/// A wait as whole seconds for `Retry-After`, rounded up, at least one.
+pub(crate) fn retry_after_seconds(wait: std::time::Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+}
+
+/// What a request did to its session, stored: the key the response's token is sealed for
+/// (`None`: no token), whether the handler placed the token itself, and the event to report.
+#[derive(Debug)]
+pub(crate) struct Finished {
+    pub(crate) key: Option<String>,
+    pub(crate) placed_by_handler: bool,
+    pub(crate) event: Option<SessionEvent>,
 }
 
 /// Everything one middleware instance shares across requests and workers.
@@ -94,6 +126,98 @@ impl<St: SessionStore> Engine<St> {
             .await
             .map(|key| (key, created_at))
             .map_err(|err| SessionError::Store(Box::new(err)))
+    }
+
+    /// The request's session: the token `found` opened and its session loaded, or a fresh one
+    /// saying why. `site` judges an unsafe request that carries a token (cross-site tokens are
+    /// ignored, or refused with `reject_cross_site`).
+    pub(crate) async fn start(
+        &self,
+        client_key: &ClientKey<'_>,
+        found: Option<(Transport, String)>,
+        at: &RequestAt<'_>,
+        safe_method: bool,
+        site: impl FnOnce() -> Site,
+    ) -> Result<SessionInner, Refusal> {
+        let Some((transport, token)) = found else {
+            return Ok(SessionInner::fresh(WhyNew::NoToken));
+        };
+        // Safe methods change nothing: only unsafe ones with a token are judged.
+        if !safe_method && let Site::Cross(signal) = site() {
+            if self.settings.reject_cross_site {
+                tracing::info!(signal, "cross-site request with a session token refused");
+                return Err(Refusal::CrossSite);
+            }
+            tracing::debug!(signal, "cross-site request: its session token is ignored");
+            return Ok(SessionInner::fresh(WhyNew::CrossSite));
+        }
+        let found = Found {
+            transport,
+            token: &token,
+        };
+        let (opened, transport) = self.open(client_key, found, at);
+        let opened = match opened {
+            Ok(opened) => opened,
+            Err(why) => {
+                tracing::debug!(
+                    ?transport,
+                    ?why,
+                    "session token did not open; starting a new session"
+                );
+                return Ok(SessionInner::fresh(match why {
+                    NotOpened::Expired => WhyNew::Expired,
+                    _ => WhyNew::NotOpened,
+                }));
+            }
+        };
+        match self.load(opened.into_session_key()).await {
+            Ok(Loaded::Live(key, stored)) => Ok(SessionInner::loaded(key, stored, transport)),
+            Ok(Loaded::Gone) => Ok(SessionInner::fresh(WhyNew::Gone)),
+            Ok(Loaded::TooOld) => Ok(SessionInner::fresh(WhyNew::Expired)),
+            Err(error) => Err(Refusal::Store {
+                what: "load a session",
+                error,
+            }),
+        }
+    }
+
+    /// Stores what the handler did to `session`; a new session comes from `client`'s budget.
+    pub(crate) async fn finish(
+        &self,
+        session: SessionInner,
+        client: Option<IpAddr>,
+    ) -> Result<Finished, Refusal> {
+        // A session that was loaded has no reason to be new.
+        let existed = session.why_new.is_none();
+        let SessionInner {
+            state,
+            status,
+            key,
+            placed_by_handler,
+            created_at,
+            ..
+        } = session;
+        if outcome::creates(key.as_deref(), status, &state)
+            && let Err(wait) = self.take_from_budget(client)
+        {
+            tracing::info!(
+                ?client,
+                "a client used up its budget of new sessions; answered 429"
+            );
+            return Err(Refusal::TooManyNewSessions(wait));
+        }
+        let key = self
+            .persist(status, key, state, created_at)
+            .await
+            .map_err(|error| Refusal::Store {
+                what: "save a session",
+                error,
+            })?;
+        Ok(Finished {
+            event: outcome::event(existed, status, key.as_deref()),
+            key,
+            placed_by_handler,
+        })
     }
 
     /// The one place `url_specific` is decided: the path a token carried by `transport` is

@@ -1,6 +1,6 @@
 //! The response side: the token's headers, and the token put into `Location` and HTML bodies.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use actix_web::{
     HttpResponse,
@@ -14,13 +14,29 @@ use actix_web::{
 
 use crate::{
     client, client_script,
-    engine::Engine,
+    engine::{Engine, Refusal, retry_after_seconds},
     rewrite::{
         Charset, LinkPolicy, PathSealer, RewriteBody, TokenRewriter, body_charset, rewritable,
         sniff_charset,
     },
     settings::{ValidSettings, is_safe_referrer_policy},
 };
+
+/// The engine's refusal as a response.
+pub(super) fn refused(refusal: Refusal) -> HttpResponse {
+    match refusal {
+        Refusal::CrossSite => opaque(StatusCode::FORBIDDEN, "Forbidden"),
+        Refusal::TooManyNewSessions(wait) => {
+            let mut res = opaque(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests");
+            res.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(retry_after_seconds(wait)),
+            );
+            res
+        }
+        Refusal::Store { what, error } => unavailable(what, &error),
+    }
+}
 
 /// The store failed: the cause goes to the log, the client gets an opaque 503.
 pub(super) fn unavailable(what: &str, err: &dyn std::fmt::Display) -> HttpResponse {
@@ -118,7 +134,7 @@ pub(super) fn rewrite<B: MessageBody, St>(
     let policy = || {
         let policy = policy_for(token)?;
         Some(match &sealer {
-            Some(sealer) => policy.bound_to_paths(Rc::clone(sealer)),
+            Some(sealer) => policy.bound_to_paths(Arc::clone(sealer)),
             None => policy,
         })
     };

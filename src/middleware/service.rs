@@ -8,7 +8,7 @@ use actix_web::{
     body::{EitherBody, MessageBody},
     dev::{Service, ServiceRequest, ServiceResponse, forward_ready},
     http::{
-        Method, StatusCode,
+        Method,
         header::{self, HeaderValue},
     },
 };
@@ -16,11 +16,10 @@ use actix_web::{
 use super::{EventFn, EventHook, find, issuer::RequestIssuer, respond};
 use crate::{
     client, cookies,
-    engine::{Engine, Found, Loaded, RequestAt, outcome},
+    engine::{Engine, RequestAt},
     rewrite::{PathSealer, RewriteBody},
-    session::{Session, SessionInner, WhyNew},
-    site::{self, Site},
-    token::NotOpened,
+    session::Session,
+    site,
 };
 
 /// The service [`CookielessSession`] wraps around the inner one.
@@ -87,65 +86,26 @@ where
     let binding = client::binding(budget_client, req.headers(), settings);
     let client_key = engine.keyring.client(&binding);
 
-    let mut session = SessionInner::fresh(WhyNew::NoToken);
-    let mut found = find::find(&mut req, settings).await;
-    // Safe methods change nothing: only unsafe ones with a token are judged.
-    if found.is_some() && !req.method().is_safe() {
+    let found = find::find(&mut req, settings).await;
+    let at = RequestAt {
+        path: req.path(),
+        get_or_head: matches!(*req.method(), Method::GET | Method::HEAD),
+    };
+    let cross_site = || {
         let (_, host) = client::request_origin(req.request(), &settings.trusted_proxies);
-        if let Site::Cross(signal) = site::judge(
-            req.method().is_safe(),
-            req.headers(),
-            &host,
-            &settings.hosts,
-        ) {
-            if settings.reject_cross_site {
-                tracing::info!(signal, "cross-site request with a session token refused");
-                return Ok(req
-                    .into_response(respond::opaque(StatusCode::FORBIDDEN, "Forbidden"))
-                    .map_into_right_body());
-            }
-            tracing::debug!(signal, "cross-site request: its session token is ignored");
-            found = None;
-            session = SessionInner::fresh(WhyNew::CrossSite);
+        site::judge(false, req.headers(), &host, &settings.hosts)
+    };
+    let started = engine
+        .start(&client_key, found, &at, req.method().is_safe(), cross_site)
+        .await;
+    let mut session = match started {
+        Ok(session) => session,
+        Err(refusal) => {
+            return Ok(req
+                .into_response(respond::refused(refusal))
+                .map_into_right_body());
         }
-    }
-    if let Some((transport, token)) = found {
-        let at = RequestAt {
-            path: req.path(),
-            get_or_head: matches!(*req.method(), Method::GET | Method::HEAD),
-        };
-        let (opened, transport) = engine.open(
-            &client_key,
-            Found {
-                transport,
-                token: &token,
-            },
-            &at,
-        );
-        session = match opened {
-            Err(why) => {
-                tracing::debug!(
-                    ?transport,
-                    ?why,
-                    "session token did not open; starting a new session"
-                );
-                SessionInner::fresh(match why {
-                    NotOpened::Expired => WhyNew::Expired,
-                    _ => WhyNew::NotOpened,
-                })
-            }
-            Ok(opened) => match engine.load(opened.into_session_key()).await {
-                Ok(Loaded::Live(key, stored)) => SessionInner::loaded(key, stored, transport),
-                Ok(Loaded::Gone) => SessionInner::fresh(WhyNew::Gone),
-                Ok(Loaded::TooOld) => SessionInner::fresh(WhyNew::Expired),
-                Err(err) => {
-                    return Ok(req
-                        .into_response(respond::unavailable("load a session", &err))
-                        .map_into_right_body());
-                }
-            },
-        };
-    }
+    };
 
     let sealer = client_key.sealer();
     session.issuer = Some(Arc::new(RequestIssuer {
@@ -153,48 +113,17 @@ where
         sealer: sealer.clone(),
         client: budget_client,
     }));
-    let existed = session.key.is_some();
     let session = Session::new(session);
     actix_web::HttpMessage::extensions_mut(&req).insert(session.clone());
     let mut res = service.call(req).await?;
-    let SessionInner {
-        state,
-        status,
-        key,
-        placed_by_handler,
-        created_at,
-        ..
-    } = session.take();
-
-    if outcome::creates(key.as_deref(), status, &state)
-        && let Err(wait) = engine.take_from_budget(budget_client)
-    {
-        tracing::info!(
-            client = ?budget_client,
-            "a client used up its budget of new sessions; answered 429"
-        );
-        let (req, _) = res.into_parts();
-        let mut refused = respond::opaque(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests");
-        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        refused
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
-        return Ok(ServiceResponse::new(req, refused).map_into_right_body());
-    }
-    let key = match engine.persist(status, key, state, created_at).await {
-        Ok(key) => key,
-        Err(err) => {
+    let finished = match engine.finish(session.take(), budget_client).await {
+        Ok(finished) => finished,
+        Err(refusal) => {
             let (req, _) = res.into_parts();
-            return Ok(
-                ServiceResponse::new(req, respond::unavailable("save a session", &err))
-                    .map_into_right_body(),
-            );
+            return Ok(ServiceResponse::new(req, respond::refused(refusal)).map_into_right_body());
         }
     };
-
-    if let Some(hook) = on_event
-        && let Some(event) = outcome::event(existed, status, key.as_deref())
-    {
+    if let (Some(hook), Some(event)) = (on_event, finished.event) {
         hook(res.request(), event);
     }
 
@@ -212,7 +141,7 @@ where
             headers.append(header::SET_COOKIE, value);
         }
     }
-    let Some(key) = key else {
+    let Some(key) = finished.key else {
         return Ok(res
             .map_body(|_, body| RewriteBody::untouched(body))
             .map_into_left_body());
@@ -222,21 +151,19 @@ where
         Ok(token) => token,
         Err(err) => {
             let (req, _) = res.into_parts();
-            return Ok(
-                ServiceResponse::new(req, respond::unavailable("seal a token", &err))
-                    .map_into_right_body(),
-            );
+            let refusal = respond::unavailable("seal a token", &err);
+            return Ok(ServiceResponse::new(req, refusal).map_into_right_body());
         }
     };
     respond::add_token_headers(settings, res.headers_mut(), &token);
-    if placed_by_handler {
+    if finished.placed_by_handler {
         return Ok(res
             .map_body(|_, body| RewriteBody::untouched(body))
             .map_into_left_body());
     }
     let sealer = settings.url_specific.then(|| {
         let sealer = sealer.clone();
-        Rc::new(move |path: &str| sealer.seal(&key, Some(path)).ok()) as PathSealer
+        Arc::new(move |path: &str| sealer.seal(&key, Some(path)).ok()) as PathSealer
     });
     Ok(respond::rewrite(&engine, res, &token, sealer).map_into_left_body())
 }

@@ -1,12 +1,16 @@
 //! The streaming HTML rewriter: chunks in, rewritten chunks out, memory bounded.
 
-use std::{borrow::Cow, cell::RefCell, rc::Rc, sync::LazyLock};
+use std::{
+    borrow::Cow,
+    sync::{Arc, LazyLock},
+};
 
+use atomic_refcell::AtomicRefCell;
 use encoding_rs::Encoding;
 use lol_html::{
-    AsciiCompatibleEncoding, DocumentContentHandlers, ElementContentHandlers, HandlerResult,
-    HtmlRewriter, MemorySettings, OutputSink, Selector, Settings,
-    html_content::{ContentType, DocumentEnd, Element},
+    AsciiCompatibleEncoding, HandlerResult, MemorySettings, OutputSink, Selector,
+    html_content::{ContentType, DocumentEnd},
+    send::{DocumentContentHandlers, Element, ElementContentHandlers, HtmlRewriter, Settings},
 };
 use url::Url;
 
@@ -95,7 +99,12 @@ impl State {
     }
 }
 
-struct SharedSink(Rc<RefCell<State>>);
+/// The state the handlers and the output sink share. `Send` (so a response body holding the
+/// rewriter can cross threads, as tower requires); borrowed like a `RefCell`, so a conflicting
+/// borrow is a panic the tests see rather than a deadlock.
+type Shared = Arc<AtomicRefCell<State>>;
+
+struct SharedSink(Shared);
 
 impl OutputSink for SharedSink {
     fn handle_chunk(&mut self, chunk: &[u8]) {
@@ -133,7 +142,7 @@ enum Start {
 /// ```
 pub struct TokenRewriter {
     rewriter: Option<HtmlRewriter<'static, SharedSink>>,
-    state: Rc<RefCell<State>>,
+    state: Shared,
     start: Start,
     encoding: &'static Encoding,
     /// lol_html gave up, or the byte order mark named another encoding.
@@ -149,7 +158,7 @@ impl std::fmt::Debug for TokenRewriter {
     }
 }
 
-type Handler = fn(&Rc<RefCell<State>>, &mut Element<'_, '_>) -> HandlerResult;
+type Handler = fn(&Shared, &mut Element<'_, '_>) -> HandlerResult;
 
 impl TokenRewriter {
     /// A rewriter for one document in `encoding`; `None` when lol_html cannot parse that
@@ -227,7 +236,7 @@ impl TokenRewriter {
             on_referrer_only,
         ];
         let lol_encoding = AsciiCompatibleEncoding::new(encoding)?;
-        let state = Rc::new(RefCell::new(State {
+        let state = Arc::new(AtomicRefCell::new(State {
             base: policy.page().clone(),
             policy,
             use_get,
@@ -241,7 +250,7 @@ impl TokenRewriter {
         } else {
             FORM_SELECTOR_COUNT
         };
-        let mut settings = Settings::new()
+        let mut settings = Settings::new_send()
             .with_encoding(lol_encoding)
             .with_strict(false)
             .with_memory_settings(
@@ -256,7 +265,7 @@ impl TokenRewriter {
                 continue;
             }
             watched += 1;
-            let state = Rc::clone(&state);
+            let state = Arc::clone(&state);
             settings = settings.append_element_content_handler((
                 Cow::Borrowed(selector),
                 ElementContentHandlers::default()
@@ -265,13 +274,13 @@ impl TokenRewriter {
         }
         if state.borrow().script.is_some() {
             watched += 1;
-            let on_start = Rc::clone(&state);
+            let on_start = Arc::clone(&state);
             settings = settings.append_element_content_handler((
                 Cow::Borrowed(&HEAD_OR_BODY),
                 ElementContentHandlers::default()
                     .element(move |el: &mut Element<'_, '_>| place_script(&on_start, el)),
             ));
-            let at_end = Rc::clone(&state);
+            let at_end = Arc::clone(&state);
             settings = settings.append_document_content_handler(
                 DocumentContentHandlers::default().end(move |end: &mut DocumentEnd<'_>| {
                     // Released before appending: the output sink borrows the state too.
@@ -285,7 +294,7 @@ impl TokenRewriter {
         }
         // Nothing to watch: the document passes through as it is, without lol_html.
         let rewriter =
-            (watched > 0).then(|| HtmlRewriter::new(settings, SharedSink(Rc::clone(&state))));
+            (watched > 0).then(|| HtmlRewriter::new(settings, SharedSink(Arc::clone(&state))));
         Some(Self {
             rewriter,
             state,
@@ -437,7 +446,7 @@ impl<const N: usize> Attrs<N> {
 
 /// Puts the script client's element first into the page's `<head>` (or `<body>`, when the page
 /// names no head), once.
-fn place_script(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResult {
+fn place_script(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     let script = {
         let mut state = shared.borrow_mut();
         if !is_html(el) || state.forms.in_template() {
@@ -451,7 +460,7 @@ fn place_script(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> Handle
     Ok(())
 }
 
-fn on_base(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResult {
+fn on_base(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     let mut state = shared.borrow_mut();
     // A base in a template's contents is no base of the document's. One in what lol_html
     // takes for foreign content counts all the same: after nested `<svg>`s, a `<p>` breaks
@@ -491,7 +500,7 @@ fn on_base(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResu
 }
 
 /// `<template>` and `<select>`: where a form may not get the token.
-fn on_container(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResult {
+fn on_container(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     if !is_html(el) {
         return Ok(());
     }
@@ -502,7 +511,7 @@ fn on_container(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> Handle
     } else {
         state.forms.select_opened();
     }
-    let shared = Rc::clone(shared);
+    let shared = Arc::clone(shared);
     el.on_end_tag(Box::new(move |end| {
         let forms = &mut shared.borrow_mut().forms;
         if template {
@@ -514,7 +523,7 @@ fn on_container(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> Handle
     }))
 }
 
-fn on_form(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResult {
+fn on_form(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     let mut state = shared.borrow_mut();
     if !is_html(el) {
         // `<svg><form>` is no form; but lol_html's view of foreign content is not the tree
@@ -524,7 +533,7 @@ fn on_form(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResu
     }
     let (form, owns_next_input) = state.forms.form_started(el.can_have_content());
     if el.can_have_content() {
-        let shared = Rc::clone(shared);
+        let shared = Arc::clone(shared);
         el.on_end_tag(Box::new(move |end| {
             let by_form_end_tag = end.name().eq_ignore_ascii_case("form");
             shared.borrow_mut().forms.form_ended(form, by_form_end_tag);
@@ -575,14 +584,14 @@ fn form_token(state: &mut State, method: Option<String>, action: Option<String>)
     Some(token)
 }
 
-fn on_form_child(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResult {
+fn on_form_child(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     if !el.can_have_content() {
         return Ok(());
     }
     let Some(form) = shared.borrow_mut().forms.child_started() else {
         return Ok(());
     };
-    let shared = Rc::clone(shared);
+    let shared = Arc::clone(shared);
     el.on_end_tag(Box::new(move |end| {
         let at_form_end_tag = end.name().eq_ignore_ascii_case("form");
         shared.borrow_mut().forms.child_ended(form, at_form_end_tag);
@@ -607,7 +616,7 @@ fn is_submitter(el: &Element<'_, '_>, kind: Option<&str>) -> bool {
 
 /// Judged in any namespace, like `<base>`: lol_html's view of foreign content is not the tree
 /// builder's, and taking an inert SVG element for a submitter only costs a token.
-fn on_submitter(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResult {
+fn on_submitter(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     let Attrs {
         values: [kind, formaction, formmethod, owner],
         ..
@@ -670,7 +679,7 @@ fn drop_weak_referrer_policy(el: &mut Element<'_, '_>, policy: Option<&str>) {
     }
 }
 
-fn on_link(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResult {
+fn on_link(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     let Attrs {
         values: [policy, ping, href, xlink_href],
         faithful,
@@ -707,7 +716,7 @@ fn on_link(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResu
     }
 }
 
-fn on_frame(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResult {
+fn on_frame(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     let Attrs {
         values: [policy, src],
         faithful,
@@ -722,7 +731,7 @@ fn on_frame(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerRes
     rewrite_url_attribute(&mut shared.borrow_mut(), el, "src", src)
 }
 
-fn on_referrer_only(_: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResult {
+fn on_referrer_only(_: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     let Attrs {
         values: [policy],
         faithful,
@@ -733,7 +742,7 @@ fn on_referrer_only(_: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> Handler
     Ok(())
 }
 
-fn on_meta(shared: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) -> HandlerResult {
+fn on_meta(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     let Attrs {
         values: [name, http_equiv, content],
         faithful,
@@ -782,6 +791,27 @@ mod tests {
     use super::*;
 
     const TAG: &str = "<script src=//h/s.js></script>";
+
+    #[test]
+    fn a_rewriter_can_move_between_threads_with_its_response_body() {
+        let policy = LinkPolicy::new("https://h/p", &[], "sessionid", "T")
+            .unwrap()
+            .bound_to_paths(Arc::new(|path: &str| Some(format!("T{path}"))));
+        let mut rewriter = TokenRewriter::new(policy, true, encoding_rs::UTF_8).unwrap();
+        let first = rewriter.write(b"<a href=/a>a</a>");
+        let rest = std::thread::spawn(move || {
+            let mut out = rewriter.write(b"<a href=/b>b</a>");
+            out.extend(rewriter.end());
+            out
+        })
+        .join()
+        .unwrap();
+        let page = String::from_utf8([first, rest].concat()).unwrap();
+        assert_eq!(
+            page,
+            r#"<a href="/a?sessionid=T/a">a</a><a href="/b?sessionid=T/b">b</a>"#
+        );
+    }
 
     fn with_script(page: &str, whole: bool) -> String {
         let policy = LinkPolicy::new("https://h/p", &[], "sessionid", "T").unwrap();

@@ -7,7 +7,7 @@
 //! are the page's own (with the page's scheme) or listed in `hosts`. Empty URLs, fragment-only
 //! URLs and every other scheme (`javascript:`, `data:`, `mailto:`, `tel:`, ...) never qualify.
 
-use std::{borrow::Cow, rc::Rc};
+use std::{borrow::Cow, sync::Arc};
 
 use url::Url;
 
@@ -15,7 +15,7 @@ use crate::{site::host_listed, url_param::with_param};
 
 /// Seals a token bound to a URL path (`url_specific`): given the path a link or form points
 /// to, the token to put there (`None` when sealing failed: that URL gets no token).
-pub type PathSealer = Rc<dyn Fn(&str) -> Option<String>>;
+pub type PathSealer = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 /// One token for every URL, or one sealed for each URL's path.
 #[derive(Clone)]
@@ -66,11 +66,11 @@ impl LinkPolicy {
     ///
     /// ```
     /// use actix_cookieless::rewrite::LinkPolicy;
-    /// use std::rc::Rc;
+    /// use std::sync::Arc;
     ///
     /// let policy = LinkPolicy::new("https://example.com/a", &[], "sessionid", "unused")
     ///     .unwrap()
-    ///     .bound_to_paths(Rc::new(|path: &str| Some(format!("for{}", path.replace('/', "-")))));
+    ///     .bound_to_paths(Arc::new(|path: &str| Some(format!("for{}", path.replace('/', "-")))));
     /// assert_eq!(policy.location("/b/c?x=1").unwrap(), "/b/c?x=1&sessionid=for-b-c");
     /// ```
     pub fn bound_to_paths(mut self, sealer: PathSealer) -> Self {
