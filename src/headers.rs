@@ -20,6 +20,15 @@ impl HeaderView for actix_web::http::header::HeaderMap {
     }
 }
 
+#[cfg(feature = "tower")]
+impl HeaderView for http::HeaderMap {
+    fn values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.get_all(name)
+            .into_iter()
+            .map(http::HeaderValue::as_bytes)
+    }
+}
+
 /// A header value as text, under HTTP's rule for it (visible ASCII, spaces and tabs): what
 /// `HeaderValue::to_str` accepts. `None` for anything else, which callers treat as unreadable.
 pub(crate) fn as_text(value: &[u8]) -> Option<&str> {

@@ -82,9 +82,12 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs, rust_2018_idioms, unreachable_pub)]
 #![warn(missing_debug_implementations)]
-// Without a framework's glue (`--no-default-features`) the engine's steps have no caller yet:
-// that build proves the core needs no actix, and CI checks it.
-#![cfg_attr(not(feature = "actix"), allow(dead_code, unused_imports))]
+// Without any framework's glue (neither `actix` nor `tower`) the engine's steps have no caller:
+// that build only proves the core needs no framework, and CI checks it.
+#![cfg_attr(
+    not(any(feature = "actix", feature = "tower")),
+    allow(dead_code, unused_imports)
+)]
 
 mod budget;
 mod client;
@@ -107,6 +110,9 @@ pub mod store;
 #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
 pub mod testing;
 pub mod token;
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub mod tower;
 mod transport;
 mod url_param;
 

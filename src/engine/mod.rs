@@ -8,10 +8,12 @@
 //! through [`HeaderView`](crate::headers::HeaderView): who the client is (`client`), whether a
 //! request is cross-site (`site`), where a token is (`transport::{from_header, in_url}`).
 
+mod issuer;
 pub(crate) mod outcome;
 
 use std::{collections::HashMap, net::IpAddr, time::Duration};
 
+pub(crate) use issuer::RequestIssuer;
 pub use outcome::SessionEvent;
 
 use crate::{

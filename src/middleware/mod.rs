@@ -4,7 +4,6 @@
 //! response.
 
 mod find;
-mod issuer;
 mod respond;
 mod service;
 

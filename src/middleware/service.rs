@@ -13,10 +13,10 @@ use actix_web::{
     },
 };
 
-use super::{EventFn, EventHook, find, issuer::RequestIssuer, respond};
+use super::{EventFn, EventHook, find, respond};
 use crate::{
     client, cookies,
-    engine::{Engine, RequestAt},
+    engine::{Engine, RequestAt, RequestIssuer},
     rewrite::{PathSealer, RewriteBody},
     session::Session,
     site,

@@ -11,6 +11,7 @@ mod charset;
 mod forms;
 mod gate;
 mod html;
+mod page;
 mod policy;
 mod prescan;
 
@@ -18,7 +19,7 @@ mod prescan;
 #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
 pub use body::RewriteBody;
 pub(crate) use cache::RewriteCache;
-pub(crate) use charset::sniff as sniff_charset;
 pub(crate) use gate::{Charset, body_charset, rewritable};
 pub use html::TokenRewriter;
+pub(crate) use page::{PageRewrite, declared_charset};
 pub use policy::{LinkPolicy, PathSealer};

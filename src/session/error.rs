@@ -1,6 +1,7 @@
 //! What a session operation can fail with: one type per operation, as in actix-session, each
 //! keeping its cause as `source()`. As actix-web errors they answer with an opaque body and log
-//! the cause; [`Answer`] keeps what they answer free of any framework.
+//! the cause, as axum responses too (feature `tower`); `Answer` keeps what they answer free of
+//! any framework.
 
 use std::{error::Error as StdError, fmt};
 
@@ -28,7 +29,8 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-/// Each error type as an actix-web error: the status, an opaque body, the cause logged.
+/// Each error type as an actix-web error and (feature `tower`) an axum response: the status,
+/// an opaque body, the cause logged.
 macro_rules! answers {
     ($($name:ty),*) => {$(
         #[cfg(feature = "actix")]
@@ -43,6 +45,24 @@ macro_rules! answers {
                 actix_web::HttpResponse::build(self.status_code())
                     .content_type("text/plain; charset=utf-8")
                     .body(reason(Answer::status(self)))
+            }
+        }
+
+        #[cfg(feature = "tower")]
+        impl axum_core::response::IntoResponse for $name {
+            fn into_response(self) -> axum_core::response::Response {
+                tracing::error!(error = %self.logged_cause(), "actix-cookieless session error");
+                let status = http::StatusCode::from_u16(Answer::status(&self))
+                    .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+                let mut res = axum_core::response::Response::new(axum_core::body::Body::from(
+                    reason(status.as_u16()),
+                ));
+                *res.status_mut() = status;
+                res.headers_mut().insert(
+                    http::header::CONTENT_TYPE,
+                    http::HeaderValue::from_static("text/plain; charset=utf-8"),
+                );
+                res
             }
         }
 

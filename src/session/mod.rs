@@ -211,6 +211,7 @@ impl Session {
 
     /// A session no middleware stands behind: what [`SessionExt::get_session`] gives outside
     /// `CookielessSession`. Writes to it are kept nowhere.
+    #[cfg(any(test, feature = "actix"))]
     pub(crate) fn detached() -> Self {
         Self(Arc::new(Mutex::new(SessionInner::fresh(WhyNew::NoToken))))
     }
@@ -477,9 +478,30 @@ impl Session {
             .finish())
     }
 
-    /// `location` (a path on this site) with a redirect token for it, as
-    /// [`see_other`](Self::see_other) sends it.
-    pub(crate) async fn redirect_location(&self, location: &str) -> Result<String, SessionError> {
+    /// `location` (a path on this site) with a redirect token for it: what
+    /// [`see_other`](Self::see_other) puts in its `Location`, for any framework's redirect.
+    /// The token opens only a GET of that path, within `redirect_token_max_age`.
+    ///
+    /// With axum (feature `tower`):
+    ///
+    /// ```
+    /// # #[cfg(feature = "tower")]
+    /// # mod axum_example {
+    /// use actix_cookieless::{Session, SessionError};
+    /// use axum::response::Redirect;
+    ///
+    /// async fn step1(session: Session) -> Result<Redirect, SessionError> {
+    ///     session.insert("step", 1).ok();
+    ///     Ok(Redirect::to(&session.redirect_location("/step/2").await?))
+    /// }
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::NotALocalPath`] when `location` is no path on this site, and the
+    /// errors of [`token`](Self::token).
+    pub async fn redirect_location(&self, location: &str) -> Result<String, SessionError> {
         let path = location.split(['?', '#']).next().unwrap_or_default();
         // A path on this site: not `//host` or `/\host`, which a browser takes for another host.
         if !path.starts_with('/') || path.starts_with("//") || path.contains('\\') {

@@ -1,4 +1,5 @@
-//! Lends a handler the request's sealer and the store, for `Session::token` and `see_other`.
+//! Lends a handler the request's sealer and the store, for `Session::token` and `see_other`,
+//! whatever the framework.
 
 use std::{collections::HashMap, future::Future, net::IpAddr, pin::Pin, sync::Arc};
 
@@ -11,12 +12,12 @@ use crate::{
 };
 
 /// Lends a handler the store and this client's sealing key, for [`Session::token`].
-pub(super) struct RequestIssuer<St> {
-    pub(super) engine: Arc<Engine<St>>,
+pub(crate) struct RequestIssuer<St> {
+    pub(crate) engine: Arc<Engine<St>>,
     /// The client's key, derived once for the whole request.
-    pub(super) sealer: Sealer,
+    pub(crate) sealer: Sealer,
     /// Whose budget a new session comes from.
-    pub(super) client: Option<IpAddr>,
+    pub(crate) client: Option<IpAddr>,
 }
 
 impl<St: SessionStore> TokenIssuer for RequestIssuer<St> {

@@ -1,0 +1,121 @@
+//! One response's HTML page, whatever the framework: the charset to declare, the rewriter
+//! for a streamed page, and a page held whole rewritten (spliced from the cache when it can).
+
+use bytes::Bytes;
+use encoding_rs::Encoding;
+
+use super::{LinkPolicy, PathSealer, RewriteCache, TokenRewriter, charset::sniff, rewritable};
+use crate::{client_script, settings::ValidSettings};
+
+/// For an HTML response whose `Content-Type` names no charset: the encoding a browser would
+/// sniff from the page held whole (byte order mark, then for `text/html` `<meta charset>` in
+/// the first 1024 bytes), else UTF-8, and the `Content-Type` declaring it, so that browser and
+/// rewriter read the page alike (a header charset beats any later `<meta>`). `None`: an
+/// encoding lol_html cannot parse (ISO-2022-JP, UTF-16), the page passes through untouched.
+pub(crate) fn declared_charset(
+    content_type: &str,
+    whole: Option<&[u8]>,
+) -> Option<(&'static Encoding, String)> {
+    // XHTML is XML: a browser reads no `<meta>` for its encoding.
+    let is_html = content_type
+        .get(..9)
+        .is_some_and(|essence| essence.eq_ignore_ascii_case("text/html"));
+    let sniffed = match whole {
+        Some(bytes) if is_html => sniff(bytes),
+        Some(bytes) => Encoding::for_bom(bytes).map(|(encoding, _)| encoding),
+        None => None,
+    };
+    let encoding = rewritable(sniffed.unwrap_or(encoding_rs::UTF_8))?;
+    Some((
+        encoding,
+        format!("{content_type}; charset={}", encoding.name()),
+    ))
+}
+
+/// Everything one page is rewritten with.
+pub(crate) struct PageRewrite<'a> {
+    pub(crate) settings: &'a ValidSettings,
+    /// `scheme://host`, and the page's absolute URL.
+    pub(crate) origin: &'a str,
+    pub(crate) host: &'a str,
+    pub(crate) page_url: &'a str,
+    /// The response's token (sealed for no path).
+    pub(crate) token: &'a str,
+    /// With `url_specific`: seals the session's token for each link's path.
+    pub(crate) sealer: Option<PathSealer>,
+}
+
+impl PageRewrite<'_> {
+    /// Where links go for a page carrying `token`; `None` when the page URL is not http(s)
+    /// (then nothing is rewritten). `bound`: each path gets its own token (`url_specific`).
+    fn policy(&self, token: &str, bound: bool) -> Option<LinkPolicy> {
+        let settings = self.settings;
+        let policy = LinkPolicy::new(self.page_url, &settings.hosts, &settings.param_name, token)?;
+        Some(match (&self.sealer, bound) {
+            (Some(sealer), true) => policy.bound_to_paths(std::sync::Arc::clone(sealer)),
+            _ => policy,
+        })
+    }
+
+    /// `location` (a redirect's) with the token when it stays on this site.
+    pub(crate) fn location(&self, location: &str) -> Option<String> {
+        self.policy(self.token, true)?.location(location)
+    }
+
+    /// The rewriter for a page carrying `token`, watching only what `whole` (when the page is
+    /// held whole) may need; with the script client's element when it is on.
+    fn rewriter(
+        &self,
+        token: &str,
+        encoding: &'static Encoding,
+        whole: Option<&[u8]>,
+        bound: bool,
+    ) -> Option<TokenRewriter> {
+        let settings = self.settings;
+        // Header tokens are path-less, also with url_specific: the script starts from `token`.
+        let script = settings.client_script.then(|| {
+            client_script::tag(
+                self.host,
+                &settings.client_script_path,
+                &settings.settings().header_name,
+                token,
+            )
+        });
+        let policy = self.policy(token, bound)?;
+        TokenRewriter::with_script(policy, settings.use_get, encoding, whole, script)
+    }
+
+    /// The rewriter for a page that streams.
+    pub(crate) fn streamed(&self, encoding: &'static Encoding) -> Option<TokenRewriter> {
+        self.rewriter(self.token, encoding, None, true)
+    }
+
+    /// A page held whole, rewritten: spliced from `cache` when it may be kept there (with
+    /// `url_specific` every URL has its own token, which the cache cannot splice), else now.
+    pub(crate) fn whole(
+        &self,
+        page: Bytes,
+        encoding: &'static Encoding,
+        cache: Option<&RewriteCache>,
+    ) -> Bytes {
+        let cache = cache.filter(|cache| !self.settings.url_specific && cache.fits(page.len()));
+        if let Some(cache) = cache {
+            // With one token for every URL, only the page's origin decides where it goes (a
+            // relative URL keeps it, an absolute one names its own): the same page at
+            // `/a?sessionid=…` and `/b` is one entry.
+            let context = format!("{}\n{}", self.origin, encoding.name());
+            let rewritten = cache.rewrite(&page, &context, self.token, |placeholder| {
+                self.rewriter(placeholder, encoding, Some(&page), false)
+            });
+            return rewritten.unwrap_or(page);
+        }
+        match self.rewriter(self.token, encoding, Some(&page), true) {
+            Some(mut rewriter) => {
+                let mut out = rewriter.write(&page);
+                out.extend(rewriter.end());
+                out.into()
+            }
+            None => page,
+        }
+    }
+}

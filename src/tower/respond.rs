@@ -1,0 +1,224 @@
+//! The response side: the layer's own answers, the token's headers, and the token put into
+//! `Location` and HTML bodies as they stream.
+
+use std::sync::Arc;
+
+use http::{
+    HeaderName, HeaderValue, Response, StatusCode,
+    header::{self, HeaderMap},
+};
+
+use bytes::Bytes;
+use http_body::Body;
+use http_body_util::BodyExt;
+
+use super::body::{BoxError, ResponseBody};
+use crate::{
+    client_script,
+    engine::{Engine, Finished, Refusal, retry_after_seconds},
+    rewrite::{Charset, PageRewrite, PathSealer, body_charset, declared_charset},
+    settings::{ValidSettings, is_safe_referrer_policy},
+    token::Sealer,
+};
+
+/// What the response side needs of the request, kept before the request went to the app.
+pub(super) struct Page {
+    /// `scheme://host`
+    pub(super) origin: String,
+    pub(super) host: String,
+    pub(super) path_and_query: String,
+    /// With `delete_cookies`: a `Set-Cookie` expiring each cookie the request carried.
+    pub(super) expired_cookies: Vec<String>,
+}
+
+impl Page {
+    fn path(&self) -> &str {
+        self.path_and_query.split('?').next().unwrap_or("/")
+    }
+}
+
+/// A short plain-text answer that says nothing about the cause and is never cached.
+fn opaque<B>(status: StatusCode, body: &'static str) -> Response<ResponseBody<B>> {
+    let mut res = Response::new(ResponseBody::ready(body));
+    *res.status_mut() = status;
+    let headers = res.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    res
+}
+
+/// The store failed: the cause goes to the log, the client gets an opaque 503.
+fn unavailable<B>(what: &str, err: &dyn std::fmt::Display) -> Response<ResponseBody<B>> {
+    tracing::error!(error = %err, "actix-cookieless: session store failed to {what}");
+    let mut res = opaque(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable");
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    res
+}
+
+/// The engine's refusal as a response.
+pub(super) fn refused<B>(refusal: Refusal) -> Response<ResponseBody<B>> {
+    match refusal {
+        Refusal::CrossSite => opaque(StatusCode::FORBIDDEN, "Forbidden"),
+        Refusal::TooManyNewSessions(wait) => {
+            let mut res = opaque(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests");
+            res.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(retry_after_seconds(wait)),
+            );
+            res
+        }
+        Refusal::Store { what, error } => unavailable(what, &error),
+    }
+}
+
+/// The script client, served at `client_script_path`.
+pub(super) fn client_script<B>() -> Response<ResponseBody<B>> {
+    let mut res = Response::new(ResponseBody::ready(client_script::SCRIPT));
+    for (name, value) in client_script::HEADERS {
+        res.headers_mut().insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    }
+    res
+}
+
+/// A response body of a known length up to this is read whole before it is rewritten, as
+/// actix's `String` and `Bytes` bodies are: for the charset sniff, the prescan and the
+/// rewrite cache.
+const HOLD_WHOLE: u64 = 1024 * 1024;
+
+/// The app's response with the session's token in it: headers, `Location` and HTML body.
+pub(super) async fn with_token<B, St>(
+    engine: &Engine<St>,
+    page: &Page,
+    mut res: Response<B>,
+    finished: Finished,
+    sealer: &Sealer,
+) -> Response<ResponseBody<B>>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    let settings = &engine.settings;
+    let headers = res.headers_mut();
+    // The scope promises no cookies: whatever a handler set is dropped, and with
+    // `delete_cookies` every cookie the client sent is expired.
+    headers.remove(header::SET_COOKIE);
+    for expired in &page.expired_cookies {
+        if let Ok(value) = HeaderValue::try_from(expired.as_str()) {
+            headers.append(header::SET_COOKIE, value);
+        }
+    }
+    let Some(key) = finished.key else {
+        return res.map(ResponseBody::untouched);
+    };
+    // One sealer for the request: the handler's `token()`, this header and the rewriter.
+    let token = match sealer.seal(&key, None) {
+        Ok(token) => token,
+        Err(err) => return unavailable("seal a token", &err),
+    };
+    add_token_headers(settings, res.headers_mut(), &token);
+    if finished.placed_by_handler || !settings.rewrites(page.path()) {
+        return res.map(ResponseBody::untouched);
+    }
+    let page_url = format!("{}{}", page.origin, page.path_and_query);
+    let rewrite = PageRewrite {
+        settings,
+        origin: &page.origin,
+        host: &page.host,
+        page_url: &page_url,
+        token: &token,
+        sealer: settings.url_specific.then(|| {
+            let sealer = sealer.clone();
+            Arc::new(move |path: &str| sealer.seal(&key, Some(path)).ok()) as PathSealer
+        }),
+    };
+    if settings.use_get && res.status().is_redirection() {
+        let location = res
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok());
+        if let Some(value) = location.and_then(|l| rewrite.location(l))
+            && let Ok(value) = HeaderValue::from_str(&value)
+        {
+            res.headers_mut().insert(header::LOCATION, value);
+        }
+    }
+    let len = res.body().size_hint().exact();
+    let Some(charset) = body_charset(res.status().as_u16(), res.headers(), len) else {
+        return res.map(ResponseBody::untouched);
+    };
+    let (mut head, body) = res.into_parts();
+    let body = match len {
+        Some(len) if len <= HOLD_WHOLE => match body.collect().await {
+            Ok(collected) => Ok(collected.to_bytes()),
+            Err(err) => return Response::from_parts(head, ResponseBody::failed(err)),
+        },
+        _ => Err(body),
+    };
+    let encoding = match charset {
+        Charset::Declared(encoding) => Some(encoding),
+        Charset::Undeclared => declare_charset(&mut head.headers, body.as_deref().ok()),
+    };
+    let Some(encoding) = encoding else {
+        let body = match body {
+            Ok(whole) => ResponseBody::ready(whole),
+            Err(streamed) => ResponseBody::untouched(streamed),
+        };
+        return Response::from_parts(head, body);
+    };
+    // The length changes: drop a length the handler set.
+    head.headers.remove(header::CONTENT_LENGTH);
+    let body = match body {
+        Ok(whole) => ResponseBody::ready(rewrite.whole(whole, encoding, engine.rewrites.as_ref())),
+        Err(streamed) => match rewrite.streamed(encoding) {
+            Some(rewriter) => ResponseBody::rewritten(streamed, rewriter),
+            None => ResponseBody::untouched(streamed),
+        },
+    };
+    Response::from_parts(head, body)
+}
+
+/// Names the charset [`declared_charset`] finds in an HTML response's `Content-Type` that
+/// named none.
+fn declare_charset(
+    headers: &mut HeaderMap,
+    whole: Option<&[u8]>,
+) -> Option<&'static encoding_rs::Encoding> {
+    let content_type = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let (encoding, declared) = declared_charset(content_type, whole)?;
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(&declared).ok()?);
+    Some(encoding)
+}
+
+fn add_token_headers(settings: &ValidSettings, headers: &mut HeaderMap, token: &str) {
+    // A checked name (`check_name`) and base64url are always valid; nothing to send otherwise.
+    let (Ok(name), Ok(value)) = (
+        HeaderName::from_bytes(settings.header_name.as_bytes()),
+        HeaderValue::from_str(token),
+    ) else {
+        return;
+    };
+    headers.insert(name, value);
+    // A shared cache must never hand one visitor's token to another.
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    // Keep a policy the handler chose if it leaks nothing; otherwise ours.
+    let keep = headers
+        .get(header::REFERRER_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(is_safe_referrer_policy);
+    if !keep {
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static(settings.referrer_policy),
+        );
+    }
+}

@@ -1,0 +1,212 @@
+//! The service the layer wraps around the app's: a request's way through the engine.
+
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+};
+
+use bytes::Bytes;
+use http::{Method, Request, Response};
+use http_body::Body;
+
+use super::{
+    EventFn, PeerFn,
+    body::{BoxError, DataFrames, RequestBody, ResponseBody},
+    respond::{self, Page},
+};
+use crate::{
+    client,
+    engine::{Engine, RequestAt, RequestIssuer},
+    session::Session,
+    settings::ValidSettings,
+    site,
+    store::SessionStore,
+    transport::{self, Transport},
+};
+
+/// The service [`CookielessLayer`](super::CookielessLayer) wraps around the inner one.
+pub struct CookielessService<S, St> {
+    pub(super) inner: S,
+    pub(super) engine: Arc<Engine<St>>,
+    pub(super) peer: Arc<PeerFn>,
+    pub(super) on_event: Option<Arc<EventFn>>,
+}
+
+impl<S: Clone, St> Clone for CookielessService<S, St> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            engine: Arc::clone(&self.engine),
+            peer: Arc::clone(&self.peer),
+            on_event: self.on_event.clone(),
+        }
+    }
+}
+
+impl<S, St> std::fmt::Debug for CookielessService<S, St> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CookielessService").finish_non_exhaustive()
+    }
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+impl<S, St, ReqB, ResB> tower_service::Service<Request<ReqB>> for CookielessService<S, St>
+where
+    S: tower_service::Service<Request<RequestBody<ReqB>>, Response = Response<ResB>>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send,
+    S::Error: Send,
+    ReqB: Body<Data = Bytes> + Send + 'static,
+    ReqB::Error: Send,
+    ResB: Body<Data = Bytes> + Send + 'static,
+    ResB::Error: Into<BoxError>,
+    St: SessionStore,
+{
+    type Response = Response<ResponseBody<ResB>>;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<ReqB>) -> Self::Future {
+        // The clone that was polled ready serves this request; the fresh clone stays behind.
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        let engine = Arc::clone(&self.engine);
+        let peer = Arc::clone(&self.peer);
+        let on_event = self.on_event.clone();
+        Box::pin(handle(engine, peer, on_event, inner, req))
+    }
+}
+
+/// One request through the engine: find, open and load its session, run the handler, then
+/// store what it did and put the token into the response.
+async fn handle<S, St, ReqB, ResB>(
+    engine: Arc<Engine<St>>,
+    peer: Arc<PeerFn>,
+    on_event: Option<Arc<EventFn>>,
+    mut inner: S,
+    req: Request<ReqB>,
+) -> Result<Response<ResponseBody<ResB>>, S::Error>
+where
+    S: tower_service::Service<Request<RequestBody<ReqB>>, Response = Response<ResB>>,
+    ReqB: Body<Data = Bytes>,
+    ResB: Body<Data = Bytes>,
+    ResB::Error: Into<BoxError>,
+    St: SessionStore,
+{
+    let settings = &engine.settings;
+    let (mut parts, body) = req.into_parts();
+    let get_or_head = matches!(parts.method, Method::GET | Method::HEAD);
+    if settings.client_script && get_or_head && parts.uri.path() == settings.client_script_path {
+        return Ok(respond::client_script());
+    }
+    let peer = peer(&parts.extensions);
+    // The client, cut to the prefix: what the token is bound to, and whose budget a new
+    // session comes from.
+    let budget_client = client::client_prefix(peer, &parts.headers, settings);
+    let binding = client::binding(budget_client, &parts.headers, settings);
+    let client_key = engine.keyring.client(&binding);
+    let (scheme, host) = client::origin(
+        &client::Target {
+            peer,
+            uri_scheme: parts.uri.scheme_str(),
+            uri_authority: parts.uri.authority().map(http::uri::Authority::as_str),
+            secure: false,
+            default_host: "localhost",
+        },
+        &parts.headers,
+        &settings.trusted_proxies,
+    );
+
+    let (found, body) = find(&parts, body, settings).await;
+    let at = RequestAt {
+        path: parts.uri.path(),
+        get_or_head,
+    };
+    let cross_site = || site::judge(false, &parts.headers, &host, &settings.hosts);
+    let started = engine
+        .start(&client_key, found, &at, parts.method.is_safe(), cross_site)
+        .await;
+    let mut session = match started {
+        Ok(session) => session,
+        Err(refusal) => return Ok(respond::refused(refusal)),
+    };
+
+    let sealer = client_key.sealer();
+    session.issuer = Some(Arc::new(RequestIssuer {
+        engine: Arc::clone(&engine),
+        sealer: sealer.clone(),
+        client: budget_client,
+    }));
+    let session = Session::new(session);
+    parts.extensions.insert(session.clone());
+    let page = Page {
+        origin: format!("{scheme}://{host}"),
+        host,
+        path_and_query: parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| "/".to_owned(), ToString::to_string),
+        expired_cookies: if settings.delete_cookies {
+            crate::cookies::expired(&parts.headers)
+        } else {
+            Vec::new()
+        },
+    };
+    // The hook gets the request's head once the app has had the request.
+    let head = on_event.as_ref().map(|_| parts.clone());
+    let res = inner.call(Request::from_parts(parts, body)).await?;
+    let finished = match engine.finish(session.take(), budget_client).await {
+        Ok(finished) => finished,
+        Err(refusal) => return Ok(respond::refused(refusal)),
+    };
+    if let (Some(hook), Some(head), Some(event)) = (&on_event, &head, finished.event) {
+        hook(head, event);
+    }
+    Ok(respond::with_token(&engine, &page, res, finished, &sealer).await)
+}
+
+/// The token the request carries, and how: header, then form body, then query string. The
+/// body comes back whole, the bytes read for the form's token replayed ahead of the rest.
+async fn find<B: Body<Data = Bytes>>(
+    parts: &http::request::Parts,
+    body: B,
+    settings: &ValidSettings,
+) -> (Option<(Transport, String)>, RequestBody<B>) {
+    if let Some(in_header) = transport::from_header(&parts.headers, settings) {
+        return (in_header, RequestBody::untouched(body));
+    }
+    let get_or_head = matches!(parts.method, Method::GET | Method::HEAD);
+    let in_url = || transport::in_url(parts.uri.query().unwrap_or(""), get_or_head, settings);
+    let content_type = parts
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let Some(content_type) =
+        content_type.filter(|_| transport::may_carry_form(parts.method.as_str()))
+    else {
+        return (in_url(), RequestBody::untouched(body));
+    };
+    let mut body = Box::pin(body);
+    let Some(scan) = transport::scan_body(&mut DataFrames(&mut body), content_type, settings).await
+    else {
+        return (
+            in_url(),
+            RequestBody::replayed(Default::default(), None, Some(body)),
+        );
+    };
+    let rest = (!scan.ended && scan.error.is_none()).then_some(body);
+    let body = RequestBody::replayed(scan.read, scan.error, rest);
+    match scan.found {
+        Some(token) => (Some((Transport::FormField, token)), body),
+        None => (in_url(), body),
+    }
+}

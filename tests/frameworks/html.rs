@@ -1,0 +1,78 @@
+//! Reading pages as a browser's tree builder does (html5ever), not with the rewriter's parser.
+
+use html5ever::tendril::TendrilSink;
+use markup5ever_rcdom::{Handle, NodeData, RcDom};
+
+fn walk(node: &Handle, visit: &mut dyn FnMut(&Handle)) {
+    visit(node);
+    for child in node.children.borrow().iter() {
+        walk(child, visit);
+    }
+}
+
+fn attr(node: &Handle, wanted: &str) -> Option<String> {
+    match &node.data {
+        NodeData::Element { attrs, .. } => attrs
+            .borrow()
+            .iter()
+            .find(|a| &*a.name.local == wanted)
+            .map(|a| a.value.to_string()),
+        _ => None,
+    }
+}
+
+/// `read` of the `tag` elements of the document's tree. (The tree lives only as long as this
+/// call: dropping it empties every node's children, also of nodes still held.)
+fn with_elements<T>(html: &str, tag: &str, read: impl FnOnce(&[Handle]) -> T) -> T {
+    let dom = html5ever::parse_document(RcDom::default(), Default::default()).one(html);
+    let mut found = Vec::new();
+    walk(&dom.document, &mut |node| {
+        if matches!(&node.data, NodeData::Element { name, .. } if &*name.local == tag) {
+            found.push(node.clone());
+        }
+    });
+    read(&found)
+}
+
+/// The value of the first `<input name=name>` inside a `<form>`, as the browser's tree has it.
+pub fn form_field(html: &str, name: &str) -> Option<String> {
+    with_elements(html, "form", |forms| {
+        let mut value = None;
+        walk(forms.first()?, &mut |node| {
+            if value.is_none() && attr(node, "name").as_deref() == Some(name) {
+                value = attr(node, "value");
+            }
+        });
+        value
+    })
+}
+
+/// The `href` of the `<a id=id>`.
+pub fn link(html: &str, id: &str) -> Option<String> {
+    with_elements(html, "a", |links| {
+        links
+            .iter()
+            .find(|a| attr(a, "id").as_deref() == Some(id))
+            .and_then(|a| attr(a, "href"))
+    })
+}
+
+/// The first form's `action`.
+pub fn form_action(html: &str) -> Option<String> {
+    with_elements(html, "form", |forms| attr(forms.first()?, "action"))
+}
+
+/// The text of the document.
+pub fn text(html: &str) -> String {
+    with_elements(html, "body", |bodies| {
+        let mut out = String::new();
+        if let Some(body) = bodies.first() {
+            walk(body, &mut |node| {
+                if let NodeData::Text { contents } = &node.data {
+                    out.push_str(&contents.borrow());
+                }
+            });
+        }
+        out
+    })
+}
