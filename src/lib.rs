@@ -1,4 +1,5 @@
-//! Server-side sessions for actix-web **without cookies**.
+//! Server-side sessions for actix-web (and, with the `tower` feature, axum and any tower stack)
+//! **without cookies**.
 //!
 //! Browsers block third-party cookies (apps in iframes, embedded widgets, checkout and survey
 //! forms), privacy law makes cookies a consent question, and some clients refuse them. This
@@ -22,8 +23,8 @@
 //! `purge`, `renew`. Sessions are lazy: a request that writes nothing stores nothing and gets
 //! no token, so crawlers and one-page visitors cost nothing. Data lives in a
 //! [`SessionStore`](store::SessionStore): the bounded [`MemoryStore`] by default,
-//! [`RedisStore`](store::RedisStore) for many instances, or any actix-session store through
-//! [`ActixSessionStore`](store::ActixSessionStore).
+//! `store::RedisStore` (feature `redis`) for many instances, or any actix-session store through
+//! `store::ActixSessionStore`.
 //!
 //! # Quick start
 //!
@@ -71,6 +72,12 @@
 //! query parameter. Other hosts never get it; scripts, styles and comments are never touched.
 //! Put `Compress` outside (wrap it last) so it compresses the rewritten page. See [`rewrite`].
 //! With `rewrite` off, templates place the token with [`Session::token`].
+//!
+//! # axum and tower
+//!
+//! With the `tower` feature, `tower::CookielessLayer` runs the same engine for axum and any
+//! tower stack, and [`Session`] is an axum extractor; `default-features = false` leaves actix
+//! out. See the `tower` module.
 //!
 //! # Cross-site requests
 //!

@@ -32,7 +32,7 @@ pub enum Transport {
     FormField,
     /// The query string of the URL (only with `use_get`).
     Query,
-    /// The redirect token of a `303 See Other` ([`Session::see_other`](crate::Session::see_other)), in the URL of the
+    /// The redirect token of a `303 See Other` ([`Session::redirect_location`](crate::Session::redirect_location), as `see_other` sends it), in the URL of the
     /// GET that follows it.
     Redirect,
     /// No token opened a session: the session is new.

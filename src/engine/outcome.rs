@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use crate::session::SessionStatus;
 
-/// What a request did to its session, for [`CookielessSessionBuilder::on_session_event`](crate::CookielessSessionBuilder::on_session_event)
+/// What a request did to its session, for `on_session_event` (of the actix middleware's builder and of the tower layer's)
 /// (django-cookieless's `cookieless_signal`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

@@ -1,7 +1,7 @@
 //! Putting the token into responses: HTML documents as they stream, and redirects.
 //!
 //! [`TokenRewriter`] and [`LinkPolicy`] work on their own (no actix types), for benches and
-//! other frameworks; the middleware wraps response bodies in [`RewriteBody`].
+//! other frameworks; the actix middleware wraps response bodies in `RewriteBody`.
 
 mod attribute;
 #[cfg(feature = "actix")]

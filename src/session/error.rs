@@ -177,7 +177,7 @@ pub enum SessionError {
     Store(Box<dyn StdError + Send + Sync + 'static>),
     /// The token could not be sealed (503).
     Seal(crate::token::SealError),
-    /// [`Session::see_other`](crate::Session::see_other) was given something other than a
+    /// `Session::see_other` or [`Session::redirect_location`](crate::Session::redirect_location) was given something other than a
     /// path on this site (500): the redirect token goes only where it opens.
     NotALocalPath(String),
 }

@@ -479,7 +479,7 @@ impl Session {
     }
 
     /// `location` (a path on this site) with a redirect token for it: what
-    /// [`see_other`](Self::see_other) puts in its `Location`, for any framework's redirect.
+    /// `see_other` (actix) puts in its `Location`, for any framework's redirect.
     /// The token opens only a GET of that path, within `redirect_token_max_age`.
     ///
     /// With axum (feature `tower`):

@@ -121,7 +121,7 @@ pub struct Settings {
         serialize_with = "serialize_duration"
     )]
     pub session_max_lifetime: Duration,
-    /// How long the token in a [`Session::see_other`](crate::Session::see_other) `Location`
+    /// How long the token in a [`Session::redirect_location`](crate::Session::redirect_location) `Location`
     /// opens its page (for the GET that follows, and for Back and reload after it).
     #[serde(
         deserialize_with = "deserialize_duration",

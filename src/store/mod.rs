@@ -6,8 +6,8 @@
 //! crate:
 //!
 //! - [`MemoryStore`], the embedded default, bounded in bytes;
-//! - [`RedisStore`] (feature `redis`), for deployments with many instances;
-//! - [`ActixSessionStore`], an adapter that makes any store written for actix-session (its
+//! - `RedisStore` (feature `redis`), for deployments with many instances;
+//! - `ActixSessionStore` (feature `actix`), an adapter that makes any store written for actix-session (its
 //!   `RedisSessionStore`, or your own) work here.
 //!
 //! The crate's own stores make keys of 128 random bits, which a token carries in 16 bytes: a
