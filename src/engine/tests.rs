@@ -213,3 +213,90 @@ fn creating_for_a_handler_takes_from_the_budget() {
         ));
     });
 }
+
+#[test]
+fn start_judges_only_unsafe_requests_that_carry_a_token() {
+    let engine = engine(|_| {});
+    let binding = ClientBinding::new(Some([192, 0, 2, 1].into()), b"UA");
+    let key = engine.keyring.client(&binding);
+    let token = || Some((Transport::FormField, key.seal("k", None).unwrap()));
+    let never = || -> Site { panic!("a safe request, or one without a token, is not judged") };
+    block_on(async {
+        let fresh = engine.start(&key, None, &POST, false, never).await.unwrap();
+        assert_eq!(fresh.why_new, Some(WhyNew::NoToken));
+        // Safe: not judged, so the token is opened (its session is gone: never stored).
+        let safe = engine
+            .start(&key, token(), &GET, true, never)
+            .await
+            .unwrap();
+        assert_eq!(safe.why_new, Some(WhyNew::Gone));
+        let cross = || Site::Cross("origin");
+        let ignored = engine
+            .start(&key, token(), &POST, false, cross)
+            .await
+            .unwrap();
+        assert_eq!(ignored.why_new, Some(WhyNew::CrossSite));
+    });
+    let strict = super::tests::engine(|s| s.reject_cross_site = true);
+    let key = strict.keyring.client(&binding);
+    let token = Some((Transport::FormField, key.seal("k", None).unwrap()));
+    let refused = block_on(strict.start(&key, token, &POST, false, || Site::Cross("origin")));
+    assert!(matches!(refused, Err(Refusal::CrossSite)));
+}
+
+#[test]
+fn start_opens_and_loads_and_finish_stores_and_reports() {
+    let engine = engine(|s| s.new_sessions_per_minute = 1);
+    let binding = ClientBinding::new(Some([192, 0, 2, 1].into()), b"UA");
+    let key = engine.keyring.client(&binding);
+    let client = Some([192, 0, 2, 1].into());
+    block_on(async {
+        // A new session that writes: stored, Created, and it takes the client's one new session.
+        let mut session = SessionInner::fresh(WhyNew::NoToken);
+        session.state.insert("a".into(), "1".into());
+        session.status = SessionStatus::Changed;
+        let created = engine.finish(session, client).await.unwrap();
+        assert_eq!(created.event, Some(SessionEvent::Created));
+        let stored_key = created.key.unwrap();
+
+        // Its token opens it again, loaded; unchanged, it reports nothing.
+        let token = Some((Transport::Header, key.seal(&stored_key, None).unwrap()));
+        let loaded = engine
+            .start(&key, token, &GET, true, || Site::Same)
+            .await
+            .unwrap();
+        assert_eq!(loaded.why_new, None);
+        assert_eq!(loaded.state["a"], "1");
+        let unchanged = engine.finish(loaded, client).await.unwrap();
+        assert_eq!(
+            (unchanged.event, unchanged.key.as_deref()),
+            (None, Some(stored_key.as_str()))
+        );
+
+        // The budget is spent: a second new session is refused with the wait.
+        let mut another = SessionInner::fresh(WhyNew::NoToken);
+        another.state.insert("b".into(), "2".into());
+        another.status = SessionStatus::Changed;
+        let refused = engine.finish(another, client).await;
+        assert!(matches!(refused, Err(Refusal::TooManyNewSessions(_))));
+
+        // A purge deletes it: Purged, no key, and its token finds it gone.
+        let token = Some((Transport::Header, key.seal(&stored_key, None).unwrap()));
+        let mut loaded = engine
+            .start(&key, token, &GET, true, || Site::Same)
+            .await
+            .unwrap();
+        loaded.status = SessionStatus::Purged;
+        let purged = engine.finish(loaded, client).await.unwrap();
+        assert_eq!(
+            (purged.event, purged.key),
+            (Some(SessionEvent::Purged), None)
+        );
+        let token = Some((Transport::Header, key.seal(&stored_key, None).unwrap()));
+        let gone = engine
+            .start(&key, token, &GET, true, || Site::Same)
+            .await
+            .unwrap();
+        assert_eq!(gone.why_new, Some(WhyNew::Gone));
+    });
+}
