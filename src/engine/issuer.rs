@@ -7,7 +7,7 @@ use crate::store::SessionStore;
 
 use crate::{
     engine::Engine,
-    session::{SessionError, TokenIssuer},
+    session::{Session, SessionError, SessionInner, TokenIssuer},
     token::{SealError, Sealer},
 };
 
@@ -18,6 +18,24 @@ pub(crate) struct RequestIssuer<St> {
     pub(crate) sealer: Sealer,
     /// Whose budget a new session comes from.
     pub(crate) client: Option<IpAddr>,
+}
+
+impl<St: SessionStore> RequestIssuer<St> {
+    /// The handler's session: `inner`, lent the store and `sealer`, with new sessions from
+    /// `client`'s budget.
+    pub(crate) fn session(
+        engine: &Arc<Engine<St>>,
+        mut inner: SessionInner,
+        sealer: &Sealer,
+        client: Option<IpAddr>,
+    ) -> Session {
+        inner.issuer = Some(Arc::new(Self {
+            engine: Arc::clone(engine),
+            sealer: sealer.clone(),
+            client,
+        }));
+        Session::new(inner)
+    }
 }
 
 impl<St: SessionStore> TokenIssuer for RequestIssuer<St> {

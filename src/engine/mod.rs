@@ -8,11 +8,13 @@
 //! through [`HeaderView`](crate::headers::HeaderView): who the client is (`client`), whether a
 //! request is cross-site (`site`), where a token is (`transport::{from_header, in_url}`).
 
+mod answer;
 mod issuer;
 pub(crate) mod outcome;
 
 use std::{collections::HashMap, net::IpAddr, time::Duration};
 
+pub(crate) use answer::{Answer, token_headers};
 pub(crate) use issuer::RequestIssuer;
 pub use outcome::SessionEvent;
 
@@ -57,11 +59,8 @@ pub(crate) enum Refusal {
         what: &'static str,
         error: StoreError,
     },
-}
-
-/// A wait as whole seconds for `Retry-After`, rounded up, at least one.
-pub(crate) fn retry_after_seconds(wait: std::time::Duration) -> u64 {
-    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+    /// The response's token could not be sealed: 503, the cause logged.
+    Seal(crate::token::SealError),
 }
 
 /// What a request did to its session, stored: the key the response's token is sealed for

@@ -12,34 +12,23 @@ use actix_web::{
 
 use crate::{
     client, client_script,
-    engine::{Engine, Refusal, retry_after_seconds},
+    engine::{Answer, Engine, Refusal, token_headers},
     rewrite::{Charset, PageRewrite, PathSealer, RewriteBody, body_charset, declared_charset},
-    settings::{ValidSettings, is_safe_referrer_policy},
+    settings::ValidSettings,
 };
 
 /// The engine's refusal as a response.
 pub(super) fn refused(refusal: Refusal) -> HttpResponse {
-    match refusal {
-        Refusal::CrossSite => opaque(StatusCode::FORBIDDEN, "Forbidden"),
-        Refusal::TooManyNewSessions(wait) => {
-            let mut res = opaque(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests");
-            res.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(retry_after_seconds(wait)),
-            );
-            res
-        }
-        Refusal::Store { what, error } => unavailable(what, &error),
+    let answer = refusal.answer();
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let mut res = HttpResponse::build(status);
+    for header in Answer::HEADERS {
+        res.insert_header(header);
     }
-}
-
-/// The store failed: the cause goes to the log, the client gets an opaque 503.
-pub(super) fn unavailable(what: &str, err: &dyn std::fmt::Display) -> HttpResponse {
-    tracing::error!(error = %err, "actix-cookieless: session store failed to {what}");
-    let mut res = opaque(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable");
-    res.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-    res
+    if let Some(seconds) = answer.retry_after {
+        res.insert_header((header::RETRY_AFTER, seconds));
+    }
+    res.body(answer.body)
 }
 
 /// The script client, served at `client_script_path`.
@@ -49,14 +38,6 @@ pub(super) fn client_script() -> HttpResponse {
         res.insert_header(header);
     }
     res.body(client_script::SCRIPT)
-}
-
-/// A short plain-text answer that says nothing about the cause and is never cached.
-pub(super) fn opaque(status: StatusCode, body: &'static str) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .content_type("text/plain; charset=utf-8")
-        .body(body)
 }
 
 /// Puts the token into the response: its `Location` and, for HTML, its body.
@@ -144,28 +125,13 @@ fn declare_charset(
 }
 
 pub(super) fn add_token_headers(settings: &ValidSettings, headers: &mut HeaderMap, token: &str) {
-    // A checked name (`check_name`) and base64url are always valid; nothing to send otherwise.
-    let (Ok(name), Ok(value)) = (
-        HeaderName::from_bytes(settings.header_name.as_bytes()),
-        HeaderValue::from_str(token),
-    ) else {
-        return;
-    };
-    headers.insert(name, value);
-    // A shared cache must never hand one visitor's token to another.
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    // Keep a policy the handler chose if it leaks nothing; otherwise ours.
-    let keep = headers
+    let handler_policy = headers
         .get(header::REFERRER_POLICY)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(is_safe_referrer_policy);
-    if !keep {
-        headers.insert(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static(settings.referrer_policy),
-        );
+        .and_then(|v| v.to_str().ok());
+    for (name, value) in token_headers(settings, token, handler_policy) {
+        // Checked names and base64url tokens are always valid.
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            headers.insert(name, value);
+        }
     }
 }

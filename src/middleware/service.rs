@@ -16,9 +16,8 @@ use actix_web::{
 use super::{EventFn, EventHook, find, respond};
 use crate::{
     client, cookies,
-    engine::{Engine, RequestAt, RequestIssuer},
+    engine::{Engine, Refusal, RequestAt, RequestIssuer},
     rewrite::{PathSealer, RewriteBody},
-    session::Session,
     site,
 };
 
@@ -98,7 +97,7 @@ where
     let started = engine
         .start(&client_key, found, &at, req.method().is_safe(), cross_site)
         .await;
-    let mut session = match started {
+    let session = match started {
         Ok(session) => session,
         Err(refusal) => {
             return Ok(req
@@ -108,12 +107,7 @@ where
     };
 
     let sealer = client_key.sealer();
-    session.issuer = Some(Arc::new(RequestIssuer {
-        engine: Arc::clone(&engine),
-        sealer: sealer.clone(),
-        client: budget_client,
-    }));
-    let session = Session::new(session);
+    let session = RequestIssuer::session(&engine, session, &sealer, budget_client);
     actix_web::HttpMessage::extensions_mut(&req).insert(session.clone());
     let mut res = service.call(req).await?;
     let finished = match engine.finish(session.take(), budget_client).await {
@@ -151,8 +145,8 @@ where
         Ok(token) => token,
         Err(err) => {
             let (req, _) = res.into_parts();
-            let refusal = respond::unavailable("seal a token", &err);
-            return Ok(ServiceResponse::new(req, refusal).map_into_right_body());
+            let refused = respond::refused(Refusal::Seal(err));
+            return Ok(ServiceResponse::new(req, refused).map_into_right_body());
         }
     };
     respond::add_token_headers(settings, res.headers_mut(), &token);

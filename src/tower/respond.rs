@@ -15,9 +15,9 @@ use http_body_util::BodyExt;
 use super::body::{BoxError, ResponseBody};
 use crate::{
     client_script,
-    engine::{Engine, Finished, Refusal, retry_after_seconds},
+    engine::{Answer, Engine, Finished, Refusal, token_headers},
     rewrite::{Charset, PageRewrite, PathSealer, body_charset, declared_charset},
-    settings::{ValidSettings, is_safe_referrer_policy},
+    settings::ValidSettings,
     token::Sealer,
 };
 
@@ -37,42 +37,20 @@ impl Page {
     }
 }
 
-/// A short plain-text answer that says nothing about the cause and is never cached.
-fn opaque<B>(status: StatusCode, body: &'static str) -> Response<ResponseBody<B>> {
-    let mut res = Response::new(ResponseBody::ready(body));
-    *res.status_mut() = status;
-    let headers = res.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    res
-}
-
-/// The store failed: the cause goes to the log, the client gets an opaque 503.
-fn unavailable<B>(what: &str, err: &dyn std::fmt::Display) -> Response<ResponseBody<B>> {
-    tracing::error!(error = %err, "actix-cookieless: session store failed to {what}");
-    let mut res = opaque(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable");
-    res.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-    res
-}
-
 /// The engine's refusal as a response.
 pub(super) fn refused<B>(refusal: Refusal) -> Response<ResponseBody<B>> {
-    match refusal {
-        Refusal::CrossSite => opaque(StatusCode::FORBIDDEN, "Forbidden"),
-        Refusal::TooManyNewSessions(wait) => {
-            let mut res = opaque(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests");
-            res.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(retry_after_seconds(wait)),
-            );
-            res
-        }
-        Refusal::Store { what, error } => unavailable(what, &error),
+    let answer = refusal.answer();
+    let mut res = Response::new(ResponseBody::ready(answer.body));
+    *res.status_mut() =
+        StatusCode::from_u16(answer.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let headers = res.headers_mut();
+    for (name, value) in Answer::HEADERS {
+        headers.insert(name, HeaderValue::from_static(value));
     }
+    if let Some(seconds) = answer.retry_after {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    res
 }
 
 /// The script client, served at `client_script_path`.
@@ -120,7 +98,7 @@ where
     // One sealer for the request: the handler's `token()`, this header and the rewriter.
     let token = match sealer.seal(&key, None) {
         Ok(token) => token,
-        Err(err) => return unavailable("seal a token", &err),
+        Err(err) => return refused(Refusal::Seal(err)),
     };
     add_token_headers(settings, res.headers_mut(), &token);
     if finished.placed_by_handler || !settings.rewrites(page.path()) {
@@ -197,28 +175,13 @@ fn declare_charset(
 }
 
 fn add_token_headers(settings: &ValidSettings, headers: &mut HeaderMap, token: &str) {
-    // A checked name (`check_name`) and base64url are always valid; nothing to send otherwise.
-    let (Ok(name), Ok(value)) = (
-        HeaderName::from_bytes(settings.header_name.as_bytes()),
-        HeaderValue::from_str(token),
-    ) else {
-        return;
-    };
-    headers.insert(name, value);
-    // A shared cache must never hand one visitor's token to another.
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    // Keep a policy the handler chose if it leaks nothing; otherwise ours.
-    let keep = headers
+    let handler_policy = headers
         .get(header::REFERRER_POLICY)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(is_safe_referrer_policy);
-    if !keep {
-        headers.insert(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static(settings.referrer_policy),
-        );
+        .and_then(|v| v.to_str().ok());
+    for (name, value) in token_headers(settings, token, handler_policy) {
+        // Checked names and base64url tokens are always valid.
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            headers.insert(name, value);
+        }
     }
 }

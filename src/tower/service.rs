@@ -19,7 +19,6 @@ use super::{
 use crate::{
     client,
     engine::{Engine, RequestAt, RequestIssuer},
-    session::Session,
     settings::ValidSettings,
     site,
     store::SessionStore,
@@ -135,18 +134,13 @@ where
     let started = engine
         .start(&client_key, found, &at, parts.method.is_safe(), cross_site)
         .await;
-    let mut session = match started {
+    let session = match started {
         Ok(session) => session,
         Err(refusal) => return Ok(respond::refused(refusal)),
     };
 
     let sealer = client_key.sealer();
-    session.issuer = Some(Arc::new(RequestIssuer {
-        engine: Arc::clone(&engine),
-        sealer: sealer.clone(),
-        client: budget_client,
-    }));
-    let session = Session::new(session);
+    let session = RequestIssuer::session(&engine, session, &sealer, budget_client);
     parts.extensions.insert(session.clone());
     let page = Page {
         origin: format!("{scheme}://{host}"),
