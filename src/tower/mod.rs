@@ -46,9 +46,8 @@
 //! # let _ = layer;
 //! ```
 //!
-//! Without an address, tokens are bound to the User-Agent only (and to the prefix that
-//! `trusted_proxies` let the layer read from `Forwarded` headers, when the peer is unknown no
-//! proxy is trusted).
+//! Without an address, tokens are bound to the User-Agent only, `trusted_proxies` cannot
+//! apply (no peer to trust), and every client shares one new-session budget.
 
 mod body;
 mod extract;

@@ -3,7 +3,10 @@
 use std::{
     future::Future,
     pin::Pin,
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
     task::{Context, Poll},
 };
 
@@ -108,6 +111,9 @@ where
         return Ok(respond::client_script());
     }
     let peer = peer(&parts.extensions);
+    if peer.is_none() {
+        warn_no_peer();
+    }
     // The client, cut to the prefix: what the token is bound to, and whose budget a new
     // session comes from.
     let budget_client = client::client_prefix(peer, &parts.headers, settings);
@@ -166,6 +172,20 @@ where
         hook(head, event);
     }
     Ok(respond::with_token(&engine, &page, res, finished, &sealer).await)
+}
+
+/// Says once that requests come without the client's address: tokens then bind to the
+/// User-Agent only, and all clients share one new-session budget.
+fn warn_no_peer() {
+    static SAID: AtomicBool = AtomicBool::new(false);
+    if !SAID.swap(true, Ordering::Relaxed) {
+        tracing::warn!(
+            "CookielessLayer found no client address in a request: tokens bind to the \
+             User-Agent only and all clients share one new-session budget. With axum, serve \
+             with into_make_service_with_connect_info and set CookielessLayerBuilder::peer_addr \
+             (said once)"
+        );
+    }
 }
 
 /// The token the request carries, and how: header, then form body, then query string. The

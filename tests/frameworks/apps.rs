@@ -1,7 +1,7 @@
 //! The same app in both frameworks: the same routes and handler logic, behind the actix
 //! middleware or the tower layer, reached through one plain request type.
 
-use std::{collections::HashMap, future::Future, net::SocketAddr};
+use std::{collections::HashMap, future::Future};
 
 use actix_cookieless::{Session, Settings, store::SessionStore};
 
@@ -12,6 +12,8 @@ pub struct Req {
     pub uri: String,
     pub headers: Vec<(&'static str, String)>,
     pub body: String,
+    /// The client's address (`ip:port`).
+    pub peer: String,
 }
 
 impl Req {
@@ -21,7 +23,17 @@ impl Req {
             uri: uri.into(),
             headers: vec![("user-agent", UA.to_owned())],
             body: String::new(),
+            peer: PEER.to_owned(),
         }
+    }
+
+    pub fn from(mut self, ip: &str) -> Self {
+        self.peer = format!("{ip}:40000");
+        self
+    }
+
+    pub fn token(self, token: &str) -> Self {
+        self.header("x-session-id", token)
     }
 
     pub fn post(uri: impl Into<String>) -> Self {
@@ -38,7 +50,11 @@ impl Req {
     }
 
     pub fn form(self, body: impl Into<String>) -> Self {
-        let mut req = self.header("content-type", "application/x-www-form-urlencoded");
+        self.body("application/x-www-form-urlencoded", body)
+    }
+
+    pub fn body(self, content_type: &str, body: impl Into<String>) -> Self {
+        let mut req = self.header("content-type", content_type.to_owned());
         req.body = body.into();
         req
     }
@@ -49,7 +65,9 @@ impl Req {
 pub struct Res {
     pub status: u16,
     pub headers: Vec<(String, String)>,
+    /// The body as text (lossy); `bytes` as sent.
     pub body: String,
+    pub bytes: Vec<u8>,
 }
 
 impl Res {
@@ -68,6 +86,130 @@ impl Res {
 /// An app a test sends requests to.
 pub trait App {
     fn send(&self, req: Req) -> impl Future<Output = Res>;
+}
+
+/// A framework a scenario builds its apps with (for scenarios that need more than one app).
+pub trait Framework {
+    fn app<St: SessionStore>(store: St, settings: Settings) -> impl Future<Output = impl App>;
+}
+
+pub struct Actix;
+
+impl Framework for Actix {
+    fn app<St: SessionStore>(store: St, settings: Settings) -> impl Future<Output = impl App> {
+        with_actix::app(store, settings)
+    }
+}
+
+#[cfg(feature = "tower")]
+pub struct Axum;
+
+#[cfg(feature = "tower")]
+impl Framework for Axum {
+    fn app<St: SessionStore>(store: St, settings: Settings) -> impl Future<Output = impl App> {
+        with_axum::app(store, settings)
+    }
+}
+
+/// A response as a handler of the rewrite suite makes it, before a framework builds it.
+pub struct Page {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+    /// Sent as a stream (no length known to the middleware).
+    pub streamed: bool,
+}
+
+/// The rewrite suite's page: its form, a same-site and an away link, and a `<title>` and a
+/// script that hold markup that is no markup.
+pub const REWRITE_PAGE: &str = r#"<html><head><title><a href="/x"></title></head><body>
+<form method="post" action="/s/next"><input name="a"></form>
+<a href="/s/next?x=1">next</a> <a href="https://other.example/">away</a>
+<script>var s = '<a href="/x">';</script></body></html>"#;
+
+/// The rewrite suite's pages, written once for both frameworks.
+pub mod pages {
+    use super::*;
+
+    fn page(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Page {
+        Page {
+            status,
+            headers: vec![("content-type", content_type.to_owned())],
+            body: body.into(),
+            streamed: false,
+        }
+    }
+
+    /// Writes to the session (so it has a token), then answers as the query asks.
+    pub fn rewrite(s: &Session, query: &str) -> Page {
+        s.insert("seen", true).unwrap();
+        let status = match query {
+            q if q.contains("status=204") => 204,
+            q if q.contains("status=304") => 304,
+            q if q.contains("redirect=own") => 302,
+            q if q.contains("redirect=other") => 303,
+            _ => 200,
+        };
+        let content_type = if query.contains("json") {
+            "application/json"
+        } else {
+            "text/html; charset=utf-8"
+        };
+        let mut res = page(status, content_type, REWRITE_PAGE);
+        if query.contains("redirect=own") {
+            res.headers.push(("location", "/s/next?a=1#frag".into()));
+        }
+        if query.contains("redirect=other") {
+            res.headers
+                .push(("location", "https://other.example/x".into()));
+        }
+        if query.contains("length") {
+            res.streamed = true;
+        }
+        if query.contains("pregzipped") {
+            res.headers.push(("content-encoding", "br".into()));
+        }
+        res
+    }
+
+    /// Writes nothing: a fresh session has no token and its page is left alone.
+    pub fn lazy() -> Page {
+        page(200, "text/html", REWRITE_PAGE)
+    }
+
+    /// A page in the charset `name` names, with that charset's own bytes in it.
+    pub fn charset(s: &Session, name: &str) -> Page {
+        s.insert("seen", true).unwrap();
+        let (label, bytes): (&str, Vec<u8>) = match name {
+            // "café" in windows-1252, and in a link's title
+            "1252" => ("windows-1252", b"<p>caf\xe9</p><a title=\"caf\xe9\" href=\"/s/n\">x</a>".to_vec()),
+            // Shift_JIS: "ソ" is 0x83 0x5C, whose second byte is '\'
+            "sjis" => ("Shift_JIS", b"<p>\x83\x5c</p><a title=\"\x83\x5c\" href=\"/s/n\">x</a><form method=post>\x82\xa0</form>".to_vec()),
+            _ => ("utf-16le", "<a href=\"/s/n\">x</a>".encode_utf16().flat_map(u16::to_le_bytes).collect()),
+        };
+        page(200, &format!("text/html; charset={label}"), bytes)
+    }
+
+    /// A page whose `Content-Type` names no charset; `<meta>` in it may name one.
+    pub fn undeclared(s: &Session, name: &str) -> Page {
+        s.insert("seen", true).unwrap();
+        let body: &'static [u8] = match name {
+            // Decoded as ISO-2022-JP, "/ESC(J/other.example/x" is "//other.example/x".
+            "2022" | "2022-streamed" => {
+                b"<meta charset=\"iso-2022-jp\"><a href=\"/\x1b(J/other.example/x\">x</a><form method=post></form>"
+            }
+            "sjis" | "xhtml" => b"<meta charset=shift_jis><p>\x83\x5c</p><a href=\"/s/n\">x</a>",
+            _ => b"<a href=\"/s/n\">x</a>",
+        };
+        let essence = if name == "xhtml" {
+            "application/xhtml+xml"
+        } else {
+            "text/html"
+        };
+        let mut res = page(200, essence, body);
+        res.streamed = name.ends_with("streamed");
+        res
+    }
 }
 
 pub const UA: &str = "Mozilla/5.0 (X11; Linux x86_64) Frameworks/1.0";
@@ -106,6 +248,51 @@ mod logic {
     pub fn read(s: &Session) -> String {
         let answer: String = s.get("answer").unwrap().unwrap_or_default();
         format!("{:?}|{answer}", s.why_new())
+    }
+
+    /// The entries as `k=v;k=v`, sorted, values as stored (JSON).
+    pub fn render(s: &Session) -> String {
+        let entries: std::collections::BTreeMap<_, _> = s.entries().into_iter().collect();
+        entries
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(";")
+    }
+
+    pub fn write(s: &Session, name: String, value: String) -> String {
+        s.insert(name, value).unwrap();
+        render(s)
+    }
+
+    /// Stores every form field except the token, as a multipage form would.
+    pub fn form(s: &Session, form: HashMap<String, String>) -> String {
+        for (name, value) in form {
+            if name != "sessionid" {
+                s.insert(name, value).unwrap();
+            }
+        }
+        render(s)
+    }
+
+    pub fn transport(s: &Session) -> String {
+        format!("{:?}", s.transport())
+    }
+
+    pub fn purge(s: &Session) -> String {
+        s.purge();
+        render(s)
+    }
+
+    pub fn renew(s: &Session) -> String {
+        s.renew();
+        render(s)
+    }
+
+    /// Writes an entry; the handler also sets a cookie, which the middleware must drop.
+    pub fn cookie(s: &Session) -> String {
+        s.insert("c", 1).unwrap();
+        render(s)
     }
 }
 
@@ -153,10 +340,85 @@ pub mod with_actix {
                     .route(
                         "/read",
                         web::get().to(|s: Session| async move { logic::read(&s) }),
-                    ),
+                    )
+                    .configure(session_routes),
             )
             .await,
         )
+    }
+
+    fn respond(page: Page) -> HttpResponse {
+        let mut res =
+            HttpResponse::build(actix_web::http::StatusCode::from_u16(page.status).unwrap());
+        for (name, value) in page.headers {
+            res.insert_header((name, value));
+        }
+        if page.streamed {
+            let chunk = Ok::<_, actix_web::Error>(actix_web::web::Bytes::from(page.body));
+            return res.streaming(futures_util::stream::iter([chunk]));
+        }
+        res.body(page.body)
+    }
+
+    /// The session suite's routes under `/s`.
+    fn session_routes(cfg: &mut web::ServiceConfig) {
+        let rewrite = |s: Session, req: actix_web::HttpRequest| async move {
+            respond(pages::rewrite(&s, req.query_string()))
+        };
+        cfg.route("/s/page", web::to(rewrite))
+            .route("/s/admin/page", web::to(rewrite))
+            .route("/s/lazy", web::to(|| async { respond(pages::lazy()) }))
+            .route(
+                "/s/charset/{name}",
+                web::get().to(|s: Session, name: web::Path<String>| async move {
+                    respond(pages::charset(&s, &name))
+                }),
+            )
+            .route(
+                "/s/undeclared/{name}",
+                web::get().to(|s: Session, name: web::Path<String>| async move {
+                    respond(pages::undeclared(&s, &name))
+                }),
+            );
+        cfg.route(
+            "/s/write/{name}/{value}",
+            web::to(|s: Session, path: web::Path<(String, String)>| async move {
+                let (name, value) = path.into_inner();
+                logic::write(&s, name, value)
+            }),
+        )
+        .route(
+            "/s/read",
+            web::to(|s: Session| async move { logic::render(&s) }),
+        )
+        .route(
+            "/s/form",
+            web::post().to(
+                |s: Session, form: web::Form<HashMap<String, String>>| async move {
+                    logic::form(&s, form.into_inner())
+                },
+            ),
+        )
+        .route(
+            "/s/transport",
+            web::to(|s: Session| async move { logic::transport(&s) }),
+        )
+        .route(
+            "/s/purge",
+            web::to(|s: Session| async move { logic::purge(&s) }),
+        )
+        .route(
+            "/s/renew",
+            web::to(|s: Session| async move { logic::renew(&s) }),
+        )
+        .route(
+            "/s/cookie",
+            web::to(|s: Session| async move {
+                HttpResponse::Ok()
+                    .cookie(actix_web::cookie::Cookie::new("tracker", "1"))
+                    .body(logic::cookie(&s))
+            }),
+        );
     }
 
     impl<S, B> App for Actix<S>
@@ -168,7 +430,7 @@ pub mod with_actix {
             let mut test = test::TestRequest::default()
                 .method(req.method.parse().unwrap())
                 .uri(&req.uri)
-                .peer_addr(PEER.parse().unwrap())
+                .peer_addr(req.peer.parse().unwrap())
                 .set_payload(req.body);
             for (name, value) in req.headers {
                 test = test.insert_header((name, value));
@@ -180,23 +442,26 @@ pub mod with_actix {
                 .iter()
                 .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_owned()))
                 .collect();
-            let body = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+            let bytes = test::read_body(res).await.to_vec();
             Res {
                 status,
                 headers,
-                body,
+                body: String::from_utf8_lossy(&bytes).into_owned(),
+                bytes,
             }
         }
     }
 }
 
 /// The app behind the tower layer, as an axum router.
+#[cfg(feature = "tower")]
 pub mod with_axum {
     use ::axum::{
         Form, Router,
         body::Body,
+        extract::Path as UrlPath,
         response::Html,
-        routing::{get, post},
+        routing::{any, get, post},
     };
     use actix_cookieless::tower::CookielessLayer;
     use http_body_util::BodyExt;
@@ -230,8 +495,87 @@ pub mod with_axum {
                     ),
                 )
                 .route("/read", get(|s: Session| async move { logic::read(&s) }))
+                .merge(session_routes())
                 .layer(layer),
         )
+    }
+
+    fn respond(page: Page) -> ::axum::response::Response {
+        let mut builder = http::Response::builder().status(page.status);
+        for (name, value) in page.headers {
+            builder = builder.header(name, value);
+        }
+        let body = if page.streamed {
+            let chunk = Ok::<_, std::convert::Infallible>(bytes::Bytes::from(page.body));
+            Body::from_stream(futures_util::stream::iter([chunk]))
+        } else {
+            Body::from(page.body)
+        };
+        builder.body(body).unwrap()
+    }
+
+    /// The session suite's routes under `/s`.
+    fn session_routes() -> Router {
+        let rewrite = |s: Session, uri: http::Uri| async move {
+            respond(pages::rewrite(&s, uri.query().unwrap_or("")))
+        };
+        Router::new()
+            .route("/s/page", any(rewrite))
+            .route("/s/admin/page", any(rewrite))
+            .route("/s/lazy", any(|| async { respond(pages::lazy()) }))
+            .route(
+                "/s/charset/{name}",
+                get(|s: Session, UrlPath(name): UrlPath<String>| async move {
+                    respond(pages::charset(&s, &name))
+                }),
+            )
+            .route(
+                "/s/undeclared/{name}",
+                get(|s: Session, UrlPath(name): UrlPath<String>| async move {
+                    respond(pages::undeclared(&s, &name))
+                }),
+            )
+            .route(
+                "/s/write/{name}/{value}",
+                any(
+                    |s: Session, UrlPath((name, value)): UrlPath<(String, String)>| async move {
+                        logic::write(&s, name, value)
+                    },
+                ),
+            )
+            .route(
+                "/s/read",
+                any(|s: Session| async move { logic::render(&s) }),
+            )
+            .route(
+                "/s/form",
+                post(
+                    |s: Session, Form(form): Form<HashMap<String, String>>| async move {
+                        logic::form(&s, form)
+                    },
+                ),
+            )
+            .route(
+                "/s/transport",
+                any(|s: Session| async move { logic::transport(&s) }),
+            )
+            .route(
+                "/s/purge",
+                any(|s: Session| async move { logic::purge(&s) }),
+            )
+            .route(
+                "/s/renew",
+                any(|s: Session| async move { logic::renew(&s) }),
+            )
+            .route(
+                "/s/cookie",
+                any(|s: Session| async move {
+                    (
+                        [(::axum::http::header::SET_COOKIE, "tracker=1")],
+                        logic::cookie(&s),
+                    )
+                }),
+            )
     }
 
     impl App for Axum {
@@ -243,7 +587,7 @@ pub mod with_axum {
             let mut request = builder.body(Body::from(req.body)).unwrap();
             request
                 .extensions_mut()
-                .insert(PEER.parse::<SocketAddr>().unwrap());
+                .insert(req.peer.parse::<std::net::SocketAddr>().unwrap());
             let res = self.0.clone().oneshot(request).await.unwrap();
             let status = res.status().as_u16();
             let headers = res
@@ -255,7 +599,8 @@ pub mod with_axum {
             Res {
                 status,
                 headers,
-                body: String::from_utf8(body.to_vec()).unwrap(),
+                body: String::from_utf8_lossy(&body).into_owned(),
+                bytes: body.to_vec(),
             }
         }
     }

@@ -58,11 +58,13 @@ pub fn link(html: &str, id: &str) -> Option<String> {
 }
 
 /// The first form's `action`.
+#[cfg_attr(not(feature = "tower"), allow(dead_code))] // the axum survey's walk
 pub fn form_action(html: &str) -> Option<String> {
     with_elements(html, "form", |forms| attr(forms.first()?, "action"))
 }
 
 /// The text of the document.
+#[cfg_attr(not(feature = "tower"), allow(dead_code))] // the axum survey's walk
 pub fn text(html: &str) -> String {
     with_elements(html, "body", |bodies| {
         let mut out = String::new();

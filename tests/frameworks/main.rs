@@ -1,13 +1,14 @@
 //! One test body, two frameworks: every scenario here runs against the actix middleware and
 //! against the tower layer (as an axum router), with the same routes and handler logic
-//! (`apps.rs`), and reads pages with html5ever (`html.rs`). `survey.rs` walks the axum survey
-//! example. Feature `tower`.
+//! (`apps.rs`), and reads pages with html5ever (`html.rs`). `sessions.rs` is the session suite
+//! (it was actix's `tests/middleware.rs`), `rewriting.rs` the rewriting suite (from actix's
+//! `tests/rewrite_middleware.rs`); `survey.rs` walks the axum survey example. Feature
+//! `tower` (without it, the actix half runs).
 
 mod apps;
 #[path = "../common/mod.rs"]
 mod common;
 mod html;
-mod survey;
 
 use actix_cookieless::{MemoryStore, Settings, store::SessionStore};
 use apps::{App, Req};
@@ -31,6 +32,7 @@ macro_rules! both_frameworks {
                 super::$scenario(app, store).await;
             }
 
+            #[cfg(feature = "tower")]
             #[actix_rt::test]
             async fn axum() {
                 let store = $store;
@@ -40,6 +42,11 @@ macro_rules! both_frameworks {
         }
     )*};
 }
+
+mod rewriting;
+mod sessions;
+#[cfg(feature = "tower")]
+mod survey;
 
 both_frameworks! {
     header_sessions_count_and_carry_the_safe_headers(MemoryStore::default(), |_| {});

@@ -1,0 +1,254 @@
+//! The session suite, once for both frameworks: transports, tokens that must not open,
+//! expiry, laziness, headers, purge and renew, sessions of others, a failing store.
+
+use std::time::Duration;
+
+use actix_cookieless::{MemoryStore, store::SessionStore};
+
+use super::{
+    apps::{self, App, Req, UA},
+    common, settings,
+};
+
+both_frameworks! {
+    the_header_keeps_a_session_over_three_requests(MemoryStore::default(), |_| {});
+    an_urlencoded_form_keeps_a_session_over_three_requests(MemoryStore::default(), |_| {});
+    a_multipart_form_keeps_a_session_over_three_requests(MemoryStore::default(), |_| {});
+    the_query_keeps_a_session_over_three_requests(MemoryStore::default(), |_| {});
+    query_tokens_are_ignored_without_use_get(MemoryStore::default(), |s| s.use_get = false);
+    the_transport_is_reported(MemoryStore::default(), |_| {});
+    garbage_tokens_give_a_fresh_session(MemoryStore::default(), |_| {});
+    a_token_from_another_ip_gives_a_fresh_session_and_the_same_client_keeps_it(MemoryStore::default(), |_| {});
+    an_expired_token_gives_a_fresh_session(MemoryStore::default(), |s| s.token_max_age = Duration::from_secs(1));
+    a_session_expired_in_the_store_gives_a_fresh_session(MemoryStore::default(), |s| s.session_ttl = Duration::from_secs(1));
+    lazy_sessions_store_nothing(MemoryStore::default(), |_| {});
+    no_response_ever_sets_a_cookie(MemoryStore::default(), |_| {});
+    purge_deletes_the_session_and_sends_no_token(MemoryStore::default(), |_| {});
+    renew_moves_the_data_and_retires_the_old_token(MemoryStore::default(), |_| {});
+    sessions_created_by_others_are_not_opened(MemoryStore::default(), |_| {});
+    a_failing_store_gives_an_opaque_503_on_save(common::FlakyStore::default(), |_| {});
+}
+
+async fn token_of(app: &impl App, req: Req) -> String {
+    app.send(req)
+        .await
+        .token()
+        .expect("a written session gets a token")
+}
+
+async fn the_header_keeps_a_session_over_three_requests(app: impl App, _: impl SessionStore) {
+    let mut token = token_of(&app, Req::get("/s/write/a/1")).await;
+    for (name, expected) in [("b", r#"a="1";b="2""#), ("c", r#"a="1";b="2";c="3""#)] {
+        let value = if name == "b" { "2" } else { "3" };
+        let res = app
+            .send(Req::get(format!("/s/write/{name}/{value}")).token(&token))
+            .await;
+        assert_eq!(res.status, 200);
+        let next = res.token().unwrap();
+        assert_ne!(next, token, "every response seals a fresh token");
+        token = next;
+        assert_eq!(res.body, expected);
+    }
+}
+
+async fn an_urlencoded_form_keeps_a_session_over_three_requests(
+    app: impl App,
+    _: impl SessionStore,
+) {
+    let mut token = token_of(&app, Req::post("/s/form").form("step1=alpha")).await;
+    for (step, expected) in [
+        (2, r#"step1="alpha";step2="beta""#),
+        (3, r#"step1="alpha";step2="beta";step3="gamma""#),
+    ] {
+        let value = if step == 2 { "beta" } else { "gamma" };
+        let res = app
+            .send(Req::post("/s/form").form(format!("sessionid={token}&step{step}={value}")))
+            .await;
+        token = res.token().unwrap();
+        assert_eq!(res.body, expected, "the handler still reads the whole form");
+    }
+}
+
+fn multipart(token: &str, field: &str, value: &str) -> String {
+    format!(
+        "--B0undary\r\nContent-Disposition: form-data; name=\"sessionid\"\r\n\r\n{token}\r\n\
+         --B0undary\r\nContent-Disposition: form-data; name=\"{field}\"\r\n\r\n{value}\r\n--B0undary--\r\n"
+    )
+}
+
+async fn a_multipart_form_keeps_a_session_over_three_requests(app: impl App, _: impl SessionStore) {
+    const MULTIPART: &str = "multipart/form-data; boundary=B0undary";
+    let mut token = token_of(&app, Req::get("/s/write/step1/x")).await;
+    for step in 2..=3 {
+        let req = Req::post(format!("/s/write/step{step}/x"))
+            .body(MULTIPART, multipart(&token, "ignored", "y"));
+        let res = app.send(req).await;
+        token = res.token().unwrap();
+        assert_eq!(res.body.matches("=\"x\"").count(), step, "{}", res.body);
+    }
+    let req = Req::post("/s/transport").body(MULTIPART, multipart(&token, "a", "b"));
+    assert_eq!(app.send(req).await.body, "FormField");
+}
+
+async fn the_query_keeps_a_session_over_three_requests(app: impl App, _: impl SessionStore) {
+    let mut token = token_of(&app, Req::get("/s/write/q1/x")).await;
+    for step in 2..=3 {
+        let res = app
+            .send(Req::get(format!("/s/write/q{step}/x?sessionid={token}")))
+            .await;
+        token = res.token().unwrap();
+        assert_eq!(res.body.matches("=\"x\"").count(), step);
+    }
+}
+
+async fn query_tokens_are_ignored_without_use_get(app: impl App, _: impl SessionStore) {
+    let token = token_of(&app, Req::get("/s/write/a/1")).await;
+    let res = app
+        .send(Req::get(format!("/s/read?sessionid={token}")))
+        .await;
+    assert_eq!(res.body, "");
+}
+
+async fn the_transport_is_reported(app: impl App, _: impl SessionStore) {
+    let token = token_of(&app, Req::get("/s/write/a/1")).await;
+    for (req, expected) in [
+        (Req::get("/s/transport").token(&token), "Header"),
+        (Req::get(format!("/s/transport?sessionid={token}")), "Query"),
+        (Req::get("/s/transport"), "None"),
+    ] {
+        assert_eq!(app.send(req).await.body, expected);
+    }
+}
+
+async fn garbage_tokens_give_a_fresh_session(app: impl App, _: impl SessionStore) {
+    for token in ["x", "!!!", &"A".repeat(20_000), "AQ", "%FF%FE"] {
+        let res = app.send(Req::get("/s/read").token(token)).await;
+        assert_eq!((res.status, res.body.as_str()), (200, ""), "{token:?}");
+        assert!(res.token().is_none());
+    }
+}
+
+async fn a_token_from_another_ip_gives_a_fresh_session_and_the_same_client_keeps_it(
+    app: impl App,
+    _: impl SessionStore,
+) {
+    let token = token_of(&app, Req::get("/s/write/k/v").from("192.0.2.10")).await;
+    let same = app
+        .send(Req::get("/s/read").from("192.0.2.10").token(&token))
+        .await;
+    assert_eq!(same.body, r#"k="v""#);
+    let other = app
+        .send(Req::get("/s/read").from("198.51.100.20").token(&token))
+        .await;
+    assert_eq!((other.status, other.body.as_str()), (200, ""));
+    let other_browser = Req::get("/s/read")
+        .from("192.0.2.10")
+        .token(&token)
+        .header("user-agent", "curl/8.0");
+    assert_eq!(app.send(other_browser).await.body, "");
+    assert_ne!(UA, "curl/8.0");
+}
+
+async fn an_expired_token_gives_a_fresh_session(app: impl App, _: impl SessionStore) {
+    let token = token_of(&app, Req::get("/s/write/k/v")).await;
+    let again = || Req::get("/s/read").token(&token);
+    assert_eq!(app.send(again()).await.body, r#"k="v""#);
+    actix_web::rt::time::sleep(Duration::from_millis(2100)).await;
+    let res = app.send(again()).await;
+    assert_eq!((res.status, res.body.as_str()), (200, ""));
+}
+
+async fn a_session_expired_in_the_store_gives_a_fresh_session(app: impl App, _: impl SessionStore) {
+    let token = token_of(&app, Req::get("/s/write/k/v")).await;
+    actix_web::rt::time::sleep(Duration::from_millis(1300)).await;
+    let res = app.send(Req::get("/s/read").token(&token)).await;
+    assert_eq!((res.status, res.body.as_str()), (200, ""));
+}
+
+async fn lazy_sessions_store_nothing(app: impl App, store: MemoryStore) {
+    for _ in 0..5 {
+        let res = app.send(Req::get("/s/read")).await;
+        assert!(res.token().is_none());
+        assert!(res.header("cache-control").is_none());
+    }
+    assert!(store.is_empty());
+    app.send(Req::get("/s/write/a/b")).await;
+    assert_eq!(store.len(), 1);
+}
+
+async fn no_response_ever_sets_a_cookie(app: impl App, _: impl SessionStore) {
+    let res = app.send(Req::get("/s/cookie")).await;
+    assert_eq!(res.status, 200);
+    assert!(res.header("set-cookie").is_none());
+    assert!(res.token().is_some());
+    for uri in [
+        "/s/read",
+        "/s/write/a/1",
+        "/s/purge",
+        "/s/renew",
+        "/s/transport",
+    ] {
+        assert!(
+            app.send(Req::get(uri)).await.header("set-cookie").is_none(),
+            "{uri}"
+        );
+    }
+}
+
+async fn purge_deletes_the_session_and_sends_no_token(app: impl App, store: MemoryStore) {
+    let token = token_of(&app, Req::get("/s/write/a/1")).await;
+    let res = app.send(Req::get("/s/purge").token(&token)).await;
+    assert!(res.token().is_none());
+    assert!(store.is_empty());
+    assert_eq!(app.send(Req::get("/s/read").token(&token)).await.body, "");
+}
+
+async fn renew_moves_the_data_and_retires_the_old_token(app: impl App, _: impl SessionStore) {
+    let old = token_of(&app, Req::get("/s/write/a/1")).await;
+    let new = token_of(&app, Req::get("/s/renew").token(&old)).await;
+    assert_eq!(
+        app.send(Req::get("/s/read").token(&new)).await.body,
+        r#"a="1""#
+    );
+    assert_eq!(app.send(Req::get("/s/read").token(&old)).await.body, "");
+}
+
+async fn sessions_created_by_others_are_not_opened(app: impl App, store: MemoryStore) {
+    // A cookie session in a shared store: same key space, no marker.
+    let foreign = store
+        .save(
+            [("role".to_owned(), "\"admin\"".to_owned())].into(),
+            Duration::from_secs(300),
+        )
+        .await
+        .unwrap();
+    let peer = apps::PEER.split(':').next().unwrap().parse().ok();
+    let token = actix_cookieless::token::Keyring::new(
+        common::SECRET.as_bytes(),
+        &[],
+        Duration::from_secs(60),
+    )
+    .client(&actix_cookieless::token::ClientBinding::new(
+        peer,
+        UA.as_bytes(),
+    ))
+    .seal(&foreign, None)
+    .unwrap();
+    // The control: a session of ours, under a token sealed the same way, opens.
+    let ours = token_of(&app, Req::get("/s/write/a/1")).await;
+    assert_eq!(
+        app.send(Req::get("/s/read").token(&ours)).await.body,
+        r#"a="1""#
+    );
+    assert_eq!(app.send(Req::get("/s/read").token(&token)).await.body, "");
+}
+
+async fn a_failing_store_gives_an_opaque_503_on_save(app: impl App, store: common::FlakyStore) {
+    store.set_down(true);
+    let res = app.send(Req::get("/s/write/a/1")).await;
+    assert_eq!(res.status, 503);
+    assert_eq!(res.body, "Service Unavailable");
+    assert!(res.token().is_none(), "no token claims a save that failed");
+    store.set_down(false);
+    assert_eq!(app.send(Req::get("/s/write/a/1")).await.status, 200);
+}
