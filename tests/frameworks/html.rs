@@ -1,33 +1,16 @@
 //! Reading pages as a browser's tree builder does (html5ever), not with the rewriter's parser.
 
-use html5ever::tendril::TendrilSink;
-use markup5ever_rcdom::{Handle, NodeData, RcDom};
+use markup5ever_rcdom::Handle;
 
-fn walk(node: &Handle, visit: &mut dyn FnMut(&Handle)) {
-    visit(node);
-    for child in node.children.borrow().iter() {
-        walk(child, visit);
-    }
-}
-
-fn attr(node: &Handle, wanted: &str) -> Option<String> {
-    match &node.data {
-        NodeData::Element { attrs, .. } => attrs
-            .borrow()
-            .iter()
-            .find(|a| &*a.name.local == wanted)
-            .map(|a| a.value.to_string()),
-        _ => None,
-    }
-}
+use crate::dom::{attr, is, parse, walk};
 
 /// `read` of the `tag` elements of the document's tree. (The tree lives only as long as this
 /// call: dropping it empties every node's children, also of nodes still held.)
 fn with_elements<T>(html: &str, tag: &str, read: impl FnOnce(&[Handle]) -> T) -> T {
-    let dom = html5ever::parse_document(RcDom::default(), Default::default()).one(html);
+    let dom = parse(html);
     let mut found = Vec::new();
     walk(&dom.document, &mut |node| {
-        if matches!(&node.data, NodeData::Element { name, .. } if &*name.local == tag) {
+        if is(node, tag) {
             found.push(node.clone());
         }
     });
@@ -67,14 +50,6 @@ pub fn form_action(html: &str) -> Option<String> {
 #[cfg_attr(not(feature = "tower"), allow(dead_code))] // the axum survey's walk
 pub fn text(html: &str) -> String {
     with_elements(html, "body", |bodies| {
-        let mut out = String::new();
-        if let Some(body) = bodies.first() {
-            walk(body, &mut |node| {
-                if let NodeData::Text { contents } = &node.data {
-                    out.push_str(&contents.borrow());
-                }
-            });
-        }
-        out
+        bodies.first().map(crate::dom::text).unwrap_or_default()
     })
 }

@@ -8,6 +8,8 @@
 mod apps;
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../support/dom.rs"]
+mod dom;
 mod html;
 
 use actix_cookieless::{MemoryStore, Settings, store::SessionStore};

@@ -5,6 +5,8 @@
 //! Needs `php` (Debian's php-cli) and a Python with Flask; ./scripts/test-all installs both.
 
 mod backends;
+#[path = "../support/dom.rs"]
+mod dom;
 #[path = "../support/proxy.rs"]
 mod proxy_support;
 mod visitor;

@@ -4,8 +4,7 @@
 
 use std::net::SocketAddr;
 
-use html5ever::tendril::TendrilSink;
-use markup5ever_rcdom::{Handle, NodeData, RcDom};
+use crate::dom::{attr, is, parse, text, walk};
 
 pub const UA: &str = "Mozilla/5.0 (X11; Linux x86_64) ProxyTest/1.0";
 
@@ -171,40 +170,4 @@ fn resolve(page: &str, href: &str) -> String {
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_owned(),
     }
-}
-
-fn parse(html: &str) -> RcDom {
-    html5ever::parse_document(RcDom::default(), Default::default()).one(html)
-}
-
-fn walk(node: &Handle, visit: &mut dyn FnMut(&Handle)) {
-    visit(node);
-    for child in node.children.borrow().iter() {
-        walk(child, visit);
-    }
-}
-
-fn is(node: &Handle, tag: &str) -> bool {
-    matches!(&node.data, NodeData::Element { name, .. } if &*name.local == tag)
-}
-
-fn attr(node: &Handle, wanted: &str) -> Option<String> {
-    match &node.data {
-        NodeData::Element { attrs, .. } => attrs
-            .borrow()
-            .iter()
-            .find(|a| &*a.name.local == wanted)
-            .map(|a| a.value.to_string()),
-        _ => None,
-    }
-}
-
-fn text(node: &Handle) -> String {
-    let mut out = String::new();
-    walk(node, &mut |n| {
-        if let NodeData::Text { contents } = &n.data {
-            out.push_str(&contents.borrow());
-        }
-    });
-    out
 }
