@@ -44,20 +44,30 @@ fn any_url() -> impl Strategy<Value = &'static str> {
 fn html_piece() -> impl Strategy<Value = String> {
     let quote = prop_oneof![Just("\""), Just("'"), Just("")];
     let id = prop_oneof![Just(""), Just(" id=f"), Just(" id=g"), Just(" id=\"\"")];
-    let owner = prop_oneof![Just(""), Just(""), Just(" form=f"), Just(" form=g")];
+    // Keywords also come spelled with character references, which a browser decodes.
+    let owner = prop_oneof![
+        Just(""),
+        Just(""),
+        Just(" form=f"),
+        Just(" form=g"),
+        Just(" form=&#102;")
+    ];
     let kind = prop_oneof![
         Just(""),
         Just(" type=submit"),
         Just(" type=button"),
         Just(" type=reset"),
-        Just(" type=bogus")
+        Just(" type=bogus"),
+        Just(" type=subm&#105;t"),
+        Just(" type=\"butt&#x6F;n\"")
     ];
     let method = prop_oneof![
         Just(""),
         Just(" formmethod=get"),
         Just(" formmethod=post"),
         Just(" formmethod=dialog"),
-        Just(" formmethod=x")
+        Just(" formmethod=x"),
+        Just(" formmethod=p&#111;st")
     ];
     let policy = prop_oneof![
         Just("unsafe-url"),
@@ -65,6 +75,7 @@ fn html_piece() -> impl Strategy<Value = String> {
         Just("origin"),
         Just("always"),
         Just("no-referrer"),
+        Just("unsafe&#45;url"),
         Just("")
     ];
     let structure = prop_oneof![
@@ -107,7 +118,7 @@ fn html_piece() -> impl Strategy<Value = String> {
         Just(format!("<p>{}</p>", "filler ".repeat(40_000))),
     ];
     prop_oneof![
-        40 => (0..17usize, any_url(), quote, "[a-z<>&\"' =/]{0,12}", (id, owner, kind, method), (policy.clone(), any_url())).prop_map(
+        40 => (0..18usize, any_url(), quote, "[a-z<>&\"' =/]{0,12}", (id, owner, kind, method), (policy.clone(), any_url())).prop_map(
             |(k, url, q, text, (id, owner, kind, method), (policy, ping))| match k {
                 0 => format!("<a href={q}{url}{q}>{text}</a>"),
                 1 => format!("<a href={q}{url}{q} ping=\"{ping}\">x</a>"),
@@ -129,6 +140,7 @@ fn html_piece() -> impl Strategy<Value = String> {
                 13 => format!("<img src={q}{url}{q} referrerpolicy={policy}><script src={q}{url}{q} referrerpolicy={policy}></script>"),
                 14 => format!("<area href={q}{url}{q} ping={ping}>"),
                 15 => format!("<svg><a xlink:href={q}{url}{q}><text>{text}</text></a></svg>"),
+                16 => format!("<meta name=\"r&#101;ferrer\" content={policy}>"),
                 _ => format!("<meta name=referrer content={policy}>"),
             },
         ),

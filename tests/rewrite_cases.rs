@@ -688,6 +688,58 @@ const CASES: &[(bool, &str, &str)] = &[
         r"<form method=post action=/x>{H}<button formmethod=DIALOG>a</button><button formmethod=post>b</button></form>",
     ),
     (false, r#"<form method=" post " action=/x>x</form>"#, "="),
+    // 9. Keywords written with character references read as the browser reads them; one with
+    // a reference we do not know is assumed to be the worst.
+    (
+        false,
+        r#"<form method=post action=/x><input type="subm&#105;t" formaction="https://other.example/"></form>"#,
+        "=",
+    ),
+    (
+        false,
+        r#"<form method=post action=/x><input type="submit&nbsp;" formaction="https://other.example/"></form>"#,
+        "=",
+    ),
+    (
+        false,
+        r#"<form method=post action=/x><button type="butt&#111;n" formaction="https://other.example/">b</button></form>"#,
+        r#"<form method=post action=/x>{H}<button type="butt&#111;n" formaction="https://other.example/">b</button></form>"#,
+    ),
+    (
+        false,
+        r#"<form method=post action=/x><button formmethod="p&#111;st">b</button><button formmethod="g&#101;t">c</button></form>"#,
+        "=",
+    ),
+    (
+        false,
+        r#"<form id=f method=post action=/x></form><button form="&#102;" formaction="https://other.example/">b</button>"#,
+        "=",
+    ),
+    (
+        false,
+        r#"<form id=f method=post action=/x></form><button form="&fnof;" formaction="https://other.example/">b</button>"#,
+        "=",
+    ),
+    (
+        false,
+        r#"<form id="&#102;" method="p&#111;st" action=/x></form><form id="&copy;" method=post action=/x></form>"#,
+        r#"<form id="&#102;" method="p&#111;st" action=/x>{H}</form><form id="&copy;" method=post action=/x></form>"#,
+    ),
+    (
+        true,
+        r#"<meta name="r&#101;ferrer" content="unsafe-url"><meta http-equiv="referrer-p&#111;licy" content="unsafe-url">"#,
+        r#"<meta name="r&#101;ferrer"><meta http-equiv="referrer-p&#111;licy">"#,
+    ),
+    (
+        true,
+        r#"<meta name="&rfr;" content="unsafe-url"><meta name=referrer content="no-referr&#101;r"><meta name=referrer content="origin&nbsp;">"#,
+        r#"<meta name="&rfr;"><meta name=referrer content="no-referr&#101;r"><meta name=referrer>"#,
+    ),
+    (
+        true,
+        r#"<a href="https://other.example/" referrerpolicy="unsafe&#45;url">a</a><a href="/b" referrerpolicy="same-&#111;rigin">b</a>"#,
+        r#"<a href="https://other.example/">a</a><a href="/b?sid=T" referrerpolicy="same-&#111;rigin">b</a>"#,
+    ),
     // Same-origin places a browser navigates, and controls that submit nothing.
     (
         true,

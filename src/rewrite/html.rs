@@ -444,6 +444,21 @@ impl<const N: usize> Attrs<N> {
     }
 }
 
+/// A character reference this decoder does not know, in a keyword attribute: the value a
+/// browser reads is unknown, and the caller assumes the worst.
+struct Unreadable;
+
+/// A keyword attribute (`type`, `method`, `form`, `id`, `name`, ...) as a browser reads it.
+/// lol_html hands values over raw, and `type="subm&#105;t"` is a submit button all the same.
+fn keyword(raw: Option<String>) -> Result<Option<String>, Unreadable> {
+    match raw {
+        Some(raw) if raw.contains('&') => decode_entities(&raw)
+            .map(|value| Some(value.into_owned()))
+            .ok_or(Unreadable),
+        raw => Ok(raw),
+    }
+}
+
 /// Puts the script client's element first into the page's `<head>` (or `<body>`, when the page
 /// names no head), once.
 fn place_script(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
@@ -544,6 +559,10 @@ fn on_form(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
         values: [id, method, action],
         ..
     } = Attrs::read(el, ["id", "method", "action"]);
+    // An id or a method we cannot read: no token.
+    let (Ok(id), Ok(method)) = (keyword(id), keyword(method)) else {
+        return Ok(());
+    };
     if !owns_next_input || state.forms.id_tainted(id.as_deref()) {
         return Ok(());
     }
@@ -621,7 +640,8 @@ fn on_submitter(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
         values: [kind, formaction, formmethod, owner],
         ..
     } = Attrs::read(el, ["type", "formaction", "formmethod", "form"]);
-    if !is_submitter(el, kind.as_deref()) {
+    // A type we cannot read may be `submit`.
+    if keyword(kind).is_ok_and(|kind| !is_submitter(el, kind.as_deref())) {
         return Ok(());
     }
     let mut state = shared.borrow_mut();
@@ -641,11 +661,16 @@ fn on_submitter(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     };
     // `formmethod` overrides the form's method; any value but `post` and `dialog` is GET,
     // which puts the form's token into a URL.
+    // A method we cannot read may be GET.
     let into_url = !state.use_get
-        && formmethod
-            .is_some_and(|m| !(m.eq_ignore_ascii_case("post") || m.eq_ignore_ascii_case("dialog")));
+        && keyword(formmethod).ok().is_none_or(|m| {
+            m.is_some_and(|m| !(m.eq_ignore_ascii_case("post") || m.eq_ignore_ascii_case("dialog")))
+        });
     if action_elsewhere || into_url {
-        state.forms.submitter_sends_elsewhere(owner.as_deref());
+        match keyword(owner) {
+            Ok(owner) => state.forms.submitter_sends_elsewhere(owner.as_deref()),
+            Err(Unreadable) => state.forms.unreadable_owner_sends_elsewhere(),
+        }
     }
     Ok(())
 }
@@ -670,10 +695,18 @@ fn rewrite_url_attribute(
     Ok(())
 }
 
+/// Whether a referrer policy keyword (raw, as in the page) is weaker than the safe ones; one we
+/// cannot read is.
+fn is_weak_referrer_policy(raw: Option<String>) -> bool {
+    keyword(raw)
+        .ok()
+        .is_none_or(|policy| policy.is_some_and(|p| !is_safe_referrer_policy(&p)))
+}
+
 /// An element-level `referrerpolicy` weaker than the safe ones would send the page's URL,
 /// token and all, to other sites: it goes, and the response's `Referrer-Policy` applies.
-fn drop_weak_referrer_policy(el: &mut Element<'_, '_>, policy: Option<&str>) {
-    if policy.is_some_and(|policy| !is_safe_referrer_policy(policy)) {
+fn drop_weak_referrer_policy(el: &mut Element<'_, '_>, policy: Option<String>) {
+    if is_weak_referrer_policy(policy) {
         tracing::debug!("a weak referrerpolicy attribute was removed");
         el.remove_attribute("referrerpolicy");
     }
@@ -687,7 +720,7 @@ fn on_link(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     if !faithful {
         return Ok(());
     }
-    drop_weak_referrer_policy(el, policy.as_deref());
+    drop_weak_referrer_policy(el, policy);
     let html = is_html(el);
     // In SVG only `<a>` is a link.
     if !html && el.tag_name() != "a" {
@@ -724,7 +757,7 @@ fn on_frame(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     if !faithful {
         return Ok(());
     }
-    drop_weak_referrer_policy(el, policy.as_deref());
+    drop_weak_referrer_policy(el, policy);
     if !is_html(el) {
         return Ok(());
     }
@@ -737,7 +770,7 @@ fn on_referrer_only(_: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
         faithful,
     } = Attrs::read(el, ["referrerpolicy"]);
     if faithful {
-        drop_weak_referrer_policy(el, policy.as_deref());
+        drop_weak_referrer_policy(el, policy);
     }
     Ok(())
 }
@@ -750,15 +783,23 @@ fn on_meta(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     if !faithful {
         return Ok(());
     }
-    let is = |attr: &Option<String>, value: &str| {
+    let (name, http_equiv) = (keyword(name), keyword(http_equiv));
+    let matches = |attr: &Option<String>, value: &str| {
         attr.as_deref()
             .is_some_and(|v| v.trim().eq_ignore_ascii_case(value))
     };
-    if is(&name, "referrer") || is(&http_equiv, "referrer-policy") {
+    // A name we cannot read may be `referrer`, but is no `refresh` to put a token into.
+    let may_be = |attr: &Result<Option<String>, Unreadable>, value: &str| {
+        attr.as_ref().is_ok_and(|attr| matches(attr, value)) || attr.is_err()
+    };
+    let is = |attr: &Result<Option<String>, Unreadable>, value: &str| {
+        attr.as_ref().is_ok_and(|attr| matches(attr, value))
+    };
+    if may_be(&name, "referrer") || may_be(&http_equiv, "referrer-policy") {
         // A weak document policy would send the page's URL, token and all, elsewhere. Judged
         // in any namespace: `<svg><meta>` breaks out of foreign content in the tree builder and
         // is an HTML `<meta>` after all, which lol_html does not know.
-        if content.is_some_and(|policy| !is_safe_referrer_policy(&policy)) {
+        if content.is_some() && is_weak_referrer_policy(content) {
             tracing::debug!("a weak <meta name=referrer> lost its content");
             el.remove_attribute("content");
         }

@@ -95,6 +95,30 @@ const PAGES: &[(&str, &str, &[&str])] = &[
         <a xlink:href="/same-svg"><text y=40>same</text></a></svg>"#,
         &["/svg-link"],
     ),
+    // Keywords written with character references: a browser decodes them before reading them.
+    (
+        "entity-submitter",
+        r#"<form method=post action="/x"><input name=a value=1>
+        <input type="subm&#105;t" formaction="{OTHER}/entity-submitter" value=go></form>"#,
+        &["/entity-submitter"],
+    ),
+    (
+        "entity-form-attribute",
+        r#"<form id=f method=post action="/x"><input name=a value=1></form>
+        <button form="&#102;" formaction="{OTHER}/entity-form-attribute">x</button>"#,
+        &["/entity-form-attribute"],
+    ),
+    (
+        "entity-meta-referrer",
+        r#"<meta name="r&#101;ferrer" content="unsafe-url"><img src="{OTHER}/entity-meta-referrer">
+        <a href="{OTHER}/entity-meta-referrer-link">away</a>"#,
+        &["/entity-meta-referrer", "/entity-meta-referrer-link"],
+    ),
+    (
+        "entity-http-equiv",
+        r#"<meta http-equiv="Referrer-P&#111;licy" content="unsafe-url"><img src="{OTHER}/entity-http-equiv">"#,
+        &["/entity-http-equiv"],
+    ),
     (
         "refresh",
         r#"<meta http-equiv=refresh content="0; {OTHER}/refresh">"#,
