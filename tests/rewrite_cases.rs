@@ -688,6 +688,23 @@ const CASES: &[(bool, &str, &str)] = &[
         r"<form method=post action=/x>{H}<button formmethod=DIALOG>a</button><button formmethod=post>b</button></form>",
     ),
     (false, r#"<form method=" post " action=/x>x</form>"#, "="),
+    // An iframe document of its own that could set a weak referrer policy: it would send the
+    // page's URL as its Referer.
+    (
+        true,
+        r#"<iframe srcdoc="<meta name=referrer content=unsafe-url><img src=https://other.example/>"></iframe><iframe srcdoc="<p>hi</p>"></iframe>"#,
+        r#"<iframe></iframe><iframe srcdoc="<p>hi</p>"></iframe>"#,
+    ),
+    (
+        true,
+        r#"<iframe srcdoc="&lt;iframe srcdoc='x'&gt;"></iframe><iframe srcdoc="<img REFERRERPOLICY=origin>"></iframe><iframe srcdoc="&amp;#114;"></iframe>"#,
+        r#"<iframe></iframe><iframe></iframe><iframe></iframe>"#,
+    ),
+    (
+        false,
+        r#"<iframe srcdoc="<meta name=referrer content=unsafe-url>"></iframe>"#,
+        "=",
+    ),
     // 9. Keywords written with character references read as the browser reads them; one with
     // a reference we do not know is assumed to be the worst.
     (

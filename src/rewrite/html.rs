@@ -751,9 +751,9 @@ fn on_link(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
 
 fn on_frame(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     let Attrs {
-        values: [policy, src],
+        values: [policy, src, srcdoc],
         faithful,
-    } = Attrs::read(el, ["referrerpolicy", "src"]);
+    } = Attrs::read(el, ["referrerpolicy", "src", "srcdoc"]);
     if !faithful {
         return Ok(());
     }
@@ -761,7 +761,24 @@ fn on_frame(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     if !is_html(el) {
         return Ok(());
     }
+    if srcdoc.is_some_and(|doc| may_set_referrer_policy(&doc)) {
+        tracing::debug!("an iframe srcdoc that may weaken the referrer policy was removed");
+        el.remove_attribute("srcdoc");
+    }
     rewrite_url_attribute(&mut shared.borrow_mut(), el, "src", src)
+}
+
+/// Whether an iframe's `srcdoc` document (raw, as in the page) may set its own referrer
+/// policy: such a document sends the page's URL, token and all, as its `Referer`, and a
+/// `<meta name=referrer>` or `referrerpolicy` in it would send that to other sites. It is
+/// not rewritten: one that mentions a referrer policy, holds a nested `srcdoc`, or still has
+/// character references after decoding (which could spell either) goes.
+fn may_set_referrer_policy(raw: &str) -> bool {
+    let Some(doc) = decode_entities(raw) else {
+        return true;
+    };
+    let doc = doc.to_ascii_lowercase();
+    doc.contains('&') || doc.contains("referrer") || doc.contains("srcdoc")
 }
 
 fn on_referrer_only(_: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
