@@ -17,6 +17,7 @@ use url::Url;
 use super::{
     attribute::{Refresh, decode_entities, encode_attribute},
     forms::Forms,
+    plain,
     policy::{LinkPolicy, has_scheme, sends_nothing},
     prescan::Present,
 };
@@ -28,7 +29,7 @@ const MAX_PARSER_MEMORY: usize = 1024 * 1024;
 /// The output of a form that carries the token is held back (so the token can still be taken
 /// out if a submitter sends the form to another site) up to this many bytes; past it, the
 /// form loses its token.
-const MAX_FORM_HOLD: usize = 256 * 1024;
+pub(super) const MAX_FORM_HOLD: usize = 256 * 1024;
 
 const HTML_NS: &str = "http://www.w3.org/1999/xhtml";
 
@@ -199,6 +200,77 @@ impl TokenRewriter {
             Present::scan(document, use_get),
             None,
         )
+    }
+
+    /// Rewrites `document`, held whole: the output [`for_document`](Self::for_document) then
+    /// [`write`](Self::write) and [`end`](Self::end) give, sooner. A plain UTF-8 page (links,
+    /// forms, scripts and styles, nothing the rewriter must judge with care) is rewritten in
+    /// one pass without lol_html; any other goes through lol_html. `None` when lol_html cannot
+    /// parse `encoding`.
+    ///
+    /// ```
+    /// use actix_cookieless::rewrite::{LinkPolicy, TokenRewriter};
+    ///
+    /// let page = br#"<form method="post"><input name="a"></form><a href="/next">next</a>"#;
+    /// let policy = LinkPolicy::new("https://example.com/", &[], "sessionid", "TOKEN").unwrap();
+    /// let html = TokenRewriter::rewrite_document(policy, true, encoding_rs::UTF_8, page).unwrap();
+    /// assert_eq!(
+    ///     String::from_utf8(html).unwrap(),
+    ///     r#"<form method="post"><input type="hidden" name="sessionid" value="TOKEN" /><input name="a"></form><a href="/next?sessionid=TOKEN">next</a>"#
+    /// );
+    /// ```
+    pub fn rewrite_document(
+        policy: LinkPolicy,
+        use_get: bool,
+        encoding: &'static Encoding,
+        document: &[u8],
+    ) -> Option<Vec<u8>> {
+        Self::rewrite_whole(policy, use_get, encoding, document, None)
+    }
+
+    /// [`rewrite_document`](Self::rewrite_document), with the script client's element (see
+    /// [`with_script`](Self::with_script)).
+    pub(crate) fn rewrite_whole(
+        policy: LinkPolicy,
+        use_get: bool,
+        encoding: &'static Encoding,
+        document: &[u8],
+        script: Option<String>,
+    ) -> Option<Vec<u8>> {
+        if script.is_none()
+            && encoding == encoding_rs::UTF_8
+            && let Some(out) = plain::rewrite(document, &policy, use_get)
+        {
+            return Some(out);
+        }
+        let mut rewriter = Self::with_script(policy, use_get, encoding, Some(document), script)?;
+        let mut out = rewriter.write(document);
+        out.extend(rewriter.end());
+        Some(out)
+    }
+
+    /// The plain path only: `None` for a page it leaves to lol_html (for its tests).
+    #[doc(hidden)]
+    pub fn rewrite_plain_document(
+        policy: &LinkPolicy,
+        use_get: bool,
+        document: &[u8],
+    ) -> Option<Vec<u8>> {
+        plain::rewrite(document, policy, use_get)
+    }
+
+    /// The full rewriter only, for a document held whole (the plain path's oracle in tests).
+    #[doc(hidden)]
+    pub fn rewrite_document_with_lol_html(
+        policy: LinkPolicy,
+        use_get: bool,
+        encoding: &'static Encoding,
+        document: &[u8],
+    ) -> Option<Vec<u8>> {
+        let mut rewriter = Self::for_document(policy, use_get, encoding, document)?;
+        let mut out = rewriter.write(document);
+        out.extend(rewriter.end());
+        Some(out)
     }
 
     /// Like [`new`](Self::new) (`document: None`) or [`for_document`](Self::for_document), and
@@ -446,11 +518,11 @@ impl<const N: usize> Attrs<N> {
 
 /// A character reference this decoder does not know, in a keyword attribute: the value a
 /// browser reads is unknown, and the caller assumes the worst.
-struct Unreadable;
+pub(super) struct Unreadable;
 
 /// A keyword attribute (`type`, `method`, `form`, `id`, `name`, ...) as a browser reads it.
 /// lol_html hands values over raw, and `type="subm&#105;t"` is a submit button all the same.
-fn keyword(raw: Option<String>) -> Result<Option<String>, Unreadable> {
+pub(super) fn keyword(raw: Option<String>) -> Result<Option<String>, Unreadable> {
     match raw {
         Some(raw) if raw.contains('&') => decode_entities(&raw)
             .map(|value| Some(value.into_owned()))
@@ -569,10 +641,7 @@ fn on_form(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     let Some(token) = form_token(&mut state, method, action) else {
         return Ok(());
     };
-    let input = format!(
-        r#"<input type="hidden" name="{}" value="{token}" />"#,
-        state.policy.param_name()
-    );
+    let input = token_input(&state.policy, &token);
     el.prepend(&input, ContentType::Html);
     state.forms.hold(form, input, id);
     Ok(())
@@ -581,26 +650,46 @@ fn on_form(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
 /// The token for a form's hidden input: `None` when the form does not send it to this site
 /// (by GET without `use_get`, or to another site's action).
 fn form_token(state: &mut State, method: Option<String>, action: Option<String>) -> Option<String> {
+    let (token, relies_on_base) =
+        form_token_at(&state.policy, state.use_get, &state.base, method, action)?;
+    state.relied_on_base |= relies_on_base;
+    Some(token)
+}
+
+/// [`form_token`] for a document with this `base`; also whether the token went into an
+/// action a later `<base>` could move.
+pub(super) fn form_token_at(
+    policy: &LinkPolicy,
+    use_get: bool,
+    base: &Url,
+    method: Option<String>,
+    action: Option<String>,
+) -> Option<(String, bool)> {
     // Enumerated attributes are matched whole: `method=" post "` is invalid, so GET.
     let method = method.unwrap_or_default();
     let is_post = method.eq_ignore_ascii_case("post");
-    if !is_post && (method.eq_ignore_ascii_case("dialog") || !state.use_get) {
+    if !is_post && (method.eq_ignore_ascii_case("dialog") || !use_get) {
         return None;
     }
     let action = action.unwrap_or_default();
     let action = decode_entities(&action)?;
-    let page = state.policy.page();
+    let page = policy.page();
     // No action, or an empty one, submits to the document's own URL; a `javascript:` one
     // sends nothing (a submitter's `formaction` may still send the form here).
     if action.trim().is_empty() || sends_nothing(&action) {
-        return state
-            .policy
-            .token_at(page.as_str(), page)
-            .map(Cow::into_owned);
+        let token = policy.token_at(page.as_str(), page)?;
+        return Some((token.into_owned(), false));
     }
-    let token = state.policy.token_at(&action, &state.base)?.into_owned();
-    state.token_placed_in(&action);
-    Some(token)
+    let token = policy.token_at(&action, base)?.into_owned();
+    Some((token, !has_scheme(&action)))
+}
+
+/// The hidden input that carries `token` in a form.
+pub(super) fn token_input(policy: &LinkPolicy, token: &str) -> String {
+    format!(
+        r#"<input type="hidden" name="{}" value="{token}" />"#,
+        policy.param_name()
+    )
 }
 
 fn on_form_child(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {

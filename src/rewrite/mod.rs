@@ -12,6 +12,7 @@ mod forms;
 mod gate;
 mod html;
 mod page;
+mod plain;
 mod policy;
 mod prescan;
 

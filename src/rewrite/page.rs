@@ -62,6 +62,20 @@ impl PageRewrite<'_> {
         self.policy(self.token, true)?.location(location)
     }
 
+    /// The script client's element for a page carrying `token`, when it is on.
+    fn script(&self, token: &str) -> Option<String> {
+        let settings = self.settings;
+        // Header tokens are path-less, also with url_specific: the script starts from `token`.
+        settings.client_script.then(|| {
+            client_script::tag(
+                self.host,
+                &settings.client_script_path,
+                &settings.settings().header_name,
+                token,
+            )
+        })
+    }
+
     /// The rewriter for a page carrying `token`, watching only what `whole` (when the page is
     /// held whole) may need; with the script client's element when it is on.
     fn rewriter(
@@ -71,18 +85,9 @@ impl PageRewrite<'_> {
         whole: Option<&[u8]>,
         bound: bool,
     ) -> Option<TokenRewriter> {
-        let settings = self.settings;
-        // Header tokens are path-less, also with url_specific: the script starts from `token`.
-        let script = settings.client_script.then(|| {
-            client_script::tag(
-                self.host,
-                &settings.client_script_path,
-                &settings.settings().header_name,
-                token,
-            )
-        });
         let policy = self.policy(token, bound)?;
-        TokenRewriter::with_script(policy, settings.use_get, encoding, whole, script)
+        let script = self.script(token);
+        TokenRewriter::with_script(policy, self.settings.use_get, encoding, whole, script)
     }
 
     /// The rewriter for a page that streams.
@@ -109,13 +114,10 @@ impl PageRewrite<'_> {
             });
             return rewritten.unwrap_or(page);
         }
-        match self.rewriter(self.token, encoding, Some(&page), true) {
-            Some(mut rewriter) => {
-                let mut out = rewriter.write(&page);
-                out.extend(rewriter.end());
-                out.into()
-            }
-            None => page,
-        }
+        let rewritten = self.policy(self.token, true).and_then(|policy| {
+            let script = self.script(self.token);
+            TokenRewriter::rewrite_whole(policy, self.settings.use_get, encoding, &page, script)
+        });
+        rewritten.map_or(page, Bytes::from)
     }
 }

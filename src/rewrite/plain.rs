@@ -1,0 +1,523 @@
+//! The fast path for a plain page held whole: one pass over its bytes, without lol_html.
+//!
+//! lol_html costs most where the rewriter needs it least: once any element handler exists, it
+//! lexes every tag into an element and runs its selector program on it (BENCHMARKS.md, "The
+//! wall inside lol_html"), some 20 µs on a 5 KB page before the rewriter does anything. Most
+//! pages are plain: links, a form or two, scripts, styles, comments. This module tokenizes such
+//! a page as the WHATWG tokenizer does and gives up (`None`: the caller runs the full
+//! rewriter) at the first thing outside that subset: foreign content, templates,
+//! `<base>`, frames, `<meta http-equiv>` and `<meta name=referrer>`, pings, referrer policies,
+//! controls naming a form, an action or a method, script data with `<!--`, markup a tokenizer
+//! reports as an error, a document that is not UTF-8.
+//!
+//! On every page it accepts, its output is the full rewriter's, byte for byte: it keeps the
+//! element stack lol_html keeps (for which form an end tag closes), and writes a changed tag
+//! back the way lol_html does. `tests/plain_page.rs` holds it to that on generated pages, the
+//! rewrite table and the bench pages; the full rewriter is itself judged by html5ever and
+//! Chromium.
+
+use std::ops::Range;
+
+use memchr::{memchr, memmem};
+use url::Url;
+
+use super::{
+    attribute::{decode_entities, encode_attribute},
+    html::{MAX_FORM_HOLD, Unreadable, form_token_at, keyword, token_input},
+    policy::LinkPolicy,
+};
+
+/// Deeper than this, lol_html may run into its memory limit and give up: not plain.
+const MAX_DEPTH: usize = 512;
+
+/// `document` rewritten as the full rewriter would, or `None` when it is not plain.
+pub(super) fn rewrite(document: &[u8], policy: &LinkPolicy, use_get: bool) -> Option<Vec<u8>> {
+    // A byte order mark may name another encoding; a NUL is a tokenizer error; values are
+    // read as UTF-8, as lol_html reads them for a UTF-8 page.
+    if matches!(document.first(), Some(0xEF | 0xFE | 0xFF)) || memchr(0, document).is_some() {
+        return None;
+    }
+    std::str::from_utf8(document).ok()?;
+    let mut page = Plain {
+        doc: document,
+        policy,
+        use_get,
+        out: Vec::with_capacity(document.len() + document.len() / 8),
+        copied: 0,
+        attrs: Vec::new(),
+        stack: Vec::new(),
+        pointer: Pointer::Null,
+        next_form: 0,
+        selects_open: 0,
+        selects_uncertain: false,
+        form_tokens: false,
+    };
+    page.run()?;
+    Some(page.out)
+}
+
+/// One attribute of a tag, as ranges of the document.
+struct Attr {
+    name: Range<usize>,
+    /// Without its quotes.
+    value: Option<Range<usize>>,
+    /// The name through the value's closing quote: what lol_html writes back unchanged.
+    raw: Range<usize>,
+}
+
+/// A tag: its name, where it ends (after `>`), and whether it ends `/>`.
+struct Tag {
+    name: Range<usize>,
+    end: usize,
+    self_closing: bool,
+}
+
+/// An element on lol_html's stack: its name, and what the full rewriter follows it for.
+struct Open {
+    name: Range<usize>,
+    kind: Kind,
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Form(u32),
+    Select,
+    Other,
+}
+
+/// The tree builder's form element pointer as the full rewriter follows it (`forms.rs`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pointer {
+    Null,
+    Set(u32),
+    Unknown,
+}
+
+struct Plain<'a> {
+    doc: &'a [u8],
+    policy: &'a LinkPolicy,
+    use_get: bool,
+    out: Vec<u8>,
+    /// The document up to here is in `out`.
+    copied: usize,
+    /// The current tag's attributes (kept to reuse the allocation).
+    attrs: Vec<Attr>,
+    stack: Vec<Open>,
+    pointer: Pointer,
+    next_form: u32,
+    /// `<select>` elements open, and whether one was closed by another element's end tag
+    /// (`forms.rs`: no form gets the token inside a select, or after such a close).
+    selects_open: usize,
+    selects_uncertain: bool,
+    /// A form got the token (the full rewriter held its output).
+    form_tokens: bool,
+}
+
+const fn is_space(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | b'\x0C' | b'\r' | b' ')
+}
+
+/// lol_html's void elements: never on its stack.
+const VOID: [&[u8]; 17] = [
+    b"area",
+    b"base",
+    b"basefont",
+    b"bgsound",
+    b"br",
+    b"col",
+    b"embed",
+    b"hr",
+    b"img",
+    b"input",
+    b"keygen",
+    b"link",
+    b"meta",
+    b"param",
+    b"source",
+    b"track",
+    b"wbr",
+];
+
+/// Elements whose handling is not plain: the full rewriter judges pages with them.
+const NOT_PLAIN: [&[u8]; 6] = [
+    b"math",
+    b"template",
+    b"base",
+    b"frame",
+    b"frameset",
+    b"plaintext",
+];
+
+/// Elements whose content is text up to their own end tag, for lol_html (script data, raw
+/// text, RCDATA; `<noscript>` as with scripting on).
+const TEXT_ELEMENTS: [&[u8]; 9] = [
+    b"script",
+    b"style",
+    b"title",
+    b"textarea",
+    b"noscript",
+    b"noembed",
+    b"noframes",
+    b"xmp",
+    b"iframe",
+];
+
+/// Attributes whose handling is not plain, on any element.
+const NOT_PLAIN_ATTRIBUTES: [&[u8]; 5] = [
+    b"form",
+    b"formaction",
+    b"formmethod",
+    b"ping",
+    b"referrerpolicy",
+];
+
+fn is_one_of(name: &[u8], names: &[&[u8]]) -> bool {
+    names.iter().any(|n| name.eq_ignore_ascii_case(n))
+}
+
+impl Plain<'_> {
+    fn run(&mut self) -> Option<()> {
+        let doc = self.doc;
+        let mut at = 0;
+        while let Some(found) = memchr(b'<', &doc[at..]) {
+            let lt = at + found;
+            at = match *doc.get(lt + 1)? {
+                b'a'..=b'z' | b'A'..=b'Z' => self.start_tag(lt)?,
+                b'/' => self.end_tag(lt)?,
+                b'!' => markup_declaration(doc, lt)?,
+                b'?' => return None,
+                // `<` that starts no tag is text.
+                _ => lt + 1,
+            };
+        }
+        self.out.extend_from_slice(&doc[self.copied..]);
+        // Past its hold limit the full rewriter may take a form's token back out.
+        (!self.form_tokens || self.out.len() <= MAX_FORM_HOLD).then_some(())
+    }
+
+    fn attr(&self, name: &str) -> Option<&Attr> {
+        self.attrs
+            .iter()
+            .find(|a| self.doc[a.name.clone()].eq_ignore_ascii_case(name.as_bytes()))
+    }
+
+    /// The first value of `name`, as lol_html gives it (raw, as a string).
+    fn value(&self, name: &str) -> Option<String> {
+        let attr = self.attr(name)?;
+        let value = attr.value.clone().map_or(&[][..], |v| &self.doc[v]);
+        // The document is UTF-8 (checked first).
+        Some(String::from_utf8_lossy(value).into_owned())
+    }
+
+    /// Returns where scanning goes on.
+    fn start_tag(&mut self, lt: usize) -> Option<usize> {
+        let doc = self.doc;
+        let tag = parse_tag(doc, lt + 1, &mut self.attrs)?;
+        let name = &doc[tag.name.clone()];
+        // With `use_get` a frame's `src` and `srcdoc` are judged.
+        if is_one_of(name, &NOT_PLAIN) || self.use_get && name.eq_ignore_ascii_case(b"iframe") {
+            return None;
+        }
+        // SVG is foreign content: plain only when it holds no tag at all.
+        if name.eq_ignore_ascii_case(b"svg")
+            && (tag.self_closing || closing_tag(doc, tag.end, b"svg")? != next_lt(doc, tag.end)?)
+        {
+            return None;
+        }
+        for attr in &self.attrs {
+            let attr = &doc[attr.name.clone()];
+            if is_one_of(attr, &NOT_PLAIN_ATTRIBUTES) {
+                return None;
+            }
+        }
+        let mut kind = Kind::Other;
+        if name.eq_ignore_ascii_case(b"form") {
+            if tag.self_closing {
+                return None;
+            }
+            kind = Kind::Form(self.form(&tag));
+        } else if name.eq_ignore_ascii_case(b"select") {
+            self.selects_open += 1;
+            kind = Kind::Select;
+        } else if self.use_get
+            && (name.eq_ignore_ascii_case(b"a") || name.eq_ignore_ascii_case(b"area"))
+        {
+            self.link(lt, &tag);
+        } else if self.use_get && name.eq_ignore_ascii_case(b"meta") && !self.plain_meta() {
+            return None;
+        }
+        if !is_one_of(name, &VOID) {
+            if self.stack.len() == MAX_DEPTH {
+                return None;
+            }
+            self.stack.push(Open {
+                name: tag.name.clone(),
+                kind,
+            });
+        }
+        // Text that holds no tags, up to the end tag that closes it.
+        let Some(text) = TEXT_ELEMENTS
+            .into_iter()
+            .find(|t| name.eq_ignore_ascii_case(t))
+        else {
+            return Some(tag.end);
+        };
+        let end = closing_tag(doc, tag.end, text)?;
+        // `<!--` in a script starts the escaped states, where `</script>` may not end it.
+        if text == b"script" && memmem::find(&doc[tag.end..end], b"<!--").is_some() {
+            return None;
+        }
+        Some(end)
+    }
+
+    /// A `<form>` start tag: its number, and the token input after it when it gets one.
+    fn form(&mut self, tag: &Tag) -> u32 {
+        let form = self.next_form;
+        self.next_form += 1;
+        let pointer_was_null = self.pointer == Pointer::Null;
+        if pointer_was_null {
+            self.pointer = Pointer::Set(form);
+        }
+        // An input inside a <select> would close it: the page would change.
+        let owns_next_input = pointer_was_null && self.selects_open == 0 && !self.selects_uncertain;
+        let (Ok(_), Ok(method)) = (keyword(self.value("id")), keyword(self.value("method"))) else {
+            return form;
+        };
+        if !owns_next_input {
+            return form;
+        }
+        let page = self.policy.page();
+        let action = self.value("action");
+        if let Some((token, _)) = form_token_at(self.policy, self.use_get, page, method, action) {
+            self.out.extend_from_slice(&self.doc[self.copied..tag.end]);
+            self.copied = tag.end;
+            self.out
+                .extend_from_slice(token_input(self.policy, &token).as_bytes());
+            self.form_tokens = true;
+        }
+        form
+    }
+
+    /// `<a>` or `<area>`: its `href` with the token when it stays on this site, the tag
+    /// written back as lol_html writes a changed tag.
+    fn link(&mut self, lt: usize, tag: &Tag) {
+        let Some(raw) = self.value("href") else {
+            return;
+        };
+        let Some(url) = decode_entities(&raw) else {
+            return;
+        };
+        let base: &Url = self.policy.page();
+        let Some(with_token) = self.policy.add_token(&url, base) else {
+            return;
+        };
+        let doc = self.doc;
+        let out = &mut self.out;
+        out.extend_from_slice(&doc[self.copied..lt]);
+        out.push(b'<');
+        out.extend_from_slice(&doc[tag.name.clone()]);
+        let mut replaced = false;
+        for attr in &self.attrs {
+            out.push(b' ');
+            let name = &doc[attr.name.clone()];
+            if !replaced && name.eq_ignore_ascii_case(b"href") {
+                replaced = true;
+                out.extend_from_slice(name);
+                out.extend_from_slice(b"=\"");
+                let value = encode_attribute(&with_token);
+                for (i, part) in value.split('"').enumerate() {
+                    if i > 0 {
+                        out.extend_from_slice(b"&quot;");
+                    }
+                    out.extend_from_slice(part.as_bytes());
+                }
+                out.push(b'"');
+            } else {
+                out.extend_from_slice(&doc[attr.raw.clone()]);
+            }
+        }
+        out.extend_from_slice(if tag.self_closing { b" />" } else { b">" });
+        self.copied = tag.end;
+    }
+
+    /// A `<meta>` the full rewriter leaves as it is: no `http-equiv` (a refresh or a referrer
+    /// policy), and no name that is or may be `referrer`.
+    fn plain_meta(&self) -> bool {
+        if self.attr("http-equiv").is_some() {
+            return false;
+        }
+        match keyword(self.value("name")) {
+            Ok(name) => !name.is_some_and(|n| n.trim().eq_ignore_ascii_case("referrer")),
+            Err(Unreadable) => false,
+        }
+    }
+
+    /// Returns where scanning goes on.
+    fn end_tag(&mut self, lt: usize) -> Option<usize> {
+        let doc = self.doc;
+        if !doc.get(lt + 2)?.is_ascii_alphabetic() {
+            return None;
+        }
+        let tag = parse_tag(doc, lt + 2, &mut self.attrs)?;
+        let name = &doc[tag.name.clone()];
+        // lol_html closes the innermost open element of that name, and all inside it.
+        if let Some(at) = self
+            .stack
+            .iter()
+            .rposition(|open| doc[open.name.clone()].eq_ignore_ascii_case(name))
+        {
+            let by_form_end_tag = name.eq_ignore_ascii_case(b"form");
+            let by_select_end_tag = name.eq_ignore_ascii_case(b"select");
+            for open in self.stack.drain(at..) {
+                match open.kind {
+                    Kind::Form(_) if by_form_end_tag => self.pointer = Pointer::Null,
+                    Kind::Form(form) if self.pointer == Pointer::Set(form) => {
+                        self.pointer = Pointer::Unknown;
+                    }
+                    Kind::Select => {
+                        self.selects_open -= 1;
+                        self.selects_uncertain |= !by_select_end_tag;
+                    }
+                    Kind::Form(_) | Kind::Other => {}
+                }
+            }
+        }
+        Some(tag.end)
+    }
+}
+
+/// Tokenizes the tag whose name starts at `at` (after `<` or `</`) into `attrs`, as the
+/// WHATWG tokenizer does; `None` at the end of the document, or at markup it reports as an
+/// error that changes how attributes are read (`=` or a quote in a name, a quote, `<`, `=`
+/// or `` ` `` in an unquoted value, a missing value).
+fn parse_tag(doc: &[u8], at: usize, attrs: &mut Vec<Attr>) -> Option<Tag> {
+    attrs.clear();
+    let len = doc.len();
+    let mut i = at;
+    while i < len && !is_space(doc[i]) && doc[i] != b'/' && doc[i] != b'>' {
+        i += 1;
+    }
+    let name = at..i;
+    loop {
+        while i < len && is_space(doc[i]) {
+            i += 1;
+        }
+        match *doc.get(i)? {
+            b'>' => {
+                return Some(Tag {
+                    name,
+                    end: i + 1,
+                    self_closing: false,
+                });
+            }
+            b'/' => {
+                if *doc.get(i + 1)? == b'>' {
+                    return Some(Tag {
+                        name,
+                        end: i + 2,
+                        self_closing: true,
+                    });
+                }
+                i += 1;
+                continue;
+            }
+            b'=' | b'"' | b'\'' | b'<' => return None,
+            _ => {}
+        }
+        let start = i;
+        while i < len && !is_space(doc[i]) && !matches!(doc[i], b'/' | b'>' | b'=') {
+            if matches!(doc[i], b'"' | b'\'' | b'<') {
+                return None;
+            }
+            i += 1;
+        }
+        let name = start..i;
+        let mut j = i;
+        while j < len && is_space(doc[j]) {
+            j += 1;
+        }
+        if *doc.get(j)? != b'=' {
+            attrs.push(Attr {
+                raw: name.clone(),
+                name,
+                value: None,
+            });
+            i = j;
+            continue;
+        }
+        j += 1;
+        while j < len && is_space(doc[j]) {
+            j += 1;
+        }
+        let value = match *doc.get(j)? {
+            quote @ (b'"' | b'\'') => {
+                let close = j + 1 + memchr(quote, &doc[j + 1..])?;
+                i = close + 1;
+                j + 1..close
+            }
+            b'>' => return None,
+            _ => {
+                let from = j;
+                while j < len && !is_space(doc[j]) && doc[j] != b'>' {
+                    if matches!(doc[j], b'"' | b'\'' | b'<' | b'=' | b'`') {
+                        return None;
+                    }
+                    j += 1;
+                }
+                i = j;
+                from..j
+            }
+        };
+        attrs.push(Attr {
+            raw: start..i,
+            name,
+            value: Some(value),
+        });
+    }
+}
+
+/// Where the end tag `</name` (any case, then a space, `/` or `>`) that closes a raw text or
+/// RCDATA element starts, searching from `from`; `None` when none does.
+fn closing_tag(doc: &[u8], from: usize, name: &[u8]) -> Option<usize> {
+    let mut at = from;
+    loop {
+        let lt = at + memmem::find(&doc[at..], b"</")?;
+        let after = lt + 2 + name.len();
+        if doc
+            .get(lt + 2..after)
+            .is_some_and(|n| n.eq_ignore_ascii_case(name))
+            && doc
+                .get(after)
+                .is_some_and(|&b| is_space(b) || b == b'/' || b == b'>')
+        {
+            return Some(lt);
+        }
+        at = lt + 2;
+    }
+}
+
+/// Where the next `<` from `from` is.
+fn next_lt(doc: &[u8], from: usize) -> Option<usize> {
+    memchr(b'<', &doc[from..]).map(|at| from + at)
+}
+
+/// `<!`: a comment or a doctype, returning where it ends; `None` for anything else (CDATA,
+/// bogus comments) and for the comment forms a tokenizer reads as errors.
+fn markup_declaration(doc: &[u8], lt: usize) -> Option<usize> {
+    let rest = &doc[lt..];
+    if let Some(body) = rest.strip_prefix(b"<!--") {
+        // `<!-->`, `<!--->` and `--!>` close comments early.
+        if body.starts_with(b">") || body.starts_with(b"->") {
+            return None;
+        }
+        let close = memmem::find(body, b"-->")?;
+        if memmem::find(body, b"--!>").is_some_and(|bang| bang < close) {
+            return None;
+        }
+        return Some(lt + 4 + close + 3);
+    }
+    if rest.len() >= 9 && rest[2..9].eq_ignore_ascii_case(b"doctype") {
+        return Some(lt + memchr(b'>', rest)? + 1);
+    }
+    None
+}

@@ -1,0 +1,321 @@
+//! The plain path (`src/rewrite/plain.rs`) against the full rewriter: on every page the plain
+//! path accepts, its output must be lol_html's, byte for byte. The full rewriter is the oracle
+//! here (another tokenizer, and itself judged by html5ever and Chromium); what the plain path
+//! refuses goes to it anyway.
+
+use std::sync::Arc;
+
+use actix_cookieless::rewrite::{LinkPolicy, TokenRewriter};
+use proptest::prelude::*;
+
+#[path = "../benches/support/page.rs"]
+mod bench_page;
+
+const PAGE: &str = "https://shop.example/a/page?x=1";
+
+fn policy(bound: bool) -> LinkPolicy {
+    let policy = LinkPolicy::new(PAGE, &["pay.example".into()], "sessionid", "TOKEN").unwrap();
+    if bound {
+        policy.bound_to_paths(Arc::new(|path: &str| Some(format!("T{}", path.len()))))
+    } else {
+        policy
+    }
+}
+
+/// The plain path's output, after checking it against the full rewriter's; `None` when the
+/// plain path left the page to lol_html.
+fn plain_checked(page: &[u8], use_get: bool, bound: bool) -> Option<Vec<u8>> {
+    let plain = TokenRewriter::rewrite_plain_document(&policy(bound), use_get, page)?;
+    let full = TokenRewriter::rewrite_document_with_lol_html(
+        policy(bound),
+        use_get,
+        encoding_rs::UTF_8,
+        page,
+    )
+    .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&plain),
+        String::from_utf8_lossy(&full),
+        "use_get {use_get}, bound {bound}, page {:?}",
+        String::from_utf8_lossy(page)
+    );
+    Some(plain)
+}
+
+/// The 5 KB page of `scripts/compare-sessions` (`examples/session_bench.rs`).
+fn small_page() -> String {
+    let mut page = String::from(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Step</title></head><body>\
+         <h1>Your answers</h1><form method=\"post\" action=\"/page\"><label>Name \
+         <input name=\"name\"></label><button>Next</button></form><ul>",
+    );
+    for i in 0..20 {
+        page.push_str(&format!(
+            "<li><a href=\"/article/{i}?lang=en\">Article number {i}</a>: a few words.</li>"
+        ));
+    }
+    page.push_str("</ul></body></html>");
+    page
+}
+
+#[test]
+fn plain_pages_take_the_plain_path_and_match_lol_html() {
+    let generated = bench_page::generated(64 * 1024);
+    for page in [small_page(), generated] {
+        for use_get in [true, false] {
+            for bound in [false, true] {
+                let out = plain_checked(page.as_bytes(), use_get, bound)
+                    .unwrap_or_else(|| panic!("not plain: {}", &page[..80]));
+                assert!(out.len() > page.len(), "no token placed");
+            }
+        }
+    }
+}
+
+#[test]
+fn pages_with_what_needs_care_go_to_lol_html() {
+    let cases = [
+        "<svg><a href=/x>x</a></svg>",
+        "<svg/>",
+        "<svg>",
+        "<iframe src=/x></iframe>",
+        "<math></math>",
+        "<template><form method=post></form></template>",
+        "<base href=https://other.example/>",
+        "<meta name=referrer content=unsafe-url>",
+        "<meta name=\"r&#101;ferrer\" content=unsafe-url>",
+        "<meta http-equiv=refresh content=\"0; /x\">",
+        "<a href=/x ping=https://other.example/>x</a>",
+        "<img src=x referrerpolicy=unsafe-url>",
+        "<form method=post><button formaction=https://other.example/>x</button></form>",
+        "<form method=post></form><button form=f>x</button>",
+        "<form method=post><button formmethod=get>x</button></form>",
+        "<script><!-- <script> </script> --></script><a href=/x>x</a>",
+        "<script>unclosed",
+        "<a href=/x",
+        "<a href=\"/x>",
+        "<a =x href=/x>",
+        "<a href=/x\"y>",
+        "<a href=>x</a>",
+        "<!-->",
+        "<!--->",
+        "<!-- a --!> <a href=/x>",
+        "<![CDATA[x]]>",
+        "<?php ?>",
+        "</>",
+        "</ a>",
+        "<!x>",
+        "\u{feff}<a href=/x>x</a>",
+        "<a href=/x>\0</a>",
+        "<plaintext><a href=/x>",
+        "<form method=\"post\"/>",
+    ];
+    for case in cases {
+        assert!(
+            TokenRewriter::rewrite_plain_document(&policy(false), true, case.as_bytes()).is_none(),
+            "taken as plain: {case}"
+        );
+    }
+    let not_utf8 = b"<a href=/x>\xff</a>";
+    assert!(TokenRewriter::rewrite_plain_document(&policy(false), true, not_utf8).is_none());
+}
+
+#[test]
+fn a_form_held_past_the_full_rewriters_hold_limit_goes_to_lol_html() {
+    let page = format!(
+        "<form method=post></form>{}",
+        "<p>filler</p>".repeat(300 * 1024 / 13)
+    );
+    assert!(
+        TokenRewriter::rewrite_plain_document(&policy(false), false, page.as_bytes()).is_none()
+    );
+    let small = format!("<form method=post></form>{}", "<p>filler</p>".repeat(100));
+    assert!(plain_checked(small.as_bytes(), false, false).is_some());
+}
+
+/// Pieces of HTML: plain markup in every spelling the tokenizer allows, and markup the plain
+/// path must refuse or must read exactly (comments, raw text, quoting, implicit closes).
+fn piece() -> impl Strategy<Value = String> {
+    let url = prop_oneof![
+        Just("/x"),
+        Just("x"),
+        Just("?p=2"),
+        Just("#top"),
+        Just(""),
+        Just(" /sp "),
+        Just("https://shop.example/y"),
+        Just("HTTPS://SHOP.EXAMPLE/z"),
+        Just("https://pay.example/p"),
+        Just("http://pay.example/p"),
+        Just("https://other.example/"),
+        Just("//other.example/z"),
+        Just("/\\\\other.example/"),
+        Just("mailto:a@b.example"),
+        Just("javascript:go()"),
+        Just("/a?b=1&amp;c=2"),
+        Just("/a?b=1&c=2"),
+        Just("&#47;&#47;other.example/"),
+        Just("/q?sessionid=old&amp;y=1"),
+        Just("https&colon;//other.example/"),
+        Just("/&quot;q"),
+        Just("/caf\u{e9}?q=\u{65e5}"),
+    ];
+    let quote = prop_oneof![Just("\""), Just("'"), Just("")];
+    let extra = prop_oneof![
+        Just(""),
+        Just(" class=x"),
+        Just(" TITLE=\"a > b\""),
+        Just(" data-q='\"'"),
+        Just("/"),
+        Just(" / "),
+        Just(" disabled"),
+        Just(" HREF=/second"),
+        Just("  id = \"sp\" "),
+        Just(" target=_blank"),
+        Just("\n\tlang=en"),
+        Just(" a=b\"c"),
+    ];
+    let method = prop_oneof![
+        Just(""),
+        Just(" method=post"),
+        Just(" METHOD=\"POST\""),
+        Just(" method=get"),
+        Just(" method=\" post \""),
+        Just(" method=\"p&#111;st\""),
+        Just(" method=dialog"),
+        Just(" method=\"&bogus;\""),
+    ];
+    let fixed = prop_oneof![
+        Just("<div>"),
+        Just("</div>"),
+        Just("<p>"),
+        Just("</p>"),
+        Just("<span/>"),
+        Just("<div/>"),
+        Just("<br/>"),
+        Just("<br>"),
+        Just("<table><tr><td>"),
+        Just("</table>"),
+        Just("<img src=/i.png>"),
+        Just("<input name=a>"),
+        Just("<select name=s><option>a"),
+        Just("</select>"),
+        Just("<input type=submit>"),
+        Just("<button>go</button>"),
+        Just("</form>"),
+        Just("</FORM data-x=\"a>b\">"),
+        Just("</form/>"),
+        Just("a < b"),
+        Just("<3"),
+        Just("x & y"),
+        Just("caf\u{e9} \u{65e5}\u{672c}"),
+        Just("<!-- c -->"),
+        Just("<!-- <a href=/x> -->"),
+        Just("<!---->"),
+        Just("<!-- a -- b --->"),
+        Just("<!DOCTYPE html>"),
+        Just("<!doctype html PUBLIC \"a>b\">"),
+        Just("<script>var a = \"<a href=/x>\";</script>"),
+        Just("<SCRIPT>if (a</b) {}</SCRIPT >"),
+        Just("<script>x</scripty></script>"),
+        Just("<style>a{b:c}</style>"),
+        Just("<script>"),
+        Just("</script>"),
+        Just("<style>"),
+        Just("<title>"),
+        Just("</title>"),
+        Just("<textarea>"),
+        Just("<!--"),
+        Just("-->"),
+        Just("<title><a href=/x></title>"),
+        Just("<textarea><form method=post></textarea/>"),
+        Just("<meta charset=utf-8>"),
+        Just("<meta name=viewport content=\"width=device-width\">"),
+        Just("<head>"),
+        Just("<body>"),
+        Just("<area href=/map>"),
+        Just("<a name=anchor>"),
+        Just("</a>"),
+        Just("<A HREF=/up>UP</A>"),
+        // Refused (the page goes to lol_html): these keep the refusals exercised.
+        Just("<svg class=map height='0'></svg>"),
+        Just("<svg><path d=x></svg>"),
+        Just("<noscript><iframe src=/x></iframe><a href=/y></noscript>"),
+        Just("<noscript><a href=/y><form method=post></noscript>"),
+        Just("<xmp><a href=/x></xmp>"),
+        Just("<iframe src=/f><a href=/x></iframe>"),
+        Just("<noembed>"),
+        Just("<base href=/b/>"),
+        Just("<!-->"),
+    ];
+    prop_oneof![
+        3 => (url.clone(), quote.clone(), extra.clone()).prop_map(|(u, q, e)| format!("<a href={q}{u}{q}{e}>link</a>")),
+        1 => (url.clone(), quote.clone(), extra).prop_map(|(u, q, e)| format!("<area{e} href={q}{u}{q}>")),
+        2 => (url, quote, method, prop_oneof![Just(""), Just(" id=f"), Just(" id=\"&#102;\"")])
+            .prop_map(|(u, q, m, id)| format!("<form{m} action={q}{u}{q}{id}>")),
+        6 => fixed.prop_map(str::to_owned),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    #[test]
+    fn the_plain_path_writes_what_lol_html_writes(
+        pieces in proptest::collection::vec(piece(), 0..24),
+        use_get in any::<bool>(),
+        bound in any::<bool>(),
+    ) {
+        plain_checked(pieces.concat().as_bytes(), use_get, bound);
+    }
+}
+
+/// A few structural pieces, densely combined: where forms, selects and scripts open and close
+/// decides which forms get the token, and how far a script runs.
+fn structure() -> impl Strategy<Value = &'static str> {
+    prop_oneof![
+        Just("<div>"),
+        Just("</div>"),
+        Just("<p>"),
+        Just("</p>"),
+        Just("<select>"),
+        Just("</select>"),
+        Just("<form method=post>"),
+        Just("</form>"),
+        Just("<script>"),
+        Just("</script>"),
+        Just("<!--"),
+        Just("-->"),
+        Just("<a href=/x>"),
+        Just("<input>"),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    #[test]
+    fn the_plain_path_follows_forms_selects_and_scripts_as_lol_html_does(
+        pieces in proptest::collection::vec(structure(), 0..10),
+        use_get in any::<bool>(),
+    ) {
+        plain_checked(pieces.concat().as_bytes(), use_get, false);
+    }
+}
+
+/// Enough generated pages are plain that the property above tests the plain path, not only
+/// its refusals.
+#[test]
+fn most_generated_pages_take_the_plain_path() {
+    use proptest::{strategy::ValueTree, test_runner::TestRunner};
+    let mut runner = TestRunner::deterministic();
+    let pages = proptest::collection::vec(piece(), 0..12);
+    let mut plain = 0;
+    for _ in 0..500 {
+        let page = pages.new_tree(&mut runner).unwrap().current().concat();
+        if plain_checked(page.as_bytes(), true, false).is_some() {
+            plain += 1;
+        }
+    }
+    assert!(plain > 150, "only {plain} of 500 pages were plain");
+}
