@@ -8,7 +8,9 @@
 //!   `forms+links` (`use_get`: links, GET forms, frames and refreshes too), streamed;
 //! - `cookieless whole/<mode>`: the same, on a page the middleware holds whole
 //!   (`TokenRewriter::for_document`: the page is scanned first, and lol_html watches only the
-//!   elements it has).
+//!   elements it has);
+//! - `cookieless plain/<mode>`: `TokenRewriter::rewrite_document`, what the middleware runs on
+//!   a page held whole: the plain path (no lol_html) when the page is plain, else the above.
 //!
 //! Pages: a generated page (`benches/support/page.rs`), plus every `*.html` in the directory
 //! named by `BENCH_CORPUS_DIR` (e.g. `BENCH_CORPUS_DIR=../shared/corpus cargo bench --bench rewrite`).
@@ -61,6 +63,13 @@ fn cookieless_whole(page: &[u8], chunk: usize, use_get: bool) -> usize {
     let rewriter =
         TokenRewriter::for_document(policy, use_get, encoding_rs::UTF_8, page).expect("UTF-8");
     feed(rewriter, page, chunk)
+}
+
+fn cookieless_document(page: &[u8], use_get: bool) -> usize {
+    let policy = LinkPolicy::new(PAGE_URL, &[], "sessionid", TOKEN).expect("page URL");
+    TokenRewriter::rewrite_document(policy, use_get, encoding_rs::UTF_8, page)
+        .expect("UTF-8")
+        .len()
 }
 
 fn feed(mut rewriter: TokenRewriter, page: &[u8], chunk: usize) -> usize {
@@ -147,6 +156,14 @@ fn rewrite(c: &mut Criterion) {
                 BenchmarkId::new("cookieless whole forms+links", &kib),
                 &chunk,
                 |b, &n| b.iter(|| cookieless_whole(black_box(page), n, true)),
+            );
+        }
+        // A page held whole is not chunked.
+        for (mode, use_get) in [("forms", false), ("forms+links", true)] {
+            group.bench_with_input(
+                BenchmarkId::new(format!("cookieless plain {mode}"), "whole"),
+                &use_get,
+                |b, &use_get| b.iter(|| cookieless_document(black_box(&page), use_get)),
             );
         }
         group.finish();

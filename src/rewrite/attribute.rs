@@ -74,14 +74,14 @@ pub(crate) fn encode_attribute(url: &str) -> std::borrow::Cow<'_, str> {
     };
     // One pass, one allocation: every tokenised URL with a query has an `&`.
     let mut out = String::with_capacity(url.len() + 8);
-    out.push_str(&url[..first]);
-    for c in url[first..].chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            c => out.push(c),
-        }
+    let mut from = 0;
+    for at in memchr::memchr2_iter(b'&', b'<', &url.as_bytes()[first..]) {
+        let at = first + at;
+        out.push_str(&url[from..at]);
+        out.push_str(if url.as_bytes()[at] == b'&' { "&amp;" } else { "&lt;" });
+        from = at + 1;
     }
+    out.push_str(&url[from..]);
     out.into()
 }
 

@@ -22,7 +22,7 @@ use memchr::{memchr, memmem};
 use url::Url;
 
 use super::{
-    attribute::{decode_entities, encode_attribute},
+    attribute::decode_entities,
     html::{MAX_FORM_HOLD, Unreadable, form_token_at, keyword, token_input},
     policy::LinkPolicy,
 };
@@ -117,62 +117,71 @@ const fn is_space(b: u8) -> bool {
     matches!(b, b'\t' | b'\n' | b'\x0C' | b'\r' | b' ')
 }
 
-/// lol_html's void elements: never on its stack.
-const VOID: [&[u8]; 17] = [
-    b"area",
-    b"base",
-    b"basefont",
-    b"bgsound",
-    b"br",
-    b"col",
-    b"embed",
-    b"hr",
-    b"img",
-    b"input",
-    b"keygen",
-    b"link",
-    b"meta",
-    b"param",
-    b"source",
-    b"track",
-    b"wbr",
-];
+/// What an element is to the plain path, from its name (ASCII case-insensitive).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Form,
+    Select,
+    /// `<a>`, and `<area>` (void).
+    Link { void: bool },
+    Meta,
+    Svg,
+    /// Raw text too, when frames are not judged (without `use_get`).
+    Iframe,
+    /// Its content is text up to its own end tag, for lol_html (script data, raw text,
+    /// RCDATA; `<noscript>` as with scripting on).
+    Text(&'static [u8]),
+    /// lol_html's void elements: never on its stack.
+    Void,
+    /// The full rewriter judges pages with these.
+    NotPlain,
+    Other,
+}
 
-/// Elements whose handling is not plain: the full rewriter judges pages with them.
-const NOT_PLAIN: [&[u8]; 6] = [
-    b"math",
-    b"template",
-    b"base",
-    b"frame",
-    b"frameset",
-    b"plaintext",
-];
+fn role(name: &[u8]) -> Role {
+    // No name this matches is longer than 9 bytes.
+    let mut lower = [0u8; 9];
+    let Some(lower) = lower.get_mut(..name.len()) else {
+        return Role::Other;
+    };
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    match &*lower {
+        b"a" => Role::Link { void: false },
+        b"area" => Role::Link { void: true },
+        b"form" => Role::Form,
+        b"select" => Role::Select,
+        b"meta" => Role::Meta,
+        b"svg" => Role::Svg,
+        b"iframe" => Role::Iframe,
+        b"script" => Role::Text(b"script"),
+        b"style" => Role::Text(b"style"),
+        b"title" => Role::Text(b"title"),
+        b"textarea" => Role::Text(b"textarea"),
+        b"noscript" => Role::Text(b"noscript"),
+        b"noembed" => Role::Text(b"noembed"),
+        b"noframes" => Role::Text(b"noframes"),
+        b"xmp" => Role::Text(b"xmp"),
+        b"base" | b"math" | b"template" | b"frame" | b"frameset" | b"plaintext" => Role::NotPlain,
+        b"basefont" | b"bgsound" | b"br" | b"col" | b"embed" | b"hr" | b"img" | b"input"
+        | b"keygen" | b"link" | b"param" | b"source" | b"track" | b"wbr" => Role::Void,
+        _ => Role::Other,
+    }
+}
 
-/// Elements whose content is text up to their own end tag, for lol_html (script data, raw
-/// text, RCDATA; `<noscript>` as with scripting on).
-const TEXT_ELEMENTS: [&[u8]; 9] = [
-    b"script",
-    b"style",
-    b"title",
-    b"textarea",
-    b"noscript",
-    b"noembed",
-    b"noframes",
-    b"xmp",
-    b"iframe",
-];
-
-/// Attributes whose handling is not plain, on any element.
-const NOT_PLAIN_ATTRIBUTES: [&[u8]; 5] = [
-    b"form",
-    b"formaction",
-    b"formmethod",
-    b"ping",
-    b"referrerpolicy",
-];
-
-fn is_one_of(name: &[u8], names: &[&[u8]]) -> bool {
-    names.iter().any(|n| name.eq_ignore_ascii_case(n))
+/// Attributes whose handling is not plain, on any element: controls naming a form, an action
+/// or a method; pings; referrer policies.
+fn is_plain_attribute(name: &[u8]) -> bool {
+    !(matches!(name.len(), 4 | 10 | 14)
+        && [
+            &b"form"[..],
+            b"formaction",
+            b"formmethod",
+            b"ping",
+            b"referrerpolicy",
+        ]
+        .iter()
+        .any(|n| name.eq_ignore_ascii_case(n)))
 }
 
 impl Plain<'_> {
@@ -201,52 +210,49 @@ impl Plain<'_> {
             .find(|a| self.doc[a.name.clone()].eq_ignore_ascii_case(name.as_bytes()))
     }
 
-    /// The first value of `name`, as lol_html gives it (raw, as a string).
-    fn value(&self, name: &str) -> Option<String> {
+    /// The first value of `name`, as lol_html gives it (raw).
+    fn raw_value(&self, name: &str) -> Option<&str> {
         let attr = self.attr(name)?;
         let value = attr.value.clone().map_or(&[][..], |v| &self.doc[v]);
-        // The document is UTF-8 (checked first).
-        Some(String::from_utf8_lossy(value).into_owned())
+        // The document is UTF-8 (checked first), and a value ends at an ASCII byte.
+        std::str::from_utf8(value).ok()
+    }
+
+    fn value(&self, name: &str) -> Option<String> {
+        self.raw_value(name).map(str::to_owned)
     }
 
     /// Returns where scanning goes on.
     fn start_tag(&mut self, lt: usize) -> Option<usize> {
         let doc = self.doc;
         let tag = parse_tag(doc, lt + 1, &mut self.attrs)?;
-        let name = &doc[tag.name.clone()];
-        // With `use_get` a frame's `src` and `srcdoc` are judged.
-        if is_one_of(name, &NOT_PLAIN) || self.use_get && name.eq_ignore_ascii_case(b"iframe") {
+        if !self.attrs.iter().all(|a| is_plain_attribute(&doc[a.name.clone()])) {
             return None;
         }
-        // SVG is foreign content: plain only when it holds no tag at all.
-        if name.eq_ignore_ascii_case(b"svg")
-            && (tag.self_closing || closing_tag(doc, tag.end, b"svg")? != next_lt(doc, tag.end)?)
-        {
-            return None;
-        }
-        for attr in &self.attrs {
-            let attr = &doc[attr.name.clone()];
-            if is_one_of(attr, &NOT_PLAIN_ATTRIBUTES) {
-                return None;
-            }
-        }
+        let role = role(&doc[tag.name.clone()]);
         let mut kind = Kind::Other;
-        if name.eq_ignore_ascii_case(b"form") {
-            if tag.self_closing {
+        match role {
+            Role::NotPlain => return None,
+            // With `use_get` a frame's `src` and `srcdoc` are judged.
+            Role::Iframe if self.use_get => return None,
+            // SVG is foreign content: plain only when it holds no tag at all.
+            Role::Svg
+                if tag.self_closing
+                    || closing_tag(doc, tag.end, b"svg")? != next_lt(doc, tag.end)? =>
+            {
                 return None;
             }
-            kind = Kind::Form(self.form(&tag));
-        } else if name.eq_ignore_ascii_case(b"select") {
-            self.selects_open += 1;
-            kind = Kind::Select;
-        } else if self.use_get
-            && (name.eq_ignore_ascii_case(b"a") || name.eq_ignore_ascii_case(b"area"))
-        {
-            self.link(lt, &tag);
-        } else if self.use_get && name.eq_ignore_ascii_case(b"meta") && !self.plain_meta() {
-            return None;
+            Role::Form if tag.self_closing => return None,
+            Role::Form => kind = Kind::Form(self.form(&tag)),
+            Role::Select => {
+                self.selects_open += 1;
+                kind = Kind::Select;
+            }
+            Role::Link { .. } if self.use_get => self.link(lt, &tag),
+            Role::Meta if self.use_get && !self.plain_meta() => return None,
+            _ => {}
         }
-        if !is_one_of(name, &VOID) {
+        if !matches!(role, Role::Void | Role::Meta | Role::Link { void: true }) {
             if self.stack.len() == MAX_DEPTH {
                 return None;
             }
@@ -255,13 +261,12 @@ impl Plain<'_> {
                 kind,
             });
         }
-        // Text that holds no tags, up to the end tag that closes it.
-        let Some(text) = TEXT_ELEMENTS
-            .into_iter()
-            .find(|t| name.eq_ignore_ascii_case(t))
-        else {
-            return Some(tag.end);
+        let text = match role {
+            Role::Text(text) => text,
+            Role::Iframe => b"iframe",
+            _ => return Some(tag.end),
         };
+        // Text that holds no tags, up to the end tag that closes it.
         let end = closing_tag(doc, tag.end, text)?;
         // `<!--` in a script starts the escaped states, where `</script>` may not end it.
         if text == b"script" && memmem::find(&doc[tag.end..end], b"<!--").is_some() {
@@ -301,10 +306,10 @@ impl Plain<'_> {
     /// `<a>` or `<area>`: its `href` with the token when it stays on this site, the tag
     /// written back as lol_html writes a changed tag.
     fn link(&mut self, lt: usize, tag: &Tag) {
-        let Some(raw) = self.value("href") else {
+        let Some(raw) = self.raw_value("href") else {
             return;
         };
-        let Some(url) = decode_entities(&raw) else {
+        let Some(url) = decode_entities(raw) else {
             return;
         };
         let base: &Url = self.policy.page();
@@ -324,13 +329,8 @@ impl Plain<'_> {
                 replaced = true;
                 out.extend_from_slice(name);
                 out.extend_from_slice(b"=\"");
-                let value = encode_attribute(&with_token);
-                for (i, part) in value.split('"').enumerate() {
-                    if i > 0 {
-                        out.extend_from_slice(b"&quot;");
-                    }
-                    out.extend_from_slice(part.as_bytes());
-                }
+                // encode_attribute's `&` and `<`, then lol_html's `"`.
+                write_escaped(out, &with_token);
                 out.push(b'"');
             } else {
                 out.extend_from_slice(&doc[attr.raw.clone()]);
@@ -384,6 +384,22 @@ impl Plain<'_> {
         }
         Some(tag.end)
     }
+}
+
+/// `value` into a double-quoted attribute: `&`, `<` and `"` escaped.
+fn write_escaped(out: &mut Vec<u8>, value: &str) {
+    let bytes = value.as_bytes();
+    let mut from = 0;
+    for at in memchr::memchr3_iter(b'&', b'<', b'"', bytes) {
+        out.extend_from_slice(&bytes[from..at]);
+        out.extend_from_slice(match bytes[at] {
+            b'&' => b"&amp;",
+            b'<' => b"&lt;",
+            _ => b"&quot;",
+        });
+        from = at + 1;
+    }
+    out.extend_from_slice(&bytes[from..]);
 }
 
 /// Tokenizes the tag whose name starts at `at` (after `<` or `</`) into `attrs`, as the
