@@ -114,7 +114,7 @@ struct Plain<'a> {
 }
 
 const fn is_space(b: u8) -> bool {
-    matches!(b, b'\t' | b'\n' | b'\x0C' | b'\r' | b' ')
+    CLASSES[b as usize] & SPACE != 0
 }
 
 /// What an element is to the plain path, from its name (ASCII case-insensitive).
@@ -402,22 +402,61 @@ fn write_escaped(out: &mut Vec<u8>, value: &str) {
     out.extend_from_slice(&bytes[from..]);
 }
 
+/// Byte classes for the tag tokenizer, as bit flags (a table: one lookup per byte).
+const SPACE: u8 = 1;
+/// `/` and `>`: a name ends.
+const SLASH_OR_GT: u8 = 2;
+const EQUALS: u8 = 4;
+/// A tokenizer error in an attribute name: `"`, `'`, `<`.
+const BAD_IN_NAME: u8 = 8;
+/// A tokenizer error in an unquoted value: `"`, `'`, `<`, `=`, `` ` ``.
+const BAD_IN_UNQUOTED: u8 = 16;
+const GT: u8 = 32;
+
+const CLASSES: [u8; 256] = {
+    let mut classes = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        classes[b] = match b as u8 {
+            b'\t' | b'\n' | b'\x0C' | b'\r' | b' ' => SPACE,
+            b'/' => SLASH_OR_GT,
+            b'>' => SLASH_OR_GT | GT,
+            b'=' => EQUALS | BAD_IN_UNQUOTED,
+            b'"' | b'\'' | b'<' => BAD_IN_NAME | BAD_IN_UNQUOTED,
+            b'`' => BAD_IN_UNQUOTED,
+            _ => 0,
+        };
+        b += 1;
+    }
+    classes
+};
+
+/// The first byte at or after `from` in any of the classes `mask`, or the document's end.
+fn until(doc: &[u8], from: usize, mask: u8) -> usize {
+    doc[from..]
+        .iter()
+        .position(|&b| CLASSES[b as usize] & mask != 0)
+        .map_or(doc.len(), |at| from + at)
+}
+
+/// The first byte at or after `from` that is not a space, or the document's end.
+fn skip_spaces(doc: &[u8], from: usize) -> usize {
+    doc[from..]
+        .iter()
+        .position(|&b| CLASSES[b as usize] & SPACE == 0)
+        .map_or(doc.len(), |at| from + at)
+}
+
 /// Tokenizes the tag whose name starts at `at` (after `<` or `</`) into `attrs`, as the
 /// WHATWG tokenizer does; `None` at the end of the document, or at markup it reports as an
 /// error that changes how attributes are read (`=` or a quote in a name, a quote, `<`, `=`
 /// or `` ` `` in an unquoted value, a missing value).
 fn parse_tag(doc: &[u8], at: usize, attrs: &mut Vec<Attr>) -> Option<Tag> {
     attrs.clear();
-    let len = doc.len();
-    let mut i = at;
-    while i < len && !is_space(doc[i]) && doc[i] != b'/' && doc[i] != b'>' {
-        i += 1;
-    }
+    let mut i = until(doc, at, SPACE | SLASH_OR_GT);
     let name = at..i;
     loop {
-        while i < len && is_space(doc[i]) {
-            i += 1;
-        }
+        i = skip_spaces(doc, i);
         match *doc.get(i)? {
             b'>' => {
                 return Some(Tag {
@@ -441,17 +480,12 @@ fn parse_tag(doc: &[u8], at: usize, attrs: &mut Vec<Attr>) -> Option<Tag> {
             _ => {}
         }
         let start = i;
-        while i < len && !is_space(doc[i]) && !matches!(doc[i], b'/' | b'>' | b'=') {
-            if matches!(doc[i], b'"' | b'\'' | b'<') {
-                return None;
-            }
-            i += 1;
+        i = until(doc, i, SPACE | SLASH_OR_GT | EQUALS | BAD_IN_NAME);
+        if CLASSES[*doc.get(i)? as usize] & BAD_IN_NAME != 0 {
+            return None;
         }
         let name = start..i;
-        let mut j = i;
-        while j < len && is_space(doc[j]) {
-            j += 1;
-        }
+        let mut j = skip_spaces(doc, i);
         if *doc.get(j)? != b'=' {
             attrs.push(Attr {
                 raw: name.clone(),
@@ -461,10 +495,7 @@ fn parse_tag(doc: &[u8], at: usize, attrs: &mut Vec<Attr>) -> Option<Tag> {
             i = j;
             continue;
         }
-        j += 1;
-        while j < len && is_space(doc[j]) {
-            j += 1;
-        }
+        j = skip_spaces(doc, j + 1);
         let value = match *doc.get(j)? {
             quote @ (b'"' | b'\'') => {
                 let close = j + 1 + memchr(quote, &doc[j + 1..])?;
@@ -473,15 +504,11 @@ fn parse_tag(doc: &[u8], at: usize, attrs: &mut Vec<Attr>) -> Option<Tag> {
             }
             b'>' => return None,
             _ => {
-                let from = j;
-                while j < len && !is_space(doc[j]) && doc[j] != b'>' {
-                    if matches!(doc[j], b'"' | b'\'' | b'<' | b'=' | b'`') {
-                        return None;
-                    }
-                    j += 1;
+                i = until(doc, j, SPACE | GT | BAD_IN_UNQUOTED);
+                if CLASSES[*doc.get(i)? as usize] & BAD_IN_UNQUOTED != 0 {
+                    return None;
                 }
-                i = j;
-                from..j
+                j..i
             }
         };
         attrs.push(Attr {
