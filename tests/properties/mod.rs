@@ -196,6 +196,17 @@ pub fn check_rewrite(input: &[u8], cuts: &[usize], use_get: bool) {
     if whole != output {
         judge(input, &whole, whole_gave_up, use_get);
     }
+    // A plain page may skip lol_html altogether: it must write what lol_html writes, and so
+    // pass the same judge.
+    if let Some(plain) = TokenRewriter::rewrite_plain_document(&policy(), use_get, input) {
+        assert_eq!(
+            String::from_utf8_lossy(&plain),
+            String::from_utf8_lossy(&whole),
+            "the plain path and lol_html differ on {:?}",
+            String::from_utf8_lossy(input)
+        );
+        judge(input, &plain, false, use_get);
+    }
 }
 
 /// The checks of [`check_rewrite`] on one rewriting of `input`.
