@@ -78,7 +78,11 @@ pub(crate) fn encode_attribute(url: &str) -> std::borrow::Cow<'_, str> {
     for at in memchr::memchr2_iter(b'&', b'<', &url.as_bytes()[first..]) {
         let at = first + at;
         out.push_str(&url[from..at]);
-        out.push_str(if url.as_bytes()[at] == b'&' { "&amp;" } else { "&lt;" });
+        out.push_str(if url.as_bytes()[at] == b'&' {
+            "&amp;"
+        } else {
+            "&lt;"
+        });
         from = at + 1;
     }
     out.push_str(&url[from..]);

@@ -237,11 +237,18 @@ impl TokenRewriter {
         document: &[u8],
         script: Option<String>,
     ) -> Option<Vec<u8>> {
-        if script.is_none()
-            && encoding == encoding_rs::UTF_8
-            && let Some(out) = plain::rewrite(document, &policy, use_get)
-        {
-            return Some(out);
+        if script.is_none() {
+            // Without `use_get` only forms get the token: a page without one is left as it is
+            // (the prescan stops at the first `<form`).
+            if !use_get && !Present::scan(document, false).forms {
+                AsciiCompatibleEncoding::new(encoding)?;
+                return Some(document.to_vec());
+            }
+            if encoding == encoding_rs::UTF_8
+                && let Some(out) = plain::rewrite(document, &policy, use_get)
+            {
+                return Some(out);
+            }
         }
         let mut rewriter = Self::with_script(policy, use_get, encoding, Some(document), script)?;
         let mut out = rewriter.write(document);

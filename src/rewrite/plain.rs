@@ -123,7 +123,9 @@ enum Role {
     Form,
     Select,
     /// `<a>`, and `<area>` (void).
-    Link { void: bool },
+    Link {
+        void: bool,
+    },
     Meta,
     Svg,
     /// Raw text too, when frames are not judged (without `use_get`).
@@ -226,7 +228,11 @@ impl Plain<'_> {
     fn start_tag(&mut self, lt: usize) -> Option<usize> {
         let doc = self.doc;
         let tag = parse_tag(doc, lt + 1, &mut self.attrs)?;
-        if !self.attrs.iter().all(|a| is_plain_attribute(&doc[a.name.clone()])) {
+        if !self
+            .attrs
+            .iter()
+            .all(|a| is_plain_attribute(&doc[a.name.clone()]))
+        {
             return None;
         }
         let role = role(&doc[tag.name.clone()]);
@@ -243,7 +249,7 @@ impl Plain<'_> {
                 return None;
             }
             Role::Form if tag.self_closing => return None,
-            Role::Form => kind = Kind::Form(self.form(&tag)),
+            Role::Form => kind = Kind::Form(self.form(&tag)?),
             Role::Select => {
                 self.selects_open += 1;
                 kind = Kind::Select;
@@ -275,8 +281,9 @@ impl Plain<'_> {
         Some(end)
     }
 
-    /// A `<form>` start tag: its number, and the token input after it when it gets one.
-    fn form(&mut self, tag: &Tag) -> u32 {
+    /// A `<form>` start tag: its number, and the token input after it when it gets one;
+    /// `None` when the page is not plain after all.
+    fn form(&mut self, tag: &Tag) -> Option<u32> {
         let form = self.next_form;
         self.next_form += 1;
         let pointer_was_null = self.pointer == Pointer::Null;
@@ -286,21 +293,26 @@ impl Plain<'_> {
         // An input inside a <select> would close it: the page would change.
         let owns_next_input = pointer_was_null && self.selects_open == 0 && !self.selects_uncertain;
         let (Ok(_), Ok(method)) = (keyword(self.value("id")), keyword(self.value("method"))) else {
-            return form;
+            return Some(form);
         };
         if !owns_next_input {
-            return form;
+            return Some(form);
         }
         let page = self.policy.page();
         let action = self.value("action");
         if let Some((token, _)) = form_token_at(self.policy, self.use_get, page, method, action) {
+            // Its output longer than the full rewriter's hold limit, a page with a form that
+            // has the token may lose it there: known now, not only at the end.
+            if self.doc.len() > MAX_FORM_HOLD {
+                return None;
+            }
             self.out.extend_from_slice(&self.doc[self.copied..tag.end]);
             self.copied = tag.end;
             self.out
                 .extend_from_slice(token_input(self.policy, &token).as_bytes());
             self.form_tokens = true;
         }
-        form
+        Some(form)
     }
 
     /// `<a>` or `<area>`: its `href` with the token when it stays on this site, the tag
