@@ -50,7 +50,7 @@ pub(super) fn rewrite(document: &[u8], policy: &LinkPolicy, use_get: bool) -> Op
         next_form: 0,
         selects_open: 0,
         selects_uncertain: false,
-        form_tokens: false,
+        holds: Vec::new(),
     };
     page.run()?;
     Some(page.out)
@@ -80,9 +80,23 @@ struct Open {
 
 #[derive(Clone, Copy)]
 enum Kind {
-    Form(u32),
+    /// A form's number, and its index in `holds` when it got the token.
+    Form(u32, Option<usize>),
     Select,
     Other,
+}
+
+/// A form with the token, as the full rewriter holds its output: from where its start tag is
+/// written until it is released. A form whose output is still held more than
+/// [`MAX_FORM_HOLD`] bytes before the end loses its token there: such a page is not plain.
+struct Hold {
+    /// Where its start tag is in the output.
+    from: usize,
+    /// Never released: it has an `id` (a `form=` control may come anywhere), or a form began
+    /// inside it (whose `</form>` leaves its child open at close).
+    pinned: bool,
+    /// Closed by its own `</form>` with nothing left open inside it.
+    released: bool,
 }
 
 /// The tree builder's form element pointer as the full rewriter follows it (`forms.rs`).
@@ -109,8 +123,8 @@ struct Plain<'a> {
     /// (`forms.rs`: no form gets the token inside a select, or after such a close).
     selects_open: usize,
     selects_uncertain: bool,
-    /// A form got the token (the full rewriter held its output).
-    form_tokens: bool,
+    /// The forms that got the token, whose output the full rewriter holds (`forms.rs`).
+    holds: Vec<Hold>,
 }
 
 const fn is_space(b: u8) -> bool {
@@ -202,8 +216,13 @@ impl Plain<'_> {
             };
         }
         self.out.extend_from_slice(&doc[self.copied..]);
-        // Past its hold limit the full rewriter may take a form's token back out.
-        (!self.form_tokens || self.out.len() <= MAX_FORM_HOLD).then_some(())
+        // Past its hold limit the full rewriter takes a held form's token back out.
+        let end = self.out.len();
+        let stripped = self
+            .holds
+            .iter()
+            .any(|hold| !hold.released && end - hold.from > MAX_FORM_HOLD);
+        (!stripped).then_some(())
     }
 
     fn attr(&self, name: &str) -> Option<&Attr> {
@@ -249,7 +268,7 @@ impl Plain<'_> {
                 return None;
             }
             Role::Form if tag.self_closing => return None,
-            Role::Form => kind = Kind::Form(self.form(&tag)?),
+            Role::Form => kind = self.form(lt, &tag),
             Role::Select => {
                 self.selects_open += 1;
                 kind = Kind::Select;
@@ -281,9 +300,14 @@ impl Plain<'_> {
         Some(end)
     }
 
-    /// A `<form>` start tag: its number, and the token input after it when it gets one;
-    /// `None` when the page is not plain after all.
-    fn form(&mut self, tag: &Tag) -> Option<u32> {
+    /// A `<form>` start tag at `lt`: the token input after it when it gets one.
+    fn form(&mut self, lt: usize, tag: &Tag) -> Kind {
+        // A form inside a held one: that one's `</form>` will find this form's child open.
+        for open in &self.stack {
+            if let Kind::Form(_, Some(hold)) = open.kind {
+                self.holds[hold].pinned = true;
+            }
+        }
         let form = self.next_form;
         self.next_form += 1;
         let pointer_was_null = self.pointer == Pointer::Null;
@@ -292,27 +316,29 @@ impl Plain<'_> {
         }
         // An input inside a <select> would close it: the page would change.
         let owns_next_input = pointer_was_null && self.selects_open == 0 && !self.selects_uncertain;
-        let (Ok(_), Ok(method)) = (keyword(self.value("id")), keyword(self.value("method"))) else {
-            return Some(form);
+        let (Ok(id), Ok(method)) = (keyword(self.value("id")), keyword(self.value("method")))
+        else {
+            return Kind::Form(form, None);
         };
         if !owns_next_input {
-            return Some(form);
+            return Kind::Form(form, None);
         }
         let page = self.policy.page();
         let action = self.value("action");
-        if let Some((token, _)) = form_token_at(self.policy, self.use_get, page, method, action) {
-            // Its output longer than the full rewriter's hold limit, a page with a form that
-            // has the token may lose it there: known now, not only at the end.
-            if self.doc.len() > MAX_FORM_HOLD {
-                return None;
-            }
-            self.out.extend_from_slice(&self.doc[self.copied..tag.end]);
-            self.copied = tag.end;
-            self.out
-                .extend_from_slice(token_input(self.policy, &token).as_bytes());
-            self.form_tokens = true;
-        }
-        Some(form)
+        let Some((token, _)) = form_token_at(self.policy, self.use_get, page, method, action)
+        else {
+            return Kind::Form(form, None);
+        };
+        self.holds.push(Hold {
+            from: self.out.len() + (lt - self.copied),
+            pinned: id.is_some(),
+            released: false,
+        });
+        self.out.extend_from_slice(&self.doc[self.copied..tag.end]);
+        self.copied = tag.end;
+        self.out
+            .extend_from_slice(token_input(self.policy, &token).as_bytes());
+        Kind::Form(form, Some(self.holds.len() - 1))
     }
 
     /// `<a>` or `<area>`: its `href` with the token when it stays on this site, the tag
@@ -380,17 +406,22 @@ impl Plain<'_> {
         {
             let by_form_end_tag = name.eq_ignore_ascii_case(b"form");
             let by_select_end_tag = name.eq_ignore_ascii_case(b"select");
+            let nothing_open_inside = at + 1 == self.stack.len();
             for open in self.stack.drain(at..) {
+                if let Kind::Form(_, Some(hold)) = open.kind {
+                    let hold = &mut self.holds[hold];
+                    hold.released = by_form_end_tag && nothing_open_inside && !hold.pinned;
+                }
                 match open.kind {
-                    Kind::Form(_) if by_form_end_tag => self.pointer = Pointer::Null,
-                    Kind::Form(form) if self.pointer == Pointer::Set(form) => {
+                    Kind::Form(..) if by_form_end_tag => self.pointer = Pointer::Null,
+                    Kind::Form(form, _) if self.pointer == Pointer::Set(form) => {
                         self.pointer = Pointer::Unknown;
                     }
                     Kind::Select => {
                         self.selects_open -= 1;
                         self.selects_uncertain |= !by_select_end_tag;
                     }
-                    Kind::Form(_) | Kind::Other => {}
+                    Kind::Form(..) | Kind::Other => {}
                 }
             }
         }
