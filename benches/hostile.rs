@@ -1,7 +1,9 @@
 //! Hostile pages of 1 MB each: how long the crate's rewriter takes on input built to be slow
 //! (stray end tags, deep nesting, a tag with thousands of attributes, unclosed comments and
 //! tags, thousands of forms), with links and without, streamed in 16 KiB chunks, against bare
-//! lol_html on the same bytes in the same run.
+//! lol_html on the same bytes in the same run; and held whole (`TokenRewriter::rewrite_document`:
+//! the plain path, which hands the page to lol_html where it is not plain, at worst after reading
+//! it all).
 //!
 //! ```text
 //! cargo bench --bench hostile
@@ -53,6 +55,16 @@ fn inputs() -> Vec<(&'static str, Vec<u8>)> {
             "unclosed tag",
             [b"<a href='".as_slice(), &repeat("x")].concat(),
         ),
+        (
+            "plain up to its last tag",
+            [
+                repeat("<p><a href=/a?b=1>x</a></p>").as_slice(),
+                b"<svg><a href=/x></svg>",
+            ]
+            .concat(),
+        ),
+        ("unclosed svg elements", repeat("<svg>x")),
+        ("unclosed scripts", repeat("<script>x")),
     ]
 }
 
@@ -64,6 +76,13 @@ fn cookieless(page: &[u8], use_get: bool) -> usize {
         len += rewriter.write(piece).len();
     }
     len + rewriter.end().len()
+}
+
+fn cookieless_whole(page: &[u8], use_get: bool) -> usize {
+    let policy = LinkPolicy::new("https://example.com/p", &[], "sessionid", "TOKEN").unwrap();
+    TokenRewriter::rewrite_document(policy, use_get, encoding_rs::UTF_8, page)
+        .unwrap()
+        .len()
 }
 
 fn bare(page: &[u8]) -> usize {
@@ -97,6 +116,11 @@ fn hostile(c: &mut Criterion) {
             BenchmarkId::new("cookieless forms+links", name),
             page,
             |b, p| b.iter(|| cookieless(black_box(p), true)),
+        );
+        group.bench_with_input(
+            BenchmarkId::new("cookieless whole forms+links", name),
+            page,
+            |b, p| b.iter(|| cookieless_whole(black_box(p), true)),
         );
     }
     group.finish();

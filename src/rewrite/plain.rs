@@ -261,10 +261,7 @@ impl Plain<'_> {
             // With `use_get` a frame's `src` and `srcdoc` are judged.
             Role::Iframe if self.use_get => return None,
             // SVG is foreign content: plain only when it holds no tag at all.
-            Role::Svg
-                if tag.self_closing
-                    || closing_tag(doc, tag.end, b"svg")? != next_lt(doc, tag.end)? =>
-            {
+            Role::Svg if tag.self_closing || !closes(doc, next_lt(doc, tag.end)?, b"svg") => {
                 return None;
             }
             Role::Form if tag.self_closing => return None,
@@ -567,19 +564,24 @@ fn parse_tag(doc: &[u8], at: usize, attrs: &mut Vec<Attr>) -> Option<Tag> {
 fn closing_tag(doc: &[u8], from: usize, name: &[u8]) -> Option<usize> {
     let mut at = from;
     loop {
-        let lt = at + memmem::find(&doc[at..], b"</")?;
-        let after = lt + 2 + name.len();
-        if doc
-            .get(lt + 2..after)
-            .is_some_and(|n| n.eq_ignore_ascii_case(name))
-            && doc
-                .get(after)
-                .is_some_and(|&b| is_space(b) || b == b'/' || b == b'>')
-        {
+        let lt = next_lt(doc, at)?;
+        if closes(doc, lt, name) {
             return Some(lt);
         }
-        at = lt + 2;
+        at = lt + 1;
     }
+}
+
+/// Whether the end tag `</name` (any case, then a space, `/` or `>`) starts at `lt`.
+fn closes(doc: &[u8], lt: usize, name: &[u8]) -> bool {
+    let after = lt + 2 + name.len();
+    doc.get(lt..lt + 2) == Some(b"</")
+        && doc
+            .get(lt + 2..after)
+            .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        && doc
+            .get(after)
+            .is_some_and(|&b| is_space(b) || b == b'/' || b == b'>')
 }
 
 /// Where the next `<` from `from` is.
