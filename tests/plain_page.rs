@@ -1,4 +1,4 @@
-//! The plain path (`src/rewrite/plain.rs`) against the full rewriter: on every page the plain
+//! The plain path (`src/rewrite/plain/`) against the full rewriter: on every page the plain
 //! path accepts, its output must be lol_html's, byte for byte. The full rewriter is the oracle
 //! here (another tokenizer, and itself judged by html5ever and Chromium); what the plain path
 //! refuses goes to it anyway.

@@ -5,22 +5,27 @@
 //! wall inside lol_html"), some 20 µs on a 5 KB page before the rewriter does anything. Most
 //! pages are plain: links, a form or two, scripts, styles, comments. This module tokenizes such
 //! a page as the WHATWG tokenizer does and gives up (`None`: the caller runs the full
-//! rewriter) at the first thing outside that subset: foreign content, templates,
-//! `<base>`, frames, `<meta http-equiv>` and `<meta name=referrer>`, pings, referrer policies,
-//! controls naming a form, an action or a method, script data with `<!--`, markup a tokenizer
-//! reports as an error, a document that is not UTF-8.
+//! rewriter) at the first thing outside that subset: SVG with tags inside, MathML, templates,
+//! `<base>`, frames with `use_get`, `<meta http-equiv>` and `<meta name=referrer>`, pings,
+//! referrer policies, controls naming a form, an action or a method, script data with `<!--`,
+//! markup a tokenizer reports as an error, a byte order mark, a NUL, a document that is not
+//! UTF-8, a form whose token the full rewriter would take back at its hold limit.
 //!
 //! On every page it accepts, its output is the full rewriter's, byte for byte: it keeps the
-//! element stack lol_html keeps (for which form an end tag closes), and writes a changed tag
-//! back the way lol_html does. `tests/plain_page.rs` holds it to that on generated pages, the
-//! rewrite table and the bench pages; the full rewriter is itself judged by html5ever and
-//! Chromium.
+//! element stack lol_html keeps (for which form an end tag closes, and which form outputs the
+//! full rewriter still holds), and writes a changed tag back the way lol_html does.
+//! `tests/plain_page.rs` holds it to that on generated pages, the bench's page and the rewrite
+//! table, and the html5ever judge of `tests/fuzz_properties.rs` runs on its output; the full
+//! rewriter is itself judged by html5ever and Chromium.
+
+mod tokenizer;
 
 use std::ops::Range;
 
 use memchr::{memchr, memmem};
 use url::Url;
 
+use self::tokenizer::{Attr, Tag, closes, closing_tag, markup_declaration, next_lt, parse_tag};
 use super::{
     attribute::decode_entities,
     html::{MAX_FORM_HOLD, Unreadable, form_token_at, keyword, token_input},
@@ -54,22 +59,6 @@ pub(super) fn rewrite(document: &[u8], policy: &LinkPolicy, use_get: bool) -> Op
     };
     page.run()?;
     Some(page.out)
-}
-
-/// One attribute of a tag, as ranges of the document.
-struct Attr {
-    name: Range<usize>,
-    /// Without its quotes.
-    value: Option<Range<usize>>,
-    /// The name through the value's closing quote: what lol_html writes back unchanged.
-    raw: Range<usize>,
-}
-
-/// A tag: its name, where it ends (after `>`), and whether it ends `/>`.
-struct Tag {
-    name: Range<usize>,
-    end: usize,
-    self_closing: bool,
 }
 
 /// An element on lol_html's stack: its name, and what the full rewriter follows it for.
@@ -125,10 +114,6 @@ struct Plain<'a> {
     selects_uncertain: bool,
     /// The forms that got the token, whose output the full rewriter holds (`forms.rs`).
     holds: Vec<Hold>,
-}
-
-const fn is_space(b: u8) -> bool {
-    CLASSES[b as usize] & SPACE != 0
 }
 
 /// What an element is to the plain path, from its name (ASCII case-insensitive).
@@ -440,172 +425,4 @@ fn write_escaped(out: &mut Vec<u8>, value: &str) {
         from = at + 1;
     }
     out.extend_from_slice(&bytes[from..]);
-}
-
-/// Byte classes for the tag tokenizer, as bit flags (a table: one lookup per byte).
-const SPACE: u8 = 1;
-/// `/` and `>`: a name ends.
-const SLASH_OR_GT: u8 = 2;
-const EQUALS: u8 = 4;
-/// A tokenizer error in an attribute name: `"`, `'`, `<`.
-const BAD_IN_NAME: u8 = 8;
-/// A tokenizer error in an unquoted value: `"`, `'`, `<`, `=`, `` ` ``.
-const BAD_IN_UNQUOTED: u8 = 16;
-const GT: u8 = 32;
-
-const CLASSES: [u8; 256] = {
-    let mut classes = [0u8; 256];
-    let mut b = 0;
-    while b < 256 {
-        classes[b] = match b as u8 {
-            b'\t' | b'\n' | b'\x0C' | b'\r' | b' ' => SPACE,
-            b'/' => SLASH_OR_GT,
-            b'>' => SLASH_OR_GT | GT,
-            b'=' => EQUALS | BAD_IN_UNQUOTED,
-            b'"' | b'\'' | b'<' => BAD_IN_NAME | BAD_IN_UNQUOTED,
-            b'`' => BAD_IN_UNQUOTED,
-            _ => 0,
-        };
-        b += 1;
-    }
-    classes
-};
-
-/// The first byte at or after `from` in any of the classes `mask`, or the document's end.
-fn until(doc: &[u8], from: usize, mask: u8) -> usize {
-    doc[from..]
-        .iter()
-        .position(|&b| CLASSES[b as usize] & mask != 0)
-        .map_or(doc.len(), |at| from + at)
-}
-
-/// The first byte at or after `from` that is not a space, or the document's end.
-fn skip_spaces(doc: &[u8], from: usize) -> usize {
-    doc[from..]
-        .iter()
-        .position(|&b| CLASSES[b as usize] & SPACE == 0)
-        .map_or(doc.len(), |at| from + at)
-}
-
-/// Tokenizes the tag whose name starts at `at` (after `<` or `</`) into `attrs`, as the
-/// WHATWG tokenizer does; `None` at the end of the document, or at markup it reports as an
-/// error that changes how attributes are read (`=` or a quote in a name, a quote, `<`, `=`
-/// or `` ` `` in an unquoted value, a missing value).
-fn parse_tag(doc: &[u8], at: usize, attrs: &mut Vec<Attr>) -> Option<Tag> {
-    attrs.clear();
-    let mut i = until(doc, at, SPACE | SLASH_OR_GT);
-    let name = at..i;
-    loop {
-        i = skip_spaces(doc, i);
-        match *doc.get(i)? {
-            b'>' => {
-                return Some(Tag {
-                    name,
-                    end: i + 1,
-                    self_closing: false,
-                });
-            }
-            b'/' => {
-                if *doc.get(i + 1)? == b'>' {
-                    return Some(Tag {
-                        name,
-                        end: i + 2,
-                        self_closing: true,
-                    });
-                }
-                i += 1;
-                continue;
-            }
-            b'=' | b'"' | b'\'' | b'<' => return None,
-            _ => {}
-        }
-        let start = i;
-        i = until(doc, i, SPACE | SLASH_OR_GT | EQUALS | BAD_IN_NAME);
-        if CLASSES[*doc.get(i)? as usize] & BAD_IN_NAME != 0 {
-            return None;
-        }
-        let name = start..i;
-        let mut j = skip_spaces(doc, i);
-        if *doc.get(j)? != b'=' {
-            attrs.push(Attr {
-                raw: name.clone(),
-                name,
-                value: None,
-            });
-            i = j;
-            continue;
-        }
-        j = skip_spaces(doc, j + 1);
-        let value = match *doc.get(j)? {
-            quote @ (b'"' | b'\'') => {
-                let close = j + 1 + memchr(quote, &doc[j + 1..])?;
-                i = close + 1;
-                j + 1..close
-            }
-            b'>' => return None,
-            _ => {
-                i = until(doc, j, SPACE | GT | BAD_IN_UNQUOTED);
-                if CLASSES[*doc.get(i)? as usize] & BAD_IN_UNQUOTED != 0 {
-                    return None;
-                }
-                j..i
-            }
-        };
-        attrs.push(Attr {
-            raw: start..i,
-            name,
-            value: Some(value),
-        });
-    }
-}
-
-/// Where the end tag `</name` (any case, then a space, `/` or `>`) that closes a raw text or
-/// RCDATA element starts, searching from `from`; `None` when none does.
-fn closing_tag(doc: &[u8], from: usize, name: &[u8]) -> Option<usize> {
-    let mut at = from;
-    loop {
-        let lt = next_lt(doc, at)?;
-        if closes(doc, lt, name) {
-            return Some(lt);
-        }
-        at = lt + 1;
-    }
-}
-
-/// Whether the end tag `</name` (any case, then a space, `/` or `>`) starts at `lt`.
-fn closes(doc: &[u8], lt: usize, name: &[u8]) -> bool {
-    let after = lt + 2 + name.len();
-    doc.get(lt..lt + 2) == Some(b"</")
-        && doc
-            .get(lt + 2..after)
-            .is_some_and(|n| n.eq_ignore_ascii_case(name))
-        && doc
-            .get(after)
-            .is_some_and(|&b| is_space(b) || b == b'/' || b == b'>')
-}
-
-/// Where the next `<` from `from` is.
-fn next_lt(doc: &[u8], from: usize) -> Option<usize> {
-    memchr(b'<', &doc[from..]).map(|at| from + at)
-}
-
-/// `<!`: a comment or a doctype, returning where it ends; `None` for anything else (CDATA,
-/// bogus comments) and for the comment forms a tokenizer reads as errors.
-fn markup_declaration(doc: &[u8], lt: usize) -> Option<usize> {
-    let rest = &doc[lt..];
-    if let Some(body) = rest.strip_prefix(b"<!--") {
-        // `<!-->`, `<!--->` and `--!>` close comments early.
-        if body.starts_with(b">") || body.starts_with(b"->") {
-            return None;
-        }
-        let close = memmem::find(body, b"-->")?;
-        if memmem::find(body, b"--!>").is_some_and(|bang| bang < close) {
-            return None;
-        }
-        return Some(lt + 4 + close + 3);
-    }
-    if rest.len() >= 9 && rest[2..9].eq_ignore_ascii_case(b"doctype") {
-        return Some(lt + memchr(b'>', rest)? + 1);
-    }
-    None
 }

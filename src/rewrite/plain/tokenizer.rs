@@ -1,0 +1,195 @@
+//! The WHATWG tokenizer, for what the plain path reads: tags and their attributes (as ranges of
+//! the document), comments, doctypes, and the end of text-only elements. Whatever the
+//! tokenizer reports as a parse error that changes how a tag reads is `None`: not plain.
+
+use std::ops::Range;
+
+use memchr::{memchr, memmem};
+
+/// One attribute of a tag, as ranges of the document.
+pub(super) struct Attr {
+    pub(super) name: Range<usize>,
+    /// Without its quotes.
+    pub(super) value: Option<Range<usize>>,
+    /// The name through the value's closing quote: what lol_html writes back unchanged.
+    pub(super) raw: Range<usize>,
+}
+
+/// A tag: its name, where it ends (after `>`), and whether it ends `/>`.
+pub(super) struct Tag {
+    pub(super) name: Range<usize>,
+    pub(super) end: usize,
+    pub(super) self_closing: bool,
+}
+
+const fn is_space(b: u8) -> bool {
+    CLASSES[b as usize] & SPACE != 0
+}
+
+/// Byte classes for the tag tokenizer, as bit flags (a table: one lookup per byte).
+const SPACE: u8 = 1;
+/// `/` and `>`: a name ends.
+const SLASH_OR_GT: u8 = 2;
+const EQUALS: u8 = 4;
+/// A tokenizer error in an attribute name: `"`, `'`, `<`.
+const BAD_IN_NAME: u8 = 8;
+/// A tokenizer error in an unquoted value: `"`, `'`, `<`, `=`, `` ` ``.
+const BAD_IN_UNQUOTED: u8 = 16;
+const GT: u8 = 32;
+
+const CLASSES: [u8; 256] = {
+    let mut classes = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        classes[b] = match b as u8 {
+            b'\t' | b'\n' | b'\x0C' | b'\r' | b' ' => SPACE,
+            b'/' => SLASH_OR_GT,
+            b'>' => SLASH_OR_GT | GT,
+            b'=' => EQUALS | BAD_IN_UNQUOTED,
+            b'"' | b'\'' | b'<' => BAD_IN_NAME | BAD_IN_UNQUOTED,
+            b'`' => BAD_IN_UNQUOTED,
+            _ => 0,
+        };
+        b += 1;
+    }
+    classes
+};
+
+/// The first byte at or after `from` in any of the classes `mask`, or the document's end.
+fn until(doc: &[u8], from: usize, mask: u8) -> usize {
+    doc[from..]
+        .iter()
+        .position(|&b| CLASSES[b as usize] & mask != 0)
+        .map_or(doc.len(), |at| from + at)
+}
+
+/// The first byte at or after `from` that is not a space, or the document's end.
+fn skip_spaces(doc: &[u8], from: usize) -> usize {
+    doc[from..]
+        .iter()
+        .position(|&b| CLASSES[b as usize] & SPACE == 0)
+        .map_or(doc.len(), |at| from + at)
+}
+
+/// Tokenizes the tag whose name starts at `at` (after `<` or `</`) into `attrs`, as the
+/// WHATWG tokenizer does; `None` at the end of the document, or at markup it reports as an
+/// error that changes how attributes are read (`=` or a quote in a name, a quote, `<`, `=`
+/// or `` ` `` in an unquoted value, a missing value).
+pub(super) fn parse_tag(doc: &[u8], at: usize, attrs: &mut Vec<Attr>) -> Option<Tag> {
+    attrs.clear();
+    let mut i = until(doc, at, SPACE | SLASH_OR_GT);
+    let name = at..i;
+    loop {
+        i = skip_spaces(doc, i);
+        match *doc.get(i)? {
+            b'>' => {
+                return Some(Tag {
+                    name,
+                    end: i + 1,
+                    self_closing: false,
+                });
+            }
+            b'/' => {
+                if *doc.get(i + 1)? == b'>' {
+                    return Some(Tag {
+                        name,
+                        end: i + 2,
+                        self_closing: true,
+                    });
+                }
+                i += 1;
+                continue;
+            }
+            b'=' | b'"' | b'\'' | b'<' => return None,
+            _ => {}
+        }
+        let start = i;
+        i = until(doc, i, SPACE | SLASH_OR_GT | EQUALS | BAD_IN_NAME);
+        if CLASSES[*doc.get(i)? as usize] & BAD_IN_NAME != 0 {
+            return None;
+        }
+        let name = start..i;
+        let mut j = skip_spaces(doc, i);
+        if *doc.get(j)? != b'=' {
+            attrs.push(Attr {
+                raw: name.clone(),
+                name,
+                value: None,
+            });
+            i = j;
+            continue;
+        }
+        j = skip_spaces(doc, j + 1);
+        let value = match *doc.get(j)? {
+            quote @ (b'"' | b'\'') => {
+                let close = j + 1 + memchr(quote, &doc[j + 1..])?;
+                i = close + 1;
+                j + 1..close
+            }
+            b'>' => return None,
+            _ => {
+                i = until(doc, j, SPACE | GT | BAD_IN_UNQUOTED);
+                if CLASSES[*doc.get(i)? as usize] & BAD_IN_UNQUOTED != 0 {
+                    return None;
+                }
+                j..i
+            }
+        };
+        attrs.push(Attr {
+            raw: start..i,
+            name,
+            value: Some(value),
+        });
+    }
+}
+
+/// Where the end tag `</name` (any case, then a space, `/` or `>`) that closes a raw text or
+/// RCDATA element starts, searching from `from`; `None` when none does.
+pub(super) fn closing_tag(doc: &[u8], from: usize, name: &[u8]) -> Option<usize> {
+    let mut at = from;
+    loop {
+        let lt = next_lt(doc, at)?;
+        if closes(doc, lt, name) {
+            return Some(lt);
+        }
+        at = lt + 1;
+    }
+}
+
+/// Whether the end tag `</name` (any case, then a space, `/` or `>`) starts at `lt`.
+pub(super) fn closes(doc: &[u8], lt: usize, name: &[u8]) -> bool {
+    let after = lt + 2 + name.len();
+    doc.get(lt..lt + 2) == Some(b"</")
+        && doc
+            .get(lt + 2..after)
+            .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        && doc
+            .get(after)
+            .is_some_and(|&b| is_space(b) || b == b'/' || b == b'>')
+}
+
+/// Where the next `<` from `from` is.
+pub(super) fn next_lt(doc: &[u8], from: usize) -> Option<usize> {
+    memchr(b'<', &doc[from..]).map(|at| from + at)
+}
+
+/// `<!`: a comment or a doctype, returning where it ends; `None` for anything else (CDATA,
+/// bogus comments) and for the comment forms a tokenizer reads as errors.
+pub(super) fn markup_declaration(doc: &[u8], lt: usize) -> Option<usize> {
+    let rest = &doc[lt..];
+    if let Some(body) = rest.strip_prefix(b"<!--") {
+        // `<!-->`, `<!--->` and `--!>` close comments early.
+        if body.starts_with(b">") || body.starts_with(b"->") {
+            return None;
+        }
+        let close = memmem::find(body, b"-->")?;
+        if memmem::find(body, b"--!>").is_some_and(|bang| bang < close) {
+            return None;
+        }
+        return Some(lt + 4 + close + 3);
+    }
+    if rest.len() >= 9 && rest[2..9].eq_ignore_ascii_case(b"doctype") {
+        return Some(lt + memchr(b'>', rest)? + 1);
+    }
+    None
+}
