@@ -6,6 +6,13 @@
 /// `name` and `value` must need no escaping (names are validated to token-safe characters and
 /// tokens are base64url).
 pub(crate) fn with_param(url: &str, name: &str, value: &str) -> String {
+    let mut out = String::with_capacity(url.len() + name.len() + value.len() + 2);
+    push_with_param(&mut out, url, name, value);
+    out
+}
+
+/// [`with_param`], appended to `out` (a buffer the caller reuses).
+pub(crate) fn push_with_param(out: &mut String, url: &str, name: &str, value: &str) {
     // A browser drops every tab and newline from a URL before parsing it (WHATWG); so do we,
     // or `?\nsessionid=x` would hide an existing parameter from the replacement below.
     let cleaned;
@@ -23,7 +30,6 @@ pub(crate) fn with_param(url: &str, name: &str, value: &str) -> String {
         Some(i) => (&before_fragment[..i], &before_fragment[i + 1..]),
         None => (before_fragment, ""),
     };
-    let mut out = String::with_capacity(url.len() + name.len() + value.len() + 2);
     out.push_str(path);
     out.push('?');
     for pair in query.split('&').filter(|p| !p.is_empty()) {
@@ -36,7 +42,6 @@ pub(crate) fn with_param(url: &str, name: &str, value: &str) -> String {
     out.push('=');
     out.push_str(value);
     out.push_str(fragment);
-    out
 }
 
 /// `query` without its `name` parameters (every spelling a form decoder reads as `name`),

@@ -11,7 +11,10 @@ use std::{borrow::Cow, sync::Arc};
 
 use url::Url;
 
-use crate::{site::host_listed, url_param::with_param};
+use crate::{
+    site::host_listed,
+    url_param::{push_with_param, with_param},
+};
 
 /// Seals a token bound to a URL path (`url_specific`): given the path a link or form points
 /// to, the token to put there (`None` when sealing failed: that URL gets no token).
@@ -163,6 +166,17 @@ impl LinkPolicy {
     pub(crate) fn add_token(&self, url: &str, base: &Url) -> Option<String> {
         let token = self.token_at(url, base)?;
         Some(with_param(trim_url(url), &self.param_name, &token))
+    }
+
+    /// [`add_token`](Self::add_token) into `out` (cleared first); `false` when `url` is not
+    /// this site's.
+    pub(crate) fn add_token_into(&self, url: &str, base: &Url, out: &mut String) -> bool {
+        let Some(token) = self.token_at(url, base) else {
+            return false;
+        };
+        out.clear();
+        push_with_param(out, trim_url(url), &self.param_name, &token);
+        true
     }
 
     /// `location` (a link, or a `Location` header value) with the token, when it points to this

@@ -49,13 +49,14 @@ pub(super) fn rewrite(document: &[u8], policy: &LinkPolicy, use_get: bool) -> Op
         use_get,
         out: Vec::with_capacity(document.len() + document.len() / 8),
         copied: 0,
-        attrs: Vec::new(),
-        stack: Vec::new(),
+        attrs: Vec::with_capacity(8),
+        stack: Vec::with_capacity(32),
         pointer: Pointer::Null,
         next_form: 0,
         selects_open: 0,
         selects_uncertain: false,
         holds: Vec::new(),
+        url: String::new(),
     };
     page.run()?;
     Some(page.out)
@@ -114,6 +115,8 @@ struct Plain<'a> {
     selects_uncertain: bool,
     /// The forms that got the token, whose output the full rewriter holds (`forms.rs`).
     holds: Vec<Hold>,
+    /// A link's URL with the token (kept to reuse the allocation).
+    url: String,
 }
 
 /// What an element is to the plain path, from its name (ASCII case-insensitive).
@@ -185,7 +188,7 @@ fn is_plain_attribute(name: &[u8]) -> bool {
         .any(|n| name.eq_ignore_ascii_case(n)))
 }
 
-impl Plain<'_> {
+impl<'a> Plain<'a> {
     fn run(&mut self) -> Option<()> {
         let doc = self.doc;
         let mut at = 0;
@@ -217,9 +220,10 @@ impl Plain<'_> {
     }
 
     /// The first value of `name`, as lol_html gives it (raw).
-    fn raw_value(&self, name: &str) -> Option<&str> {
+    fn raw_value(&self, name: &str) -> Option<&'a str> {
+        let doc: &'a [u8] = self.doc;
         let attr = self.attr(name)?;
-        let value = attr.value.clone().map_or(&[][..], |v| &self.doc[v]);
+        let value = attr.value.clone().map_or(&[][..], |v| &doc[v]);
         // The document is UTF-8 (checked first), and a value ends at an ASCII byte.
         std::str::from_utf8(value).ok()
     }
@@ -333,9 +337,11 @@ impl Plain<'_> {
             return;
         };
         let base: &Url = self.policy.page();
-        let Some(with_token) = self.policy.add_token(&url, base) else {
+        let mut with_token = std::mem::take(&mut self.url);
+        if !self.policy.add_token_into(&url, base, &mut with_token) {
+            self.url = with_token;
             return;
-        };
+        }
         let doc = self.doc;
         let out = &mut self.out;
         out.extend_from_slice(&doc[self.copied..lt]);
@@ -358,6 +364,7 @@ impl Plain<'_> {
         }
         out.extend_from_slice(if tag.self_closing { b" />" } else { b">" });
         self.copied = tag.end;
+        self.url = with_token;
     }
 
     /// A `<meta>` the full rewriter leaves as it is: no `http-equiv` (a refresh or a referrer
