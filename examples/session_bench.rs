@@ -22,25 +22,9 @@
 
 use actix_web::{App, HttpResponse, HttpServer, cookie::Key, web, web::Bytes};
 
-/// About 5 KB: a heading, prose, a POST form and 20 same-site links, as a small dynamic page.
-fn small_page() -> String {
-    let mut page = String::from(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Step</title></head><body>\
-         <h1>Your answers</h1><form method=\"post\" action=\"/page\"><label>Name \
-         <input name=\"name\"></label><button>Next</button></form><ul>",
-    );
-    for i in 0..20 {
-        page.push_str(&format!(
-            "<li><a href=\"/article/{i}?lang=en\">Article number {i}</a>: a few words of \
-             prose about this article, enough to make the page the size of a real one.</li>"
-        ));
-    }
-    while page.len() < 5000 {
-        page.push_str("<p>More prose about the survey and its questions, in plain words.</p>");
-    }
-    page.push_str("</ul></body></html>");
-    page
-}
+#[path = "../benches/support/small_page.rs"]
+mod small;
+use small::small_page;
 
 macro_rules! counter_handlers {
     ($session:ty) => {

@@ -10,6 +10,9 @@ use proptest::prelude::*;
 
 #[path = "../benches/support/page.rs"]
 mod bench_page;
+#[path = "../benches/support/small_page.rs"]
+mod small;
+use small::small_page;
 
 const PAGE: &str = "https://shop.example/a/page?x=1";
 
@@ -45,22 +48,6 @@ fn plain_checked(page: &[u8], use_get: bool, bound: bool) -> Option<Vec<u8>> {
         String::from_utf8_lossy(page)
     );
     Some(plain)
-}
-
-/// The 5 KB page of `scripts/compare-sessions` (`examples/session_bench.rs`).
-fn small_page() -> String {
-    let mut page = String::from(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Step</title></head><body>\
-         <h1>Your answers</h1><form method=\"post\" action=\"/page\"><label>Name \
-         <input name=\"name\"></label><button>Next</button></form><ul>",
-    );
-    for i in 0..20 {
-        page.push_str(&format!(
-            "<li><a href=\"/article/{i}?lang=en\">Article number {i}</a>: a few words.</li>"
-        ));
-    }
-    page.push_str("</ul></body></html>");
-    page
 }
 
 #[test]
