@@ -137,7 +137,7 @@ fn html_piece() -> impl Strategy<Value = String> {
                     _ => format!("<meta http-equiv=refresh content='0; url=\"{url}\" junk'>"),
                 },
                 12 => format!("<textarea><form method=post>{text}</textarea>"),
-                13 => format!("<img src={q}{url}{q} referrerpolicy={policy}><script src={q}{url}{q} referrerpolicy={policy}></script>"),
+                13 => format!("<img src={q}{url}{q} referrerpolicy={policy}><script src={q}{url}{q} referrerpolicy={policy}></script><image src={q}{url}{q} referrerpolicy={policy}>"),
                 14 => format!("<area href={q}{url}{q} ping={ping}>"),
                 15 => format!("<svg><a xlink:href={q}{url}{q}><text>{text}</text></a></svg>"),
                 16 => format!("<meta name=\"r&#101;ferrer\" content={policy}>"),

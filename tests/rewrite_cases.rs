@@ -705,6 +705,12 @@ const CASES: &[(bool, &str, &str)] = &[
         r#"<iframe srcdoc="<meta name=referrer content=unsafe-url>"></iframe>"#,
         "=",
     ),
+    // The tree builder reads `<image>` as `<img>`.
+    (
+        true,
+        r#"<image src="https://other.example/i" referrerpolicy="unsafe-url"><IMAGE referrerpolicy=origin>"#,
+        r#"<image src="https://other.example/i"><IMAGE referrerpolicy=origin>"#,
+    ),
     // 9. Keywords written with character references read as the browser reads them; one with
     // a reference we do not know is assumed to be the worst.
     (

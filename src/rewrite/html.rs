@@ -48,7 +48,8 @@ const SELECTOR_TEXTS: [&str; 9] = [
     "a, area",
     "iframe, frame",
     "meta",
-    "img, link, script",
+    // `<image>` is an `<img>` to the tree builder.
+    "img, image, link, script",
 ];
 const FORM_SELECTOR_COUNT: usize = 5;
 

@@ -119,6 +119,12 @@ const PAGES: &[(&str, &str, &[&str])] = &[
         r#"<meta http-equiv="Referrer-P&#111;licy" content="unsafe-url"><img src="{OTHER}/entity-http-equiv">"#,
         &["/entity-http-equiv"],
     ),
+    // The tree builder turns `<image>` into `<img>`.
+    (
+        "image-referrer",
+        r#"<image src="{OTHER}/image-referrer" referrerpolicy="unsafe-url">"#,
+        &["/image-referrer"],
+    ),
     (
         "srcdoc-referrer",
         r#"<iframe srcdoc="<meta name=referrer content=unsafe-url><img src={OTHER}/srcdoc-meta><img referrerpolicy=unsafe-url src={OTHER}/srcdoc-attribute>"></iframe>"#,
