@@ -367,16 +367,22 @@ impl<'a> Plain<'a> {
         self.url = with_token;
     }
 
-    /// A `<meta>` the full rewriter leaves as it is: no `http-equiv` (a refresh or a referrer
-    /// policy), and no name that is or may be `referrer`.
+    /// A `<meta>` the full rewriter leaves as it is: no name that is or may be `referrer`, no
+    /// `http-equiv` that is or may be `refresh` or `referrer-policy` (`X-UA-Compatible` and
+    /// `Content-Type` are plain).
     fn plain_meta(&self) -> bool {
-        if self.attr("http-equiv").is_some() {
-            return false;
-        }
-        match keyword(self.value("name")) {
-            Ok(name) => !name.is_some_and(|n| n.trim().eq_ignore_ascii_case("referrer")),
+        let is_none_of = |value: Result<Option<String>, Unreadable>, names: &[&str]| match value {
+            Ok(value) => !value.is_some_and(|v| {
+                let v = v.trim();
+                names.iter().any(|name| v.eq_ignore_ascii_case(name))
+            }),
             Err(Unreadable) => false,
-        }
+        };
+        is_none_of(keyword(self.value("name")), &["referrer"])
+            && is_none_of(
+                keyword(self.value("http-equiv")),
+                &["refresh", "referrer-policy"],
+            )
     }
 
     /// Returns where scanning goes on.
