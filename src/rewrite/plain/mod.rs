@@ -144,13 +144,15 @@ enum Role {
 
 fn role(name: &[u8]) -> Role {
     // No name this matches is longer than 9 bytes.
-    let mut lower = [0u8; 9];
-    let Some(lower) = lower.get_mut(..name.len()) else {
+    if name.len() > 9 {
         return Role::Other;
-    };
-    lower.copy_from_slice(name);
-    lower.make_ascii_lowercase();
-    match &*lower {
+    }
+    // A byte loop, not `copy_from_slice`: that is a `memcpy` call on every tag.
+    let mut buffer = [0u8; 9];
+    for (lower, byte) in buffer.iter_mut().zip(name) {
+        *lower = byte.to_ascii_lowercase();
+    }
+    match &buffer[..name.len()] {
         b"a" => Role::Link { void: false },
         b"area" => Role::Link { void: true },
         b"form" => Role::Form,
