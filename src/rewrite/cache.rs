@@ -19,8 +19,6 @@ use std::hash::{BuildHasher, Hash, Hasher};
 use bytes::Bytes;
 use moka::sync::Cache;
 
-use super::TokenRewriter;
-
 /// The largest page kept; larger ones are rewritten every time.
 const MAX_PAGE: usize = 1024 * 1024;
 /// How many pages seen once are remembered (by key only) to be kept when seen again.
@@ -102,16 +100,16 @@ impl RewriteCache {
         len <= MAX_PAGE && (len as u64) < self.pages.policy().max_capacity().unwrap_or(0) / 4
     }
 
-    /// `page` rewritten with `token`, in pieces: spliced from the cache, or rewritten now by the rewriter
-    /// `rewriter_for(placeholder)` makes (which must put its token argument where the token
-    /// goes). `context` names everything else the rewriting depends on (page URL, settings).
-    /// `None` when `rewriter_for` gives no rewriter.
+    /// `page` rewritten with `token`, in pieces: spliced from the cache, or rewritten now by
+    /// `rewrite_with(placeholder)` (which must put its token argument where the token goes).
+    /// `context` names everything else the rewriting depends on (page URL, settings). `None`
+    /// when `rewrite_with` rewrites nothing.
     pub(crate) fn rewrite(
         &self,
         page: &Bytes,
         context: &str,
         token: &str,
-        rewriter_for: impl FnOnce(&str) -> Option<TokenRewriter>,
+        rewrite_with: impl FnOnce(&str) -> Option<Vec<u8>>,
     ) -> Option<Bytes> {
         // The placeholder is as long as the token, so that whatever depends on the output's
         // length (how much of a form may be held back) comes out the same; at least 32
@@ -130,10 +128,7 @@ impl RewriteCache {
             .cycle()
             .take(token.len().max(32))
             .collect();
-        let mut rewriter = rewriter_for(&placeholder)?;
-        let mut out = rewriter.write(page);
-        out.extend(rewriter.end());
-        let out = Bytes::from(out);
+        let out = Bytes::from(rewrite_with(&placeholder)?);
         let pieces: Vec<Bytes> = memchr::memmem::find_iter(&out, placeholder.as_bytes())
             .chain([out.len()])
             .scan(0, |from, at| {
@@ -175,20 +170,20 @@ impl RewriteCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rewrite::LinkPolicy;
+    use crate::rewrite::{LinkPolicy, TokenRewriter};
 
     const PAGE: &str = "https://example.com/step/1";
 
-    fn rewriter(token: &str) -> Option<TokenRewriter> {
-        let policy = LinkPolicy::new(PAGE, &[], "sid", token)?;
-        TokenRewriter::new(policy, true, encoding_rs::UTF_8)
+    /// What the middleware rewrites a page held whole with (the plain path, else lol_html).
+    fn rewriter(page: &[u8]) -> impl FnOnce(&str) -> Option<Vec<u8>> + '_ {
+        move |token| {
+            let policy = LinkPolicy::new(PAGE, &[], "sid", token)?;
+            TokenRewriter::rewrite_document(policy, true, encoding_rs::UTF_8, page)
+        }
     }
 
     fn direct(page: &str, token: &str) -> Bytes {
-        let mut rewriter = rewriter(token).unwrap();
-        let mut out = rewriter.write(page.as_bytes());
-        out.extend(rewriter.end());
-        out.into()
+        rewriter(page.as_bytes())(token).unwrap().into()
     }
 
     #[test]
@@ -198,7 +193,7 @@ mod tests {
             b"<form method=post action=/a><input name=x></form><a href=/b>b</a><a href=https://other.example/>o</a>",
         );
         for (i, token) in ["TOKEN1", "TOKEN2", "TOKEN3", "T4"].iter().enumerate() {
-            let out = cache.rewrite(&page, PAGE, token, rewriter).unwrap();
+            let out = cache.rewrite(&page, PAGE, token, rewriter(&page)).unwrap();
             assert_eq!(out, direct(std::str::from_utf8(&page).unwrap(), token));
             cache.pages.run_pending_tasks();
             assert_eq!(
@@ -225,22 +220,19 @@ mod tests {
         b[300] = b'y'; // differs only where the key does not look
         let (a, b) = (Bytes::from(a), Bytes::from(b));
         for _ in 0..2 {
-            cache.rewrite(&a, PAGE, "T", rewriter).unwrap();
+            cache.rewrite(&a, PAGE, "T", rewriter(&a)).unwrap();
         }
         assert_eq!(
             cache.key(&a, PAGE),
             cache.key(&b, PAGE),
             "the samples miss the change"
         );
-        let out = cache.rewrite(&b, PAGE, "T", rewriter).unwrap();
+        let out = cache.rewrite(&b, PAGE, "T", rewriter(&b)).unwrap();
         assert_eq!(out, direct(std::str::from_utf8(&b).unwrap(), "T"));
         let other = "https://example.com/other/";
         let out = cache.rewrite(&a, other, "T", |t| {
-            TokenRewriter::new(
-                LinkPolicy::new(other, &[], "sid", t)?,
-                false,
-                encoding_rs::UTF_8,
-            )
+            let policy = LinkPolicy::new(other, &[], "sid", t)?;
+            TokenRewriter::rewrite_document(policy, false, encoding_rs::UTF_8, &a)
         });
         assert_eq!(out.unwrap(), a, "links are left alone without use_get");
     }
@@ -263,18 +255,13 @@ mod tests {
             let cache = RewriteCache::new(1 << 20);
             let page = Bytes::from(pieces.concat());
             for token in ["FIRST", "SECOND", "THIRD"] {
-                let out = cache.rewrite(&page, PAGE, token, rewriter).unwrap();
+                let out = cache.rewrite(&page, PAGE, token, rewriter(&page)).unwrap();
                 proptest::prop_assert_eq!(out, direct(std::str::from_utf8(&page).unwrap(), token));
             }
             // The middleware keys pages by origin: elsewhere on the same origin the page is
             // rewritten the same.
-            let elsewhere = |token: &str| {
-                let policy = LinkPolicy::new("https://example.com/x/y/z?sid=q&a=1", &[], "sid", token)?;
-                TokenRewriter::new(policy, true, encoding_rs::UTF_8)
-            };
-            let mut other = elsewhere("FIRST").unwrap();
-            let mut out = other.write(&page);
-            out.extend(other.end());
+            let policy = LinkPolicy::new("https://example.com/x/y/z?sid=q&a=1", &[], "sid", "FIRST").unwrap();
+            let out = TokenRewriter::rewrite_document(policy, true, encoding_rs::UTF_8, &page).unwrap();
             proptest::prop_assert_eq!(Bytes::from(out), direct(std::str::from_utf8(&page).unwrap(), "FIRST"));
         }
     }

@@ -76,23 +76,11 @@ impl PageRewrite<'_> {
         })
     }
 
-    /// The rewriter for a page carrying `token`, watching only what `whole` (when the page is
-    /// held whole) may need; with the script client's element when it is on.
-    fn rewriter(
-        &self,
-        token: &str,
-        encoding: &'static Encoding,
-        whole: Option<&[u8]>,
-        bound: bool,
-    ) -> Option<TokenRewriter> {
-        let policy = self.policy(token, bound)?;
-        let script = self.script(token);
-        TokenRewriter::with_script(policy, self.settings.use_get, encoding, whole, script)
-    }
-
     /// The rewriter for a page that streams.
     pub(crate) fn streamed(&self, encoding: &'static Encoding) -> Option<TokenRewriter> {
-        self.rewriter(self.token, encoding, None, true)
+        let policy = self.policy(self.token, true)?;
+        let script = self.script(self.token);
+        TokenRewriter::with_script(policy, self.settings.use_get, encoding, None, script)
     }
 
     /// A page held whole, rewritten: spliced from `cache` when it may be kept there (with
@@ -110,14 +98,24 @@ impl PageRewrite<'_> {
             // `/a?sessionid=…` and `/b` is one entry.
             let context = format!("{}\n{}", self.origin, encoding.name());
             let rewritten = cache.rewrite(&page, &context, self.token, |placeholder| {
-                self.rewriter(placeholder, encoding, Some(&page), false)
+                self.rewrite_whole(placeholder, encoding, &page, false)
             });
             return rewritten.unwrap_or(page);
         }
-        let rewritten = self.policy(self.token, true).and_then(|policy| {
-            let script = self.script(self.token);
-            TokenRewriter::rewrite_whole(policy, self.settings.use_get, encoding, &page, script)
-        });
-        rewritten.map_or(page, Bytes::from)
+        self.rewrite_whole(self.token, encoding, &page, true)
+            .map_or(page, Bytes::from)
+    }
+
+    /// `page` held whole, rewritten for `token` (the plain path, else lol_html).
+    fn rewrite_whole(
+        &self,
+        token: &str,
+        encoding: &'static Encoding,
+        page: &[u8],
+        bound: bool,
+    ) -> Option<Vec<u8>> {
+        let policy = self.policy(token, bound)?;
+        let script = self.script(token);
+        TokenRewriter::rewrite_whole(policy, self.settings.use_get, encoding, page, script)
     }
 }
