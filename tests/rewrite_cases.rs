@@ -705,6 +705,23 @@ const CASES: &[(bool, &str, &str)] = &[
         r#"<iframe srcdoc="<meta name=referrer content=unsafe-url>"></iframe>"#,
         "=",
     ),
+    // Without JavaScript a browser reads `<noscript>` content as markup: what could leak there
+    // goes, the rest stays.
+    (
+        true,
+        r#"<noscript><meta name=referrer content=unsafe-url></noscript><noscript><p>Enable JavaScript, or use the <a href="/basic">basic</a> version.</p></noscript>"#,
+        r#"<noscript></noscript><noscript><p>Enable JavaScript, or use the <a href="/basic">basic</a> version.</p></noscript>"#,
+    ),
+    (
+        false,
+        r"<form id=f method=post action=/x></form><noscript><button form=f formaction=https://other.example/>b</button></noscript>",
+        r"<form id=f method=post action=/x>{H}</form><noscript></noscript>",
+    ),
+    (
+        true,
+        r#"<noscript><img src=https://other.example/p referrerpolicy="unsafe-url"><a href=/x ping="/p"></noscript><noscript><meta name="r&#101;ferrer" content=origin></noscript><noscript>shipping &nbsp; mapping</noscript>"#,
+        r"<noscript></noscript><noscript></noscript><noscript>shipping &nbsp; mapping</noscript>",
+    ),
     // The tree builder reads `<image>` as `<img>`.
     (
         true,

@@ -66,6 +66,52 @@ pub(crate) fn decode_entities(raw: &str) -> Option<Cow<'_, str>> {
     Some(out.into())
 }
 
+/// Whether `<noscript>` content (raw) would, read as markup by a browser without JavaScript,
+/// weaken the referrer policy or send a form elsewhere: a `<base>`, anything about `referrer`
+/// (`<meta name=referrer>`, `referrerpolicy`), or a `ping`, `srcdoc`, `form`, `formaction` or
+/// `formmethod` attribute. Numeric and the known named character references are decoded
+/// first (they may spell any of these); other `&` stay as they are (no named reference
+/// decodes to a letter).
+pub(crate) fn noscript_may_leak(raw: &str) -> bool {
+    let text = decode_entities_leniently(raw).to_ascii_lowercase();
+    if text.contains("referrer") || text.contains("<base") {
+        return true;
+    }
+    ["ping", "srcdoc", "form", "formaction", "formmethod"]
+        .iter()
+        .any(|name| has_attribute(&text, name))
+}
+
+/// Whether `name` appears in `text` (lowercase) as an attribute: after a space, quote or `/`,
+/// and followed by `=` (spaces allowed).
+fn has_attribute(text: &str, name: &str) -> bool {
+    memchr::memmem::find_iter(text.as_bytes(), name.as_bytes()).any(|at| {
+        let before = text.as_bytes().get(at.wrapping_sub(1)).copied();
+        let after = text[at + name.len()..].trim_start();
+        at > 0
+            && before.is_some_and(|b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'/'))
+            && after.starts_with('=')
+    })
+}
+
+/// [`decode_entities`] where it can; where a named reference it does not know stands, the
+/// rest is decoded piece by piece around it.
+fn decode_entities_leniently(raw: &str) -> Cow<'_, str> {
+    if let Some(decoded) = decode_entities(raw) {
+        return decoded;
+    }
+    let mut pieces = raw.split('&');
+    let mut out = String::from(pieces.next().unwrap_or_default());
+    for piece in pieces {
+        let piece = format!("&{piece}");
+        match decode_entities(&piece) {
+            Some(decoded) => out.push_str(&decoded),
+            None => out.push_str(&piece),
+        }
+    }
+    out.into()
+}
+
 /// Encodes a URL for an attribute value: `&` becomes `&amp;` (well-formed in XHTML too);
 /// quotes are escaped by the HTML rewriter.
 pub(crate) fn encode_attribute(url: &str) -> std::borrow::Cow<'_, str> {

@@ -15,7 +15,7 @@ use lol_html::{
 use url::Url;
 
 use super::{
-    attribute::{Refresh, decode_entities, encode_attribute},
+    attribute::{Refresh, decode_entities, encode_attribute, noscript_may_leak},
     forms::Forms,
     plain,
     policy::{LinkPolicy, has_scheme, sends_nothing},
@@ -70,6 +70,12 @@ const NEEDED: [fn(&Present) -> bool; 9] = [
 static SELECTORS: LazyLock<[Selector; 9]> =
     LazyLock::new(|| SELECTOR_TEXTS.map(|s| s.parse::<Selector>().expect("static selector")));
 
+static NOSCRIPT: LazyLock<Selector> =
+    LazyLock::new(|| "noscript".parse().expect("static selector"));
+
+/// The most `<noscript>` text held to be judged; past it, the element's content goes.
+pub(super) const MAX_NOSCRIPT: usize = 64 * 1024;
+
 static HEAD_OR_BODY: LazyLock<Selector> =
     LazyLock::new(|| "head, body".parse().expect("static selector"));
 
@@ -90,6 +96,10 @@ struct State {
     forms: Forms,
     /// The script client's `<script>` element, until it is placed.
     script: Option<String>,
+    /// The text of the `<noscript>` being read, held back until its end tag judges it; `None`
+    /// outside one, or once it outgrew [`MAX_NOSCRIPT`].
+    noscript: Option<String>,
+    in_noscript: bool,
 }
 
 impl State {
@@ -324,6 +334,8 @@ impl TokenRewriter {
             relied_on_base: false,
             forms: Forms::new(MAX_FORM_HOLD),
             script,
+            noscript: None,
+            in_noscript: false,
         }));
         let count = if use_get {
             SELECTOR_TEXTS.len()
@@ -351,6 +363,22 @@ impl TokenRewriter {
                 ElementContentHandlers::default()
                     .element(move |el: &mut Element<'_, '_>| handler(&state, el)),
             ));
+        }
+        if present.noscripts {
+            watched += 1;
+            settings = settings.append_element_content_handler(noscript_handlers(&state));
+            // A `<noscript>` the page never closes: judged at the end.
+            let at_end = Arc::clone(&state);
+            settings = settings.append_document_content_handler(
+                DocumentContentHandlers::default().end(move |end: &mut DocumentEnd<'_>| {
+                    // Released before appending: the output sink borrows the state too.
+                    let held = at_end.borrow_mut().noscript.take();
+                    if let Some(text) = held.filter(|text| !noscript_may_leak(text)) {
+                        end.append(&text, ContentType::Html);
+                    }
+                    Ok(())
+                }),
+            );
         }
         if state.borrow().script.is_some() {
             watched += 1;
@@ -537,6 +565,58 @@ pub(super) fn keyword(raw: Option<String>) -> Result<Option<String>, Unreadable>
             .ok_or(Unreadable),
         raw => Ok(raw),
     }
+}
+
+/// `<noscript>`: text to lol_html and to a browser with JavaScript, markup to one without. Its
+/// text is held until its end tag and dropped when, read as markup, it could weaken the
+/// referrer policy or send a form elsewhere ([`noscript_may_leak`]): the rewriter cannot judge
+/// it as the markup it is there.
+fn noscript_handlers(shared: &Shared) -> (Cow<'static, Selector>, ElementContentHandlers<'static>) {
+    let on_element = Arc::clone(shared);
+    let on_text = Arc::clone(shared);
+    let handlers = ElementContentHandlers::default()
+        .element(move |el: &mut Element<'_, '_>| {
+            if !is_html(el) || !el.can_have_content() {
+                return Ok(());
+            }
+            {
+                let mut state = on_element.borrow_mut();
+                state.noscript = Some(String::new());
+                state.in_noscript = true;
+            }
+            let at_end = Arc::clone(&on_element);
+            el.on_end_tag(Box::new(move |end| {
+                // Released before inserting: the output sink borrows the state too.
+                let held = {
+                    let mut state = at_end.borrow_mut();
+                    state.in_noscript = false;
+                    state.noscript.take()
+                };
+                match held {
+                    Some(text) if !noscript_may_leak(&text) => end.before(&text, ContentType::Html),
+                    _ => tracing::debug!(
+                        "<noscript> content a browser without JavaScript could leak with was removed"
+                    ),
+                }
+                Ok(())
+            }))
+        })
+        .text(move |chunk: &mut lol_html::html_content::TextChunk<'_>| {
+            let mut state = on_text.borrow_mut();
+            if !state.in_noscript {
+                return Ok(());
+            }
+            if let Some(held) = &mut state.noscript {
+                if held.len() + chunk.as_str().len() > MAX_NOSCRIPT {
+                    state.noscript = None;
+                } else {
+                    held.push_str(chunk.as_str());
+                }
+            }
+            chunk.remove();
+            Ok(())
+        });
+    (Cow::Borrowed(&*NOSCRIPT), handlers)
 }
 
 /// Puts the script client's element first into the page's `<head>` (or `<body>`, when the page

@@ -21,6 +21,8 @@ pub(super) struct Present {
     pub(super) meta: bool,
     /// A `referrerpolicy` attribute, on whatever element.
     pub(super) referrer_policies: bool,
+    /// `<noscript>`: markup to a browser without JavaScript.
+    pub(super) noscripts: bool,
 }
 
 impl Present {
@@ -33,6 +35,7 @@ impl Present {
         frames: true,
         meta: true,
         referrer_policies: true,
+        noscripts: true,
     };
 
     const NONE: Self = Self {
@@ -43,6 +46,7 @@ impl Present {
         frames: false,
         meta: false,
         referrer_policies: false,
+        noscripts: false,
     };
 
     /// What a rewriter with `use_get` (or without) needs to know of `document`. Without it
@@ -57,6 +61,7 @@ impl Present {
                 forms: true,
                 base: true,
                 containers: true,
+                noscripts: tags(document).any(|name| starts_with_tag(name, "noscript")),
                 ..Self::NONE
             }
         } else {
@@ -81,6 +86,7 @@ impl Present {
                 }
                 Some(b'i') => present.frames |= is("iframe"),
                 Some(b'm') => present.meta |= is("meta"),
+                Some(b'n') => present.noscripts |= is("noscript"),
                 Some(b's') => present.containers |= is("select"),
                 Some(b't') => present.containers |= is("template"),
                 _ => {}

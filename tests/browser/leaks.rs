@@ -137,6 +137,28 @@ const PAGES: &[(&str, &str, &[&str])] = &[
     ),
 ];
 
+/// Attack pages for a browser without JavaScript, which reads `<noscript>` content as markup;
+/// loaded, not clicked.
+const NOSCRIPT_PAGES: &[(&str, &str, &[&str])] = &[
+    // The browser reads `<noscript>` as markup here: its image loads.
+    (
+        "noscript-control",
+        r#"<noscript><img src="{OTHER}/noscript-control"></noscript>"#,
+        &["/noscript-control"],
+    ),
+    // The rewriter removes these contents: their requests never happen.
+    (
+        "noscript-meta-referrer",
+        r#"<noscript><meta name=referrer content=unsafe-url></noscript><img src="{OTHER}/noscript-meta">"#,
+        &["/noscript-meta"],
+    ),
+    (
+        "noscript-img-referrer",
+        r#"<noscript><img src="{OTHER}/noscript-img" referrerpolicy=unsafe-url></noscript>"#,
+        &[],
+    ),
+];
+
 /// Pages built at run time: too large for a literal, or not UTF-8.
 fn page_body(name: &str, other: &str, other_host: &str) -> (Vec<u8>, &'static str) {
     let utf8 = "text/html; charset=utf-8";
@@ -169,6 +191,7 @@ fn page_body(name: &str, other: &str, other_host: &str) -> (Vec<u8>, &'static st
             // A relative link on a page under /attack/ lands on a name with no page.
             let html = PAGES
                 .iter()
+                .chain(NOSCRIPT_PAGES)
                 .find(|(n, _, _)| *n == name)
                 .map_or("<p>own page", |(_, html, _)| html);
             let page =
@@ -308,21 +331,8 @@ fn visit(browser: &Browser, site: SocketAddr, recorder: &Recorder, page: &str) {
     }
 }
 
-fn no_token_reaches_another_origin(use_get: bool) {
-    let recorder = Recorder::start();
-    let (site, own) = serve_site(use_get, recorder.origin());
-    let browser = Browser::start();
-    let names: Vec<&str> = PAGES
-        .iter()
-        .map(|(name, _, _)| *name)
-        .chain(BUILT_PAGES.iter().map(|(name, _)| *name))
-        .collect();
-    for page in &names {
-        visit(&browser, site, &recorder, page);
-    }
-    // Pings and subresources may still be on their way.
-    std::thread::sleep(Duration::from_secs(1));
-
+/// The other origin received no request holding a token the site issued.
+fn assert_no_leak(recorder: &Recorder, own: &Own, use_get: bool) {
     let tokens = own.tokens.lock().unwrap().clone();
     assert!(!tokens.is_empty(), "the site issued no token");
     let requests = recorder.requests.lock().unwrap();
@@ -341,6 +351,23 @@ fn no_token_reaches_another_origin(use_get: bool) {
         leaks.len(),
         leaks.join("\n---\n")
     );
+}
+
+fn no_token_reaches_another_origin(use_get: bool) {
+    let recorder = Recorder::start();
+    let (site, own) = serve_site(use_get, recorder.origin());
+    let browser = Browser::start();
+    let names: Vec<&str> = PAGES
+        .iter()
+        .map(|(name, _, _)| *name)
+        .chain(BUILT_PAGES.iter().map(|(name, _)| *name))
+        .collect();
+    for page in &names {
+        visit(&browser, site, &recorder, page);
+    }
+    // Pings and subresources may still be on their way.
+    std::thread::sleep(Duration::from_secs(1));
+    assert_no_leak(&recorder, &own, use_get);
 
     // The attacks ran: the other origin saw each page's cross-site request.
     let seen = recorder.paths();
@@ -382,4 +409,29 @@ fn no_token_reaches_another_origin_with_use_get() {
 #[test]
 fn no_token_reaches_another_origin_without_use_get() {
     no_token_reaches_another_origin(false);
+}
+
+/// Without JavaScript a browser reads `<noscript>` content as markup, where lol_html (and the
+/// browser with JavaScript) read text: its referrer policies must not send the token either.
+#[test]
+fn no_token_reaches_another_origin_without_javascript() {
+    let recorder = Recorder::start();
+    let (site, own) = serve_site(true, recorder.origin());
+    let browser = Browser::start_without_javascript();
+    for (page, _, _) in NOSCRIPT_PAGES {
+        *recorder.during.lock().unwrap() = format!("{page}: load");
+        browser.goto(&format!("http://{site}/start/{page}"));
+        std::thread::sleep(Duration::from_millis(400));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    assert_no_leak(&recorder, &own, true);
+    let seen = recorder.paths();
+    for (_, _, paths) in NOSCRIPT_PAGES {
+        for path in *paths {
+            assert!(
+                seen.iter().any(|p| p.starts_with(path)),
+                "the other origin never saw {path}; it saw {seen:?}"
+            );
+        }
+    }
 }

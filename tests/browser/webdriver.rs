@@ -36,6 +36,16 @@ pub struct Element(String);
 impl Browser {
     /// Starts chromedriver and a browser; panics, saying what is missing, when either cannot.
     pub fn start() -> Self {
+        Self::start_with(true)
+    }
+
+    /// [`start`](Self::start), with JavaScript off, as in a hardened browser: `<noscript>`
+    /// content is then markup.
+    pub fn start_without_javascript() -> Self {
+        Self::start_with(false)
+    }
+
+    fn start_with(javascript: bool) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free loopback port")
@@ -81,7 +91,10 @@ impl Browser {
                     format!("--user-data-dir={}", browser.profile.display()),
                 ],
                 // Block every cookie, first- and third-party, as a hardened browser does.
-                "prefs": { "profile.default_content_setting_values.cookies": 2 },
+                "prefs": {
+                    "profile.default_content_setting_values.cookies": 2,
+                    "profile.managed_default_content_settings.javascript": if javascript { 1 } else { 2 },
+                },
             },
             "goog:loggingPrefs": { "performance": "ALL" },
         }}});

@@ -147,6 +147,8 @@ pub struct Page {
     /// Text and comments and element names in tree order, without the token inputs: what a
     /// reader sees (the rewriter may change attributes and add inputs, nothing else).
     pub shape: String,
+    /// `<noscript>` elements the tree builder made.
+    pub noscripts: usize,
 }
 
 /// The context of the page: its URL (which holds the token when `use_get` brought the
@@ -167,6 +169,10 @@ const FORMATTING: [&str; 14] = [
 const LISTED: [&str; 7] = [
     "button", "fieldset", "input", "object", "output", "select", "textarea",
 ];
+
+fn is_noscript(node: &Handle) -> bool {
+    matches!(&node.data, NodeData::Element { name, .. } if name.ns == ns!(html) && &*name.local == "noscript")
+}
 
 fn walk(
     node: &Handle,
@@ -225,6 +231,9 @@ fn walk(
                     shape.push_str("</>");
                 }
             }
+            // The rewriter may drop `<noscript>` text (markup to a browser without JavaScript
+            // that it cannot judge there): that text is out of the shape.
+            NodeData::Text { .. } if is_noscript(node) => {}
             NodeData::Text { contents } => shape.push_str(&contents.borrow()),
             NodeData::Comment { contents } => {
                 shape.push_str("<!--");
@@ -358,6 +367,10 @@ pub fn browse(html: &[u8], ctx: &Context<'_>) -> Page {
     let mut els = Vec::new();
     let mut page = Page::default();
     walk(&dom.document, None, &mut els, &mut page.shape, ctx);
+    page.noscripts = els
+        .iter()
+        .filter(|e| e.html && e.name == "noscript")
+        .count();
     let index_of = |node: &Handle| els.iter().position(|e| Rc::ptr_eq(&e.node, node));
 
     // The document's base URL: the first <base href>, frozen against the page's URL.

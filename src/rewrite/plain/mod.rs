@@ -27,8 +27,8 @@ use url::Url;
 
 use self::tokenizer::{Attr, Tag, closes, closing_tag, markup_declaration, next_lt, parse_tag};
 use super::{
-    attribute::decode_entities,
-    html::{MAX_FORM_HOLD, Unreadable, form_token_at, keyword, token_input},
+    attribute::{decode_entities, noscript_may_leak},
+    html::{MAX_FORM_HOLD, MAX_NOSCRIPT, Unreadable, form_token_at, keyword, token_input},
     policy::LinkPolicy,
 };
 
@@ -281,8 +281,17 @@ impl<'a> Plain<'a> {
         };
         // Text that holds no tags, up to the end tag that closes it.
         let end = closing_tag(doc, tag.end, text)?;
+        let content = &doc[tag.end..end];
         // `<!--` in a script starts the escaped states, where `</script>` may not end it.
-        if text == b"script" && memmem::find(&doc[tag.end..end], b"<!--").is_some() {
+        if text == b"script" && memmem::find(content, b"<!--").is_some() {
+            return None;
+        }
+        // The full rewriter drops such `<noscript>` content (a browser without JavaScript
+        // reads it as markup).
+        if text == b"noscript"
+            && (content.len() > MAX_NOSCRIPT
+                || std::str::from_utf8(content).map_or(true, noscript_may_leak))
+        {
             return None;
         }
         Some(end)
