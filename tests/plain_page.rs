@@ -103,6 +103,8 @@ fn pages_with_what_needs_care_go_to_lol_html() {
         "\u{feff}<a href=/x>x</a>",
         "<a href=/x>\0</a>",
         "<plaintext><a href=/x>",
+        "<noscript><a href=/x ping=/p></noscript>",
+        "<noscript><button form = f>b</button></noscript>",
         "<form method=\"post\"/>",
     ];
     for case in cases {
@@ -256,6 +258,8 @@ fn piece() -> impl Strategy<Value = String> {
         Just("<svg><path d=x></svg>"),
         Just("<noscript><iframe src=/x></iframe><a href=/y></noscript>"),
         Just("<noscript><a href=/y><form method=post></noscript>"),
+        Just("<noscript><meta name=\"r&#101;ferrer\" content=origin></noscript>"),
+        Just("<noscript><p>shipping and mapping</noscript>"),
         Just("<xmp><a href=/x><form method=post></xmp>"),
         Just("<iframe src=/f><a href=/x><form method=post></iframe>"),
         Just("<noembed>"),
