@@ -67,16 +67,14 @@ pub(super) fn rewrite<B: MessageBody, St>(
         token,
         sealer,
     };
-    if settings.use_get && res.status().is_redirection() {
-        let location = res
-            .headers()
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok());
-        if let Some(value) = location.and_then(|l| page.location(l))
-            && let Ok(value) = HeaderValue::from_str(&value)
-        {
-            res.headers_mut().insert(header::LOCATION, value);
-        }
+    let location = res
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok());
+    if let Some(value) = page.location(res.status().as_u16(), location)
+        && let Ok(value) = HeaderValue::from_str(&value)
+    {
+        res.headers_mut().insert(header::LOCATION, value);
     }
     let len = match res.response().body().size() {
         BodySize::None => Some(0),

@@ -57,9 +57,13 @@ impl PageRewrite<'_> {
         })
     }
 
-    /// `location` (a redirect's) with the token when it stays on this site.
-    pub(crate) fn location(&self, location: &str) -> Option<String> {
-        self.policy(self.token, true)?.location(location)
+    /// The `Location` a response with `status` gets instead of `location`: with `use_get`, a
+    /// redirect's target with the token when it stays on this site; `None` to leave it as is.
+    pub(crate) fn location(&self, status: u16, location: Option<&str>) -> Option<String> {
+        if !(self.settings.use_get && (300..400).contains(&status)) {
+            return None;
+        }
+        self.policy(self.token, true)?.location(location?)
     }
 
     /// The script client's element for a page carrying `token`, when it is on.

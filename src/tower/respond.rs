@@ -116,16 +116,14 @@ where
             Arc::new(move |path: &str| sealer.seal(&key, Some(path)).ok()) as PathSealer
         }),
     };
-    if settings.use_get && res.status().is_redirection() {
-        let location = res
-            .headers()
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok());
-        if let Some(value) = location.and_then(|l| rewrite.location(l))
-            && let Ok(value) = HeaderValue::from_str(&value)
-        {
-            res.headers_mut().insert(header::LOCATION, value);
-        }
+    let location = res
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok());
+    if let Some(value) = rewrite.location(res.status().as_u16(), location)
+        && let Ok(value) = HeaderValue::from_str(&value)
+    {
+        res.headers_mut().insert(header::LOCATION, value);
     }
     let len = res.body().size_hint().exact();
     let Some(charset) = body_charset(res.status().as_u16(), res.headers(), len) else {
