@@ -27,7 +27,7 @@ use crate::{
     settings::ValidSettings,
     site::Site,
     store::{SessionStore, StoreError},
-    token::{ClientKey, Keyring, NotOpened, Opened, now_secs},
+    token::{ClientKey, Keyring, NotOpened, Opened, SealError, Sealer, now_secs},
     transport::Transport,
 };
 
@@ -70,7 +70,26 @@ pub(crate) struct Finished {
     pub(crate) key: Option<String>,
     pub(crate) placed_by_handler: bool,
     pub(crate) event: Option<SessionEvent>,
+    /// The request's own token, still good for `key` (see [`REUSE_WINDOW`]).
+    reusable_token: Option<String>,
 }
+
+impl Finished {
+    /// The token the response carries for `key`: the request's own when it may answer again,
+    /// else one sealed now.
+    pub(crate) fn token(&mut self, key: &str, sealer: &Sealer) -> Result<String, SealError> {
+        match self.reusable_token.take() {
+            Some(token) => Ok(token),
+            None => sealer.seal(key, None),
+        }
+    }
+}
+
+/// How recently a token must have been sealed for a response to send it back instead of
+/// sealing a new one (capped at a sixteenth of `token_max_age`): it then expires at most this
+/// much sooner than a new one would, and a burst of requests seals once. Sealing is about a
+/// tenth of what a session costs a request.
+pub(crate) const REUSE_WINDOW: Duration = Duration::from_secs(60);
 
 /// Everything one middleware instance shares across requests and workers.
 pub(crate) struct Engine<St> {
@@ -171,8 +190,13 @@ impl<St: SessionStore> Engine<St> {
                 }));
             }
         };
+        let reusable = self.may_answer_again(&opened, transport, at);
         match self.load(opened.into_session_key()).await {
-            Ok(Loaded::Live(key, stored)) => Ok(SessionInner::loaded(key, stored, transport)),
+            Ok(Loaded::Live(key, stored)) => {
+                let mut session = SessionInner::loaded(key, stored, transport);
+                session.reusable_token = reusable.then_some(token);
+                Ok(session)
+            }
             Ok(Loaded::Gone) => Ok(SessionInner::fresh(WhyNew::Gone)),
             Ok(Loaded::TooOld) => Ok(SessionInner::fresh(WhyNew::Expired)),
             Err(error) => Err(Refusal::Store {
@@ -196,8 +220,10 @@ impl<St: SessionStore> Engine<St> {
             key,
             placed_by_handler,
             created_at,
+            reusable_token,
             ..
         } = session;
+        let loaded_key = key.clone().filter(|_| reusable_token.is_some());
         if outcome::creates(key.as_deref(), status, &state)
             && let Err(wait) = self.take_from_budget(client)
         {
@@ -214,10 +240,13 @@ impl<St: SessionStore> Engine<St> {
                 what: "save a session",
                 error,
             })?;
+        // Still the session the token names (not renewed, not stored anew under another key).
+        let reusable_token = reusable_token.filter(|_| loaded_key.is_some() && loaded_key == key);
         Ok(Finished {
             event: outcome::event(existed, status, key.as_deref()),
             key,
             placed_by_handler,
+            reusable_token,
         })
     }
 
@@ -255,6 +284,18 @@ impl<St: SessionStore> Engine<St> {
             },
             _ => (client_key.try_open(token, path), transport),
         }
+    }
+
+    /// Whether the token that opened may answer for its session again ([`REUSE_WINDOW`]): sealed
+    /// under the current secret (a rotation re-seals), for no path and not as a redirect token
+    /// (the response's token is neither), and recently.
+    fn may_answer_again(&self, opened: &Opened, transport: Transport, at: &RequestAt<'_>) -> bool {
+        let window = REUSE_WINDOW.min(self.settings.token_max_age / 16).as_secs();
+        let age = now_secs().checked_sub(opened.issued_at());
+        transport != Transport::Redirect
+            && self.bound_path(transport, at.path).is_none()
+            && !opened.by_previous_secret()
+            && age.is_some_and(|age| age <= window)
     }
 
     /// Takes one new session from `client`'s budget; `Err` with the wait when it is used up.

@@ -300,3 +300,121 @@ fn start_opens_and_loads_and_finish_stores_and_reports() {
         assert_eq!(gone.why_new, Some(WhyNew::Gone));
     });
 }
+
+/// What a response to a request carrying `token` (by `transport`, to `at`) sends back, after
+/// the handler did `handle`: whether it is the request's own token, and the response's key.
+fn answer_to(
+    engine: &Engine<MemoryStore>,
+    key: &ClientKey<'_>,
+    token: &str,
+    transport: Transport,
+    at: &RequestAt<'_>,
+    handle: impl FnOnce(&mut SessionInner),
+) -> (bool, Option<String>) {
+    block_on(async {
+        let found = Some((transport, token.to_owned()));
+        let mut session = engine
+            .start(key, found, at, true, || Site::Same)
+            .await
+            .unwrap();
+        assert_eq!(session.why_new, None, "the token opened its session");
+        handle(&mut session);
+        let mut finished = engine.finish(session, None).await.unwrap();
+        let Some(stored) = finished.key.take() else {
+            return (false, None);
+        };
+        let sealer = key.sealer();
+        let answered = finished.token(&stored, &sealer).unwrap();
+        assert!(key.open(&answered, None).is_some(), "the answer opens");
+        (answered == token, Some(stored))
+    })
+}
+
+#[test]
+fn a_token_sealed_within_the_minute_answers_again_an_older_one_is_resealed() {
+    let engine = engine(|_| {});
+    let binding = ClientBinding::new(Some([192, 0, 2, 1].into()), b"UA");
+    let key = engine.keyring.client(&binding);
+    let state = HashMap::from([("a".to_owned(), "1".to_owned())]);
+    let stored = block_on(engine.persist(SessionStatus::Changed, None, state, None))
+        .unwrap()
+        .unwrap();
+    let now = now_secs();
+    let sealed_ago = |secs: u64| key.seal_at(&stored, None, now - secs).unwrap();
+    let changed = |s: &mut SessionInner| s.status = SessionStatus::Changed;
+    for transport in [Transport::Header, Transport::FormField, Transport::Query] {
+        let fresh = sealed_ago(0);
+        assert_eq!(
+            answer_to(&engine, &key, &fresh, transport, &GET, |_| {}),
+            (true, Some(stored.clone())),
+            "{transport:?}: unchanged"
+        );
+        assert!(answer_to(&engine, &key, &fresh, transport, &GET, changed).0);
+        assert!(answer_to(&engine, &key, &sealed_ago(50), transport, &GET, |_| {}).0);
+        assert!(
+            !answer_to(&engine, &key, &sealed_ago(70), transport, &GET, |_| {}).0,
+            "{transport:?}: older than the window"
+        );
+    }
+    // A renewed session has another key: its token is sealed anew.
+    let fresh = sealed_ago(0);
+    let renewed = answer_to(&engine, &key, &fresh, Transport::Header, &GET, |s| {
+        s.status = SessionStatus::Renewed;
+    });
+    assert!(!renewed.0);
+    assert_ne!(renewed.1.as_deref(), Some(stored.as_str()));
+}
+
+#[test]
+fn path_bound_rotated_and_short_lived_tokens_are_always_resealed() {
+    let binding = ClientBinding::new(Some([192, 0, 2, 1].into()), b"UA");
+    let state = HashMap::from([("a".to_owned(), "1".to_owned())]);
+    let store_one = |engine: &Engine<MemoryStore>| {
+        block_on(engine.persist(SessionStatus::Changed, None, state.clone(), None))
+            .unwrap()
+            .unwrap()
+    };
+
+    // URL-specific: a form token is bound to its path, the response's is not.
+    let specific = engine(|s| s.url_specific = true);
+    let key = specific.keyring.client(&binding);
+    let stored = store_one(&specific);
+    let at_a = key.seal(&stored, Some("/a")).unwrap();
+    assert!(!answer_to(&specific, &key, &at_a, Transport::FormField, &POST, |_| {}).0);
+    let anywhere = key.seal(&stored, None).unwrap();
+    assert!(answer_to(&specific, &key, &anywhere, Transport::Header, &POST, |_| {}).0);
+
+    // Sealed under a previous secret: the response carries one under the current secret.
+    let old_secret = "an older secret, also at least thirty-two bytes";
+    let before = Engine::new(
+        specific.store.clone(),
+        Settings::new(old_secret).validate().unwrap(),
+    );
+    let rotated = Engine::new(specific.store.clone(), {
+        let mut settings = Settings::new(SECRET);
+        settings.previous_secrets = vec![old_secret.to_owned()];
+        settings.validate().unwrap()
+    });
+    let old_token = before.keyring.client(&binding).seal(&stored, None).unwrap();
+    let key = rotated.keyring.client(&binding);
+    assert!(!answer_to(&rotated, &key, &old_token, Transport::Header, &GET, |_| {}).0);
+
+    // A sixteenth of a 16 s `token_max_age` is one second: a token two seconds old is resealed.
+    let short = engine(|s| s.token_max_age = Duration::from_secs(16));
+    let key = short.keyring.client(&binding);
+    let stored = store_one(&short);
+    let two_seconds_old = key.seal_at(&stored, None, now_secs() - 2).unwrap();
+    assert!(
+        !answer_to(
+            &short,
+            &key,
+            &two_seconds_old,
+            Transport::Header,
+            &GET,
+            |_| {}
+        )
+        .0
+    );
+    let fresh = key.seal(&stored, None).unwrap();
+    assert!(answer_to(&short, &key, &fresh, Transport::Header, &GET, |_| {}).0);
+}

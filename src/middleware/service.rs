@@ -110,7 +110,7 @@ where
     let session = RequestIssuer::session(&engine, session, &sealer, budget_client);
     actix_web::HttpMessage::extensions_mut(&req).insert(session.clone());
     let mut res = service.call(req).await?;
-    let finished = match engine.finish(session.take(), budget_client).await {
+    let mut finished = match engine.finish(session.take(), budget_client).await {
         Ok(finished) => finished,
         Err(refusal) => {
             let (req, _) = res.into_parts();
@@ -135,13 +135,13 @@ where
             headers.append(header::SET_COOKIE, value);
         }
     }
-    let Some(key) = finished.key else {
+    let Some(key) = finished.key.take() else {
         return Ok(res
             .map_body(|_, body| RewriteBody::untouched(body))
             .map_into_left_body());
     };
     // One sealer for the request: the handler's `token()`, this header and the rewriter.
-    let token = match sealer.seal(&key, None) {
+    let token = match finished.token(&key, &sealer) {
         Ok(token) => token,
         Err(err) => {
             let (req, _) = res.into_parts();

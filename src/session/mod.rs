@@ -94,6 +94,9 @@ pub(crate) struct SessionInner {
     pub(crate) why_new: Option<WhyNew>,
     /// When it was created (seconds since the Unix epoch); `None` until it is saved.
     pub(crate) created_at: Option<u64>,
+    /// The token the request carried, when it may answer for this session again
+    /// (`Engine::start` decides).
+    pub(crate) reusable_token: Option<String>,
 }
 
 impl fmt::Debug for SessionInner {
@@ -118,6 +121,7 @@ impl SessionInner {
             placed_by_handler: false,
             why_new: Some(why),
             created_at: None,
+            reusable_token: None,
         }
     }
 
@@ -131,6 +135,7 @@ impl SessionInner {
             placed_by_handler: false,
             why_new: None,
             created_at: stored.created_at,
+            reusable_token: None,
         }
     }
 

@@ -1,7 +1,7 @@
 //! A bounded in-memory store for a single instance.
 
 use std::{
-    sync::Arc,
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
     time::{Duration, Instant},
 };
 
@@ -9,10 +9,21 @@ use moka::{Expiry, policy::EvictionPolicy, sync::Cache};
 
 use super::{SessionState as State, SessionStore, StoreError, new_session_key};
 
-/// One stored session and its idle time-to-live.
+/// One stored session, its idle time-to-live, and what it weighed when it went in.
+///
+/// The state sits behind a lock so that an update that weighs no more is written in place:
+/// a cache insert (queues, timer wheel, epoch garbage) cost about a microsecond per request.
 struct Entry {
-    state: State,
+    state: Mutex<State>,
     ttl: Duration,
+    weight: u32,
+}
+
+impl Entry {
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic elsewhere cannot leave a half-written map: assignments replace it whole.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// Each entry lives for its own TTL after its last read or write: an idle expiry.
@@ -99,8 +110,7 @@ fn heap_block(len: usize) -> usize {
 /// of buckets holding a `(String, String)` and a control byte each), every name and value, and
 /// the per-entry overhead. The store's bound is a bound on the process's memory, not on the
 /// text alone.
-fn weigh(key: &str, entry: &Arc<Entry>) -> u32 {
-    let state = &entry.state;
+fn weigh(key: &str, state: &State) -> u32 {
     let table = if state.capacity() == 0 {
         0
     } else {
@@ -129,7 +139,7 @@ impl MemoryStore {
         Self {
             cache: Cache::builder()
                 .max_capacity(max_bytes)
-                .weigher(|key: &String, entry: &Arc<Entry>| weigh(key, entry))
+                .weigher(|_: &String, entry: &Arc<Entry>| entry.weight)
                 // The idlest session goes first. (TinyLFU, moka's default, refuses a new entry
                 // that has been used less often than the one it would replace: once full, every
                 // new visitor's session was refused while finished visits stayed.)
@@ -151,13 +161,34 @@ impl MemoryStore {
     }
 
     fn put(&self, key: String, state: State, ttl: Duration) {
-        self.cache.insert(key, Arc::new(Entry { state, ttl }));
+        let weight = weigh(&key, &state);
+        let state = Mutex::new(state);
+        self.cache
+            .insert(key, Arc::new(Entry { state, ttl, weight }));
+    }
+
+    /// Writes `state` into `key`'s entry when it is there with the same TTL and `state` weighs
+    /// no more than the cache counted for it; gives `state` back otherwise.
+    fn replace_in_place(&self, key: &str, state: State, ttl: Duration) -> Result<(), State> {
+        let Some(entry) = self.cache.get(key) else {
+            return Err(state);
+        };
+        if entry.ttl != ttl || weigh(key, &state) > entry.weight {
+            return Err(state);
+        }
+        *entry.state() = state;
+        // Evicted or expired since the read: put it back whole rather than lose the write.
+        if self.cache.contains_key(key) {
+            Ok(())
+        } else {
+            Err(std::mem::take(&mut *entry.state()))
+        }
     }
 }
 
 impl SessionStore for MemoryStore {
     async fn load(&self, key: &str) -> Result<Option<State>, StoreError> {
-        Ok(self.cache.get(key).map(|entry| entry.state.clone()))
+        Ok(self.cache.get(key).map(|entry| entry.state().clone()))
     }
 
     async fn save(&self, state: State, ttl: Duration) -> Result<String, StoreError> {
@@ -167,6 +198,9 @@ impl SessionStore for MemoryStore {
     }
 
     async fn update(&self, key: &str, state: State, ttl: Duration) -> Result<String, StoreError> {
+        let Err(state) = self.replace_in_place(key, state, ttl) else {
+            return Ok(key.to_owned());
+        };
         // Gone meanwhile: like actix-session's Redis store, start it anew under a new key.
         let key = if self.cache.contains_key(key) {
             key.to_owned()
@@ -182,7 +216,8 @@ impl SessionStore for MemoryStore {
         if let Some(entry) = self.cache.get(key)
             && ttl != entry.ttl
         {
-            self.put(key.to_owned(), entry.state.clone(), ttl);
+            let state = entry.state().clone();
+            self.put(key.to_owned(), state, ttl);
         }
         Ok(())
     }
@@ -269,10 +304,53 @@ mod tests {
             .unwrap();
         std::thread::sleep(Duration::from_millis(120));
         assert_eq!(
-            store.cache.get(&k).map(|e| e.state.clone()),
+            store.cache.get(&k).map(|e| e.state().clone()),
             None,
             "the new, shorter TTL"
         );
+    }
+
+    /// What the cache counts for its sessions, maintenance done.
+    fn weighed(store: &MemoryStore) -> u64 {
+        store.cache.run_pending_tasks();
+        store.cache.weighted_size()
+    }
+
+    #[actix_rt::test]
+    async fn an_update_that_grows_a_session_is_weighed_again() {
+        let store = MemoryStore::default();
+        let ttl = Duration::from_secs(300);
+        let k = store.save(state("1"), ttl).await.unwrap();
+        let small = weighed(&store);
+        // The same size: written in place, the key and the weight stay.
+        assert_eq!(store.update(&k, state("2"), ttl).await.unwrap(), k);
+        assert_eq!(weighed(&store), small);
+        assert_eq!(store.load(&k).await.unwrap(), Some(state("2")));
+        // Grown: weighed anew, so the store's bound still holds.
+        let big = "x".repeat(10_000);
+        assert_eq!(store.update(&k, state(&big), ttl).await.unwrap(), k);
+        assert!(weighed(&store) > small + 9_000, "{}", weighed(&store));
+        assert_eq!(store.load(&k).await.unwrap(), Some(state(&big)));
+        // Shrunk again: in place, still counted at its largest.
+        store.update(&k, state("3"), ttl).await.unwrap();
+        assert!(weighed(&store) > small + 9_000);
+        assert_eq!(store.load(&k).await.unwrap(), Some(state("3")));
+        assert_eq!(store.len(), 1);
+    }
+
+    #[actix_rt::test]
+    async fn an_update_with_a_new_ttl_takes_it() {
+        let store = MemoryStore::default();
+        let k = store
+            .save(state("1"), Duration::from_secs(300))
+            .await
+            .unwrap();
+        store
+            .update(&k, state("2"), Duration::from_millis(50))
+            .await
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(120));
+        assert_eq!(store.load(&k).await.unwrap(), None, "the new, shorter TTL");
     }
 
     #[actix_rt::test]

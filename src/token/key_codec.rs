@@ -139,9 +139,13 @@ fn pack_base64url(key: &str) -> Option<[u8; 16]> {
     if key.len() != 22 {
         return None;
     }
-    let bytes: [u8; 16] = URL_SAFE_NO_PAD.decode(key).ok()?.try_into().ok()?;
+    // On the stack: this runs for every token sealed.
+    let mut bytes = [0u8; 16];
+    (URL_SAFE_NO_PAD.decode_slice(key, &mut bytes).ok()? == 16).then_some(())?;
     // Only the canonical spelling packs, so that unpacking gives the same text back.
-    (URL_SAFE_NO_PAD.encode(bytes) == key).then_some(bytes)
+    let mut text = [0u8; 22];
+    URL_SAFE_NO_PAD.encode_slice(bytes, &mut text).ok()?;
+    (text == key.as_bytes()).then_some(bytes)
 }
 
 #[cfg(test)]

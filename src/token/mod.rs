@@ -41,12 +41,10 @@ use std::{
 
 mod key_codec;
 
-use aes_gcm::{
-    Aes256Gcm, KeyInit,
-    aead::{AeadInOut, Generate, Nonce},
-};
+use aes_gcm::{Aes256Gcm, KeyInit, aead::AeadInPlace};
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use hkdf::Hkdf;
+use rand::Rng as _;
 use sha2::Sha256;
 
 /// The token format version, the first byte of every token sealed now.
@@ -428,7 +426,8 @@ fn seal_with_aad(
     }
     let issued_at = u32::try_from(issued_at)
         .map_err(|_| SealError("the clock is past 2106 or the issue time is invalid"))?;
-    let nonce = Nonce::<Aes256Gcm>::generate_from_rng(&mut rand::rng());
+    let mut nonce = [0u8; NONCE_LEN];
+    rand::rng().fill_bytes(&mut nonce);
     let mut raw = Vec::with_capacity(1 + NONCE_LEN + TIME_LEN + 1 + session_key.len() + TAG_LEN);
     raw.push(VERSION);
     raw.extend_from_slice(&nonce);
@@ -436,7 +435,7 @@ fn seal_with_aad(
     key_codec::encode(session_key, &mut raw);
     let body = &mut raw[1 + NONCE_LEN..];
     let tag = cipher
-        .encrypt_inout_detached(&nonce, aad, body.into())
+        .encrypt_in_place_detached(&nonce.into(), aad, body)
         .map_err(|_| SealError("the cipher refused the message"))?;
     raw.extend_from_slice(&tag);
     Ok(URL_SAFE_NO_PAD.encode(raw))
@@ -467,12 +466,12 @@ fn aad(version: u8, path: Option<&str>) -> std::borrow::Cow<'static, [u8]> {
 }
 
 fn try_open(cipher: &Aes256Gcm, raw: &[u8], aad: &[u8]) -> Option<Vec<u8>> {
-    let nonce = Nonce::<Aes256Gcm>::try_from(&raw[1..1 + NONCE_LEN]).ok()?;
+    let nonce: [u8; NONCE_LEN] = raw[1..1 + NONCE_LEN].try_into().ok()?;
     let (body, tag) = raw[1 + NONCE_LEN..].split_at(raw.len() - 1 - NONCE_LEN - TAG_LEN);
-    let tag = aes_gcm::Tag::try_from(tag).ok()?;
+    let tag: [u8; TAG_LEN] = tag.try_into().ok()?;
     let mut plain = body.to_vec();
     cipher
-        .decrypt_inout_detached(&nonce, aad, plain.as_mut_slice().into(), &tag)
+        .decrypt_in_place_detached(&nonce.into(), aad, &mut plain, &tag.into())
         .ok()?;
     Some(plain)
 }
@@ -520,11 +519,7 @@ mod tests {
         raw.extend_from_slice(&issued_at.to_be_bytes());
         let tag = key
             .current
-            .encrypt_inout_detached(
-                &Nonce::<Aes256Gcm>::try_from(&nonce[..]).unwrap(),
-                &[VERSION_1],
-                (&mut raw[1 + NONCE_LEN..]).into(),
-            )
+            .encrypt_in_place_detached(&nonce.into(), &[VERSION_1], &mut raw[1 + NONCE_LEN..])
             .unwrap();
         raw.extend_from_slice(&tag);
         URL_SAFE_NO_PAD.encode(raw)

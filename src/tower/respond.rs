@@ -75,7 +75,7 @@ pub(super) async fn with_token<B, St>(
     engine: &Engine<St>,
     page: &Page,
     mut res: Response<B>,
-    finished: Finished,
+    mut finished: Finished,
     sealer: &Sealer,
 ) -> Response<ResponseBody<B>>
 where
@@ -92,11 +92,11 @@ where
             headers.append(header::SET_COOKIE, value);
         }
     }
-    let Some(key) = finished.key else {
+    let Some(key) = finished.key.take() else {
         return res.map(ResponseBody::untouched);
     };
     // One sealer for the request: the handler's `token()`, this header and the rewriter.
-    let token = match sealer.seal(&key, None) {
+    let token = match finished.token(&key, sealer) {
         Ok(token) => token,
         Err(err) => return refused(Refusal::Seal(err)),
     };
