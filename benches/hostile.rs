@@ -47,6 +47,7 @@ fn inputs() -> Vec<(&'static str, Vec<u8>)> {
             repeat("<a href=/a?b=1&amp;c=2 ping=/p referrerpolicy=unsafe-url>x</a>"),
         ),
         ("thousands of attributes", attributes.into_bytes()),
+        ("many comments", repeat("<!--c--><a href=/x>x</a>")),
         (
             "unclosed comment",
             [b"<!--".as_slice(), &repeat("<a href=/x>")].concat(),

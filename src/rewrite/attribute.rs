@@ -1,7 +1,9 @@
 //! The HTML text of attributes the rewriter reads and writes: character references in URLs,
 //! and the URL inside a `<meta http-equiv=refresh>` content.
 
-use std::borrow::Cow;
+use std::{borrow::Cow, sync::LazyLock};
+
+use memchr::memmem::Finder;
 
 /// Decodes the character references in a URL attribute the way a browser does where it
 /// matters: `&amp;`, `&quot;`, `&lt;`, `&gt;`, `&apos;`, and numeric references (with or
@@ -77,17 +79,22 @@ pub(crate) fn noscript_may_leak(raw: &str) -> bool {
     if text.contains("referrer") || text.contains("<base") {
         return true;
     }
-    ["ping", "srcdoc", "form", "formaction", "formmethod"]
+    NOSCRIPT_ATTRIBUTES
         .iter()
         .any(|name| has_attribute(&text, name))
 }
 
+/// The attribute names [`noscript_may_leak`] looks for, their searchers built once (building
+/// them on every `<noscript>` cost more than searching).
+static NOSCRIPT_ATTRIBUTES: LazyLock<[Finder<'static>; 5]> =
+    LazyLock::new(|| ["ping", "srcdoc", "form", "formaction", "formmethod"].map(Finder::new));
+
 /// Whether `name` appears in `text` (lowercase) as an attribute: after a space, quote or `/`,
 /// and followed by `=` (spaces allowed).
-fn has_attribute(text: &str, name: &str) -> bool {
-    memchr::memmem::find_iter(text.as_bytes(), name.as_bytes()).any(|at| {
+fn has_attribute(text: &str, name: &Finder<'_>) -> bool {
+    name.find_iter(text.as_bytes()).any(|at| {
         let before = text.as_bytes().get(at.wrapping_sub(1)).copied();
-        let after = text[at + name.len()..].trim_start();
+        let after = text[at + name.needle().len()..].trim_start();
         at > 0
             && before.is_some_and(|b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'/'))
             && after.starts_with('=')

@@ -20,7 +20,7 @@
 
 mod tokenizer;
 
-use std::ops::Range;
+use std::{ops::Range, sync::LazyLock};
 
 use memchr::{memchr, memmem};
 use url::Url;
@@ -31,6 +31,10 @@ use super::{
     html::{MAX_FORM_HOLD, MAX_NOSCRIPT, Unreadable, form_token_at, keyword, token_input},
     policy::LinkPolicy,
 };
+
+/// `<!--`, searched for in every script (built once).
+static SCRIPT_COMMENT: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new("<!--"));
 
 /// Deeper than this, lol_html may run into its memory limit and give up: not plain.
 const MAX_DEPTH: usize = 512;
@@ -283,7 +287,7 @@ impl<'a> Plain<'a> {
         let end = closing_tag(doc, tag.end, text)?;
         let content = &doc[tag.end..end];
         // `<!--` in a script starts the escaped states, where `</script>` may not end it.
-        if text == b"script" && memmem::find(content, b"<!--").is_some() {
+        if text == b"script" && SCRIPT_COMMENT.find(content).is_some() {
             return None;
         }
         // The full rewriter drops such `<noscript>` content (a browser without JavaScript

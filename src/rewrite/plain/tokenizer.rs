@@ -2,7 +2,7 @@
 //! the document), comments, doctypes, and the end of text-only elements. Whatever the
 //! tokenizer reports as a parse error that changes how a tag reads is `None`: not plain.
 
-use std::ops::Range;
+use std::{ops::Range, sync::LazyLock};
 
 use memchr::{memchr, memmem};
 
@@ -173,6 +173,12 @@ pub(super) fn next_lt(doc: &[u8], from: usize) -> Option<usize> {
     memchr(b'<', &doc[from..]).map(|at| from + at)
 }
 
+/// Searchers built once: building one per search cost more than the search on most pages.
+static COMMENT_END: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new("-->"));
+static BANG_COMMENT_END: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new("--!>"));
+
 /// `<!`: a comment or a doctype, returning where it ends; `None` for anything else (CDATA,
 /// bogus comments) and for the comment forms a tokenizer reads as errors.
 pub(super) fn markup_declaration(doc: &[u8], lt: usize) -> Option<usize> {
@@ -182,8 +188,10 @@ pub(super) fn markup_declaration(doc: &[u8], lt: usize) -> Option<usize> {
         if body.starts_with(b">") || body.starts_with(b"->") {
             return None;
         }
-        let close = memmem::find(body, b"-->")?;
-        if memmem::find(body, b"--!>").is_some_and(|bang| bang < close) {
+        let close = COMMENT_END.find(body)?;
+        // Only up to this comment's end: searching the rest of the page for every comment
+        // made a page of many comments quadratic (0.45 s for 1 MB).
+        if BANG_COMMENT_END.find(&body[..close + 3]).is_some() {
             return None;
         }
         return Some(lt + 4 + close + 3);
