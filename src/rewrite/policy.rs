@@ -31,6 +31,8 @@ enum Tokens {
 #[derive(Clone)]
 pub struct LinkPolicy {
     page: Url,
+    /// Whether the page itself is this site's (no user info): what every relative link asks.
+    page_is_own: bool,
     hosts: Vec<String>,
     param_name: String,
     tokens: Tokens,
@@ -56,12 +58,15 @@ impl LinkPolicy {
         if !matches!(page.scheme(), "http" | "https") || page.host_str().is_none() {
             return None;
         }
-        Some(Self {
+        let mut policy = Self {
             page,
+            page_is_own: false,
             hosts: hosts.iter().map(|h| h.to_ascii_lowercase()).collect(),
             param_name: param_name.to_owned(),
             tokens: Tokens::Fixed(token.to_owned()),
-        })
+        };
+        policy.page_is_own = policy.is_own(&policy.page);
+        Some(policy)
     }
 
     /// Seals each URL's token for its path instead of using one token (`url_specific`), so a
@@ -140,25 +145,34 @@ impl LinkPolicy {
         // origin, and need no URL parsing.
         let trimmed = trim_url(url);
         if keeps_base_origin(trimmed) {
-            return self.is_own(base);
+            // Asked once per page, not once per link.
+            return if *base == self.page {
+                self.page_is_own
+            } else {
+                self.is_own(base)
+            };
         }
         // Links to other sites are the next most common: told apart by their plain host.
         if let Some(host) = plain_http_host(trimmed)
-            && !self.may_be_own_host(&host)
+            && !self.may_be_own_host(host)
         {
             return false;
         }
         self.resolve(url, base).is_some_and(|u| self.is_own(&u))
     }
 
-    /// Whether `host` (lowercase ASCII, no port) is the page's host or a listed one.
+    /// Whether `host` (plain ASCII, any case, no port) is the page's host or a listed one.
     fn may_be_own_host(&self, host: &str) -> bool {
         let host = host.strip_suffix('.').unwrap_or(host);
-        Some(host) == self.page.host_str()
-            || self
-                .hosts
-                .iter()
-                .any(|listed| listed.rsplit_once(':').map_or(listed.as_str(), |(h, _)| h) == host)
+        self.page
+            .host_str()
+            .is_some_and(|page| page.eq_ignore_ascii_case(host))
+            || self.hosts.iter().any(|listed| {
+                listed
+                    .rsplit_once(':')
+                    .map_or(listed.as_str(), |(h, _)| h)
+                    .eq_ignore_ascii_case(host)
+            })
     }
 
     /// `url` with the token added, when it is this site's; `url`'s own form (relative or
@@ -202,11 +216,11 @@ fn keeps_base_origin(url: &str) -> bool {
     }
 }
 
-/// The host of an absolute `http(s)://host[:port]/...` URL, lowercased, when it is plain:
+/// The host of an absolute `http(s)://host[:port]/...` URL, as written, when it is plain:
 /// ASCII letters, digits, `-` and `.` only. `None` for anything a URL parser might read
 /// differently (user info, percent escapes, IPv6, non-ASCII, tabs and newlines): those go
 /// through the full parser, which has the last word on every URL this does not reject.
-fn plain_http_host(url: &str) -> Option<String> {
+fn plain_http_host(url: &str) -> Option<&str> {
     let starts = |prefix: &str| {
         url.as_bytes()
             .get(..prefix.len())
@@ -231,7 +245,7 @@ fn plain_http_host(url: &str) -> Option<String> {
         .strip_prefix(':')
         .is_none_or(|port| port.bytes().all(|b| b.is_ascii_digit()));
     (plain && port_plain && memchr::memchr3(b'\t', b'\n', b'\r', url.as_bytes()).is_none())
-        .then(|| host.to_ascii_lowercase())
+        .then_some(host)
 }
 
 /// Whether `url` is absolute: it starts with a scheme, so no `<base href>` can move it.

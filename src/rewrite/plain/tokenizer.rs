@@ -56,11 +56,48 @@ const CLASSES: [u8; 256] = {
 };
 
 /// The first byte at or after `from` in any of the classes `mask`, or the document's end.
-fn until(doc: &[u8], from: usize, mask: u8) -> usize {
+fn until(doc: &[u8], mut from: usize, mask: u8) -> usize {
+    if mask & BAD_IN_UNQUOTED == 0 {
+        // Names: most of their bytes are letters and `-`, skipped eight at a time.
+        loop {
+            from = skip_letters_and_dashes(doc, from);
+            match doc.get(from) {
+                None => return doc.len(),
+                Some(&b) if CLASSES[b as usize] & mask != 0 => return from,
+                Some(_) => from += 1,
+            }
+        }
+    }
     doc[from..]
         .iter()
         .position(|&b| CLASSES[b as usize] & mask != 0)
         .map_or(doc.len(), |at| from + at)
+}
+
+/// Where the run of eight-byte blocks of bytes at or above 0x40 (letters) or `-` that starts at
+/// `from` ends: at the first other byte of the first block that has one, or where fewer than
+/// eight bytes are left. No class but `` ` `` (only in [`BAD_IN_UNQUOTED`]) has such a byte.
+fn skip_letters_and_dashes(doc: &[u8], mut from: usize) -> usize {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const DASHES: u64 = 0x2D2D_2D2D_2D2D_2D2D;
+    while let Some(block) = doc.get(from..from + 8) {
+        let Ok(block) = <[u8; 8]>::try_from(block) else {
+            break;
+        };
+        let x = u64::from_le_bytes(block);
+        // Bit 7 of each byte: bit 6 or 7 set, i.e. at least 0x40.
+        let high = (x | (x << 1)) & HIGH;
+        // Bit 7 of each byte that is not `-` (a byte of `y` is zero where `x` has a dash).
+        let y = x ^ DASHES;
+        let not_dash = (((y & LOW7) + LOW7) | y) & HIGH;
+        let other = !(high | (!not_dash & HIGH)) & HIGH;
+        if other != 0 {
+            return from + (other.trailing_zeros() / 8) as usize;
+        }
+        from += 8;
+    }
+    from
 }
 
 /// The first byte at or after `from` that is not a space, or the document's end.
@@ -200,4 +237,52 @@ pub(super) fn markup_declaration(doc: &[u8], lt: usize) -> Option<usize> {
         return Some(lt + memchr(b'>', rest)? + 1);
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn no_class_but_backtick_has_a_letter_or_dash() {
+        for b in 0..=255u8 {
+            if b >= 0x40 || b == b'-' {
+                assert_eq!(CLASSES[b as usize] & !BAD_IN_UNQUOTED, 0, "{b:#x}");
+            }
+        }
+    }
+
+    proptest! {
+        /// The block skip finds what a byte loop finds, wherever the stop byte sits.
+        #[test]
+        fn until_is_a_byte_loop(
+            doc in proptest::collection::vec(
+                prop_oneof![
+                    4 => Just(b' '), 4 => Just(b'a'), 2 => Just(b'-'), 4 => any::<u8>(),
+                    1 => Just(b'='), 1 => Just(b'>'), 1 => Just(b'`'), 1 => Just(b'0'),
+                ],
+                0..64,
+            ),
+            from in 0usize..64,
+        ) {
+            let from = from.min(doc.len());
+            for mask in [
+                SPACE | SLASH_OR_GT,
+                SPACE | SLASH_OR_GT | EQUALS | BAD_IN_NAME,
+                SPACE | GT | BAD_IN_UNQUOTED,
+            ] {
+                let expected = doc[from..]
+                    .iter()
+                    .position(|&b| CLASSES[b as usize] & mask != 0)
+                    .map_or(doc.len(), |at| from + at);
+                prop_assert_eq!(until(&doc, from, mask), expected);
+            }
+            let spaces = doc[from..]
+                .iter()
+                .position(|&b| CLASSES[b as usize] & SPACE == 0)
+                .map_or(doc.len(), |at| from + at);
+            prop_assert_eq!(skip_spaces(&doc, from), spaces);
+        }
+    }
 }
