@@ -51,19 +51,16 @@ pub(super) fn rewrite<B: MessageBody, St>(
     if !settings.rewrites(res.request().path()) {
         return res.map_body(|_, body| RewriteBody::untouched(body));
     }
-    let (origin, host, page_url) = {
-        let req = res.request();
-        let (scheme, host) = client::request_origin(req, &settings.trusted_proxies);
-        let origin = format!("{scheme}://{host}");
-        let path = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
-        let page_url = format!("{origin}{path}");
-        (origin, host, page_url)
+    let (origin, host) = {
+        let (scheme, host) = client::request_origin(res.request(), &settings.trusted_proxies);
+        (format!("{scheme}://{host}"), host)
     };
+    let uri = res.request().uri().clone();
     let page = PageRewrite {
         settings,
         origin: &origin,
         host: &host,
-        page_url: &page_url,
+        path_and_query: uri.path_and_query().map_or("/", |pq| pq.as_str()),
         token,
         sealer,
     };

@@ -28,7 +28,8 @@ const SAMPLE: usize = 32;
 
 /// A page rewritten with the placeholder, as the pieces between placeholders.
 struct Rewritten {
-    context: Box<str>,
+    context: Box<[Box<str>]>,
+    token_len: usize,
     original: Bytes,
     pieces: Vec<Bytes>,
 }
@@ -36,7 +37,8 @@ struct Rewritten {
 impl Rewritten {
     fn weight(&self) -> u32 {
         let pieces: usize = self.pieces.iter().map(Bytes::len).sum();
-        let bytes = self.context.len() + self.original.len() + pieces + self.pieces.len() * 32;
+        let context: usize = self.context.iter().map(|part| part.len() + 16).sum();
+        let bytes = context + self.original.len() + pieces + self.pieces.len() * 32;
         u32::try_from(bytes).unwrap_or(u32::MAX)
     }
 
@@ -109,17 +111,21 @@ impl RewriteCache {
     pub(crate) fn rewrite(
         &self,
         page: &Bytes,
-        context: &str,
+        context: &[&str],
         token: &str,
         rewrite_with: impl FnOnce(&str) -> Option<Vec<u8>>,
     ) -> Option<Bytes> {
         // The placeholder is as long as the token, so that whatever depends on the output's
         // length (how much of a form may be held back) comes out the same; at least 32
         // characters, so that it stays unguessable (real tokens are longer).
-        let context = format!("{context}\n{}", token.len());
-        let key = self.key(page, &context);
+        let key = self.key(page, context, token.len());
         if let Some(kept) = self.pages.get(&key)
-            && *kept.context == *context
+            && kept.token_len == token.len()
+            && kept
+                .context
+                .iter()
+                .map(|part| &**part)
+                .eq(context.iter().copied())
             && kept.is(page)
         {
             return Some(kept.with_token(token));
@@ -140,7 +146,8 @@ impl RewriteCache {
             })
             .collect();
         let rewritten = Rewritten {
-            context: context.into_boxed_str(),
+            context: context.iter().map(|&part| part.into()).collect(),
+            token_len: token.len(),
             original: page.clone(),
             pieces,
         };
@@ -156,9 +163,10 @@ impl RewriteCache {
     /// A hash of the context, the length and samples of the page (its ends and 14 places in
     /// between): cheap on any page, and pages that differ only elsewhere are told apart by
     /// the full comparison on a hit.
-    fn key(&self, page: &[u8], context: &str) -> u64 {
+    fn key(&self, page: &[u8], context: &[&str], token_len: usize) -> u64 {
         let mut hasher = self.hasher.build_hasher();
         context.hash(&mut hasher);
+        token_len.hash(&mut hasher);
         page.len().hash(&mut hasher);
         let last = page.len().saturating_sub(SAMPLE);
         for i in 0..16 {
@@ -195,7 +203,9 @@ mod tests {
             b"<form method=post action=/a><input name=x></form><a href=/b>b</a><a href=https://other.example/>o</a>",
         );
         for (i, token) in ["TOKEN1", "TOKEN2", "TOKEN3", "T4"].iter().enumerate() {
-            let out = cache.rewrite(&page, PAGE, token, rewriter(&page)).unwrap();
+            let out = cache
+                .rewrite(&page, &[PAGE], token, rewriter(&page))
+                .unwrap();
             assert_eq!(out, direct(std::str::from_utf8(&page).unwrap(), token));
             cache.pages.run_pending_tasks();
             assert_eq!(
@@ -222,17 +232,17 @@ mod tests {
         b[300] = b'y'; // differs only where the key does not look
         let (a, b) = (Bytes::from(a), Bytes::from(b));
         for _ in 0..2 {
-            cache.rewrite(&a, PAGE, "T", rewriter(&a)).unwrap();
+            cache.rewrite(&a, &[PAGE], "T", rewriter(&a)).unwrap();
         }
         assert_eq!(
-            cache.key(&a, PAGE),
-            cache.key(&b, PAGE),
+            cache.key(&a, &[PAGE], 1),
+            cache.key(&b, &[PAGE], 1),
             "the samples miss the change"
         );
-        let out = cache.rewrite(&b, PAGE, "T", rewriter(&b)).unwrap();
+        let out = cache.rewrite(&b, &[PAGE], "T", rewriter(&b)).unwrap();
         assert_eq!(out, direct(std::str::from_utf8(&b).unwrap(), "T"));
         let other = "https://example.com/other/";
-        let out = cache.rewrite(&a, other, "T", |t| {
+        let out = cache.rewrite(&a, &[other], "T", |t| {
             let policy = LinkPolicy::new(other, &[], "sid", t)?;
             TokenRewriter::rewrite_document(policy, false, encoding_rs::UTF_8, &a)
         });
@@ -257,7 +267,7 @@ mod tests {
             let cache = RewriteCache::new(1 << 20);
             let page = Bytes::from(pieces.concat());
             for token in ["FIRST", "SECOND", "THIRD"] {
-                let out = cache.rewrite(&page, PAGE, token, rewriter(&page)).unwrap();
+                let out = cache.rewrite(&page, &[PAGE], token, rewriter(&page)).unwrap();
                 proptest::prop_assert_eq!(out, direct(std::str::from_utf8(&page).unwrap(), token));
             }
             // The middleware keys pages by origin: elsewhere on the same origin the page is

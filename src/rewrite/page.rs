@@ -35,10 +35,11 @@ pub(crate) fn declared_charset(
 /// Everything one page is rewritten with.
 pub(crate) struct PageRewrite<'a> {
     pub(crate) settings: &'a ValidSettings,
-    /// `scheme://host`, and the page's absolute URL.
+    /// `scheme://host`, and the page's path and query: its URL is built only when a rewriter
+    /// needs it (not for a page the cache splices).
     pub(crate) origin: &'a str,
     pub(crate) host: &'a str,
-    pub(crate) page_url: &'a str,
+    pub(crate) path_and_query: &'a str,
     /// The response's token (sealed for no path).
     pub(crate) token: &'a str,
     /// With `url_specific`: seals the session's token for each link's path.
@@ -50,7 +51,8 @@ impl PageRewrite<'_> {
     /// (then nothing is rewritten). `bound`: each path gets its own token (`url_specific`).
     fn policy(&self, token: &str, bound: bool) -> Option<LinkPolicy> {
         let settings = self.settings;
-        let policy = LinkPolicy::new(self.page_url, &settings.hosts, &settings.param_name, token)?;
+        let page_url = format!("{}{}", self.origin, self.path_and_query);
+        let policy = LinkPolicy::new(&page_url, &settings.hosts, &settings.param_name, token)?;
         Some(match (&self.sealer, bound) {
             (Some(sealer), true) => policy.bound_to_paths(std::sync::Arc::clone(sealer)),
             _ => policy,
@@ -100,7 +102,7 @@ impl PageRewrite<'_> {
             // With one token for every URL, only the page's origin decides where it goes (a
             // relative URL keeps it, an absolute one names its own): the same page at
             // `/a?sessionid=…` and `/b` is one entry.
-            let context = format!("{}\n{}", self.origin, encoding.name());
+            let context = [self.origin, encoding.name()];
             let rewritten = cache.rewrite(&page, &context, self.token, |placeholder| {
                 self.rewrite_whole(placeholder, encoding, &page, false)
             });

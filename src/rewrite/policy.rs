@@ -146,7 +146,7 @@ impl LinkPolicy {
         let trimmed = trim_url(url);
         if keeps_base_origin(trimmed) {
             // Asked once per page, not once per link.
-            return if *base == self.page {
+            return if std::ptr::eq(base, &self.page) || *base == self.page {
                 self.page_is_own
             } else {
                 self.is_own(base)

@@ -104,12 +104,11 @@ where
     if finished.placed_by_handler || !settings.rewrites(page.path()) {
         return res.map(ResponseBody::untouched);
     }
-    let page_url = format!("{}{}", page.origin, page.path_and_query);
     let rewrite = PageRewrite {
         settings,
         origin: &page.origin,
         host: &page.host,
-        page_url: &page_url,
+        path_and_query: &page.path_and_query,
         token: &token,
         sealer: settings.url_specific.then(|| {
             let sealer = sealer.clone();

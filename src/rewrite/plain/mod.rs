@@ -51,7 +51,8 @@ pub(super) fn rewrite(document: &[u8], policy: &LinkPolicy, use_get: bool) -> Op
         doc: document,
         policy,
         use_get,
-        out: Vec::with_capacity(document.len() + document.len() / 8),
+        // Links grow a page most (cloudflare.com by 18%): room for that without a `realloc`.
+        out: Vec::with_capacity(document.len() + document.len() / if use_get { 4 } else { 16 }),
         copied: 0,
         attrs: Vec::with_capacity(8),
         stack: Vec::with_capacity(32),
@@ -198,8 +199,7 @@ impl<'a> Plain<'a> {
     fn run(&mut self) -> Option<()> {
         let doc = self.doc;
         let mut at = 0;
-        while let Some(found) = memchr(b'<', &doc[at..]) {
-            let lt = at + found;
+        while let Some(lt) = next_lt(doc, at) {
             at = match *doc.get(lt + 1)? {
                 b'a'..=b'z' | b'A'..=b'Z' => self.start_tag(lt)?,
                 b'/' => self.end_tag(lt)?,
