@@ -46,9 +46,10 @@ pub(super) fn rewrite(document: &[u8], policy: &LinkPolicy, use_get: bool) -> Op
     if matches!(document.first(), Some(0xEF | 0xFE | 0xFF)) || memchr(0, document).is_some() {
         return None;
     }
-    std::str::from_utf8(document).ok()?;
+    let text = std::str::from_utf8(document).ok()?;
     let mut page = Plain {
         doc: document,
+        text,
         policy,
         use_get,
         // Links grow a page most (cloudflare.com by 18%): room for that without a `realloc`.
@@ -104,6 +105,8 @@ enum Pointer {
 
 struct Plain<'a> {
     doc: &'a [u8],
+    /// The same document as text (validated once; values are sliced from it, not re-checked).
+    text: &'a str,
     policy: &'a LinkPolicy,
     use_get: bool,
     out: Vec<u8>,
@@ -227,11 +230,10 @@ impl<'a> Plain<'a> {
 
     /// The first value of `name`, as lol_html gives it (raw).
     fn raw_value(&self, name: &str) -> Option<&'a str> {
-        let doc: &'a [u8] = self.doc;
+        let text: &'a str = self.text;
         let attr = self.attr(name)?;
-        let value = attr.value.clone().map_or(&[][..], |v| &doc[v]);
-        // The document is UTF-8 (checked first), and a value ends at an ASCII byte.
-        std::str::from_utf8(value).ok()
+        // A value starts and ends next to an ASCII byte: always on a character boundary.
+        attr.value.clone().map_or(Some(""), |v| text.get(v))
     }
 
     fn value(&self, name: &str) -> Option<String> {
@@ -294,7 +296,7 @@ impl<'a> Plain<'a> {
         // reads it as markup).
         if text == b"noscript"
             && (content.len() > MAX_NOSCRIPT
-                || std::str::from_utf8(content).map_or(true, noscript_may_leak))
+                || self.text.get(tag.end..end).is_none_or(noscript_may_leak))
         {
             return None;
         }
@@ -348,6 +350,10 @@ impl<'a> Plain<'a> {
         let Some(raw) = self.raw_value("href") else {
             return;
         };
+        // Fragment-only (most links of a long document): never a token, nothing to decode.
+        if raw.trim_start_matches(|c: char| c <= ' ').starts_with('#') {
+            return;
+        }
         let Some(url) = decode_entities(raw) else {
             return;
         };
