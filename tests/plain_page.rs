@@ -152,6 +152,8 @@ fn piece() -> impl Strategy<Value = String> {
         Just("x"),
         Just("?p=2"),
         Just("#top"),
+        Just(" #sp"),
+        Just("&#35;top"),
         Just(""),
         Just(" /sp "),
         Just("https://shop.example/y"),
