@@ -10,7 +10,10 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use sha2::{Digest, Sha256};
 
 const SECRET: &[u8] = b"benchmark-secret-0123456789abcdef0123456789";
+/// An actix-session store's key (64 alphanumerics), and a `MemoryStore` or `RedisStore` one
+/// (128 bits, base64url).
 const KEY: &str = "Zq3X9hK2mP7vL4nR8tY1wE6uI0oA5sD3fG7jH2kL9zX4cV8bN1mQ6wE3rT5yU0iO";
+const MEMORY_KEY: &str = "AAECAwQFBgcICQoLDA0ODw";
 
 fn token(c: &mut Criterion) {
     let keyring = Keyring::new(SECRET, &[], Duration::from_secs(86_400));
@@ -33,6 +36,14 @@ fn token(c: &mut Criterion) {
         b.iter(|| {
             let client = keyring.client(black_box(&binding));
             let opened = client.open(black_box(&incoming), None).unwrap();
+            client.seal(opened.session_key(), None).unwrap()
+        });
+    });
+    let incoming_memory = keyring.client(&binding).seal(MEMORY_KEY, None).unwrap();
+    group.bench_function("derive+open+seal (MemoryStore key)", |b| {
+        b.iter(|| {
+            let client = keyring.client(black_box(&binding));
+            let opened = client.open(black_box(&incoming_memory), None).unwrap();
             client.seal(opened.session_key(), None).unwrap()
         });
     });
