@@ -12,11 +12,14 @@
 //! - `cookieless plain/<mode>`: `TokenRewriter::rewrite_document`, what the middleware runs on
 //!   a page held whole: the plain path (no lol_html) when the page is plain, else the above.
 //!
-//! Pages: a generated page (`benches/support/page.rs`), plus every `*.html` in the directory
+//! Pages: a generated page (`benches/support/page.rs`), the 5 KB page of
+//! `scripts/compare-sessions` (`benches/support/small_page.rs`), plus every `*.html` in the directory
 //! named by `BENCH_CORPUS_DIR` (e.g. `BENCH_CORPUS_DIR=../shared/corpus cargo bench --bench rewrite`).
 
 #[path = "support/page.rs"]
 mod page;
+#[path = "support/small_page.rs"]
+mod small_page;
 
 use std::{borrow::Cow, hint::black_box, time::Duration};
 
@@ -29,10 +32,14 @@ const PAGE_URL: &str = "https://example.com/survey/step/1";
 const TOKEN: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0-P0BBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWltcXV5fYGFiY2RlZmdoaWpr";
 
 fn pages() -> Vec<(String, Vec<u8>)> {
-    let mut pages = vec![(
-        "generated".to_owned(),
-        page::generated(256 * 1024).into_bytes(),
-    )];
+    let mut pages = vec![
+        (
+            "generated".to_owned(),
+            page::generated(256 * 1024).into_bytes(),
+        ),
+        // The 5 KB page of `scripts/compare-sessions`: where a fixed cost per page shows.
+        ("small".to_owned(), small_page::small_page().into_bytes()),
+    ];
     let Ok(dir) = std::env::var("BENCH_CORPUS_DIR") else {
         eprintln!("BENCH_CORPUS_DIR is not set: benching the generated page only");
         return pages;

@@ -38,13 +38,19 @@ pub(crate) fn push_with_param(out: &mut String, url: &str, name: &str, value: &s
         Some(i) => (&before_fragment[..i], &before_fragment[i + 1..]),
         None => (before_fragment, ""),
     };
+    out.reserve(url.len() + name.len() + value.len() + 2);
     out.push_str(path);
     out.push('?');
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        if !names(pair, name) {
+    // Split on bytes: `&` is ASCII, so every piece is still text.
+    let mut rest = query;
+    while !rest.is_empty() {
+        let end = rest.bytes().position(|b| b == b'&').unwrap_or(rest.len());
+        let pair = &rest[..end];
+        if !pair.is_empty() && !names(pair, name) {
             out.push_str(pair);
             out.push('&');
         }
+        rest = rest.get(end + 1..).unwrap_or("");
     }
     out.push_str(name);
     out.push('=');
@@ -69,8 +75,8 @@ pub(crate) fn without_param(query: &str, name: &str) -> Option<String> {
 /// Whether the query pair `pair` (`name=value`, or just `name`) is named `name`, read the way
 /// a form decoder reads it (`%73id` and `s+id` are decoded first).
 fn names(pair: &str, name: &str) -> bool {
-    let raw = pair.split_once('=').map_or(pair, |(n, _)| n);
-    if memchr::memchr2(b'%', b'+', raw.as_bytes()).is_none() {
+    let raw = &pair[..pair.bytes().position(|b| b == b'=').unwrap_or(pair.len())];
+    if !raw.bytes().any(|b| b == b'%' || b == b'+') {
         return raw == name;
     }
     form_urlencoded::parse(pair.as_bytes())

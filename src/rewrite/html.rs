@@ -251,7 +251,7 @@ impl TokenRewriter {
         if script.is_none() {
             // Without `use_get` only forms get the token: a page without one is left as it is
             // (the prescan stops at the first `<form`).
-            if !use_get && !Present::scan(document, false).forms {
+            if !use_get && !Present::may_have_form(document) {
                 AsciiCompatibleEncoding::new(encoding)?;
                 return Some(document.to_vec());
             }

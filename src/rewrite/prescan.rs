@@ -56,7 +56,7 @@ impl Present {
         if use_get {
             return Self::scan_all(document);
         }
-        if tags(document).any(|name| starts_with_tag(name, "form")) {
+        if Self::may_have_form(document) {
             Self {
                 forms: true,
                 base: true,
@@ -67,6 +67,12 @@ impl Present {
         } else {
             Self::NONE
         }
+    }
+
+    /// Whether `document` may have a `<form>`: what a page without `use_get` is asked first
+    /// (a page without one is passed as it is), without [`scan`](Self::scan)'s second pass.
+    pub(super) fn may_have_form(document: &[u8]) -> bool {
+        tags(document).any(|name| starts_with_tag(name, "form"))
     }
 
     fn scan_all(document: &[u8]) -> Self {
