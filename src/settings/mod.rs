@@ -156,7 +156,7 @@ pub struct Settings {
     pub rewrite_cache_bytes: u64,
     /// Serve a small script at `client_script_path` and put a `<script src>` for it into every
     /// rewritten HTML page: it adds the token header to the page's same-origin `fetch` and
-    /// `XMLHttpRequest` calls and keeps the fresh token each response carries.
+    /// `XMLHttpRequest` calls and keeps the token each response carries.
     pub client_script: bool,
     /// The path the script client is served at (and excluded from the session).
     pub client_script_path: String,
