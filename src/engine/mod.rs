@@ -223,7 +223,8 @@ impl<St: SessionStore> Engine<St> {
             reusable_token,
             ..
         } = session;
-        let loaded_key = key.clone().filter(|_| reusable_token.is_some());
+        // Copied only when the token may answer again: most requests carry no fresh token.
+        let loaded_key = reusable_token.as_ref().and_then(|_| key.clone());
         if outcome::creates(key.as_deref(), status, &state)
             && let Err(wait) = self.take_from_budget(client)
         {
