@@ -364,6 +364,14 @@ impl<'a> Plain<'a> {
             return;
         }
         let doc = self.doc;
+        if let Some(value) = self.canonical_href(tag) {
+            // Written back as it was but for the value: what lol_html writes for such a tag.
+            self.out.extend_from_slice(&doc[self.copied..value.start]);
+            write_escaped(&mut self.out, &with_token);
+            self.copied = value.end;
+            self.url = with_token;
+            return;
+        }
         let out = &mut self.out;
         out.extend_from_slice(&doc[self.copied..lt]);
         out.push(b'<');
@@ -386,6 +394,35 @@ impl<'a> Plain<'a> {
         out.extend_from_slice(if tag.self_closing { b" />" } else { b">" });
         self.copied = tag.end;
         self.url = with_token;
+    }
+
+    /// The value of the current tag's first `href`, when lol_html would write the tag back
+    /// byte for byte but for that value: one space before each attribute, the `href` written
+    /// `href="..."`, then `>` (or ` />` when self-closing) right after the last attribute.
+    fn canonical_href(&self, tag: &Tag) -> Option<Range<usize>> {
+        let doc = self.doc;
+        let mut end = tag.name.end;
+        let mut href = None;
+        for attr in &self.attrs {
+            if attr.raw.start != end + 1 || doc[end] != b' ' {
+                return None;
+            }
+            if href.is_none() && doc[attr.name.clone()].eq_ignore_ascii_case(b"href") {
+                let value = attr.value.clone()?;
+                let quoted = value.start == attr.name.end + 2
+                    && doc[attr.name.end..value.start] == *b"=\""
+                    && value.end + 1 == attr.raw.end
+                    && doc[value.end] == b'"';
+                if !quoted {
+                    return None;
+                }
+                href = Some(value);
+            }
+            end = attr.raw.end;
+        }
+        let close: &[u8] = if tag.self_closing { b" />" } else { b">" };
+        (doc.get(end..tag.end)? == close).then_some(())?;
+        href
     }
 
     /// A `<meta>` the full rewriter leaves as it is: no name that is or may be `referrer`, no
