@@ -15,7 +15,8 @@
 //! - `cookieless-nocache`: the same with `rewrite_cache_bytes = 0`, as for a page that differs
 //!   on every request.
 //!
-//! `PAGE=small` is 5 KB with a form and 20 links; otherwise the HTML file named. `POST /start`
+//! `PAGE=small` is 5 KB with a form and 20 links; otherwise the HTML file named. `WORK_US=95`
+//! makes the page handler burn 95 µs of CPU first (a control: a handler that much slower). `POST /start`
 //! starts a session (its cookie or token comes back in the response headers); `GET /page`
 //! runs the handler; `GET /stream` sends 1 MB of HTML (forms and links) in 64 chunks of 16 KB,
 //! one every 5 ms, as a slow backend would: for the time to the first byte.
@@ -42,9 +43,11 @@ macro_rules! counter_handlers {
         pub(super) async fn page(
             session: $session,
             page: web::Data<Bytes>,
+            work: web::Data<super::Work>,
         ) -> actix_web::Result<HttpResponse> {
             let n: u64 = session.get("n")?.unwrap_or(0);
             session.insert("n", n + 1)?;
+            work.burn();
             Ok(HttpResponse::Ok()
                 .content_type("text/html; charset=utf-8")
                 .body(page.get_ref().clone()))
@@ -60,6 +63,20 @@ mod cookie {
 mod cookieless {
     use super::*;
     counter_handlers!(actix_cookieless::Session);
+}
+
+/// CPU time the page handler burns (`WORK_US`; none by default): a control that tells what a
+/// handler slower by that much scores, to set against the rewriter's own cost.
+#[derive(Clone, Copy)]
+struct Work(std::time::Duration);
+
+impl Work {
+    fn burn(self) {
+        let start = std::time::Instant::now();
+        while start.elapsed() < self.0 {
+            std::hint::spin_loop();
+        }
+    }
 }
 
 /// 1 MB of HTML in 64 chunks of 16 KB, one every 5 ms.
@@ -95,6 +112,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "small" => Bytes::from(small_page()),
         path => Bytes::from(std::fs::read(path).map_err(|e| format!("PAGE={path}: {e}"))?),
     };
+    let work = Work(std::time::Duration::from_micros(
+        env_or("WORK_US", "0")
+            .parse()
+            .map_err(|e| format!("WORK_US: {e}"))?,
+    ));
     let mut settings = actix_cookieless::Settings::new("session-bench-secret-0123456789abcdef01");
     // One client address makes every request: no budget of new sessions here.
     settings.new_sessions_per_minute = 0;
@@ -118,6 +140,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (cookieless, mode, key) = (cookieless.clone(), mode.clone(), key.clone());
         App::new()
             .app_data(web::Data::new(page.clone()))
+            .app_data(web::Data::new(work))
             .configure(move |cfg| {
                 if mode == "cookie" {
                     let sessions = actix_session::SessionMiddleware::builder(
