@@ -16,10 +16,10 @@
 //!   on every request.
 //!
 //! `PAGE=small` is 5 KB with a form and 20 links; otherwise the HTML file named. `WORK_US=95`
-//! makes the page handler burn 95 µs of CPU first (a control: a handler that much slower). `POST /start`
-//! starts a session (its cookie or token comes back in the response headers); `GET /page`
-//! runs the handler; `GET /stream` sends 1 MB of HTML (forms and links) in 64 chunks of 16 KB,
-//! one every 5 ms, as a slow backend would: for the time to the first byte.
+//! makes the page handler burn 95 µs of CPU first (a control: a handler that much slower).
+//! `POST /start` starts a session (its cookie or token comes back in the response headers);
+//! `GET /page` runs the handler; `GET /stream` sends 1 MB of HTML (forms and links) in 64
+//! chunks of 16 KB, one every 5 ms, as a slow backend would: for the time to the first byte.
 
 use actix_web::{App, HttpResponse, HttpServer, cookie::Key, web, web::Bytes};
 
