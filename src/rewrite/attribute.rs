@@ -1,122 +1,138 @@
-//! The HTML text of attributes the rewriter reads and writes: character references in URLs,
-//! and the URL inside a `<meta http-equiv=refresh>` content.
+//! The HTML text of attributes the rewriter reads and writes: character references, and the URL
+//! inside a `<meta http-equiv=refresh>` content.
 
-use std::{borrow::Cow, sync::LazyLock};
+use std::borrow::Cow;
 
-use memchr::memmem::Finder;
+use super::entities::{LEGACY, WITH_SEMICOLON};
 
-/// Decodes the character references in a URL attribute the way a browser does where it
-/// matters: `&amp;`, `&quot;`, `&lt;`, `&gt;`, `&apos;`, and numeric references (with or
-/// without their `;`). Any other `&` that starts no reference stays, as HTML keeps `&copy=1`.
+/// Decodes the character references in an attribute value exactly as the HTML tokenizer does
+/// (the standard's "character reference state" in an attribute value):
 ///
-/// `None` when the value holds a named reference this decoder does not know (`&colon;`,
-/// `&sol;`, `&Tab;`, ...) or a numeric one a browser remaps: the browser would read another
-/// URL than ours (`https&colon;//other.example/` is not a relative path), so such a URL gets
-/// no token and counts as another site's.
-pub(crate) fn decode_entities(raw: &str) -> Option<Cow<'_, str>> {
-    if !raw.contains('&') {
-        return Some(raw.into());
-    }
+/// - every name of the standard's table, the longest that matches; the 106 legacy names
+///   (`&copy`, `&amp`, `&lt`, `&AMP`, ...) also without `;`, unless a letter, a digit or `=`
+///   follows (`&copy=1` stays as it is, `&copy 1` is `© 1`);
+/// - numeric references with or without `;`: `&#0;`, surrogates and numbers past U+10FFFF
+///   become U+FFFD, and the C1 numbers that windows-1252 assigns (`&#x85;`, `&#128;`) its
+///   characters;
+/// - any other `&` stays.
+///
+/// ```text
+/// /p?x=1&copy      ->  /p?x=1©
+/// /p?a=1&copy=2    ->  /p?a=1&copy=2
+/// https&colon;//x  ->  https://x
+/// ```
+pub(crate) fn decode_entities(raw: &str) -> Cow<'_, str> {
+    let Some(first) = memchr::memchr(b'&', raw.as_bytes()) else {
+        return raw.into();
+    };
     let mut out = String::with_capacity(raw.len());
-    let mut rest = raw;
+    out.push_str(&raw[..first]);
+    let mut rest = &raw[first..];
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
-        rest = &rest[amp + 1..];
-        if let Some(number) = rest.strip_prefix('#') {
-            let (digits, radix) = match number.strip_prefix(['x', 'X']) {
-                Some(hex) => (hex, 16),
-                None => (number, 10),
-            };
-            let len = digits
-                .bytes()
-                .take_while(|b| b.is_ascii_digit() || radix == 16 && b.is_ascii_hexdigit())
-                .count();
-            if len == 0 {
-                out.push('&');
-                continue;
+        let after = &rest[amp + 1..];
+        let (decoded, len) = match after.strip_prefix('#') {
+            Some(number) => {
+                numeric_reference(number).map_or((None, 0), |(c, len)| (Some(c), len + 1))
             }
-            // Overlong numbers, NUL, surrogates and the C1 range (which browsers remap to
-            // windows-1252) are not worth guessing at.
-            let c = u32::from_str_radix(&digits[..len], radix)
-                .ok()
-                .filter(|c| !(0x80..=0x9f).contains(c))
-                .and_then(char::from_u32)
-                .filter(|&c| c != '\0')?;
-            out.push(c);
-            rest = &digits[len..];
-            rest = rest.strip_prefix(';').unwrap_or(rest);
-            continue;
+            None => named_reference(after).map_or((None, 0), |(value, len)| (Some(value), len)),
+        };
+        match decoded {
+            Some(Decoded::Char(c)) => out.push(c),
+            Some(Decoded::Str(value)) => out.push_str(value),
+            None => out.push('&'),
         }
-        let len = rest.bytes().take_while(u8::is_ascii_alphanumeric).count();
-        match rest[len..].strip_prefix(';') {
-            Some(after) if len > 0 => {
-                let c = match &rest[..len] {
-                    "amp" => '&',
-                    "quot" => '"',
-                    "lt" => '<',
-                    "gt" => '>',
-                    "apos" => '\'',
-                    _ => return None,
-                };
-                out.push(c);
-                rest = after;
-            }
-            _ => out.push('&'),
-        }
+        rest = &after[len..];
     }
     out.push_str(rest);
-    Some(out.into())
-}
-
-/// Whether `<noscript>` content (raw) would, read as markup by a browser without JavaScript,
-/// weaken the referrer policy or send a form elsewhere: a `<base>`, anything about `referrer`
-/// (`<meta name=referrer>`, `referrerpolicy`), or a `ping`, `srcdoc`, `form`, `formaction` or
-/// `formmethod` attribute. Numeric and the known named character references are decoded
-/// first (they may spell any of these); other `&` stay as they are (no named reference
-/// decodes to a letter).
-pub(crate) fn noscript_may_leak(raw: &str) -> bool {
-    let text = decode_entities_leniently(raw).to_ascii_lowercase();
-    if text.contains("referrer") || text.contains("<base") {
-        return true;
-    }
-    NOSCRIPT_ATTRIBUTES
-        .iter()
-        .any(|name| has_attribute(&text, name))
-}
-
-/// The attribute names [`noscript_may_leak`] looks for, their searchers built once (building
-/// them on every `<noscript>` cost more than searching).
-static NOSCRIPT_ATTRIBUTES: LazyLock<[Finder<'static>; 5]> =
-    LazyLock::new(|| ["ping", "srcdoc", "form", "formaction", "formmethod"].map(Finder::new));
-
-/// Whether `name` appears in `text` (lowercase) as an attribute: after a space, quote or `/`,
-/// and followed by `=` (spaces allowed).
-fn has_attribute(text: &str, name: &Finder<'_>) -> bool {
-    name.find_iter(text.as_bytes()).any(|at| {
-        let before = text.as_bytes().get(at.wrapping_sub(1)).copied();
-        let after = text[at + name.needle().len()..].trim_start();
-        at > 0
-            && before.is_some_and(|b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'/'))
-            && after.starts_with('=')
-    })
-}
-
-/// [`decode_entities`] where it can; where a named reference it does not know stands, the
-/// rest is decoded piece by piece around it.
-fn decode_entities_leniently(raw: &str) -> Cow<'_, str> {
-    if let Some(decoded) = decode_entities(raw) {
-        return decoded;
-    }
-    let mut pieces = raw.split('&');
-    let mut out = String::from(pieces.next().unwrap_or_default());
-    for piece in pieces {
-        let piece = format!("&{piece}");
-        match decode_entities(&piece) {
-            Some(decoded) => out.push_str(&decoded),
-            None => out.push_str(&piece),
-        }
-    }
     out.into()
+}
+
+enum Decoded {
+    Char(char),
+    Str(&'static str),
+}
+
+/// A named reference at the start of `text` (after its `&`): what it decodes to in an attribute
+/// value, and how many bytes it takes.
+fn named_reference(text: &str) -> Option<(Decoded, usize)> {
+    let bytes = text.as_bytes();
+    let run = bytes
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric())
+        .count();
+    if run == 0 {
+        return None;
+    }
+    // Names are letters and digits, then `;` (or, for legacy names, nothing): the one name
+    // with `;` that can match is the whole run, and it is longer than any legacy prefix.
+    if bytes.get(run) == Some(&b';')
+        && let Ok(at) =
+            WITH_SEMICOLON.binary_search_by(|(name, _)| name.as_bytes().cmp(&bytes[..run]))
+    {
+        return Some((Decoded::Str(WITH_SEMICOLON[at].1), run + 1));
+    }
+    let (len, value) = (1..=run.min(6)).rev().find_map(|len| {
+        LEGACY
+            .binary_search_by(|(name, _)| name.as_bytes().cmp(&bytes[..len]))
+            .ok()
+            .map(|at| (len, LEGACY[at].1))
+    })?;
+    // In an attribute value, a legacy name followed by a letter, a digit or `=` is no
+    // reference (`?a=1&copy=2`, `&notit`).
+    if bytes
+        .get(len)
+        .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'=')
+    {
+        return None;
+    }
+    Some((Decoded::Str(value), len))
+}
+
+/// A numeric reference at the start of `text` (after its `&#`): its character, and how many
+/// bytes it takes; `None` when no digit follows (`&#` and `&#x` then stay as they are).
+fn numeric_reference(text: &str) -> Option<(Decoded, usize)> {
+    let (digits, radix, prefix) = match text.strip_prefix(['x', 'X']) {
+        Some(hex) => (hex, 16, 1),
+        None => (text, 10, 0),
+    };
+    let len = digits
+        .bytes()
+        .take_while(|b| {
+            if radix == 16 {
+                b.is_ascii_hexdigit()
+            } else {
+                b.is_ascii_digit()
+            }
+        })
+        .count();
+    if len == 0 {
+        return None;
+    }
+    // Saturating: every number past U+10FFFF decodes the same.
+    let number = digits[..len].bytes().fold(0u32, |n, b| {
+        let digit = char::from(b).to_digit(radix).unwrap_or(0);
+        n.saturating_mul(radix).saturating_add(digit).min(0x11_0000)
+    });
+    let semicolon = usize::from(digits[len..].starts_with(';'));
+    let c = match number {
+        0 | 0xD800..=0xDFFF | 0x11_0000.. => '\u{FFFD}',
+        0x80..=0x9F => windows_1252(number),
+        n => char::from_u32(n).unwrap_or('\u{FFFD}'),
+    };
+    Some((Decoded::Char(c), prefix + len + semicolon))
+}
+
+/// A C1 control's number as the tokenizer remaps it: the windows-1252 character at that byte,
+/// or the control itself where windows-1252 has none.
+fn windows_1252(number: u32) -> char {
+    const TABLE: [u16; 32] = [
+        0x20AC, 0x81, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+        0x2039, 0x0152, 0x8D, 0x017D, 0x8F, 0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013,
+        0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D, 0x017E, 0x0178,
+    ];
+    let index = usize::try_from(number - 0x80).unwrap_or(0);
+    char::from_u32(u32::from(TABLE[index])).unwrap_or('\u{FFFD}')
 }
 
 /// Encodes a URL for an attribute value: `&` becomes `&amp;` (well-formed in XHTML too);
@@ -219,27 +235,43 @@ mod tests {
 
     #[test]
     fn entities() {
-        let decoded = |raw| decode_entities(raw).map(Cow::into_owned);
-        assert_eq!(decoded("/a?x=1&amp;y=2").unwrap(), "/a?x=1&y=2");
-        assert_eq!(decoded("/a?x=1&#38;y=2&#x26;z").unwrap(), "/a?x=1&y=2&z");
+        let decoded = |raw| decode_entities(raw).into_owned();
+        assert_eq!(decoded("/a?x=1&amp;y=2"), "/a?x=1&y=2");
+        assert_eq!(decoded("/a?x=1&#38;y=2&#x26;z"), "/a?x=1&y=2&z");
+        // Legacy names: without `;` too, unless a letter, digit or `=` follows.
+        assert_eq!(decoded("/a?x=1&copy=2&y=3;z&"), "/a?x=1&copy=2&y=3;z&");
+        assert_eq!(decoded("/p?x=1&copy"), "/p?x=1\u{A9}");
+        assert_eq!(decoded("&copy x&copyx&copy;x"), "\u{A9} x&copyx\u{A9}x");
+        assert_eq!(decoded("&AMP;&QUOT;&LT;&GT;&AMP &lt,"), "&\"<>& <,");
+        assert_eq!(decoded("&notit;&notin;&not "), "&notit;\u{2209}\u{AC} ");
+        assert_eq!(decoded("&colon;&sol;&Tab;&NewLine;"), ":/\t\n");
+        assert_eq!(decoded("&acE;"), "\u{223E}\u{333}");
+        assert_eq!(decoded("&unknown;&;&"), "&unknown;&;&");
+        // Numbers, with or without `;`, remapped as the tokenizer remaps them.
+        assert_eq!(decoded("https&#58//x&#X2f;&#"), "https://x/&#");
+        assert_eq!(decoded("&#xZZ;&#;&#x;"), "&#xZZ;&#;&#x;");
         assert_eq!(
-            decoded("/a?x=1&copy=2&y=3;z&").unwrap(),
-            "/a?x=1&copy=2&y=3;z&"
+            decoded("&#x85;&#128;&#x81;&#159"),
+            "\u{2026}\u{20AC}\u{81}\u{178}"
         );
-        assert_eq!(decoded("https&#58//x&#X2f;&#").unwrap(), "https://x/&#");
-        assert_eq!(decoded("&#xZZ;&#;").unwrap(), "&#xZZ;&#;");
-        // What a browser would decode to another URL than ours.
-        for unknown in [
-            "https&colon;//evil.example/",
-            "&sol;&sol;evil.example",
-            "&#0;",
-            "&#128;",
-            "&#xD800;",
-            "&#99999999999;",
-        ] {
-            assert_eq!(decoded(unknown), None, "{unknown}");
-        }
+        assert_eq!(
+            decoded("&#0;&#xD800;&#x110000;&#99999999999;"),
+            "\u{FFFD}".repeat(4)
+        );
         assert_eq!(encode_attribute("/a?x=1&y=2"), "/a?x=1&amp;y=2");
+    }
+
+    #[test]
+    fn the_tables_are_sorted_for_binary_search() {
+        for table in [&WITH_SEMICOLON[..], &LEGACY[..]] {
+            assert!(
+                table
+                    .windows(2)
+                    .all(|w| w[0].0.as_bytes() < w[1].0.as_bytes())
+            );
+        }
+        assert_eq!(WITH_SEMICOLON.len() + LEGACY.len(), 2231);
+        assert!(LEGACY.iter().all(|(name, _)| name.len() <= 6));
     }
 
     #[test]

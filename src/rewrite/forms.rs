@@ -251,13 +251,6 @@ impl Forms {
         }
     }
 
-    /// A submitter that sends its form elsewhere names it with a `form="..."` we cannot read:
-    /// it may be any form with an id.
-    pub(super) fn unreadable_owner_sends_elsewhere(&mut self) {
-        self.every_id_tainted = true;
-        self.strip_where(|h| h.id.is_some());
-    }
-
     /// Takes the token out of every held form `which` picks.
     fn strip_where(&mut self, which: impl Fn(&Held) -> bool) {
         let mut i = 0;

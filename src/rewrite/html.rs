@@ -15,21 +15,21 @@ use lol_html::{
 use url::Url;
 
 use super::{
-    attribute::{Refresh, decode_entities, encode_attribute, noscript_may_leak},
+    attribute::{Refresh, decode_entities, encode_attribute},
     forms::Forms,
     plain,
     policy::{LinkPolicy, has_scheme, sends_nothing},
     prescan::Present,
+    rules::{
+        HeldText, MAX_FORM_HOLD, MAX_HELD_TEXT, form_token_at, inert_as_markup, keyword,
+        token_input,
+    },
 };
 use crate::settings::is_safe_referrer_policy;
 
 /// lol_html's own buffers (a tag split across chunks, and the like) may not grow past this;
 /// beyond it the rest of the page passes through untouched.
 const MAX_PARSER_MEMORY: usize = 1024 * 1024;
-/// The output of a form that carries the token is held back (so the token can still be taken
-/// out if a submitter sends the form to another site) up to this many bytes; past it, the
-/// form loses its token.
-pub(super) const MAX_FORM_HOLD: usize = 256 * 1024;
 
 const HTML_NS: &str = "http://www.w3.org/1999/xhtml";
 
@@ -70,17 +70,19 @@ const NEEDED: [fn(&Present) -> bool; 9] = [
 static SELECTORS: LazyLock<[Selector; 9]> =
     LazyLock::new(|| SELECTOR_TEXTS.map(|s| s.parse::<Selector>().expect("static selector")));
 
-static NOSCRIPT: LazyLock<Selector> =
-    LazyLock::new(|| "noscript".parse().expect("static selector"));
+/// The elements whose text may be held ([`HeldText`]).
+static HELD_TEXT: LazyLock<Selector> = LazyLock::new(|| {
+    "noscript, style, xmp, title, noembed, noframes, iframe, plaintext"
+        .parse()
+        .expect("static selector")
+});
 
-/// The most `<noscript>` text held to be judged; past it, the element's content goes.
-pub(super) const MAX_NOSCRIPT: usize = 64 * 1024;
+/// Foreign content, whose CDATA sections the "in select" mode reads as markup.
+static FOREIGN: LazyLock<Selector> =
+    LazyLock::new(|| "svg, math".parse().expect("static selector"));
 
 static HEAD_OR_BODY: LazyLock<Selector> =
     LazyLock::new(|| "head, body".parse().expect("static selector"));
-
-/// The base of a document whose `<base href>` could not be read: nothing resolves against it.
-static NOWHERE: LazyLock<Url> = LazyLock::new(|| Url::parse("data:,").expect("static URL"));
 
 /// What the handlers share with the rewriter and with each other.
 struct State {
@@ -96,10 +98,16 @@ struct State {
     forms: Forms,
     /// The script client's `<script>` element, until it is placed.
     script: Option<String>,
-    /// The text of the `<noscript>` being read, held back until its end tag judges it; `None`
-    /// outside one, or once it outgrew [`MAX_NOSCRIPT`].
-    noscript: Option<String>,
-    in_noscript: bool,
+    /// A `<select>` start tag was seen: text the "in select" mode reads as markup is held.
+    select_seen: bool,
+    /// The text of the element being read that some browser reads as markup ([`HeldText`]),
+    /// held back until its end tag judges it; `None` outside one, or once it outgrew
+    /// [`MAX_HELD_TEXT`].
+    held: Option<String>,
+    in_held: bool,
+    /// A CDATA section's text after a `<select>`, held until the section ends.
+    cdata: Option<String>,
+    in_cdata: bool,
 }
 
 impl State {
@@ -334,8 +342,11 @@ impl TokenRewriter {
             relied_on_base: false,
             forms: Forms::new(MAX_FORM_HOLD),
             script,
-            noscript: None,
-            in_noscript: false,
+            select_seen: false,
+            held: None,
+            in_held: false,
+            cdata: None,
+            in_cdata: false,
         }));
         let count = if use_get {
             SELECTOR_TEXTS.len()
@@ -364,21 +375,25 @@ impl TokenRewriter {
                     .element(move |el: &mut Element<'_, '_>| handler(&state, el)),
             ));
         }
-        if present.noscripts {
+        if present.held_text {
             watched += 1;
-            settings = settings.append_element_content_handler(noscript_handlers(&state));
-            // A `<noscript>` the page never closes: judged at the end.
+            settings = settings.append_element_content_handler(held_text_handlers(&state));
+            // An element the page never closes (`<plaintext>` never is): judged at the end.
             let at_end = Arc::clone(&state);
             settings = settings.append_document_content_handler(
                 DocumentContentHandlers::default().end(move |end: &mut DocumentEnd<'_>| {
                     // Released before appending: the output sink borrows the state too.
-                    let held = at_end.borrow_mut().noscript.take();
-                    if let Some(text) = held.filter(|text| !noscript_may_leak(text)) {
+                    let held = at_end.borrow_mut().held.take();
+                    if let Some(text) = held.filter(|text| inert_as_markup(text)) {
                         end.append(&text, ContentType::Html);
                     }
                     Ok(())
                 }),
             );
+        }
+        if present.cdata {
+            watched += 1;
+            settings = settings.append_element_content_handler(cdata_handlers(&state));
         }
         if state.borrow().script.is_some() {
             watched += 1;
@@ -552,50 +567,42 @@ impl<const N: usize> Attrs<N> {
     }
 }
 
-/// A character reference this decoder does not know, in a keyword attribute: the value a
-/// browser reads is unknown, and the caller assumes the worst.
-pub(super) struct Unreadable;
-
-/// A keyword attribute (`type`, `method`, `form`, `id`, `name`, ...) as a browser reads it.
-/// lol_html hands values over raw, and `type="subm&#105;t"` is a submit button all the same.
-pub(super) fn keyword(raw: Option<String>) -> Result<Option<String>, Unreadable> {
-    match raw {
-        Some(raw) if raw.contains('&') => decode_entities(&raw)
-            .map(|value| Some(value.into_owned()))
-            .ok_or(Unreadable),
-        raw => Ok(raw),
-    }
-}
-
-/// `<noscript>`: text to lol_html and to a browser with JavaScript, markup to one without. Its
-/// text is held until its end tag and dropped when, read as markup, it could weaken the
-/// referrer policy or send a form elsewhere ([`noscript_may_leak`]): the rewriter cannot judge
-/// it as the markup it is there.
-fn noscript_handlers(shared: &Shared) -> (Cow<'static, Selector>, ElementContentHandlers<'static>) {
+/// Elements whose text some browser reads as markup ([`HeldText`]): `<noscript>` always, the
+/// raw text elements the "in select" mode ignores after a `<select>`. Their text is held until
+/// the end tag and dropped unless it does nothing as markup either ([`inert_as_markup`]).
+fn held_text_handlers(
+    shared: &Shared,
+) -> (Cow<'static, Selector>, ElementContentHandlers<'static>) {
     let on_element = Arc::clone(shared);
     let on_text = Arc::clone(shared);
     let handlers = ElementContentHandlers::default()
         .element(move |el: &mut Element<'_, '_>| {
-            if !is_html(el) || !el.can_have_content() {
+            if !is_html(el) {
                 return Ok(());
             }
             {
                 let mut state = on_element.borrow_mut();
-                state.noscript = Some(String::new());
-                state.in_noscript = true;
+                if HeldText::of(el.tag_name().as_bytes(), state.select_seen).is_none() {
+                    return Ok(());
+                }
+                state.held = Some(String::new());
+                state.in_held = true;
+            }
+            if !el.can_have_content() {
+                return Ok(());
             }
             let at_end = Arc::clone(&on_element);
             el.on_end_tag(Box::new(move |end| {
                 // Released before inserting: the output sink borrows the state too.
                 let held = {
                     let mut state = at_end.borrow_mut();
-                    state.in_noscript = false;
-                    state.noscript.take()
+                    state.in_held = false;
+                    state.held.take()
                 };
                 match held {
-                    Some(text) if !noscript_may_leak(&text) => end.before(&text, ContentType::Html),
+                    Some(text) if inert_as_markup(&text) => end.before(&text, ContentType::Html),
                     _ => tracing::debug!(
-                        "<noscript> content a browser without JavaScript could leak with was removed"
+                        "text that some browser reads as markup, and that could act there, was removed"
                     ),
                 }
                 Ok(())
@@ -603,20 +610,65 @@ fn noscript_handlers(shared: &Shared) -> (Cow<'static, Selector>, ElementContent
         })
         .text(move |chunk: &mut lol_html::html_content::TextChunk<'_>| {
             let mut state = on_text.borrow_mut();
-            if !state.in_noscript {
+            if !state.in_held {
                 return Ok(());
             }
-            if let Some(held) = &mut state.noscript {
-                if held.len() + chunk.as_str().len() > MAX_NOSCRIPT {
-                    state.noscript = None;
-                } else {
-                    held.push_str(chunk.as_str());
-                }
-            }
+            hold(&mut state.held, chunk.as_str());
             chunk.remove();
             Ok(())
         });
-    (Cow::Borrowed(&*NOSCRIPT), handlers)
+    (Cow::Borrowed(&*HELD_TEXT), handlers)
+}
+
+/// Adds `text` to what is `held`, or gives up holding past [`MAX_HELD_TEXT`].
+fn hold(held: &mut Option<String>, text: &str) {
+    if let Some(so_far) = held {
+        if so_far.len() + text.len() > MAX_HELD_TEXT {
+            *held = None;
+        } else {
+            so_far.push_str(text);
+        }
+    }
+}
+
+/// CDATA sections in `<svg>` and `<math>` after a `<select>`: the "in select" mode ignores
+/// those start tags, and reads `<![CDATA[` as a bogus comment up to the next `>` and what
+/// follows as markup. Their text is held to the section's end and judged as held text is.
+fn cdata_handlers(shared: &Shared) -> (Cow<'static, Selector>, ElementContentHandlers<'static>) {
+    let on_text = Arc::clone(shared);
+    let handlers = ElementContentHandlers::default().text(
+        move |chunk: &mut lol_html::html_content::TextChunk<'_>| {
+            // Nested `<svg>`s each see the chunk: the first one holds it.
+            if chunk.removed()
+                || chunk.text_type() != lol_html::html_content::TextType::CDataSection
+            {
+                return Ok(());
+            }
+            let text = {
+                let mut state = on_text.borrow_mut();
+                if !state.select_seen {
+                    return Ok(());
+                }
+                if !state.in_cdata {
+                    state.in_cdata = true;
+                    state.cdata = Some(String::new());
+                }
+                hold(&mut state.cdata, chunk.as_str());
+                chunk.remove();
+                if !chunk.last_in_text_node() {
+                    return Ok(());
+                }
+                state.in_cdata = false;
+                state.cdata.take().filter(|text| inert_as_markup(text))
+            };
+            match text {
+                Some(text) => chunk.after(&text, ContentType::Html),
+                None => tracing::debug!("a CDATA section after a <select> was removed"),
+            }
+            Ok(())
+        },
+    );
+    (Cow::Borrowed(&*FOREIGN), handlers)
 }
 
 /// Puts the script client's element first into the page's `<head>` (or `<body>`, when the page
@@ -648,15 +700,11 @@ fn on_base(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     let Some(href) = href else {
         return Ok(());
     };
-    // An empty or unparsable base leaves the page's URL, as in a browser; one we cannot
-    // read is nobody's (relative URLs then get no token).
-    let base = match decode_entities(&href) {
-        Some(href) => state
-            .policy
-            .resolve(&href, state.policy.page())
-            .unwrap_or_else(|| state.policy.page().clone()),
-        None => NOWHERE.clone(),
-    };
+    // An empty or unparsable base leaves the page's URL, as in a browser.
+    let base = state
+        .policy
+        .resolve(&decode_entities(&href), state.policy.page())
+        .unwrap_or_else(|| state.policy.page().clone());
     let own = state.policy.is_own(&base);
     if state.relied_on_base && !own {
         // The first base applies to every URL of the document, also the ones already sent:
@@ -676,11 +724,13 @@ fn on_base(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
 
 /// `<template>` and `<select>`: where a form may not get the token.
 fn on_container(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
+    let template = el.tag_name() == "template";
+    let mut state = shared.borrow_mut();
+    // In any namespace: lol_html's view of foreign content is not every tree builder's.
+    state.select_seen |= !template;
     if !is_html(el) {
         return Ok(());
     }
-    let template = el.tag_name() == "template";
-    let mut state = shared.borrow_mut();
     if template {
         state.forms.template_opened();
     } else {
@@ -719,10 +769,7 @@ fn on_form(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
         values: [id, method, action],
         ..
     } = Attrs::read(el, ["id", "method", "action"]);
-    // An id or a method we cannot read: no token.
-    let (Ok(id), Ok(method)) = (keyword(id), keyword(method)) else {
-        return Ok(());
-    };
+    let (id, method) = (keyword(id), keyword(method));
     if !owns_next_input || state.forms.id_tainted(id.as_deref()) {
         return Ok(());
     }
@@ -742,42 +789,6 @@ fn form_token(state: &mut State, method: Option<String>, action: Option<String>)
         form_token_at(&state.policy, state.use_get, &state.base, method, action)?;
     state.relied_on_base |= relies_on_base;
     Some(token)
-}
-
-/// [`form_token`] for a document with this `base`; also whether the token went into an
-/// action a later `<base>` could move.
-pub(super) fn form_token_at(
-    policy: &LinkPolicy,
-    use_get: bool,
-    base: &Url,
-    method: Option<String>,
-    action: Option<String>,
-) -> Option<(String, bool)> {
-    // Enumerated attributes are matched whole: `method=" post "` is invalid, so GET.
-    let method = method.unwrap_or_default();
-    let is_post = method.eq_ignore_ascii_case("post");
-    if !is_post && (method.eq_ignore_ascii_case("dialog") || !use_get) {
-        return None;
-    }
-    let action = action.unwrap_or_default();
-    let action = decode_entities(&action)?;
-    let page = policy.page();
-    // No action, or an empty one, submits to the document's own URL; a `javascript:` one
-    // sends nothing (a submitter's `formaction` may still send the form here).
-    if action.trim().is_empty() || sends_nothing(&action) {
-        let token = policy.token_at(page.as_str(), page)?;
-        return Some((token.into_owned(), false));
-    }
-    let token = policy.token_at(&action, base)?.into_owned();
-    Some((token, !has_scheme(&action)))
-}
-
-/// The hidden input that carries `token` in a form.
-pub(super) fn token_input(policy: &LinkPolicy, token: &str) -> String {
-    format!(
-        r#"<input type="hidden" name="{}" value="{token}" />"#,
-        policy.param_name()
-    )
 }
 
 fn on_form_child(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
@@ -817,17 +828,15 @@ fn on_submitter(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
         values: [kind, formaction, formmethod, owner],
         ..
     } = Attrs::read(el, ["type", "formaction", "formmethod", "form"]);
-    // A type we cannot read may be `submit`.
-    if keyword(kind).is_ok_and(|kind| !is_submitter(el, kind.as_deref())) {
+    if !is_submitter(el, keyword(kind).as_deref()) {
         return Ok(());
     }
     let mut state = shared.borrow_mut();
     let action_elsewhere = match formaction {
         None => false,
         Some(raw) => match decode_entities(&raw) {
-            None => true,
-            Some(target) if target.trim().is_empty() || sends_nothing(&target) => false,
-            Some(target) => {
+            target if target.trim().is_empty() || sends_nothing(&target) => false,
+            target => {
                 let own = state.policy.is_same_origin(&target, &state.base);
                 if own {
                     state.token_placed_in(&target);
@@ -838,16 +847,13 @@ fn on_submitter(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     };
     // `formmethod` overrides the form's method; any value but `post` and `dialog` is GET,
     // which puts the form's token into a URL.
-    // A method we cannot read may be GET.
     let into_url = !state.use_get
-        && keyword(formmethod).ok().is_none_or(|m| {
-            m.is_some_and(|m| !(m.eq_ignore_ascii_case("post") || m.eq_ignore_ascii_case("dialog")))
-        });
+        && keyword(formmethod)
+            .is_some_and(|m| !(m.eq_ignore_ascii_case("post") || m.eq_ignore_ascii_case("dialog")));
     if action_elsewhere || into_url {
-        match keyword(owner) {
-            Ok(owner) => state.forms.submitter_sends_elsewhere(owner.as_deref()),
-            Err(Unreadable) => state.forms.unreadable_owner_sends_elsewhere(),
-        }
+        state
+            .forms
+            .submitter_sends_elsewhere(keyword(owner).as_deref());
     }
     Ok(())
 }
@@ -862,9 +868,7 @@ fn rewrite_url_attribute(
     let Some(raw) = raw else {
         return Ok(());
     };
-    let Some(url) = decode_entities(&raw) else {
-        return Ok(());
-    };
+    let url = decode_entities(&raw);
     if let Some(with_token) = state.policy.add_token(&url, &state.base) {
         state.token_placed_in(&url);
         el.set_attribute(name, &encode_attribute(&with_token))?;
@@ -872,12 +876,9 @@ fn rewrite_url_attribute(
     Ok(())
 }
 
-/// Whether a referrer policy keyword (raw, as in the page) is weaker than the safe ones; one we
-/// cannot read is.
+/// Whether a referrer policy keyword (raw, as in the page) is weaker than the safe ones.
 fn is_weak_referrer_policy(raw: Option<String>) -> bool {
-    keyword(raw)
-        .ok()
-        .is_none_or(|policy| policy.is_some_and(|p| !is_safe_referrer_policy(&p)))
+    keyword(raw).is_some_and(|p| !is_safe_referrer_policy(&p))
 }
 
 /// An element-level `referrerpolicy` weaker than the safe ones would send the page's URL,
@@ -907,10 +908,9 @@ fn on_link(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     // A ping tells its target the link's URL (`Ping-To`) and, from an http page, the page's
     // own URL (`Ping-From`): either may hold a token, so pings to other sites go.
     if let Some(ping) = ping {
-        let stays = decode_entities(&ping).is_some_and(|ping| {
-            ping.split_ascii_whitespace()
-                .all(|target| state.policy.is_same_origin(target, &state.base))
-        });
+        let stays = decode_entities(&ping)
+            .split_ascii_whitespace()
+            .all(|target| state.policy.is_same_origin(target, &state.base));
         if !stays {
             tracing::debug!("a ping to another site was removed");
             el.remove_attribute("ping");
@@ -951,10 +951,7 @@ fn on_frame(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
 /// not rewritten: one that mentions a referrer policy, holds a nested `srcdoc`, or still has
 /// character references after decoding (which could spell either) goes.
 fn may_set_referrer_policy(raw: &str) -> bool {
-    let Some(doc) = decode_entities(raw) else {
-        return true;
-    };
-    let doc = doc.to_ascii_lowercase();
+    let doc = decode_entities(raw).to_ascii_lowercase();
     doc.contains('&') || doc.contains("referrer") || doc.contains("srcdoc")
 }
 
@@ -982,14 +979,7 @@ fn on_meta(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
         attr.as_deref()
             .is_some_and(|v| v.trim().eq_ignore_ascii_case(value))
     };
-    // A name we cannot read may be `referrer`, but is no `refresh` to put a token into.
-    let may_be = |attr: &Result<Option<String>, Unreadable>, value: &str| {
-        attr.as_ref().is_ok_and(|attr| matches(attr, value)) || attr.is_err()
-    };
-    let is = |attr: &Result<Option<String>, Unreadable>, value: &str| {
-        attr.as_ref().is_ok_and(|attr| matches(attr, value))
-    };
-    if may_be(&name, "referrer") || may_be(&http_equiv, "referrer-policy") {
+    if matches(&name, "referrer") || matches(&http_equiv, "referrer-policy") {
         // A weak document policy would send the page's URL, token and all, elsewhere. Judged
         // in any namespace: `<svg><meta>` breaks out of foreign content in the tree builder and
         // is an HTML `<meta>` after all, which lol_html does not know.
@@ -1000,15 +990,13 @@ fn on_meta(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
         return Ok(());
     }
     // A refresh in what lol_html takes for foreign content gets no token (failing closed).
-    if !is_html(el) || !is(&http_equiv, "refresh") {
+    if !is_html(el) || !matches(&http_equiv, "refresh") {
         return Ok(());
     }
     let Some(content) = content else {
         return Ok(());
     };
-    let Some(content) = decode_entities(&content) else {
-        return Ok(());
-    };
+    let content = decode_entities(&content);
     let Some(refresh) = Refresh::parse(&content) else {
         return Ok(());
     };

@@ -8,6 +8,7 @@ mod attribute;
 mod body;
 mod cache;
 mod charset;
+mod entities;
 mod forms;
 mod gate;
 mod html;
@@ -15,6 +16,8 @@ mod page;
 mod plain;
 mod policy;
 mod prescan;
+mod rules;
+mod tokenizer;
 
 #[cfg(feature = "actix")]
 #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]

@@ -21,8 +21,12 @@ pub(super) struct Present {
     pub(super) meta: bool,
     /// A `referrerpolicy` attribute, on whatever element.
     pub(super) referrer_policies: bool,
-    /// `<noscript>`: markup to a browser without JavaScript.
-    pub(super) noscripts: bool,
+    /// Text some browser reads as markup (`rules::HeldText`): a `<noscript>`, or a raw text
+    /// element the "in select" mode ignores after a `<select>`.
+    pub(super) held_text: bool,
+    /// `<svg>` or `<math>` after a `<select>`: CDATA sections the "in select" mode reads as
+    /// markup.
+    pub(super) cdata: bool,
 }
 
 impl Present {
@@ -35,7 +39,8 @@ impl Present {
         frames: true,
         meta: true,
         referrer_policies: true,
-        noscripts: true,
+        held_text: true,
+        cdata: true,
     };
 
     const NONE: Self = Self {
@@ -46,7 +51,8 @@ impl Present {
         frames: false,
         meta: false,
         referrer_policies: false,
-        noscripts: false,
+        held_text: false,
+        cdata: false,
     };
 
     /// What a rewriter with `use_get` (or without) needs to know of `document`. Without it
@@ -57,11 +63,13 @@ impl Present {
             return Self::scan_all(document);
         }
         if Self::may_have_form(document) {
+            let held = Held::scan(document);
             Self {
                 forms: true,
                 base: true,
                 containers: true,
-                noscripts: tags(document).any(|name| starts_with_tag(name, "noscript")),
+                held_text: held.held_text(),
+                cdata: held.cdata(),
                 ..Self::NONE
             }
         } else {
@@ -80,6 +88,7 @@ impl Present {
             referrer_policies: has_referrer_policy(document),
             ..Self::NONE
         };
+        let mut held = Held::default();
         for name in tags(document) {
             let is = |tag: &str| starts_with_tag(name, tag);
             // Told apart by the first letter: most tags are none of these.
@@ -92,19 +101,73 @@ impl Present {
                 }
                 Some(b'i') => present.frames |= is("iframe"),
                 Some(b'm') => present.meta |= is("meta"),
-                Some(b'n') => present.noscripts |= is("noscript"),
                 Some(b's') => present.containers |= is("select"),
                 Some(b't') => present.containers |= is("template"),
                 _ => {}
             }
+            held.see(name);
         }
+        present.held_text = held.held_text();
+        present.cdata = held.cdata();
         present
     }
 }
 
-/// The bytes after each `<` (enough for the longest tag name looked for).
+/// What a document holds of the elements whose text may be held (`rules::HeldText`), in
+/// document order: anything after the first `<select>` counts.
+#[derive(Default)]
+struct Held {
+    noscript: bool,
+    select: bool,
+    ignored_in_select_after_select: bool,
+    foreign_after_select: bool,
+}
+
+impl Held {
+    fn scan(document: &[u8]) -> Self {
+        let mut held = Self::default();
+        for name in tags(document) {
+            held.see(name);
+        }
+        held
+    }
+
+    /// Notes the tag whose name starts `name`.
+    fn see(&mut self, name: &[u8]) {
+        let is =
+            |tag: &[u8]| name.len() >= tag.len() && name[..tag.len()].eq_ignore_ascii_case(tag);
+        match name.first().map(u8::to_ascii_lowercase) {
+            Some(b'n') => {
+                self.noscript |= is(b"noscript");
+                self.ignored_in_select_after_select |=
+                    self.select && (is(b"noembed") || is(b"noframes"));
+            }
+            Some(b's') => {
+                self.select |= is(b"select");
+                self.ignored_in_select_after_select |= self.select && is(b"style");
+                self.foreign_after_select |= self.select && is(b"svg");
+            }
+            Some(b'm') => self.foreign_after_select |= self.select && is(b"math"),
+            Some(b'i' | b't' | b'x' | b'p') if self.select => {
+                self.ignored_in_select_after_select |=
+                    is(b"iframe") || is(b"title") || is(b"xmp") || is(b"plaintext");
+            }
+            _ => {}
+        }
+    }
+
+    fn held_text(&self) -> bool {
+        self.noscript || self.ignored_in_select_after_select
+    }
+
+    fn cdata(&self) -> bool {
+        self.foreign_after_select
+    }
+}
+
+/// The bytes after each `<` (enough for the longest tag name looked for, `plaintext`).
 fn tags(document: &[u8]) -> impl Iterator<Item = &[u8]> {
-    memchr::memchr_iter(b'<', document).map(|at| &document[at + 1..document.len().min(at + 9)])
+    memchr::memchr_iter(b'<', document).map(|at| &document[at + 1..document.len().min(at + 10)])
 }
 
 fn starts_with_tag(name: &[u8], tag: &str) -> bool {

@@ -1,106 +1,24 @@
 //! An independent oracle: what a browser would send, and where, for a rewritten page.
 //!
 //! The page is parsed by html5ever's WHATWG tree builder (not by lol_html, which the rewriter
-//! uses), with a tree sink that records the tree builder's form associations (the form element
-//! pointer). From the tree it computes, as the HTML standard does: the document's base URL
+//! uses) in one of the readings browsers have (`trees.rs`: the relaxed or the "in select"
+//! `<select>` parser, scripting on or off), with the tree builder's form associations (the form
+//! element pointer). From the tree it computes, as the HTML standard does: the document's base URL
 //! (the first `<base href>` in tree order), each control's form owner (`form=` attribute,
 //! parser association, nearest form ancestor), every form submission with every submitter and
 //! none (`formaction`, `formmethod`), every link navigation with its pings, frames, refreshes
 //! and subresources, and the `Referer` each request carries under the element's or the
 //! document's referrer policy. Nothing here calls the crate's URL policy.
 
-use std::{borrow::Cow, cell::RefCell, collections::HashMap, rc::Rc};
+use std::collections::HashMap;
 
-use html5ever::{
-    Attribute, ExpandedName, QualName,
-    interface::{ElementFlags, NodeOrText, QuirksMode, TreeSink},
-    ns,
-    tendril::{StrTendril, TendrilSink},
-};
-use markup5ever_rcdom::{Handle, NodeData, RcDom};
 use url::Url;
 
-/// An RcDom that also keeps the tree builder's form associations.
-struct OwnerSink {
-    dom: RcDom,
-    associated: RefCell<Vec<(Handle, Handle)>>,
-}
-
-impl TreeSink for OwnerSink {
-    type Handle = Handle;
-    type Output = (RcDom, Vec<(Handle, Handle)>);
-    type ElemName<'a> = ExpandedName<'a>;
-
-    fn finish(self) -> Self::Output {
-        (self.dom, self.associated.into_inner())
-    }
-    fn parse_error(&self, _: Cow<'static, str>) {}
-    fn get_document(&self) -> Handle {
-        self.dom.get_document()
-    }
-    fn elem_name<'a>(&'a self, target: &'a Handle) -> ExpandedName<'a> {
-        self.dom.elem_name(target)
-    }
-    fn create_element(&self, name: QualName, attrs: Vec<Attribute>, flags: ElementFlags) -> Handle {
-        self.dom.create_element(name, attrs, flags)
-    }
-    fn create_comment(&self, text: StrTendril) -> Handle {
-        self.dom.create_comment(text)
-    }
-    fn create_pi(&self, target: StrTendril, data: StrTendril) -> Handle {
-        self.dom.create_pi(target, data)
-    }
-    fn append(&self, parent: &Handle, child: NodeOrText<Handle>) {
-        self.dom.append(parent, child);
-    }
-    fn append_based_on_parent_node(
-        &self,
-        element: &Handle,
-        prev: &Handle,
-        child: NodeOrText<Handle>,
-    ) {
-        self.dom.append_based_on_parent_node(element, prev, child);
-    }
-    fn append_doctype_to_document(&self, name: StrTendril, public: StrTendril, system: StrTendril) {
-        self.dom.append_doctype_to_document(name, public, system);
-    }
-    fn get_template_contents(&self, target: &Handle) -> Handle {
-        self.dom.get_template_contents(target)
-    }
-    fn same_node(&self, x: &Handle, y: &Handle) -> bool {
-        Rc::ptr_eq(x, y)
-    }
-    fn set_quirks_mode(&self, mode: QuirksMode) {
-        self.dom.set_quirks_mode(mode);
-    }
-    fn append_before_sibling(&self, sibling: &Handle, child: NodeOrText<Handle>) {
-        self.dom.append_before_sibling(sibling, child);
-    }
-    fn add_attrs_if_missing(&self, target: &Handle, attrs: Vec<Attribute>) {
-        self.dom.add_attrs_if_missing(target, attrs);
-    }
-    fn associate_with_form(&self, target: &Handle, form: &Handle, _: (&Handle, Option<&Handle>)) {
-        self.associated
-            .borrow_mut()
-            .push((Rc::clone(target), Rc::clone(form)));
-    }
-    fn remove_from_parent(&self, target: &Handle) {
-        self.dom.remove_from_parent(target);
-    }
-    fn reparent_children(&self, node: &Handle, new_parent: &Handle) {
-        self.dom.reparent_children(node, new_parent);
-    }
-    fn is_mathml_annotation_xml_integration_point(&self, handle: &Handle) -> bool {
-        self.dom.is_mathml_annotation_xml_integration_point(handle)
-    }
-    fn maybe_clone_an_option_into_selectedcontent(&self, option: &Handle) {
-        self.dom.maybe_clone_an_option_into_selectedcontent(option);
-    }
-}
+use super::trees::{self, Data, Ns, Reading, Tree};
 
 /// An element of the document tree (template contents excluded: they are inert).
 struct El {
-    node: Handle,
+    node: usize,
     html: bool,
     svg: bool,
     name: String,
@@ -139,14 +57,19 @@ pub struct Request {
 }
 
 /// What the browser model found in a page.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Page {
     pub requests: Vec<Request>,
     /// Places holding the token that send nothing anywhere, or that no rule allows.
     pub stray_tokens: Vec<String>,
+    /// Text and comments holding the token (SECURITY.md: it never lands there).
+    pub tokens_in_text: Vec<String>,
     /// Text and comments and element names in tree order, without the token inputs: what a
     /// reader sees (the rewriter may change attributes and add inputs, nothing else).
     pub shape: String,
+    /// The shape without the text of raw text elements (`<style>`, `<title>`, ...), which the
+    /// rewriter drops after a `<select>` when it could be markup to another reading.
+    pub held_shape: String,
     /// `<noscript>` elements the tree builder made.
     pub noscripts: usize,
 }
@@ -158,6 +81,7 @@ pub struct Context<'a> {
     pub token: &'a str,
     pub param: &'a str,
     pub header_referrer_policy: &'a str,
+    pub reading: Reading,
 }
 
 /// Formatting elements the tree builder reconstructs when a start tag (an input) follows them.
@@ -170,39 +94,51 @@ const LISTED: [&str; 7] = [
     "button", "fieldset", "input", "object", "output", "select", "textarea",
 ];
 
-fn is_noscript(node: &Handle) -> bool {
-    matches!(&node.data, NodeData::Element { name, .. } if name.ns == ns!(html) && &*name.local == "noscript")
+fn is_noscript(tree: &Tree, node: usize) -> bool {
+    matches!(&tree.nodes[node].data, Data::Element { ns: Ns::Html, name, .. } if name == "noscript")
+}
+
+/// Whether `node` is an element whose text a browser may read as markup and the rewriter may
+/// drop: `<noscript>`, the raw text elements that the "in select" mode ignores, and foreign
+/// content (its CDATA sections).
+fn is_held_text(tree: &Tree, node: usize) -> bool {
+    match &tree.nodes[node].data {
+        Data::Element {
+            ns: Ns::Html, name, ..
+        } => matches!(
+            name.as_str(),
+            "noscript"
+                | "style"
+                | "xmp"
+                | "title"
+                | "noembed"
+                | "noframes"
+                | "iframe"
+                | "plaintext"
+        ),
+        Data::Element { ns, .. } => matches!(ns, Ns::Svg | Ns::MathMl),
+        _ => false,
+    }
 }
 
 fn walk(
-    node: &Handle,
+    tree: &Tree,
+    node: usize,
     form: Option<usize>,
     out: &mut Vec<El>,
-    shape: &mut String,
+    page: &mut Page,
     ctx: &Context<'_>,
 ) {
-    for child in node.children.borrow().iter() {
-        match &child.data {
-            NodeData::Element { name, attrs, .. } => {
-                let attrs: Vec<(String, String)> = attrs
-                    .borrow()
-                    .iter()
-                    .map(|a| {
-                        let prefix = if a.name.ns == ns!(xlink) {
-                            "xlink:"
-                        } else {
-                            ""
-                        };
-                        (format!("{prefix}{}", a.name.local), a.value.to_string())
-                    })
-                    .collect();
-                let html = name.ns == ns!(html);
+    for &child in &tree.nodes[node].children {
+        match &tree.nodes[child].data {
+            Data::Element { ns, name, attrs } => {
+                let html = *ns == Ns::Html;
                 let el = El {
-                    node: Rc::clone(child),
+                    node: child,
                     html,
-                    svg: name.ns == ns!(svg),
-                    name: name.local.to_string(),
-                    attrs,
+                    svg: *ns == Ns::Svg,
+                    name: name.clone(),
+                    attrs: attrs.clone(),
                     form_ancestor: form,
                 };
                 // lol_html may think a form HTML where the tree builder sees foreign content
@@ -215,30 +151,44 @@ fn walk(
                 // out of the shape, their text is not.
                 let shown = !(token_input || html && FORMATTING.contains(&el.name.as_str()));
                 if shown {
-                    shape.push_str(&format!("<{}>", el.name));
+                    page.shape.push_str(&format!("<{}>", el.name));
+                    page.held_shape.push_str(&format!("<{}>", el.name));
                 }
                 let is_form = el.is("form");
                 out.push(el);
                 let here = out.len() - 1;
                 walk(
+                    tree,
                     child,
                     if is_form { Some(here) } else { form },
                     out,
-                    shape,
+                    page,
                     ctx,
                 );
                 if shown {
-                    shape.push_str("</>");
+                    page.shape.push_str("</>");
+                    page.held_shape.push_str("</>");
                 }
+            }
+            Data::Text(text) | Data::Comment(text) if text.contains(ctx.token) => {
+                page.tokens_in_text.push(text.clone());
             }
             // The rewriter may drop `<noscript>` text (markup to a browser without JavaScript
             // that it cannot judge there): that text is out of the shape.
-            NodeData::Text { .. } if is_noscript(node) => {}
-            NodeData::Text { contents } => shape.push_str(&contents.borrow()),
-            NodeData::Comment { contents } => {
-                shape.push_str("<!--");
-                shape.push_str(contents);
-                shape.push_str("-->");
+            Data::Text(_) if is_noscript(tree, node) => {}
+            Data::Text(text) => {
+                page.shape.push_str(text);
+                // Nor does the held shape have the text of raw text elements.
+                if !is_held_text(tree, node) {
+                    page.held_shape.push_str(text);
+                }
+            }
+            Data::Comment(text) => {
+                for shape in [&mut page.shape, &mut page.held_shape] {
+                    shape.push_str("<!--");
+                    shape.push_str(text);
+                    shape.push_str("-->");
+                }
             }
             _ => {}
         }
@@ -357,21 +307,15 @@ fn refresh_url(content: &str) -> Option<String> {
 
 /// Parses `html` as a browser would and lists the requests it could make.
 pub fn browse(html: &[u8], ctx: &Context<'_>) -> Page {
-    let sink = OwnerSink {
-        dom: RcDom::default(),
-        associated: RefCell::new(Vec::new()),
-    };
-    let (dom, associated) = html5ever::parse_document(sink, Default::default())
-        .from_utf8()
-        .one(html);
+    let tree = trees::parse(html, ctx.reading);
     let mut els = Vec::new();
     let mut page = Page::default();
-    walk(&dom.document, None, &mut els, &mut page.shape, ctx);
+    walk(&tree, 0, None, &mut els, &mut page, ctx);
     page.noscripts = els
         .iter()
         .filter(|e| e.html && e.name == "noscript")
         .count();
-    let index_of = |node: &Handle| els.iter().position(|e| Rc::ptr_eq(&e.node, node));
+    let index_of = |node: usize| els.iter().position(|e| e.node == node);
 
     // The document's base URL: the first <base href>, frozen against the page's URL.
     let base = els
@@ -423,10 +367,7 @@ pub fn browse(html: &[u8], ctx: &Context<'_>) -> Page {
             ids.entry(id).or_insert(i);
         }
     }
-    let parser_owner: HashMap<*const markup5ever_rcdom::Node, &Handle> = associated
-        .iter()
-        .map(|(target, form)| (Rc::as_ptr(target), form))
-        .collect();
+    let parser_owner: HashMap<usize, usize> = tree.associated.iter().copied().collect();
     let owner = |e: &El| -> Option<usize> {
         if e.html
             && LISTED.contains(&e.name.as_str())
@@ -434,7 +375,7 @@ pub fn browse(html: &[u8], ctx: &Context<'_>) -> Page {
         {
             return ids.get(id).copied().filter(|&i| els[i].is("form"));
         }
-        if let Some(form) = parser_owner.get(&Rc::as_ptr(&e.node)) {
+        if let Some(&form) = parser_owner.get(&e.node) {
             return index_of(form);
         }
         e.form_ancestor

@@ -18,18 +18,19 @@
 //! table, and the html5ever judge of `tests/fuzz_properties.rs` runs on its output; the full
 //! rewriter is itself judged by html5ever and Chromium.
 
-mod tokenizer;
-
 use std::{ops::Range, sync::LazyLock};
 
 use memchr::{memchr, memmem};
 use url::Url;
 
-use self::tokenizer::{Attr, Tag, closes, closing_tag, markup_declaration, next_lt, parse_tag};
 use super::{
-    attribute::{decode_entities, noscript_may_leak},
-    html::{MAX_FORM_HOLD, MAX_NOSCRIPT, Unreadable, form_token_at, keyword, token_input},
+    attribute::decode_entities,
     policy::LinkPolicy,
+    rules::{
+        HeldText, MAX_FORM_HOLD, MAX_HELD_TEXT, form_token_at, inert_as_markup, keyword,
+        token_input,
+    },
+    tokenizer::{Attr, Tag, closes, closing_tag, markup_declaration, next_lt, parse_tag},
 };
 
 /// `<!--`, searched for in every script (built once).
@@ -61,6 +62,7 @@ pub(super) fn rewrite(document: &[u8], policy: &LinkPolicy, use_get: bool) -> Op
         next_form: 0,
         selects_open: 0,
         selects_uncertain: false,
+        select_seen: false,
         holds: Vec::new(),
         url: String::new(),
     };
@@ -121,6 +123,8 @@ struct Plain<'a> {
     /// (`forms.rs`: no form gets the token inside a select, or after such a close).
     selects_open: usize,
     selects_uncertain: bool,
+    /// A `<select>` start tag was seen: text the "in select" mode reads as markup is judged.
+    select_seen: bool,
     /// The forms that got the token, whose output the full rewriter holds (`forms.rs`).
     holds: Vec<Hold>,
     /// A link's URL with the token (kept to reuse the allocation).
@@ -265,6 +269,7 @@ impl<'a> Plain<'a> {
             Role::Form => kind = self.form(lt, &tag),
             Role::Select => {
                 self.selects_open += 1;
+                self.select_seen = true;
                 kind = Kind::Select;
             }
             Role::Link { .. } if self.use_get => self.link(lt, &tag),
@@ -292,11 +297,14 @@ impl<'a> Plain<'a> {
         if text == b"script" && SCRIPT_COMMENT.find(content).is_some() {
             return None;
         }
-        // The full rewriter drops such `<noscript>` content (a browser without JavaScript
-        // reads it as markup).
-        if text == b"noscript"
-            && (content.len() > MAX_NOSCRIPT
-                || self.text.get(tag.end..end).is_none_or(noscript_may_leak))
+        // The full rewriter drops such text where some browser reads it as markup that could
+        // act (`rules::HeldText`).
+        if HeldText::of(text, self.select_seen).is_some()
+            && (content.len() > MAX_HELD_TEXT
+                || self
+                    .text
+                    .get(tag.end..end)
+                    .is_none_or(|text| !inert_as_markup(text)))
         {
             return None;
         }
@@ -319,10 +327,7 @@ impl<'a> Plain<'a> {
         }
         // An input inside a <select> would close it: the page would change.
         let owns_next_input = pointer_was_null && self.selects_open == 0 && !self.selects_uncertain;
-        let (Ok(id), Ok(method)) = (keyword(self.value("id")), keyword(self.value("method")))
-        else {
-            return Kind::Form(form, None);
-        };
+        let (id, method) = (keyword(self.value("id")), keyword(self.value("method")));
         if !owns_next_input {
             return Kind::Form(form, None);
         }
@@ -354,9 +359,7 @@ impl<'a> Plain<'a> {
         if raw.trim_start_matches(|c: char| c <= ' ').starts_with('#') {
             return;
         }
-        let Some(url) = decode_entities(raw) else {
-            return;
-        };
+        let url = decode_entities(raw);
         let base: &Url = self.policy.page();
         let mut with_token = std::mem::take(&mut self.url);
         if !self.policy.add_token_into(&url, base, &mut with_token) {
@@ -429,12 +432,11 @@ impl<'a> Plain<'a> {
     /// `http-equiv` that is or may be `refresh` or `referrer-policy` (`X-UA-Compatible` and
     /// `Content-Type` are plain).
     fn plain_meta(&self) -> bool {
-        let is_none_of = |value: Result<Option<String>, Unreadable>, names: &[&str]| match value {
-            Ok(value) => !value.is_some_and(|v| {
+        let is_none_of = |value: Option<String>, names: &[&str]| {
+            !value.is_some_and(|v| {
                 let v = v.trim();
                 names.iter().any(|name| v.eq_ignore_ascii_case(name))
-            }),
-            Err(Unreadable) => false,
+            })
         };
         is_none_of(keyword(self.value("name")), &["referrer"])
             && is_none_of(

@@ -1,0 +1,310 @@
+//! The rules both rewriting paths follow (lol_html's in `html.rs`, the plain one in `plain.rs`):
+//! how a keyword attribute reads, which form gets the token and how, how long a form is held,
+//! and which text some browser reads as markup, judged before it is kept.
+//!
+//! A tokenizer decides raw text by tag name; the tree builder decides whether it ever gets
+//! there. Where browsers' readings differ, this text is held and kept only when it does nothing
+//! as markup either ([`inert_as_markup`]):
+//!
+//! - `<noscript>` content is text with JavaScript (lol_html's reading) and markup without it.
+//! - The "in select" insertion mode (Gecko, WebKit, html5lib) *ignores* the start tags of
+//!   `<style>`, `<xmp>`, `<title>`, `<noembed>`, `<noframes>`, `<iframe>`, `<noscript>`,
+//!   `<plaintext>`, `<svg>` and `<math>`: their content is markup there, while Chromium 135+
+//!   (the standard's relaxed `<select>`) and lol_html read raw text, or a CDATA section.
+//!   Whether a `<select>` is still open depends on the parser (`</div>` closes it in one, not
+//!   the other; `<template>` hides `</select>`), so after a page's first `<select>` start tag
+//!   these are held wherever they are.
+
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
+use url::Url;
+
+use super::{
+    attribute::decode_entities,
+    policy::{LinkPolicy, sends_nothing},
+    tokenizer::{closing_tag, markup_declaration, next_lt, parse_tag},
+};
+
+/// The output of a form that carries the token is held back (so the token can still be taken
+/// out if a submitter sends the form to another site) up to this many bytes; past it, the
+/// form loses its token.
+pub(super) const MAX_FORM_HOLD: usize = 256 * 1024;
+
+/// The most text held to be judged as markup ([`HeldText`]); past it, the element's content
+/// goes.
+pub(super) const MAX_HELD_TEXT: usize = 64 * 1024;
+
+/// A keyword attribute (`type`, `method`, `form`, `id`, `name`, ...) as a browser reads it:
+/// lol_html hands values over raw, and `type="subm&#105;t"` is a submit button all the same.
+pub(super) fn keyword(raw: Option<String>) -> Option<String> {
+    raw.map(|raw| match decode_entities(&raw) {
+        std::borrow::Cow::Borrowed(_) => raw,
+        std::borrow::Cow::Owned(decoded) => decoded,
+    })
+}
+
+/// The token for a form's hidden input in a document with this `base`: `None` when the form
+/// does not send it to this site (by GET without `use_get`, or to another site's action). Also
+/// whether the token went into an action a later `<base>` could move.
+pub(super) fn form_token_at(
+    policy: &LinkPolicy,
+    use_get: bool,
+    base: &Url,
+    method: Option<String>,
+    action: Option<String>,
+) -> Option<(String, bool)> {
+    // Enumerated attributes are matched whole: `method=" post "` is invalid, so GET.
+    let method = method.unwrap_or_default();
+    let is_post = method.eq_ignore_ascii_case("post");
+    if !is_post && (method.eq_ignore_ascii_case("dialog") || !use_get) {
+        return None;
+    }
+    let action = action.unwrap_or_default();
+    let action = decode_entities(&action);
+    let page = policy.page();
+    // No action, or an empty one, submits to the document's own URL; a `javascript:` one
+    // sends nothing (a submitter's `formaction` may still send the form here).
+    if action.trim().is_empty() || sends_nothing(&action) {
+        let token = policy.token_at(page.as_str(), page)?;
+        return Some((token.into_owned(), false));
+    }
+    let token = policy.token_at(&action, base)?.into_owned();
+    Some((token, !super::policy::has_scheme(&action)))
+}
+
+/// The hidden input that carries `token` in a form.
+pub(super) fn token_input(policy: &LinkPolicy, token: &str) -> String {
+    format!(
+        r#"<input type="hidden" name="{}" value="{token}" />"#,
+        policy.param_name()
+    )
+}
+
+/// Elements whose text some browser reads as markup: their text is held and judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum HeldText {
+    /// Always: markup to a browser without JavaScript.
+    Noscript,
+    /// Raw text (or the rest of the page, for `<plaintext>`) that the "in select" mode leaves
+    /// markup: held after the page's first `<select>`.
+    IgnoredInSelect,
+}
+
+impl HeldText {
+    /// What an HTML element named `name` (any case) holds, after a `<select>` or not.
+    pub(super) fn of(name: &[u8], after_select: bool) -> Option<Self> {
+        if name.eq_ignore_ascii_case(b"noscript") {
+            return Some(Self::Noscript);
+        }
+        (after_select
+            && Self::IGNORED_IN_SELECT
+                .iter()
+                .any(|t| name.eq_ignore_ascii_case(t)))
+        .then_some(Self::IgnoredInSelect)
+    }
+
+    /// Raw-text start tags that the "in select" insertion mode ignores (besides `<noscript>`).
+    pub(super) const IGNORED_IN_SELECT: [&'static [u8]; 7] = [
+        b"style",
+        b"xmp",
+        b"title",
+        b"noembed",
+        b"noframes",
+        b"iframe",
+        b"plaintext",
+    ];
+}
+
+/// Whether `text` (raw, as in the page), read as markup where some browser reads it so, can do
+/// nothing the rewriter would have to judge: no form, base, `<select>`, foreign content,
+/// template, table or frameset; no referrer policy, ping, `srcdoc` or form-naming control;
+/// and nothing left open at its end that would change how the markup after it reads (a
+/// comment, a tag, a raw text element, a script with `<!--`). Read with the plain path's strict
+/// tokenizer, anything it cannot read is not inert.
+pub(super) fn inert_as_markup(text: &str) -> bool {
+    // No `<`, no markup (a reference to `<` is text).
+    let Some(first) = memchr::memchr(b'<', text.as_bytes()) else {
+        return true;
+    };
+    if mentions_leaky_words(text) {
+        return false;
+    }
+    let doc = text.as_bytes();
+    let mut attrs = Vec::new();
+    let mut at = first;
+    while let Some(lt) = next_lt(doc, at) {
+        at = match doc.get(lt + 1) {
+            Some(b'!') => match markup_declaration(doc, lt) {
+                Some(end) => end,
+                None => return false,
+            },
+            Some(b'/') => {
+                if !doc.get(lt + 2).is_some_and(u8::is_ascii_alphabetic) {
+                    return false;
+                }
+                match parse_tag(doc, lt + 2, &mut attrs) {
+                    Some(tag) => tag.end,
+                    None => return false,
+                }
+            }
+            Some(b) if b.is_ascii_alphabetic() => {
+                let Some(tag) = parse_tag(doc, lt + 1, &mut attrs) else {
+                    return false;
+                };
+                let name = &doc[tag.name.clone()];
+                if NOT_INERT.iter().any(|n| name.eq_ignore_ascii_case(n)) {
+                    return false;
+                }
+                match TEXT_ELEMENTS.iter().find(|n| name.eq_ignore_ascii_case(n)) {
+                    Some(&text_element) => {
+                        let Some(end) = closing_tag(doc, tag.end, text_element) else {
+                            return false;
+                        };
+                        // `<!--` in a script starts the escaped states.
+                        if text_element == b"script"
+                            && SCRIPT_COMMENT.find(&doc[tag.end..end]).is_some()
+                        {
+                            return false;
+                        }
+                        end
+                    }
+                    None => tag.end,
+                }
+            }
+            // `<` at the very end (with the end tag after it, the browser reads a tag), and
+            // bogus comments.
+            None | Some(b'?') => return false,
+            Some(_) => lt + 1,
+        };
+    }
+    true
+}
+
+/// Start tags that make markup after them read differently, or act beyond their element.
+const NOT_INERT: [&[u8]; 12] = [
+    b"form",
+    b"base",
+    b"select",
+    b"svg",
+    b"math",
+    b"template",
+    b"table",
+    b"frameset",
+    b"frame",
+    b"plaintext",
+    b"keygen",
+    b"isindex",
+];
+
+/// Elements whose content is text to the tokenizer, up to their own end tag.
+const TEXT_ELEMENTS: [&[u8]; 9] = [
+    b"script",
+    b"style",
+    b"title",
+    b"textarea",
+    b"xmp",
+    b"iframe",
+    b"noembed",
+    b"noframes",
+    b"noscript",
+];
+
+static SCRIPT_COMMENT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("<!--"));
+
+/// Anything about `referrer` (`<meta name=referrer>`, `referrerpolicy`), or a `ping`,
+/// `srcdoc`, `form`, `formaction` or `formmethod` attribute, after character references are
+/// decoded (they may spell any of these; no reference decodes to `<`-free markup otherwise).
+fn mentions_leaky_words(raw: &str) -> bool {
+    let text = decode_entities(raw).to_ascii_lowercase();
+    text.contains("referrer")
+        || text.contains("<base")
+        || LEAKY_ATTRIBUTES
+            .iter()
+            .any(|name| has_attribute(&text, name))
+}
+
+/// The attribute names [`mentions_leaky_words`] looks for, their searchers built once.
+static LEAKY_ATTRIBUTES: LazyLock<[Finder<'static>; 5]> =
+    LazyLock::new(|| ["ping", "srcdoc", "form", "formaction", "formmethod"].map(Finder::new));
+
+/// Whether `name` appears in `text` (lowercase) as an attribute: after a space, quote or `/`,
+/// and followed by `=` (spaces allowed).
+fn has_attribute(text: &str, name: &Finder<'_>) -> bool {
+    name.find_iter(text.as_bytes()).any(|at| {
+        let before = text.as_bytes().get(at.wrapping_sub(1)).copied();
+        let after = text[at + name.needle().len()..].trim_start();
+        at > 0
+            && before.is_some_and(|b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'/'))
+            && after.starts_with('=')
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_that_does_nothing_is_inert() {
+        for text in [
+            "",
+            "Please turn on JavaScript.",
+            "a > b { color: red }",
+            r#"<iframe src="https://www.googletagmanager.com/ns.html?id=GTM-X" height="0" style="display:none"></iframe>"#,
+            r#"<img height="1" src="https://www.facebook.com/tr?id=1&ev=PageView&noscript=1"/>"#,
+            r#"<p>Enable <a href="/help">JavaScript</a>.</p><!-- note -->"#,
+            "<style>p { color: red }</style><div>x</div>",
+            "1 < 2",
+        ] {
+            assert!(inert_as_markup(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn markup_that_acts_or_leaves_something_open_is_not() {
+        for text in [
+            r#"<form action="https://evil.example/">"#,
+            "<FORM method=post></form>",
+            "<base href=//evil.example/>",
+            r#"<meta name="referrer" content="unsafe-url">"#,
+            r#"<meta name="r&#101;ferrer" content="unsafe-url">"#,
+            r#"<a href="/x" ping="//evil.example/">"#,
+            r#"<iframe srcdoc="x"></iframe>"#,
+            "<button formaction=//evil.example/>",
+            "<input form=f>",
+            "<!--",
+            "<!-- a --!> b -->",
+            "<select>",
+            "<svg><![CDATA[",
+            "<math>",
+            "<template>",
+            "<table>",
+            "<textarea>",
+            "<style>",
+            "<title>x",
+            "<script><!--</script>",
+            "<plaintext>",
+            r#"<a href="x"#,
+            "<a",
+            "<",
+            "</",
+            "</>",
+            "<?php",
+            "<![CDATA[x]]>",
+        ] {
+            assert!(!inert_as_markup(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn held_text_is_noscript_always_and_ignored_raw_text_after_a_select() {
+        assert_eq!(HeldText::of(b"NoScript", false), Some(HeldText::Noscript));
+        assert_eq!(HeldText::of(b"style", false), None);
+        assert_eq!(
+            HeldText::of(b"STYLE", true),
+            Some(HeldText::IgnoredInSelect)
+        );
+        assert_eq!(HeldText::of(b"textarea", true), None);
+        assert_eq!(HeldText::of(b"script", true), None);
+    }
+}
