@@ -261,6 +261,102 @@ mod tests {
         assert_eq!(encode_attribute("/a?x=1&y=2"), "/a?x=1&amp;y=2");
     }
 
+    /// Every href a document of `<a href="...">` links holds, as a tree builder reads them.
+    macro_rules! hrefs_read_by {
+        ($html5ever:ident, $rcdom:ident, $document:expr) => {{
+            use $html5ever::tendril::TendrilSink;
+            fn collect(node: &$rcdom::Handle, out: &mut Vec<String>) {
+                if let $rcdom::NodeData::Element { attrs, .. } = &node.data {
+                    out.extend(
+                        attrs
+                            .borrow()
+                            .iter()
+                            .filter(|a| &*a.name.local == "href")
+                            .map(|a| a.value.to_string()),
+                    );
+                }
+                for child in node.children.borrow().iter() {
+                    collect(child, out);
+                }
+            }
+            let dom = $html5ever::parse_document($rcdom::RcDom::default(), Default::default())
+                .one($document);
+            let mut out = Vec::new();
+            collect(&dom.document, &mut out);
+            out
+        }};
+    }
+
+    /// The decoder against two tree builders (html5ever 0.40 and 0.36, not this code): every
+    /// name of the table with what may follow it, and numbers around every edge.
+    #[test]
+    fn every_reference_decodes_as_tree_builders_read_it() {
+        let mut values: Vec<String> = Vec::new();
+        let names = WITH_SEMICOLON
+            .iter()
+            .map(|(name, _)| format!("&{name};"))
+            .chain(LEGACY.iter().map(|(name, _)| format!("&{name}")));
+        for name in names {
+            for after in ["", "x", "=", " ", ";", "1", "&amp;"] {
+                values.push(format!("/p?a{name}{after}"));
+            }
+        }
+        let numbers =
+            (0..0x200)
+                .chain(0xD7F0..0xE010)
+                .chain([0xFFFE, 0xFFFF, 0x10FFFF, 0x110000, u32::MAX]);
+        for n in numbers {
+            for (form, after) in [("#", ";"), ("#x", ";"), ("#X", ""), ("#", "z")] {
+                let digits = if form == "#" {
+                    n.to_string()
+                } else {
+                    format!("{n:x}")
+                };
+                values.push(format!("/n?&{form}{digits}{after}"));
+            }
+        }
+        values.extend(
+            [
+                "&#",
+                "&#x",
+                "&#;",
+                "&#xg",
+                "&&amp;",
+                "&amp",
+                "&;",
+                "&#99999999999999999999;",
+            ]
+            .map(String::from),
+        );
+        let document: String = values
+            .iter()
+            .map(|v| format!("<a href=\"{v}\"></a>"))
+            .collect();
+        let modern = hrefs_read_by!(html5ever, markup5ever_rcdom, document.as_str());
+        let legacy = hrefs_read_by!(
+            html5ever_in_select,
+            markup5ever_rcdom_in_select,
+            document.as_str()
+        );
+        assert_eq!(modern.len(), values.len());
+        assert_eq!(modern, legacy, "the two tree builders disagree");
+        let mut wrong = Vec::new();
+        for (value, read) in values.iter().zip(&modern) {
+            if decode_entities(value) != *read {
+                wrong.push(format!(
+                    "{value:?}: {:?}, not {read:?}",
+                    decode_entities(value)
+                ));
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "{} of {}: {wrong:#?}",
+            wrong.len(),
+            values.len()
+        );
+    }
+
     #[test]
     fn the_tables_are_sorted_for_binary_search() {
         for table in [&WITH_SEMICOLON[..], &LEGACY[..]] {
