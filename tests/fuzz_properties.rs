@@ -306,6 +306,9 @@ fn the_pages_of_issue_27_leak_under_no_reading() {
         r#"<noscript><select></noscript><style></select><base href="https://evil.example/"></style><a href="/next">n</a>"#,
         r#"<noscript><textarea></noscript><a href="/next">n</a></textarea>"#,
         r#"<noscript><a href="</noscript><form method=post>"><a href="/next">n</a>"#,
+        // CDATA in a MathML text integration point: lol_html reads a bogus comment and markup
+        // after it, the tree builder a CDATA section.
+        r#"<form action="https://evil.example/"><math><mtext><![CDATA[></form>]]></mtext></math><form method=post><input name=pw></form>"#,
         // References a browser decodes: `&copy` is ©.
         r#"<a href="/p?x=1&copy">c</a><a href="https&#x3A;//evil.example/">e</a>"#,
     ];
@@ -323,7 +326,33 @@ fn the_pages_of_issue_27_leak_under_no_reading() {
     assert!(failed.is_empty(), "failed on {failed:#?}");
 }
 
-/// Every input the fuzzer once failed on (`tests/fuzz-regressions/rewrite_html-*.bin`) passes now.
+/// A short run of the structure-aware fuzz target: pages of `properties::PIECES`, many of
+/// which the plain path takes (so its byte-for-byte agreement with lol_html is tested, not
+/// assumed), judged in every reading.
+#[test]
+fn pages_of_pieces_leak_under_no_reading_and_both_paths_agree() {
+    // A fixed xorshift: the same 1,000 pages on every run.
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut plain = 0;
+    for _ in 0..1_000 {
+        let len = usize::try_from(next() % 24).unwrap_or(0) + 1;
+        let data: Vec<u8> = (0..len).map(|_| next().to_le_bytes()[0]).collect();
+        plain += usize::from(properties::check_pieces(&data));
+    }
+    assert!(
+        plain >= 100,
+        "the plain path took only {plain} of 1,000 pages"
+    );
+}
+
+/// Every input the fuzzers once failed on (`tests/fuzz-regressions/rewrite_html-*.bin` and
+/// `rewrite_pieces-*.bin`) passes now.
 #[test]
 fn fuzz_regressions_pass() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-regressions");
@@ -331,13 +360,20 @@ fn fuzz_regressions_pass() {
     for entry in std::fs::read_dir(&dir).expect("tests/fuzz-regressions") {
         let path = entry.expect("a directory entry").path();
         let name = path.file_name().unwrap_or_default().to_string_lossy();
-        if name.starts_with("rewrite_html-") && name.ends_with(".bin") {
-            properties::check_rewrite_bytes(&std::fs::read(&path).expect("a regression input"));
+        if !name.ends_with(".bin") {
+            continue;
+        }
+        let data = std::fs::read(&path).expect("a regression input");
+        if name.starts_with("rewrite_html-") {
+            properties::check_rewrite_bytes(&data);
+            replayed += 1;
+        } else if name.starts_with("rewrite_pieces-") {
+            properties::check_pieces(&data);
             replayed += 1;
         }
     }
     assert!(
-        replayed >= 2,
+        replayed >= 6,
         "only {replayed} regression inputs in {}",
         dir.display()
     );

@@ -77,7 +77,7 @@ static HELD_TEXT: LazyLock<Selector> = LazyLock::new(|| {
         .expect("static selector")
 });
 
-/// Foreign content, whose CDATA sections the "in select" mode reads as markup.
+/// Foreign content, whose CDATA sections some tree builders read as markup.
 static FOREIGN: LazyLock<Selector> =
     LazyLock::new(|| "svg, math".parse().expect("static selector"));
 
@@ -105,7 +105,7 @@ struct State {
     /// [`MAX_HELD_TEXT`].
     held: Option<String>,
     in_held: bool,
-    /// A CDATA section's text after a `<select>`, held until the section ends.
+    /// A CDATA section's text, held until the section ends.
     cdata: Option<String>,
     in_cdata: bool,
 }
@@ -394,6 +394,9 @@ impl TokenRewriter {
         if present.cdata {
             watched += 1;
             settings = settings.append_element_content_handler(cdata_handlers(&state));
+            settings = settings.append_document_content_handler(
+                DocumentContentHandlers::default().comments(drop_cdata_opener),
+            );
         }
         if state.borrow().script.is_some() {
             watched += 1;
@@ -577,7 +580,7 @@ fn held_text_handlers(
     let on_text = Arc::clone(shared);
     let handlers = ElementContentHandlers::default()
         .element(move |el: &mut Element<'_, '_>| {
-            if !is_html(el) {
+            if !is_html(el) || !el.can_have_content() {
                 return Ok(());
             }
             {
@@ -587,9 +590,6 @@ fn held_text_handlers(
                 }
                 state.held = Some(String::new());
                 state.in_held = true;
-            }
-            if !el.can_have_content() {
-                return Ok(());
             }
             let at_end = Arc::clone(&on_element);
             el.on_end_tag(Box::new(move |end| {
@@ -631,9 +631,11 @@ fn hold(held: &mut Option<String>, text: &str) {
     }
 }
 
-/// CDATA sections in `<svg>` and `<math>` after a `<select>`: the "in select" mode ignores
-/// those start tags, and reads `<![CDATA[` as a bogus comment up to the next `>` and what
-/// follows as markup. Their text is held to the section's end and judged as held text is.
+/// CDATA sections in `<svg>` and `<math>`, as lol_html reads them. A tree builder does not
+/// always agree: the "in select" mode ignores `<svg>` and `<math>`, and a `<p>` breaks out of
+/// nested `<svg>`s where lol_html does not follow, and there `<![CDATA[` is a bogus comment up
+/// to the next `>`, with markup after it. Their text is held to the section's end and judged
+/// as held text is ([`inert_as_markup`]).
 fn cdata_handlers(shared: &Shared) -> (Cow<'static, Selector>, ElementContentHandlers<'static>) {
     let on_text = Arc::clone(shared);
     let handlers = ElementContentHandlers::default().text(
@@ -646,9 +648,6 @@ fn cdata_handlers(shared: &Shared) -> (Cow<'static, Selector>, ElementContentHan
             }
             let text = {
                 let mut state = on_text.borrow_mut();
-                if !state.select_seen {
-                    return Ok(());
-                }
                 if !state.in_cdata {
                     state.in_cdata = true;
                     state.cdata = Some(String::new());
@@ -663,12 +662,26 @@ fn cdata_handlers(shared: &Shared) -> (Cow<'static, Selector>, ElementContentHan
             };
             match text {
                 Some(text) => chunk.after(&text, ContentType::Html),
-                None => tracing::debug!("a CDATA section after a <select> was removed"),
+                None => tracing::debug!("a CDATA section that could be markup was removed"),
             }
             Ok(())
         },
     );
     (Cow::Borrowed(&*FOREIGN), handlers)
+}
+
+/// A `<![CDATA[` that lol_html reads as a bogus comment (up to the next `>`, with markup
+/// after it) is a CDATA section to a tree builder whose adjusted current node is foreign, as in
+/// `<math><mtext>` or `<svg><foreignObject>`: it would hide the markup lol_html judged (a
+/// `</form>`) up to the next `]]>`. An empty comment in its place is a comment in every
+/// reading, and every reading reads that markup (removed instead, it could join the text
+/// around it into a tag: `<` + `t</title>`).
+fn drop_cdata_opener(comment: &mut lol_html::html_content::Comment<'_>) -> HandlerResult {
+    if comment.text().starts_with("[CDATA[") {
+        tracing::debug!("a <![CDATA[ read as a bogus comment became an empty comment");
+        comment.replace("<!---->", ContentType::Html);
+    }
+    Ok(())
 }
 
 /// Puts the script client's element first into the page's `<head>` (or `<body>`, when the page

@@ -24,8 +24,7 @@ pub(super) struct Present {
     /// Text some browser reads as markup (`rules::HeldText`): a `<noscript>`, or a raw text
     /// element the "in select" mode ignores after a `<select>`.
     pub(super) held_text: bool,
-    /// `<svg>` or `<math>` after a `<select>`: CDATA sections the "in select" mode reads as
-    /// markup.
+    /// `<![CDATA[`: a section or a bogus comment, depending on the tree builder.
     pub(super) cdata: bool,
 }
 
@@ -120,7 +119,7 @@ struct Held {
     noscript: bool,
     select: bool,
     ignored_in_select_after_select: bool,
-    foreign_after_select: bool,
+    cdata: bool,
 }
 
 impl Held {
@@ -145,9 +144,9 @@ impl Held {
             Some(b's') => {
                 self.select |= is(b"select");
                 self.ignored_in_select_after_select |= self.select && is(b"style");
-                self.foreign_after_select |= self.select && is(b"svg");
             }
-            Some(b'm') => self.foreign_after_select |= self.select && is(b"math"),
+            // Case-sensitive, as the tokenizer matches it.
+            Some(b'!') => self.cdata |= name.starts_with(b"![CDATA["),
             Some(b'i' | b't' | b'x' | b'p') if self.select => {
                 self.ignored_in_select_after_select |=
                     is(b"iframe") || is(b"title") || is(b"xmp") || is(b"plaintext");
@@ -161,7 +160,7 @@ impl Held {
     }
 
     fn cdata(&self) -> bool {
-        self.foreign_after_select
+        self.cdata
     }
 }
 

@@ -138,7 +138,8 @@ const PAGES: &[(&str, &str, &[&str])] = &[
 ];
 
 /// Attack pages for a browser without JavaScript, which reads `<noscript>` content as markup;
-/// loaded, not clicked.
+/// loaded, and where they have a `#go` submitter, submitted by a WebDriver click (which needs
+/// no JavaScript in the page).
 const NOSCRIPT_PAGES: &[(&str, &str, &[&str])] = &[
     // The browser reads `<noscript>` as markup here: its image loads.
     (
@@ -155,6 +156,20 @@ const NOSCRIPT_PAGES: &[(&str, &str, &[&str])] = &[
     (
         "noscript-img-referrer",
         r#"<noscript><img src="{OTHER}/noscript-img" referrerpolicy=unsafe-url></noscript>"#,
+        &[],
+    ),
+    // A form start tag left open in `<noscript>` takes the form element pointer: the form
+    // after it is ignored, and its controls (the token input among them) join the first one.
+    (
+        "noscript-form-get",
+        r#"<noscript><form action="{OTHER}/noscript-form-get"></noscript>
+        <form method=post action="/x"><input name=a value=1><button id=go>go</button></form>"#,
+        &[],
+    ),
+    (
+        "noscript-form-post",
+        r#"<noscript><form method=post action="{OTHER}/noscript-form-post"></noscript>
+        <form method=post action="/x"><input name=a value=1><button id=go>go</button></form>"#,
         &[],
     ),
 ];
@@ -418,13 +433,27 @@ fn no_token_reaches_another_origin_without_javascript() {
     let recorder = Recorder::start();
     let (site, own) = serve_site(true, recorder.origin());
     let browser = Browser::start_without_javascript();
-    for (page, _, _) in NOSCRIPT_PAGES {
+    for (page, html, _) in NOSCRIPT_PAGES {
         *recorder.during.lock().unwrap() = format!("{page}: load");
         browser.goto(&format!("http://{site}/start/{page}"));
         std::thread::sleep(Duration::from_millis(400));
+        if html.contains("id=go") {
+            *recorder.during.lock().unwrap() = format!("{page}: submit");
+            let go = browser.find("#go");
+            browser.click(&go);
+            std::thread::sleep(Duration::from_millis(400));
+        }
     }
     std::thread::sleep(Duration::from_secs(1));
     assert_no_leak(&recorder, &own, true);
+    // The page's own form still posts here, with the session.
+    let own_requests = own.requests.lock().unwrap();
+    let posted = own_requests
+        .iter()
+        .filter(|(m, url, carried)| m == "POST" && url.starts_with("/x") && *carried)
+        .count();
+    assert_eq!(posted, 2, "{own_requests:?}");
+    drop(own_requests);
     let seen = recorder.paths();
     for (_, _, paths) in NOSCRIPT_PAGES {
         for path in *paths {

@@ -183,7 +183,13 @@ fn walk(
                     page.held_shape.push_str(text);
                 }
             }
+            // The rewriter empties a `<![CDATA[` that lol_html reads as a bogus comment.
             Data::Comment(text) => {
+                let text = if text.starts_with("[CDATA[") {
+                    ""
+                } else {
+                    text
+                };
                 for shape in [&mut page.shape, &mut page.held_shape] {
                     shape.push_str("<!--");
                     shape.push_str(text);

@@ -212,9 +212,10 @@ macro_rules! tree_reader {
                     },
                     ..Default::default()
                 };
-                let (dom, associated) = $html5ever::parse_document(sink, opts)
-                    .from_utf8()
-                    .one(html);
+                // Decoded as a browser decodes UTF-8 (the WHATWG decoder: encoding_rs), a
+                // leading byte order mark removed.
+                let (text, _) = encoding_rs::UTF_8.decode_with_bom_removal(html);
+                let (dom, associated) = $html5ever::parse_document(sink, opts).one(&*text);
                 let mut tree = Tree {
                     nodes: Vec::new(),
                     associated: Vec::new(),
