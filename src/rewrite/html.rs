@@ -9,7 +9,7 @@ use atomic_refcell::AtomicRefCell;
 use encoding_rs::Encoding;
 use lol_html::{
     AsciiCompatibleEncoding, HandlerResult, MemorySettings, OutputSink, Selector,
-    html_content::{ContentType, DocumentEnd},
+    html_content::{Comment, ContentType, DocumentEnd},
     send::{DocumentContentHandlers, Element, ElementContentHandlers, HtmlRewriter, Settings},
 };
 use url::Url;
@@ -100,6 +100,16 @@ struct State {
     script: Option<String>,
     /// A `<select>` start tag was seen: text the "in select" mode reads as markup is held.
     select_seen: bool,
+    /// A browser with the "in select" mode may be in it: a `<select>` start tag, not yet
+    /// followed by its own `</select>` (or followed by one after a `<template>`, behind which
+    /// a `</select>` may not count).
+    maybe_in_select: bool,
+    template_in_select: bool,
+    /// No token goes anywhere from here on (an `<svg>` or `<math>` that the "in select" mode
+    /// may ignore: lol_html reads markup where that browser reads script text).
+    tokens_stopped: bool,
+    /// An `<svg>` or `<math>` start tag was seen: a `<![CDATA[` may be a section after it.
+    foreign_seen: bool,
     /// The text of the element being read that some browser reads as markup ([`HeldText`]),
     /// held back until its end tag judges it; `None` outside one, or once it outgrew
     /// [`MAX_HELD_TEXT`].
@@ -343,6 +353,10 @@ impl TokenRewriter {
             forms: Forms::new(MAX_FORM_HOLD),
             script,
             select_seen: false,
+            maybe_in_select: false,
+            template_in_select: false,
+            tokens_stopped: false,
+            foreign_seen: false,
             held: None,
             in_held: false,
             cdata: None,
@@ -391,11 +405,20 @@ impl TokenRewriter {
                 }),
             );
         }
-        if present.cdata {
+        if present.cdata || present.containers {
             watched += 1;
-            settings = settings.append_element_content_handler(cdata_handlers(&state));
+            settings = settings.append_element_content_handler(foreign_handlers(&state));
+        }
+        if present.cdata {
+            let on_comment = Arc::clone(&state);
             settings = settings.append_document_content_handler(
-                DocumentContentHandlers::default().comments(drop_cdata_opener),
+                DocumentContentHandlers::default().comments(move |comment: &mut Comment<'_>| {
+                    // Before any foreign content, every reading reads a bogus comment.
+                    if on_comment.borrow().foreign_seen {
+                        drop_cdata_opener(comment);
+                    }
+                    Ok(())
+                }),
             );
         }
         if state.borrow().script.is_some() {
@@ -636,10 +659,26 @@ fn hold(held: &mut Option<String>, text: &str) {
 /// nested `<svg>`s where lol_html does not follow, and there `<![CDATA[` is a bogus comment up
 /// to the next `>`, with markup after it. Their text is held to the section's end and judged
 /// as held text is ([`inert_as_markup`]).
-fn cdata_handlers(shared: &Shared) -> (Cow<'static, Selector>, ElementContentHandlers<'static>) {
+///
+/// An `<svg>` or `<math>` start tag where a browser may be in the "in select" mode stops every
+/// token from there on ([`State::tokens_stopped`]): that browser ignores the tag, so a
+/// `<script>` or `<textarea>` after it holds text there and markup to lol_html (a `</form>`
+/// lol_html follows, a link it gives a token), and the forms held so far lose theirs.
+fn foreign_handlers(shared: &Shared) -> (Cow<'static, Selector>, ElementContentHandlers<'static>) {
+    let on_element = Arc::clone(shared);
     let on_text = Arc::clone(shared);
-    let handlers = ElementContentHandlers::default().text(
-        move |chunk: &mut lol_html::html_content::TextChunk<'_>| {
+    let handlers = ElementContentHandlers::default()
+        .element(move |_: &mut Element<'_, '_>| {
+            let mut state = on_element.borrow_mut();
+            state.foreign_seen = true;
+            if state.maybe_in_select && !state.tokens_stopped {
+                tracing::debug!("<svg> or <math> where a <select> may be open: no more tokens");
+                state.tokens_stopped = true;
+                state.forms.strip_all();
+            }
+            Ok(())
+        })
+        .text(move |chunk: &mut lol_html::html_content::TextChunk<'_>| {
             // Nested `<svg>`s each see the chunk: the first one holds it.
             if chunk.removed()
                 || chunk.text_type() != lol_html::html_content::TextType::CDataSection
@@ -665,8 +704,7 @@ fn cdata_handlers(shared: &Shared) -> (Cow<'static, Selector>, ElementContentHan
                 None => tracing::debug!("a CDATA section that could be markup was removed"),
             }
             Ok(())
-        },
-    );
+        });
     (Cow::Borrowed(&*FOREIGN), handlers)
 }
 
@@ -676,12 +714,11 @@ fn cdata_handlers(shared: &Shared) -> (Cow<'static, Selector>, ElementContentHan
 /// `</form>`) up to the next `]]>`. An empty comment in its place is a comment in every
 /// reading, and every reading reads that markup (removed instead, it could join the text
 /// around it into a tag: `<` + `t</title>`).
-fn drop_cdata_opener(comment: &mut lol_html::html_content::Comment<'_>) -> HandlerResult {
+fn drop_cdata_opener(comment: &mut Comment<'_>) {
     if comment.text().starts_with("[CDATA[") {
         tracing::debug!("a <![CDATA[ read as a bogus comment became an empty comment");
         comment.replace("<!---->", ContentType::Html);
     }
-    Ok(())
 }
 
 /// Puts the script client's element first into the page's `<head>` (or `<body>`, when the page
@@ -740,7 +777,12 @@ fn on_container(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     let template = el.tag_name() == "template";
     let mut state = shared.borrow_mut();
     // In any namespace: lol_html's view of foreign content is not every tree builder's.
-    state.select_seen |= !template;
+    if template {
+        state.template_in_select |= state.maybe_in_select;
+    } else {
+        state.select_seen = true;
+        state.maybe_in_select = true;
+    }
     if !is_html(el) {
         return Ok(());
     }
@@ -751,11 +793,18 @@ fn on_container(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     }
     let shared = Arc::clone(shared);
     el.on_end_tag(Box::new(move |end| {
-        let forms = &mut shared.borrow_mut().forms;
+        let mut state = shared.borrow_mut();
         if template {
-            forms.template_closed(end.name().eq_ignore_ascii_case("template"));
+            state
+                .forms
+                .template_closed(end.name().eq_ignore_ascii_case("template"));
         } else {
-            forms.select_closed(end.name().eq_ignore_ascii_case("select"));
+            let by_own_end_tag = end.name().eq_ignore_ascii_case("select");
+            state.forms.select_closed(by_own_end_tag);
+            // The "in select" mode ignores every other end tag: only `</select>` leaves it.
+            if by_own_end_tag && !state.template_in_select {
+                state.maybe_in_select = false;
+            }
         }
         Ok(())
     }))
@@ -798,6 +847,9 @@ fn on_form(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
 /// The token for a form's hidden input: `None` when the form does not send it to this site
 /// (by GET without `use_get`, or to another site's action).
 fn form_token(state: &mut State, method: Option<String>, action: Option<String>) -> Option<String> {
+    if state.tokens_stopped {
+        return None;
+    }
     let (token, relies_on_base) =
         form_token_at(&state.policy, state.use_get, &state.base, method, action)?;
     state.relied_on_base |= relies_on_base;
@@ -878,7 +930,7 @@ fn rewrite_url_attribute(
     name: &str,
     raw: Option<String>,
 ) -> HandlerResult {
-    let Some(raw) = raw else {
+    let Some(raw) = raw.filter(|_| !state.tokens_stopped) else {
         return Ok(());
     };
     let url = decode_entities(&raw);
@@ -1014,6 +1066,9 @@ fn on_meta(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
         return Ok(());
     };
     let mut state = shared.borrow_mut();
+    if state.tokens_stopped {
+        return Ok(());
+    }
     if let Some(url) = state.policy.add_token(refresh.url, &state.base) {
         state.token_placed_in(refresh.url);
         let content = format!("{}{url}{}", refresh.before, refresh.after);

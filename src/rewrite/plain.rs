@@ -261,8 +261,13 @@ impl<'a> Plain<'a> {
             Role::NotPlain => return None,
             // With `use_get` a frame's `src` and `srcdoc` are judged.
             Role::Iframe if self.use_get => return None,
-            // SVG is foreign content: plain only when it holds no tag at all.
-            Role::Svg if tag.self_closing || !closes(doc, next_lt(doc, tag.end)?, b"svg") => {
+            // SVG is foreign content: plain only when it holds no tag at all, and not after a
+            // `<select>` (the "in select" mode ignores it: the full rewriter stops tokens).
+            Role::Svg
+                if self.select_seen
+                    || tag.self_closing
+                    || !closes(doc, next_lt(doc, tag.end)?, b"svg") =>
+            {
                 return None;
             }
             Role::Form if tag.self_closing => return None,

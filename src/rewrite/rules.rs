@@ -14,6 +14,8 @@
 //!   Whether a `<select>` is still open depends on the parser (`</div>` closes it in one, not
 //!   the other; `<template>` hides `</select>`), so after a page's first `<select>` start tag
 //!   these are held wherever they are.
+//! - CDATA sections in `<svg>` and `<math>` (`html.rs`): the "in select" mode and the nested
+//!   `<svg>` breakout read `<![CDATA[` as a bogus comment with markup after it.
 
 use std::sync::LazyLock;
 
