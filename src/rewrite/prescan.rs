@@ -26,6 +26,9 @@ pub(super) struct Present {
     pub(super) held_text: bool,
     /// `<![CDATA[`: a section or a bogus comment, depending on the tree builder.
     pub(super) cdata: bool,
+    /// `<svg>` or `<math>`: foreign content, which tree builders may leave where lol_html
+    /// does not.
+    pub(super) foreign: bool,
 }
 
 impl Present {
@@ -40,6 +43,7 @@ impl Present {
         referrer_policies: true,
         held_text: true,
         cdata: true,
+        foreign: true,
     };
 
     const NONE: Self = Self {
@@ -52,6 +56,7 @@ impl Present {
         referrer_policies: false,
         held_text: false,
         cdata: false,
+        foreign: false,
     };
 
     /// What a rewriter with `use_get` (or without) needs to know of `document`. Without it
@@ -69,6 +74,7 @@ impl Present {
                 containers: true,
                 held_text: held.held_text(),
                 cdata: held.cdata(),
+                foreign: held.foreign,
                 ..Self::NONE
             }
         } else {
@@ -108,6 +114,7 @@ impl Present {
         }
         present.held_text = held.held_text();
         present.cdata = held.cdata();
+        present.foreign = held.foreign;
         present
     }
 }
@@ -120,6 +127,7 @@ struct Held {
     select: bool,
     ignored_in_select_after_select: bool,
     cdata: bool,
+    foreign: bool,
 }
 
 impl Held {
@@ -144,7 +152,9 @@ impl Held {
             Some(b's') => {
                 self.select |= is(b"select");
                 self.ignored_in_select_after_select |= self.select && is(b"style");
+                self.foreign |= is(b"svg");
             }
+            Some(b'm') => self.foreign |= is(b"math"),
             // Case-sensitive, as the tokenizer matches it.
             Some(b'!') => self.cdata |= name.starts_with(b"![CDATA["),
             Some(b'i' | b't' | b'x' | b'p') if self.select => {
