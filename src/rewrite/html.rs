@@ -70,16 +70,10 @@ const NEEDED: [fn(&Present) -> bool; 9] = [
 static SELECTORS: LazyLock<[Selector; 9]> =
     LazyLock::new(|| SELECTOR_TEXTS.map(|s| s.parse::<Selector>().expect("static selector")));
 
-/// The elements whose text may be held ([`HeldText`]).
-static HELD_TEXT: LazyLock<Selector> = LazyLock::new(|| {
-    "noscript, style, xmp, title, noembed, noframes, iframe, plaintext"
-        .parse()
-        .expect("static selector")
-});
-
-/// Foreign elements named as HTML elements whose content is text ([`on_foreign_text_element`]).
-static FOREIGN_TEXT_NAMES: LazyLock<Selector> = LazyLock::new(|| {
-    "script, style, title, textarea, xmp, iframe, noembed, noframes, noscript, plaintext"
+/// The elements whose text may be held ([`HeldText`]), and the foreign elements named as they
+/// are ([`on_foreign_text_element`]): one selector, for it costs on every tag.
+static TEXT_ELEMENTS: LazyLock<Selector> = LazyLock::new(|| {
+    "noscript, style, xmp, title, noembed, noframes, iframe, plaintext, script, textarea"
         .parse()
         .expect("static selector")
 });
@@ -117,6 +111,8 @@ struct State {
     tokens_stopped: bool,
     /// An `<svg>` or `<math>` start tag was seen: a `<![CDATA[` may be a section after it.
     foreign_seen: bool,
+    /// `<svg>` and `<math>` elements open, in lol_html's view.
+    foreign_open: usize,
     /// Foreign elements open (lol_html's view) that a tree builder which left foreign content
     /// reads as HTML text elements (`<svg><script>`): what lol_html reads as markup inside
     /// them may be text ([`on_foreign_text_element`]).
@@ -368,6 +364,7 @@ impl TokenRewriter {
             template_in_select: false,
             tokens_stopped: false,
             foreign_seen: false,
+            foreign_open: 0,
             in_foreign_text: 0,
             held: None,
             in_held: false,
@@ -401,9 +398,9 @@ impl TokenRewriter {
                     .element(move |el: &mut Element<'_, '_>| handler(&state, el)),
             ));
         }
-        if present.held_text {
+        if present.held_text || present.foreign {
             watched += 1;
-            settings = settings.append_element_content_handler(held_text_handlers(&state));
+            settings = settings.append_element_content_handler(text_element_handlers(&state));
             // An element the page never closes (`<plaintext>` never is): judged at the end.
             let at_end = Arc::clone(&state);
             settings = settings.append_document_content_handler(
@@ -420,16 +417,6 @@ impl TokenRewriter {
         if present.cdata || present.containers || present.foreign {
             watched += 1;
             settings = settings.append_element_content_handler(foreign_handlers(&state));
-        }
-        if present.foreign {
-            watched += 1;
-            let on_element = Arc::clone(&state);
-            settings = settings.append_element_content_handler((
-                Cow::Borrowed(&*FOREIGN_TEXT_NAMES),
-                ElementContentHandlers::default().element(move |el: &mut Element<'_, '_>| {
-                    on_foreign_text_element(&on_element, el)
-                }),
-            ));
         }
         if present.cdata {
             let on_comment = Arc::clone(&state);
@@ -616,21 +603,31 @@ impl<const N: usize> Attrs<N> {
 }
 
 /// Elements whose text some browser reads as markup ([`HeldText`]): `<noscript>` always, the
-/// raw text elements the "in select" mode ignores after a `<select>`. Their text is held until
-/// the end tag and dropped unless it does nothing as markup either ([`inert_as_markup`]).
-fn held_text_handlers(
+/// raw text elements the "in select" mode ignores after a `<select>`, every text element inside
+/// foreign content. Their text is held until the end tag and dropped unless it does nothing as
+/// markup either ([`inert_as_markup`]). Foreign elements of these names go to
+/// [`on_foreign_text_element`].
+fn text_element_handlers(
     shared: &Shared,
 ) -> (Cow<'static, Selector>, ElementContentHandlers<'static>) {
     let on_element = Arc::clone(shared);
     let on_text = Arc::clone(shared);
     let handlers = ElementContentHandlers::default()
         .element(move |el: &mut Element<'_, '_>| {
-            if !is_html(el) || !el.can_have_content() {
+            if !el.can_have_content() {
                 return Ok(());
+            }
+            if !is_html(el) {
+                return on_foreign_text_element(&on_element, el);
             }
             {
                 let mut state = on_element.borrow_mut();
-                if HeldText::of(el.tag_name().as_bytes(), state.select_seen).is_none() {
+                let (after_select, in_foreign) = (state.select_seen, state.foreign_open > 0);
+                // Most are scripts outside foreign content: their name is not asked for.
+                if !(after_select || in_foreign) && el.tag_name() != "noscript" {
+                    return Ok(());
+                }
+                if HeldText::of(el.tag_name().as_bytes(), after_select, in_foreign).is_none() {
                     return Ok(());
                 }
                 state.held = Some(String::new());
@@ -674,7 +671,7 @@ fn held_text_handlers(
             chunk.remove();
             Ok(())
         });
-    (Cow::Borrowed(&*HELD_TEXT), handlers)
+    (Cow::Borrowed(&*TEXT_ELEMENTS), handlers)
 }
 
 /// Adds `text` to what is `held`, or gives up holding past [`MAX_HELD_TEXT`].
@@ -702,15 +699,24 @@ fn foreign_handlers(shared: &Shared) -> (Cow<'static, Selector>, ElementContentH
     let on_element = Arc::clone(shared);
     let on_text = Arc::clone(shared);
     let handlers = ElementContentHandlers::default()
-        .element(move |_: &mut Element<'_, '_>| {
-            let mut state = on_element.borrow_mut();
-            state.foreign_seen = true;
-            if state.maybe_in_select && !state.tokens_stopped {
-                tracing::debug!("<svg> or <math> where a <select> may be open: no more tokens");
-                state.tokens_stopped = true;
-                state.forms.strip_all();
+        .element(move |el: &mut Element<'_, '_>| {
+            {
+                let mut state = on_element.borrow_mut();
+                state.foreign_seen = true;
+                if state.maybe_in_select {
+                    stop_tokens(&mut state, "<svg> or <math> where a <select> may be open");
+                }
+                if !el.can_have_content() {
+                    return Ok(());
+                }
+                state.foreign_open += 1;
             }
-            Ok(())
+            let at_end = Arc::clone(&on_element);
+            el.on_end_tag(Box::new(move |_| {
+                let mut state = at_end.borrow_mut();
+                state.foreign_open = state.foreign_open.saturating_sub(1);
+                Ok(())
+            }))
         })
         .text(move |chunk: &mut lol_html::html_content::TextChunk<'_>| {
             // Nested `<svg>`s each see the chunk: the first one holds it.
@@ -747,9 +753,6 @@ fn foreign_handlers(shared: &Shared) -> (Cow<'static, Selector>, ElementContentH
 /// would land in text), and anything that changes which form gets one (a form's start or end,
 /// a `<select>` or `<template>`) stops every token ([`form_state_unsure`]).
 fn on_foreign_text_element(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
-    if is_html(el) || !el.can_have_content() {
-        return Ok(());
-    }
     shared.borrow_mut().in_foreign_text += 1;
     let shared = Arc::clone(shared);
     let name = el.tag_name();
@@ -770,8 +773,16 @@ fn on_foreign_text_element(shared: &Shared, el: &mut Element<'_, '_>) -> Handler
 /// it as text, and lol_html's view of which form owns what is unsure from there on. Every held
 /// form loses its token and no more go out.
 fn form_state_unsure(state: &mut State) {
-    if state.in_foreign_text > 0 && !state.tokens_stopped {
-        tracing::debug!("markup a browser may read as text changed the forms: no more tokens");
+    if state.in_foreign_text > 0 {
+        stop_tokens(state, "markup a browser may read as text changed the forms");
+    }
+}
+
+/// From here on lol_html's view may not be a browser's: no more tokens, and every held form
+/// loses its own.
+fn stop_tokens(state: &mut State, why: &str) {
+    if !state.tokens_stopped {
+        tracing::debug!("{why}: no more tokens on this page");
         state.tokens_stopped = true;
         state.forms.strip_all();
     }

@@ -304,7 +304,7 @@ impl<'a> Plain<'a> {
         }
         // The full rewriter drops such text where some browser reads it as markup that could
         // act (`rules::HeldText`).
-        if HeldText::of(text, self.select_seen).is_some()
+        if HeldText::of(text, self.select_seen, false).is_some()
             && (content.len() > MAX_HELD_TEXT
                 || self
                     .text

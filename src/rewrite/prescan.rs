@@ -73,7 +73,7 @@ impl Present {
                 base: true,
                 containers: true,
                 held_text: held.held_text(),
-                cdata: held.cdata(),
+                cdata: held.cdata,
                 foreign: held.foreign,
                 ..Self::NONE
             }
@@ -113,14 +113,15 @@ impl Present {
             held.see(name);
         }
         present.held_text = held.held_text();
-        present.cdata = held.cdata();
+        present.cdata = held.cdata;
         present.foreign = held.foreign;
         present
     }
 }
 
-/// What a document holds of the elements whose text may be held (`rules::HeldText`), in
-/// document order: anything after the first `<select>` counts.
+/// What a document holds that tree builders may read otherwise than lol_html, in document
+/// order: the elements whose text may be held (`rules::HeldText`, after the first `<select>`
+/// for all but `<noscript>`), `<![CDATA[`, foreign content.
 #[derive(Default)]
 struct Held {
     noscript: bool,
@@ -167,10 +168,6 @@ impl Held {
 
     fn held_text(&self) -> bool {
         self.noscript || self.ignored_in_select_after_select
-    }
-
-    fn cdata(&self) -> bool {
-        self.cdata
     }
 }
 
@@ -226,6 +223,37 @@ mod tests {
             Present::scan(b"<a href=y>", true),
             Present::scan_all(b"<a href=y>")
         );
+    }
+
+    #[test]
+    fn text_some_reading_takes_for_markup_is_found_in_document_order() {
+        assert!(Present::scan_all(b"<NoScript>").held_text);
+        assert!(!Present::scan_all(b"<style><select>").held_text);
+        for tag in [
+            "style",
+            "XMP",
+            "title",
+            "noembed",
+            "noframes",
+            "iframe",
+            "plaintext",
+        ] {
+            let page = format!("<select></select><{tag}>");
+            assert!(Present::scan_all(page.as_bytes()).held_text, "{tag}");
+            assert!(
+                Present::scan(page.as_bytes(), false) == Present::NONE,
+                "{tag}"
+            );
+            let with_form = format!("<form>{page}");
+            assert!(
+                Present::scan(with_form.as_bytes(), false).held_text,
+                "{tag}"
+            );
+        }
+        let present = Present::scan_all(b"<svg><![CDATA[x]]></svg>");
+        assert!(present.cdata && present.foreign && !present.held_text);
+        assert!(!Present::scan_all(b"<![cdata[").cdata);
+        assert!(Present::scan_all(b"<MATH>").foreign);
     }
 
     #[test]

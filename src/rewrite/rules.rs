@@ -14,6 +14,9 @@
 //!   Whether a `<select>` is still open depends on the parser (`</div>` closes it in one, not
 //!   the other; `<template>` hides `</select>`), so after a page's first `<select>` start tag
 //!   these are held wherever they are.
+//! - Inside foreign content, where lol_html takes an element for an integration point
+//!   (`<math><mtext>`), every text element (`<script>` and `<textarea>` too): a tree builder
+//!   may not agree (`<svg><math><mtext>` is all SVG to it) and read its content as markup.
 //! - CDATA sections in `<svg>` and `<math>` (`html.rs`): the "in select" mode and the nested
 //!   `<svg>` breakout read `<![CDATA[` as a bogus comment with markup after it.
 
@@ -91,19 +94,29 @@ pub(super) enum HeldText {
     /// Raw text (or the rest of the page, for `<plaintext>`) that the "in select" mode leaves
     /// markup: held after the page's first `<select>`.
     IgnoredInSelect,
+    /// Any text element (scripts and textareas too) that lol_html reads as HTML inside
+    /// foreign content (at what it takes for an integration point): a tree builder may still
+    /// be in foreign content there (`<svg><math><mtext>` is all SVG to it), where the element
+    /// is foreign and its content markup.
+    InForeignContent,
 }
 
 impl HeldText {
-    /// What an HTML element named `name` (any case) holds, after a `<select>` or not.
-    pub(super) fn of(name: &[u8], after_select: bool) -> Option<Self> {
+    /// What an HTML element named `name` (any case) holds, after a `<select>` or not, inside
+    /// foreign content (lol_html's view) or not.
+    pub(super) fn of(name: &[u8], after_select: bool, in_foreign: bool) -> Option<Self> {
         if name.eq_ignore_ascii_case(b"noscript") {
             return Some(Self::Noscript);
         }
-        (after_select
-            && Self::IGNORED_IN_SELECT
-                .iter()
-                .any(|t| name.eq_ignore_ascii_case(t)))
-        .then_some(Self::IgnoredInSelect)
+        let is = |names: &[&[u8]]| names.iter().any(|t| name.eq_ignore_ascii_case(t));
+        if !is(&Self::IGNORED_IN_SELECT) {
+            return (in_foreign && is(&[b"script", b"textarea"])).then_some(Self::InForeignContent);
+        }
+        if in_foreign {
+            Some(Self::InForeignContent)
+        } else {
+            after_select.then_some(Self::IgnoredInSelect)
+        }
     }
 
     /// Raw-text start tags that the "in select" insertion mode ignores (besides `<noscript>`).
@@ -300,13 +313,23 @@ mod tests {
 
     #[test]
     fn held_text_is_noscript_always_and_ignored_raw_text_after_a_select() {
-        assert_eq!(HeldText::of(b"NoScript", false), Some(HeldText::Noscript));
-        assert_eq!(HeldText::of(b"style", false), None);
         assert_eq!(
-            HeldText::of(b"STYLE", true),
+            HeldText::of(b"NoScript", false, false),
+            Some(HeldText::Noscript)
+        );
+        assert_eq!(HeldText::of(b"style", false, false), None);
+        assert_eq!(
+            HeldText::of(b"STYLE", true, false),
             Some(HeldText::IgnoredInSelect)
         );
-        assert_eq!(HeldText::of(b"textarea", true), None);
-        assert_eq!(HeldText::of(b"script", true), None);
+        assert_eq!(HeldText::of(b"textarea", true, false), None);
+        assert_eq!(HeldText::of(b"script", true, false), None);
+        for name in [&b"script"[..], b"textarea", b"noframes", b"style"] {
+            assert_eq!(
+                HeldText::of(name, false, true),
+                Some(HeldText::InForeignContent)
+            );
+        }
+        assert_eq!(HeldText::of(b"div", true, true), None);
     }
 }

@@ -99,8 +99,8 @@ fn is_noscript(tree: &Tree, node: usize) -> bool {
 }
 
 /// Whether `node` is an element whose text a browser may read as markup and the rewriter may
-/// drop: `<noscript>`, the raw text elements that the "in select" mode ignores, and foreign
-/// content (its CDATA sections).
+/// drop: `<noscript>`, the raw text elements that the "in select" mode ignores, every text
+/// element (inside foreign content), and foreign content (its CDATA sections).
 fn is_held_text(tree: &Tree, node: usize) -> bool {
     match &tree.nodes[node].data {
         Data::Element {
@@ -115,6 +115,8 @@ fn is_held_text(tree: &Tree, node: usize) -> bool {
                 | "noframes"
                 | "iframe"
                 | "plaintext"
+                | "script"
+                | "textarea"
         ),
         Data::Element { ns, .. } => matches!(ns, Ns::Svg | Ns::MathMl),
         _ => false,
