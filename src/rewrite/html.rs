@@ -71,12 +71,17 @@ static SELECTORS: LazyLock<[Selector; 9]> =
     LazyLock::new(|| SELECTOR_TEXTS.map(|s| s.parse::<Selector>().expect("static selector")));
 
 /// The elements whose text may be held ([`HeldText`]), and the foreign elements named as they
-/// are ([`on_foreign_text_element`]): one selector, for it costs on every tag.
+/// are ([`on_foreign_text_element`]).
 static TEXT_ELEMENTS: LazyLock<Selector> = LazyLock::new(|| {
-    "noscript, style, xmp, title, noembed, noframes, iframe, plaintext, script, textarea"
+    "noscript, style, xmp, title, noembed, noframes, iframe, plaintext"
         .parse()
         .expect("static selector")
 });
+
+/// Scripts and textareas: watched without a text handler, which would make lol_html decode and
+/// write back every script of the page ([`on_script_or_textarea`]).
+static SCRIPTS: LazyLock<Selector> =
+    LazyLock::new(|| "script, textarea".parse().expect("static selector"));
 
 /// Foreign content, whose CDATA sections some tree builders read as markup.
 static FOREIGN: LazyLock<Selector> =
@@ -396,6 +401,16 @@ impl TokenRewriter {
                 Cow::Borrowed(selector),
                 ElementContentHandlers::default()
                     .element(move |el: &mut Element<'_, '_>| handler(&state, el)),
+            ));
+        }
+        if present.foreign {
+            watched += 1;
+            let on_element = Arc::clone(&state);
+            settings = settings.append_element_content_handler((
+                Cow::Borrowed(&*SCRIPTS),
+                ElementContentHandlers::default().element(move |el: &mut Element<'_, '_>| {
+                    on_script_or_textarea(&on_element, el)
+                }),
             ));
         }
         if present.held_text || present.foreign {
@@ -744,6 +759,25 @@ fn foreign_handlers(shared: &Shared) -> (Cow<'static, Selector>, ElementContentH
             Ok(())
         });
     (Cow::Borrowed(&*FOREIGN), handlers)
+}
+
+/// `<script>` and `<textarea>`: as foreign elements, places where lol_html reads markup a
+/// browser may read as text ([`on_foreign_text_element`]); as HTML elements inside foreign
+/// content (where lol_html takes an element for an integration point), text a browser still in
+/// foreign content reads as markup (`HeldText::InForeignContent`): their content goes, unjudged
+/// (code is hardly ever inert as markup, and such pages are rare).
+fn on_script_or_textarea(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
+    if !el.can_have_content() {
+        return Ok(());
+    }
+    if !is_html(el) {
+        return on_foreign_text_element(shared, el);
+    }
+    if shared.borrow().foreign_open > 0 {
+        tracing::debug!("a script or textarea inside foreign content lost its content");
+        el.set_inner_content("", ContentType::Text);
+    }
+    Ok(())
 }
 
 /// A foreign element named as an HTML element whose content is text (`<svg><style>`,

@@ -97,7 +97,8 @@ pub(super) enum HeldText {
     /// Any text element (scripts and textareas too) that lol_html reads as HTML inside
     /// foreign content (at what it takes for an integration point): a tree builder may still
     /// be in foreign content there (`<svg><math><mtext>` is all SVG to it), where the element
-    /// is foreign and its content markup.
+    /// is foreign and its content markup. (The lol_html path drops a script's or textarea's
+    /// content there unjudged; the plain path takes no foreign content.)
     InForeignContent,
 }
 
