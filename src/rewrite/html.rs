@@ -9,7 +9,7 @@ use atomic_refcell::AtomicRefCell;
 use encoding_rs::Encoding;
 use lol_html::{
     AsciiCompatibleEncoding, HandlerResult, MemorySettings, OutputSink, Selector,
-    html_content::{Comment, ContentType, DocumentEnd, TextType},
+    html_content::{ContentType, DocumentEnd},
     send::{DocumentContentHandlers, Element, ElementContentHandlers, HtmlRewriter, Settings},
 };
 use url::Url;
@@ -20,12 +20,11 @@ use super::{
     plain,
     policy::{LinkPolicy, has_scheme, sends_nothing},
     prescan::Present,
-    rules::{
-        HeldText, MAX_FORM_HOLD, MAX_HELD_TEXT, form_token_at, inert_as_markup, keyword,
-        token_input,
-    },
+    rules::{MAX_FORM_HOLD, form_token_at, keyword, token_input},
 };
 use crate::settings::is_safe_referrer_policy;
+
+mod readings;
 
 /// lol_html's own buffers (a tag split across chunks, and the like) may not grow past this;
 /// beyond it the rest of the page passes through untouched.
@@ -70,23 +69,6 @@ const NEEDED: [fn(&Present) -> bool; 9] = [
 static SELECTORS: LazyLock<[Selector; 9]> =
     LazyLock::new(|| SELECTOR_TEXTS.map(|s| s.parse::<Selector>().expect("static selector")));
 
-/// The elements whose text may be held ([`HeldText`]), and the foreign elements named as they
-/// are ([`on_foreign_text_element`]).
-static TEXT_ELEMENTS: LazyLock<Selector> = LazyLock::new(|| {
-    "noscript, style, xmp, title, noembed, noframes, iframe, plaintext"
-        .parse()
-        .expect("static selector")
-});
-
-/// Scripts and textareas: watched without a text handler, which would make lol_html decode and
-/// write back every script of the page ([`on_script_or_textarea`]).
-static SCRIPTS: LazyLock<Selector> =
-    LazyLock::new(|| "script, textarea".parse().expect("static selector"));
-
-/// Foreign content, whose CDATA sections some tree builders read as markup.
-static FOREIGN: LazyLock<Selector> =
-    LazyLock::new(|| "svg, math".parse().expect("static selector"));
-
 static HEAD_OR_BODY: LazyLock<Selector> =
     LazyLock::new(|| "head, body".parse().expect("static selector"));
 
@@ -104,13 +86,9 @@ struct State {
     forms: Forms,
     /// The script client's `<script>` element, until it is placed.
     script: Option<String>,
-    /// A `<select>` start tag was seen: text the "in select" mode reads as markup is held.
-    select_seen: bool,
-    /// A browser with the "in select" mode may be in it: a `<select>` start tag, not yet
-    /// followed by its own `</select>` (or followed by one after a `<template>`, behind which
-    /// a `</select>` may not count).
-    maybe_in_select: bool,
-    template_in_select: bool,
+    /// `<select>` elements open in lol_html's view, in any namespace: where a browser may be
+    /// in the "in select" mode (lol_html's implicit closes are made explicit in the output).
+    selects_open: usize,
     /// No token goes anywhere from here on (an `<svg>` or `<math>` that the "in select" mode
     /// may ignore: lol_html reads markup where that browser reads script text).
     tokens_stopped: bool,
@@ -364,9 +342,7 @@ impl TokenRewriter {
             relied_on_base: false,
             forms: Forms::new(MAX_FORM_HOLD),
             script,
-            select_seen: false,
-            maybe_in_select: false,
-            template_in_select: false,
+            selects_open: 0,
             tokens_stopped: false,
             foreign_seen: false,
             foreign_open: 0,
@@ -403,47 +379,10 @@ impl TokenRewriter {
                     .element(move |el: &mut Element<'_, '_>| handler(&state, el)),
             ));
         }
-        if present.foreign {
+        if present.held_text || present.foreign || present.cdata || present.containers {
             watched += 1;
-            let on_element = Arc::clone(&state);
-            settings = settings.append_element_content_handler((
-                Cow::Borrowed(&*SCRIPTS),
-                ElementContentHandlers::default().element(move |el: &mut Element<'_, '_>| {
-                    on_script_or_textarea(&on_element, el)
-                }),
-            ));
-        }
-        if present.held_text || present.foreign {
-            watched += 1;
-            settings = settings.append_element_content_handler(text_element_handlers(&state));
-            // An element the page never closes (`<plaintext>` never is): judged at the end.
-            let at_end = Arc::clone(&state);
-            settings = settings.append_document_content_handler(
-                DocumentContentHandlers::default().end(move |end: &mut DocumentEnd<'_>| {
-                    // Released before appending: the output sink borrows the state too.
-                    let held = at_end.borrow_mut().held.take();
-                    if let Some(text) = held.filter(|text| inert_as_markup(text)) {
-                        end.append(&text, ContentType::Html);
-                    }
-                    Ok(())
-                }),
-            );
-        }
-        if present.cdata || present.containers || present.foreign {
-            watched += 1;
-            settings = settings.append_element_content_handler(foreign_handlers(&state));
-        }
-        if present.cdata {
-            let on_comment = Arc::clone(&state);
-            settings = settings.append_document_content_handler(
-                DocumentContentHandlers::default().comments(move |comment: &mut Comment<'_>| {
-                    // Before any foreign content, every reading reads a bogus comment.
-                    if on_comment.borrow().foreign_seen {
-                        drop_cdata_opener(comment);
-                    }
-                    Ok(())
-                }),
-            );
+            settings = settings.append_element_content_handler(readings::handlers(&state));
+            settings = settings.append_document_content_handler(readings::at_end(&state));
         }
         if state.borrow().script.is_some() {
             watched += 1;
@@ -617,224 +556,6 @@ impl<const N: usize> Attrs<N> {
     }
 }
 
-/// Elements whose text some browser reads as markup ([`HeldText`]): `<noscript>` always, the
-/// raw text elements the "in select" mode ignores after a `<select>`, every text element inside
-/// foreign content. Their text is held until the end tag and dropped unless it does nothing as
-/// markup either ([`inert_as_markup`]). Foreign elements of these names go to
-/// [`on_foreign_text_element`].
-fn text_element_handlers(
-    shared: &Shared,
-) -> (Cow<'static, Selector>, ElementContentHandlers<'static>) {
-    let on_element = Arc::clone(shared);
-    let on_text = Arc::clone(shared);
-    let handlers = ElementContentHandlers::default()
-        .element(move |el: &mut Element<'_, '_>| {
-            if !el.can_have_content() {
-                return Ok(());
-            }
-            if !is_html(el) {
-                return on_foreign_text_element(&on_element, el);
-            }
-            {
-                let mut state = on_element.borrow_mut();
-                let (after_select, in_foreign) = (state.select_seen, state.foreign_open > 0);
-                // Most are scripts outside foreign content: their name is not asked for.
-                if !(after_select || in_foreign) && el.tag_name() != "noscript" {
-                    return Ok(());
-                }
-                if HeldText::of(el.tag_name().as_bytes(), after_select, in_foreign).is_none() {
-                    return Ok(());
-                }
-                state.held = Some(String::new());
-                state.in_held = true;
-            }
-            let at_end = Arc::clone(&on_element);
-            el.on_end_tag(Box::new(move |end| {
-                // Released before inserting: the output sink borrows the state too.
-                let held = {
-                    let mut state = at_end.borrow_mut();
-                    state.in_held = false;
-                    state.held.take()
-                };
-                match held {
-                    Some(text) if inert_as_markup(&text) => end.before(&text, ContentType::Html),
-                    _ => tracing::debug!(
-                        "text that some browser reads as markup, and that could act there, was removed"
-                    ),
-                }
-                Ok(())
-            }))
-        })
-        .text(move |chunk: &mut lol_html::html_content::TextChunk<'_>| {
-            let mut state = on_text.borrow_mut();
-            if !state.in_held {
-                return Ok(());
-            }
-            // lol_html reads markup in this element after all (its view of foreign content
-            // differs in places): what was held goes back, in place, and nothing more is held.
-            if !matches!(
-                chunk.text_type(),
-                TextType::RawText | TextType::RCData | TextType::PlainText
-            ) {
-                state.in_held = false;
-                if let Some(held) = state.held.take() {
-                    chunk.before(&held, ContentType::Html);
-                }
-                return Ok(());
-            }
-            hold(&mut state.held, chunk.as_str());
-            chunk.remove();
-            Ok(())
-        });
-    (Cow::Borrowed(&*TEXT_ELEMENTS), handlers)
-}
-
-/// Adds `text` to what is `held`, or gives up holding past [`MAX_HELD_TEXT`].
-fn hold(held: &mut Option<String>, text: &str) {
-    if let Some(so_far) = held {
-        if so_far.len() + text.len() > MAX_HELD_TEXT {
-            *held = None;
-        } else {
-            so_far.push_str(text);
-        }
-    }
-}
-
-/// CDATA sections in `<svg>` and `<math>`, as lol_html reads them. A tree builder does not
-/// always agree: the "in select" mode ignores `<svg>` and `<math>`, and a `<p>` breaks out of
-/// nested `<svg>`s where lol_html does not follow, and there `<![CDATA[` is a bogus comment up
-/// to the next `>`, with markup after it. Their text is held to the section's end and judged
-/// as held text is ([`inert_as_markup`]).
-///
-/// An `<svg>` or `<math>` start tag where a browser may be in the "in select" mode stops every
-/// token from there on ([`State::tokens_stopped`]): that browser ignores the tag, so a
-/// `<script>` or `<textarea>` after it holds text there and markup to lol_html (a `</form>`
-/// lol_html follows, a link it gives a token), and the forms held so far lose theirs.
-fn foreign_handlers(shared: &Shared) -> (Cow<'static, Selector>, ElementContentHandlers<'static>) {
-    let on_element = Arc::clone(shared);
-    let on_text = Arc::clone(shared);
-    let handlers = ElementContentHandlers::default()
-        .element(move |el: &mut Element<'_, '_>| {
-            {
-                let mut state = on_element.borrow_mut();
-                state.foreign_seen = true;
-                if state.maybe_in_select {
-                    stop_tokens(&mut state, "<svg> or <math> where a <select> may be open");
-                }
-                if !el.can_have_content() {
-                    return Ok(());
-                }
-                state.foreign_open += 1;
-            }
-            let at_end = Arc::clone(&on_element);
-            el.on_end_tag(Box::new(move |_| {
-                let mut state = at_end.borrow_mut();
-                state.foreign_open = state.foreign_open.saturating_sub(1);
-                Ok(())
-            }))
-        })
-        .text(move |chunk: &mut lol_html::html_content::TextChunk<'_>| {
-            // Nested `<svg>`s each see the chunk: the first one holds it.
-            if chunk.removed() || chunk.text_type() != TextType::CDataSection {
-                return Ok(());
-            }
-            let text = {
-                let mut state = on_text.borrow_mut();
-                if !state.in_cdata {
-                    state.in_cdata = true;
-                    state.cdata = Some(String::new());
-                }
-                hold(&mut state.cdata, chunk.as_str());
-                chunk.remove();
-                if !chunk.last_in_text_node() {
-                    return Ok(());
-                }
-                state.in_cdata = false;
-                state.cdata.take().filter(|text| inert_as_markup(text))
-            };
-            match text {
-                Some(text) => chunk.after(&text, ContentType::Html),
-                None => tracing::debug!("a CDATA section that could be markup was removed"),
-            }
-            Ok(())
-        });
-    (Cow::Borrowed(&*FOREIGN), handlers)
-}
-
-/// `<script>` and `<textarea>`: as foreign elements, places where lol_html reads markup a
-/// browser may read as text ([`on_foreign_text_element`]); as HTML elements inside foreign
-/// content (where lol_html takes an element for an integration point), text a browser still in
-/// foreign content reads as markup (`HeldText::InForeignContent`): their content goes, unjudged
-/// (code is hardly ever inert as markup, and such pages are rare).
-fn on_script_or_textarea(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
-    if !el.can_have_content() {
-        return Ok(());
-    }
-    if !is_html(el) {
-        return on_foreign_text_element(shared, el);
-    }
-    if shared.borrow().foreign_open > 0 {
-        tracing::debug!("a script or textarea inside foreign content lost its content");
-        el.set_inner_content("", ContentType::Text);
-    }
-    Ok(())
-}
-
-/// A foreign element named as an HTML element whose content is text (`<svg><style>`,
-/// `<svg><script>`, `<math><textarea>`): lol_html reads markup inside it, but a tree builder
-/// that left foreign content where lol_html did not (`<div><svg></div>`: the `</div>` closes
-/// the `<svg>`) reads text up to its end tag. Until lol_html closes it, no link gets a token (it
-/// would land in text), and anything that changes which form gets one (a form's start or end,
-/// a `<select>` or `<template>`) stops every token ([`form_state_unsure`]).
-fn on_foreign_text_element(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
-    shared.borrow_mut().in_foreign_text += 1;
-    let shared = Arc::clone(shared);
-    let name = el.tag_name();
-    el.on_end_tag(Box::new(move |end| {
-        let mut state = shared.borrow_mut();
-        // Closed by another element's end tag (`</svg>`), the text may go on for that browser
-        // up to a `</script>` lol_html does not report: lol_html's view is lost from here on.
-        if !end.name().eq_ignore_ascii_case(&name) {
-            form_state_unsure(&mut state);
-        }
-        state.in_foreign_text = state.in_foreign_text.saturating_sub(1);
-        Ok(())
-    }))
-}
-
-/// Called where lol_html sees a form, `<select>` or `<template>` start or end, or closes a
-/// foreign text element by another end tag: inside a foreign text element a browser may read
-/// it as text, and lol_html's view of which form owns what is unsure from there on. Every held
-/// form loses its token and no more go out.
-fn form_state_unsure(state: &mut State) {
-    if state.in_foreign_text > 0 {
-        stop_tokens(state, "markup a browser may read as text changed the forms");
-    }
-}
-
-/// From here on lol_html's view may not be a browser's: no more tokens, and every held form
-/// loses its own.
-fn stop_tokens(state: &mut State, why: &str) {
-    if !state.tokens_stopped {
-        tracing::debug!("{why}: no more tokens on this page");
-        state.tokens_stopped = true;
-        state.forms.strip_all();
-    }
-}
-
-/// A `<![CDATA[` that lol_html reads as a bogus comment (up to the next `>`, with markup
-/// after it) is a CDATA section to a tree builder whose adjusted current node is foreign, as in
-/// `<math><mtext>` or `<svg><foreignObject>`: it would hide the markup lol_html judged (a
-/// `</form>`) up to the next `]]>`. An empty comment in its place is a comment in every
-/// reading, and every reading reads that markup (removed instead, it could join the text
-/// around it into a tag: `<` + `t</title>`).
-fn drop_cdata_opener(comment: &mut Comment<'_>) {
-    if comment.text().starts_with("[CDATA[") {
-        tracing::debug!("a <![CDATA[ read as a bogus comment became an empty comment");
-        comment.replace("<!---->", ContentType::Html);
-    }
-}
-
 /// Puts the script client's element first into the page's `<head>` (or `<body>`, when the page
 /// names no head), once.
 fn place_script(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
@@ -889,37 +610,42 @@ fn on_base(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
 /// `<template>` and `<select>`: where a form may not get the token.
 fn on_container(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     let template = el.tag_name() == "template";
+    let html = is_html(el);
     let mut state = shared.borrow_mut();
-    form_state_unsure(&mut state);
-    // In any namespace: lol_html's view of foreign content is not every tree builder's.
-    if template {
-        state.template_in_select |= state.maybe_in_select;
-    } else {
-        state.select_seen = true;
-        state.maybe_in_select = true;
+    readings::form_state_unsure(&mut state);
+    // Selects in any namespace: lol_html's view of foreign content is not every tree builder's.
+    let inside_select = state.selects_open > 0;
+    if !template {
+        state.selects_open += 1;
     }
-    if !is_html(el) {
+    if html {
+        if template {
+            state.forms.template_opened();
+        } else {
+            state.forms.select_opened();
+        }
+    } else if template {
         return Ok(());
-    }
-    if template {
-        state.forms.template_opened();
-    } else {
-        state.forms.select_opened();
     }
     let shared = Arc::clone(shared);
     el.on_end_tag(Box::new(move |end| {
         let mut state = shared.borrow_mut();
-        form_state_unsure(&mut state);
+        readings::form_state_unsure(&mut state);
+        let own = if template { "template" } else { "select" };
+        let by_own_end_tag = end.name().eq_ignore_ascii_case(own);
+        // lol_html closes a `<select>` (or a `<template>` in one) at an ancestor's end tag
+        // (`<div><select></div>`) or a `<template>` at `</select>`, where the "in select"
+        // mode stays inside: the end tag goes in, so every reading leaves here (and the
+        // selectors that watch inside a `<select>` see all a browser may read in one).
+        if !by_own_end_tag && (!template || inside_select) {
+            end.before(&format!("</{own}>"), ContentType::Html);
+        }
         if template {
-            state
-                .forms
-                .template_closed(end.name().eq_ignore_ascii_case("template"));
+            state.forms.template_closed(by_own_end_tag);
         } else {
-            let by_own_end_tag = end.name().eq_ignore_ascii_case("select");
-            state.forms.select_closed(by_own_end_tag);
-            // The "in select" mode ignores every other end tag: only `</select>` leaves it.
-            if by_own_end_tag && !state.template_in_select {
-                state.maybe_in_select = false;
+            state.selects_open = state.selects_open.saturating_sub(1);
+            if html {
+                state.forms.select_closed(by_own_end_tag);
             }
         }
         Ok(())
@@ -928,7 +654,7 @@ fn on_container(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
 
 fn on_form(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     let mut state = shared.borrow_mut();
-    form_state_unsure(&mut state);
+    readings::form_state_unsure(&mut state);
     if !is_html(el) {
         // `<svg><form>` is no form; but lol_html's view of foreign content is not the tree
         // builder's in every case, and an HTML form here would set the pointer.
@@ -941,7 +667,7 @@ fn on_form(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
         el.on_end_tag(Box::new(move |end| {
             let by_form_end_tag = end.name().eq_ignore_ascii_case("form");
             let mut state = shared.borrow_mut();
-            form_state_unsure(&mut state);
+            readings::form_state_unsure(&mut state);
             state.forms.form_ended(form, by_form_end_tag);
             Ok(())
         }))?;

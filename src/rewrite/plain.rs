@@ -61,7 +61,6 @@ pub(super) fn rewrite(document: &[u8], policy: &LinkPolicy, use_get: bool) -> Op
         pointer: Pointer::Null,
         next_form: 0,
         selects_open: 0,
-        selects_uncertain: false,
         select_seen: false,
         holds: Vec::new(),
         url: String::new(),
@@ -119,10 +118,9 @@ struct Plain<'a> {
     stack: Vec<Open>,
     pointer: Pointer,
     next_form: u32,
-    /// `<select>` elements open, and whether one was closed by another element's end tag
-    /// (`forms.rs`: no form gets the token inside a select, or after such a close).
+    /// `<select>` elements open (`forms.rs`: no form gets the token inside a select; a page
+    /// that closes one by another element's end tag is not plain).
     selects_open: usize,
-    selects_uncertain: bool,
     /// A `<select>` start tag was seen: text the "in select" mode reads as markup is judged.
     select_seen: bool,
     /// The forms that got the token, whose output the full rewriter holds (`forms.rs`).
@@ -304,7 +302,7 @@ impl<'a> Plain<'a> {
         }
         // The full rewriter drops such text where some browser reads it as markup that could
         // act (`rules::HeldText`).
-        if HeldText::of(text, self.select_seen, false).is_some()
+        if HeldText::of(text, self.selects_open > 0, false).is_some()
             && (content.len() > MAX_HELD_TEXT
                 || self
                     .text
@@ -331,7 +329,7 @@ impl<'a> Plain<'a> {
             self.pointer = Pointer::Set(form);
         }
         // An input inside a <select> would close it: the page would change.
-        let owns_next_input = pointer_was_null && self.selects_open == 0 && !self.selects_uncertain;
+        let owns_next_input = pointer_was_null && self.selects_open == 0;
         let (id, method) = (keyword(self.value("id")), keyword(self.value("method")));
         if !owns_next_input {
             return Kind::Form(form, None);
@@ -477,10 +475,10 @@ impl<'a> Plain<'a> {
                     Kind::Form(form, _) if self.pointer == Pointer::Set(form) => {
                         self.pointer = Pointer::Unknown;
                     }
-                    Kind::Select => {
-                        self.selects_open -= 1;
-                        self.selects_uncertain |= !by_select_end_tag;
-                    }
+                    // The full rewriter writes `</select>` in where lol_html closes a select
+                    // by another end tag (`rules::HeldText`): not plain.
+                    Kind::Select if !by_select_end_tag => return None,
+                    Kind::Select => self.selects_open -= 1,
                     Kind::Form(..) | Kind::Other => {}
                 }
             }

@@ -12,8 +12,9 @@
 //!   `<plaintext>`, `<svg>` and `<math>`: their content is markup there, while Chromium 135+
 //!   (the standard's relaxed `<select>`) and lol_html read raw text, or a CDATA section.
 //!   Whether a `<select>` is still open depends on the parser (`</div>` closes it in one, not
-//!   the other; `<template>` hides `</select>`), so after a page's first `<select>` start tag
-//!   these are held wherever they are.
+//!   the other; `<template>` hides `</select>`): where lol_html closes one (or a template in
+//!   one) implicitly, the rewriter writes the end tag in, so that every reading leaves it
+//!   there, and these are held inside a select.
 //! - Inside foreign content, where lol_html takes an element for an integration point
 //!   (`<math><mtext>`), every text element (`<script>` and `<textarea>` too): a tree builder
 //!   may not agree (`<svg><math><mtext>` is all SVG to it) and read its content as markup.
@@ -92,7 +93,9 @@ pub(super) enum HeldText {
     /// Always: markup to a browser without JavaScript.
     Noscript,
     /// Raw text (or the rest of the page, for `<plaintext>`) that the "in select" mode leaves
-    /// markup: held after the page's first `<select>`.
+    /// markup: held inside a `<select>`. lol_html's view of where a select ends is made every
+    /// browser's: where lol_html closes one implicitly (`<div><select></div>`, where the "in
+    /// select" mode stays inside), `</select>` is written before that end tag.
     IgnoredInSelect,
     /// Any text element (scripts and textareas too) that lol_html reads as HTML inside
     /// foreign content (at what it takes for an integration point): a tree builder may still
@@ -103,9 +106,9 @@ pub(super) enum HeldText {
 }
 
 impl HeldText {
-    /// What an HTML element named `name` (any case) holds, after a `<select>` or not, inside
-    /// foreign content (lol_html's view) or not.
-    pub(super) fn of(name: &[u8], after_select: bool, in_foreign: bool) -> Option<Self> {
+    /// What an HTML element named `name` (any case) holds, inside a `<select>` or not, inside
+    /// foreign content or not (lol_html's view of both).
+    pub(super) fn of(name: &[u8], in_select: bool, in_foreign: bool) -> Option<Self> {
         if name.eq_ignore_ascii_case(b"noscript") {
             return Some(Self::Noscript);
         }
@@ -116,7 +119,7 @@ impl HeldText {
         if in_foreign {
             Some(Self::InForeignContent)
         } else {
-            after_select.then_some(Self::IgnoredInSelect)
+            in_select.then_some(Self::IgnoredInSelect)
         }
     }
 
@@ -313,7 +316,7 @@ mod tests {
     }
 
     #[test]
-    fn held_text_is_noscript_always_and_ignored_raw_text_after_a_select() {
+    fn held_text_is_noscript_always_and_ignored_raw_text_inside_a_select() {
         assert_eq!(
             HeldText::of(b"NoScript", false, false),
             Some(HeldText::Noscript)

@@ -1,0 +1,286 @@
+//! Where browsers' readings of a page part from lol_html's: text some tree builder reads as
+//! markup, and foreign content lol_html leaves where a tree builder does not (`rules.rs` has the
+//! rules, SECURITY.md the model).
+//!
+//! One selector ([`READINGS`]) watches every element concerned:
+//!
+//! - `<noscript>`, the raw text elements the "in select" mode ignores inside a `<select>`, and
+//!   text elements inside foreign content: their text is held and kept only when inert as
+//!   markup ([`HeldText`]);
+//! - `<script>` and `<textarea>` that lol_html reads as HTML inside foreign content lose their
+//!   content;
+//! - `<svg>` and `<math>`: CDATA sections are held and judged, `<![CDATA[` read as a bogus
+//!   comment becomes an empty comment, and one where a `<select>` may be open stops every token;
+//! - foreign elements of those names (`<svg><style>`): what lol_html reads as markup inside them
+//!   may be text, so no link there gets a token, and a change to the forms stops every token.
+
+use std::{
+    borrow::Cow,
+    sync::{Arc, LazyLock},
+};
+
+use lol_html::{
+    HandlerResult, Selector,
+    html_content::{Comment, ContentType, DocumentEnd, TextChunk, TextType},
+    send::{DocumentContentHandlers, Element, ElementContentHandlers},
+};
+
+use super::{Shared, State, is_html};
+use crate::rewrite::rules::{HeldText, MAX_HELD_TEXT, inert_as_markup};
+
+/// Named by their ancestors where they can be: lol_html charges every selector whose last part is
+/// a tag name on every tag of the page (about 3% each on the HTML specs), and one that names a
+/// descendant only inside that ancestor (`select style` costs nothing where there is no select).
+static READINGS: LazyLock<Selector> = LazyLock::new(|| {
+    concat!(
+        "noscript, svg, math, ",
+        "select style, select xmp, select title, select noembed, select noframes, ",
+        "select iframe, select plaintext, ",
+        "svg style, svg xmp, svg title, svg noembed, svg noframes, svg iframe, svg plaintext, ",
+        "svg noscript, svg script, svg textarea, ",
+        "math style, math xmp, math title, math noembed, math noframes, math iframe, ",
+        "math plaintext, math noscript, math script, math textarea",
+    )
+    .parse()
+    .expect("static selector")
+});
+
+/// The element, text and comment handlers of [`READINGS`].
+pub(super) fn handlers(
+    shared: &Shared,
+) -> (Cow<'static, Selector>, ElementContentHandlers<'static>) {
+    let on_element = Arc::clone(shared);
+    let on_text = Arc::clone(shared);
+    let handlers = ElementContentHandlers::default()
+        .element(move |el: &mut Element<'_, '_>| on_element_start(&on_element, el))
+        .text(move |chunk: &mut TextChunk<'_>| on_text_chunk(&on_text, chunk))
+        // Only comments inside these elements: in `<svg>` and `<math>` (the others hold text).
+        .comments(|comment: &mut Comment<'_>| {
+            drop_cdata_opener(comment);
+            Ok(())
+        });
+    (Cow::Borrowed(&*READINGS), handlers)
+}
+
+/// Held text the page never closes (`<plaintext>` never is): judged at the end.
+pub(super) fn at_end(shared: &Shared) -> DocumentContentHandlers<'static> {
+    let at_end = Arc::clone(shared);
+    DocumentContentHandlers::default().end(move |end: &mut DocumentEnd<'_>| {
+        // Released before appending: the output sink borrows the state too.
+        let held = at_end.borrow_mut().held.take();
+        if let Some(text) = held.filter(|text| inert_as_markup(text)) {
+            end.append(&text, ContentType::Html);
+        }
+        Ok(())
+    })
+}
+
+fn on_element_start(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
+    let name = el.tag_name();
+    if name == "svg" || name == "math" {
+        return on_foreign_start(shared, el, name);
+    }
+    if !el.can_have_content() {
+        return Ok(());
+    }
+    if !is_html(el) {
+        return on_foreign_text_element(shared, el, name);
+    }
+    let (in_select, in_foreign) = {
+        let state = shared.borrow();
+        (state.selects_open > 0, state.foreign_open > 0)
+    };
+    let Some(held) = HeldText::of(name.as_bytes(), in_select, in_foreign) else {
+        return Ok(());
+    };
+    if name == "script" || name == "textarea" {
+        // Code is hardly ever inert as markup, and such pages are rare: the content goes.
+        debug_assert_eq!(held, HeldText::InForeignContent);
+        tracing::debug!("a script or textarea inside foreign content lost its content");
+        el.set_inner_content("", ContentType::Text);
+        return Ok(());
+    }
+    {
+        let mut state = shared.borrow_mut();
+        state.held = Some(String::new());
+        state.in_held = true;
+    }
+    let at_end = Arc::clone(shared);
+    el.on_end_tag(Box::new(move |end| {
+        // Released before inserting: the output sink borrows the state too.
+        let (was_held, held) = {
+            let mut state = at_end.borrow_mut();
+            let was_held = std::mem::take(&mut state.in_held);
+            (was_held, state.held.take())
+        };
+        // Not held any more: lol_html read markup in it after all.
+        if !was_held {
+            return Ok(());
+        }
+        match held {
+            Some(text) if inert_as_markup(&text) => end.before(&text, ContentType::Html),
+            _ => tracing::debug!(
+                "text that some browser reads as markup, and that could act there, was removed"
+            ),
+        }
+        Ok(())
+    }))
+}
+
+fn on_text_chunk(shared: &Shared, chunk: &mut TextChunk<'_>) -> HandlerResult {
+    // Nested matches (`<svg><svg>`) each see the chunk: the first one takes it.
+    if chunk.removed() {
+        return Ok(());
+    }
+    let mut state = shared.borrow_mut();
+    if chunk.text_type() == TextType::CDataSection {
+        return hold_cdata(state, chunk);
+    }
+    if !state.in_held {
+        return Ok(());
+    }
+    // lol_html reads markup in this element after all (its view of foreign content differs
+    // in places): what was held goes back, in place, and nothing more is held.
+    if !matches!(
+        chunk.text_type(),
+        TextType::RawText | TextType::RCData | TextType::PlainText
+    ) {
+        state.in_held = false;
+        if let Some(held) = state.held.take() {
+            chunk.before(&held, ContentType::Html);
+        }
+        return Ok(());
+    }
+    hold(&mut state.held, chunk.as_str());
+    chunk.remove();
+    Ok(())
+}
+
+/// Adds `text` to what is `held`, or gives up holding past [`MAX_HELD_TEXT`].
+fn hold(held: &mut Option<String>, text: &str) {
+    if let Some(so_far) = held {
+        if so_far.len() + text.len() > MAX_HELD_TEXT {
+            *held = None;
+        } else {
+            so_far.push_str(text);
+        }
+    }
+}
+
+/// CDATA sections in `<svg>` and `<math>`, as lol_html reads them. A tree builder does not
+/// always agree: the "in select" mode ignores `<svg>` and `<math>`, and a `<p>` breaks out of
+/// nested `<svg>`s where lol_html does not follow, and there `<![CDATA[` is a bogus comment up
+/// to the next `>`, with markup after it. Their text is held to the section's end and judged
+/// as held text is.
+fn hold_cdata(
+    mut state: atomic_refcell::AtomicRefMut<'_, State>,
+    chunk: &mut TextChunk<'_>,
+) -> HandlerResult {
+    if !state.in_cdata {
+        state.in_cdata = true;
+        state.cdata = Some(String::new());
+    }
+    hold(&mut state.cdata, chunk.as_str());
+    chunk.remove();
+    if !chunk.last_in_text_node() {
+        return Ok(());
+    }
+    state.in_cdata = false;
+    let text = state.cdata.take().filter(|text| inert_as_markup(text));
+    drop(state);
+    match text {
+        Some(text) => chunk.after(&text, ContentType::Html),
+        None => tracing::debug!("a CDATA section that could be markup was removed"),
+    }
+    Ok(())
+}
+
+/// `<svg>` or `<math>`. Where a browser may be in the "in select" mode, it ignores the tag, so
+/// a `<script>` or `<textarea>` after it holds text there and markup to lol_html (a `</form>`
+/// lol_html follows, a link it gives a token): every token stops, and the forms held so far
+/// lose theirs. The same where lol_html closes it by another element's end tag
+/// (`<div><svg></div>`): a tree builder leaves foreign content there, lol_html's tokenizer
+/// does not, and reads what follows as foreign markup (a `<script>`'s text, a `</form>` in it)
+/// where the browser reads HTML, out of reach of the selectors that watch inside `<svg>`.
+fn on_foreign_start(shared: &Shared, el: &mut Element<'_, '_>, name: String) -> HandlerResult {
+    {
+        let mut state = shared.borrow_mut();
+        state.foreign_seen = true;
+        if state.selects_open > 0 {
+            stop_tokens(&mut state, "<svg> or <math> where a <select> may be open");
+        }
+        if !el.can_have_content() {
+            return Ok(());
+        }
+        state.foreign_open += 1;
+    }
+    let at_end = Arc::clone(shared);
+    el.on_end_tag(Box::new(move |end| {
+        let mut state = at_end.borrow_mut();
+        state.foreign_open = state.foreign_open.saturating_sub(1);
+        if !end.name().eq_ignore_ascii_case(&name) {
+            stop_tokens(
+                &mut state,
+                "foreign content closed by another element's end tag",
+            );
+        }
+        Ok(())
+    }))
+}
+
+/// A foreign element named as an HTML element whose content is text (`<svg><style>`,
+/// `<svg><script>`, `<math><textarea>`): lol_html reads markup inside it, but a tree builder
+/// that left foreign content where lol_html did not (`<div><svg></div>`: the `</div>` closes
+/// the `<svg>`) reads text up to its end tag. Until lol_html closes it, no link gets a token (it
+/// would land in text), and anything that changes which form gets one (a form's start or end,
+/// a `<select>` or `<template>`) stops every token ([`form_state_unsure`]).
+fn on_foreign_text_element(
+    shared: &Shared,
+    el: &mut Element<'_, '_>,
+    name: String,
+) -> HandlerResult {
+    shared.borrow_mut().in_foreign_text += 1;
+    let shared = Arc::clone(shared);
+    el.on_end_tag(Box::new(move |end| {
+        let mut state = shared.borrow_mut();
+        // Closed by another element's end tag (`</svg>`), the text may go on for that browser
+        // up to a `</script>` lol_html does not report: lol_html's view is lost from here on.
+        if !end.name().eq_ignore_ascii_case(&name) {
+            form_state_unsure(&mut state);
+        }
+        state.in_foreign_text = state.in_foreign_text.saturating_sub(1);
+        Ok(())
+    }))
+}
+
+/// Called where lol_html sees a form, `<select>` or `<template>` start or end, or closes a
+/// foreign text element by another end tag: inside a foreign text element a browser may read
+/// it as text, and lol_html's view of which form owns what is unsure from there on.
+pub(super) fn form_state_unsure(state: &mut State) {
+    if state.in_foreign_text > 0 {
+        stop_tokens(state, "markup a browser may read as text changed the forms");
+    }
+}
+
+/// From here on lol_html's view may not be a browser's: no more tokens, and every held form
+/// loses its own.
+fn stop_tokens(state: &mut State, why: &str) {
+    if !state.tokens_stopped {
+        tracing::debug!("{why}: no more tokens on this page");
+        state.tokens_stopped = true;
+        state.forms.strip_all();
+    }
+}
+
+/// A `<![CDATA[` that lol_html reads as a bogus comment (up to the next `>`, with markup
+/// after it) is a CDATA section to a tree builder whose adjusted current node is foreign, as in
+/// `<math><mtext>` or `<svg><foreignObject>`: it would hide the markup lol_html judged (a
+/// `</form>`) up to the next `]]>`. An empty comment in its place is a comment in every
+/// reading, and every reading reads that markup (removed instead, it could join the text
+/// around it into a tag: `<` + `t</title>`).
+fn drop_cdata_opener(comment: &mut Comment<'_>) {
+    if comment.text().starts_with("[CDATA[") {
+        tracing::debug!("a <![CDATA[ read as a bogus comment became an empty comment");
+        comment.replace("<!---->", ContentType::Html);
+    }
+}
