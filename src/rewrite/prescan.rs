@@ -22,7 +22,8 @@ pub(super) struct Present {
     /// A `referrerpolicy` attribute, on whatever element.
     pub(super) referrer_policies: bool,
     /// Text some browser reads as markup (`rules::HeldText`): a `<noscript>`, or a raw text
-    /// element the "in select" mode ignores after a `<select>`.
+    /// element the "in select" mode ignores after a `<select>` (one scan in document order: a
+    /// superset of "inside").
     pub(super) held_text: bool,
     /// `<![CDATA[`: a section or a bogus comment, depending on the tree builder.
     pub(super) cdata: bool,
