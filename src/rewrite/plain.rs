@@ -8,8 +8,11 @@
 //! rewriter) at the first thing outside that subset: SVG with tags inside, MathML, templates,
 //! `<base>`, frames with `use_get`, `<meta http-equiv>` and `<meta name=referrer>`, pings,
 //! referrer policies, controls naming a form, an action or a method, script data with `<!--`,
-//! markup a tokenizer reports as an error, a byte order mark, a NUL, a document that is not
-//! UTF-8, a form whose token the full rewriter would take back at its hold limit.
+//! text some browser reads as markup that is not inert as markup (`rules.rs`), a `<select>`
+//! closed by another element's end tag, `<svg>` after a `<select>`, markup a tokenizer reports
+//! as an error, a byte order mark, a NUL, a document that is not UTF-8, a form whose token the
+//! full rewriter would take back at its hold limit. It follows the same rules as the full
+//! rewriter: both take them from `rules.rs`.
 //!
 //! On every page it accepts, its output is the full rewriter's, byte for byte: it keeps the
 //! element stack lol_html keeps (for which form an end tag closes, and which form outputs the

@@ -124,7 +124,7 @@ impl HeldText {
     }
 
     /// Raw-text start tags that the "in select" insertion mode ignores (besides `<noscript>`).
-    pub(super) const IGNORED_IN_SELECT: [&'static [u8]; 7] = [
+    const IGNORED_IN_SELECT: [&'static [u8]; 7] = [
         b"style",
         b"xmp",
         b"title",
