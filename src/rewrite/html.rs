@@ -636,9 +636,10 @@ fn on_container(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
         // lol_html closes a `<select>` (or a `<template>` in one) at an ancestor's end tag
         // (`<div><select></div>`) or a `<template>` at `</select>`, where the "in select"
         // mode stays inside: the end tag goes in, so every reading leaves here (and the
-        // selectors that watch inside a `<select>` see all a browser may read in one).
+        // selectors that watch inside a `<select>` see all a browser may read in one). Written
+        // `</select >`, which reads the same, so that a reader of the page can tell it.
         if !by_own_end_tag && (!template || inside_select) {
-            end.before(&format!("</{own}>"), ContentType::Html);
+            end.before(&format!("</{own} >"), ContentType::Html);
         }
         if template {
             state.forms.template_closed(by_own_end_tag);

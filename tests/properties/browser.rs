@@ -70,10 +70,6 @@ pub struct Page {
     /// The shape without the text of raw text elements (`<style>`, `<title>`, ...), which the
     /// rewriter drops after a `<select>` when it could be markup to another reading.
     pub held_shape: String,
-    /// The held shape without where elements end: the same elements, text and comments in the
-    /// same order, however nested. (Where lol_html closes a select at another end tag, the
-    /// rewriter writes `</select>` in, and what followed moves out of it.)
-    pub flat_shape: String,
     /// `<noscript>` elements the tree builder made.
     pub noscripts: usize,
 }
@@ -159,7 +155,6 @@ fn walk(
                 if shown {
                     page.shape.push_str(&format!("<{}>", el.name));
                     page.held_shape.push_str(&format!("<{}>", el.name));
-                    page.flat_shape.push_str(&format!("<{}>", el.name));
                 }
                 let is_form = el.is("form");
                 out.push(el);
@@ -188,7 +183,6 @@ fn walk(
                 // Nor does the held shape have the text of raw text elements.
                 if !is_held_text(tree, node) {
                     page.held_shape.push_str(text);
-                    page.flat_shape.push_str(text);
                 }
             }
             // The rewriter empties a `<![CDATA[` that lol_html reads as a bogus comment.
@@ -198,7 +192,7 @@ fn walk(
                 } else {
                     text
                 };
-                for shape in [&mut page.shape, &mut page.held_shape, &mut page.flat_shape] {
+                for shape in [&mut page.shape, &mut page.held_shape] {
                     shape.push_str("<!--");
                     shape.push_str(text);
                     shape.push_str("-->");
