@@ -92,6 +92,9 @@ struct State {
     /// No token goes anywhere from here on (an `<svg>` or `<math>` that the "in select" mode
     /// may ignore: lol_html reads markup where that browser reads script text).
     tokens_stopped: bool,
+    /// lol_html's tokenizer stays in foreign content that its element stack (and a browser)
+    /// left: what follows is not judged ([`TokenRewriter::gave_up`]).
+    view_lost: bool,
     /// An `<svg>` or `<math>` start tag was seen: a `<![CDATA[` may be a section after it.
     foreign_seen: bool,
     /// `<svg>` and `<math>` elements open, in lol_html's view.
@@ -344,6 +347,7 @@ impl TokenRewriter {
             script,
             selects_open: 0,
             tokens_stopped: false,
+            view_lost: false,
             foreign_seen: false,
             foreign_open: 0,
             in_foreign_text: 0,
@@ -489,10 +493,12 @@ impl TokenRewriter {
         }
     }
 
-    /// Whether lol_html gave up on this document (a tag larger than its memory cap): the
-    /// rest passed through unread, and no form held at that point kept its token.
+    /// Whether lol_html gave up on this document (a tag larger than its memory cap: the rest
+    /// passed through unread), or lost a browser's view of it (it closed an `<svg>` or `<math>`
+    /// at another element's end tag, where its tokenizer stays in foreign content: the rest got
+    /// no token, and CDATA there was not judged). No form held at that point kept its token.
     pub fn gave_up(&self) -> bool {
-        self.gave_up
+        self.gave_up || self.state.borrow().view_lost
     }
 
     /// The document ended; returns the rest of the output.

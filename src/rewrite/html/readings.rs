@@ -223,6 +223,7 @@ fn on_foreign_start(shared: &Shared, el: &mut Element<'_, '_>, name: String) -> 
                 &mut state,
                 "foreign content closed by another element's end tag",
             );
+            state.view_lost = true;
         }
         Ok(())
     }))
