@@ -320,6 +320,8 @@ fn the_pages_of_issue_27_leak_under_no_reading() {
         // to the browser, and the </form> lol_html reads in it is not there.
         r#"<form action="https://evil.example/"><div><svg></div><script></svg></div></form></script><form method=post><input name=pw></form>"#,
         r#"<div><svg></div><script>var a = '<a href="/x">';</script><a href=/n>n</a>"#,
+        // A <base> in <svg> is no base; `<table>` leaves the <svg>, and the next one is.
+        r#"<svg><base href=/a/><table><base href="https://evil.example/"></svg><a href=/next>n</a>"#,
         // References a browser decodes: `&copy` is ©.
         r#"<a href="/p?x=1&copy">c</a><a href="https&#x3A;//evil.example/">e</a>"#,
     ];

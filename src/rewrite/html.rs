@@ -581,9 +581,11 @@ fn place_script(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
 fn on_base(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     let mut state = shared.borrow_mut();
     // A base in a template's contents is no base of the document's. One in what lol_html
-    // takes for foreign content counts all the same: after nested `<svg>`s, a `<p>` breaks
-    // out of foreign content in the tree builder and lol_html does not follow, so that base
-    // may be the document's (taking it when it is not only costs tokens).
+    // takes for foreign content may or may not be: after nested `<svg>`s, a `<p>` breaks out
+    // of foreign content in the tree builder and lol_html does not follow, so it may be the
+    // document's; or it is an SVG element, and a later `<base>` is the document's
+    // (`<svg><base href=/a/><table><base href=//evil.example/>`: `<table>` leaves the `<svg>`).
+    // So it is judged as a base, and leaves the first-base slot to the next one.
     if state.forms.in_template() {
         return Ok(());
     }
@@ -597,7 +599,8 @@ fn on_base(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
         .resolve(&decode_entities(&href), state.policy.page())
         .unwrap_or_else(|| state.policy.page().clone());
     let own = state.policy.is_own(&base);
-    if state.relied_on_base && !own {
+    let foreign = !is_html(el);
+    if (state.relied_on_base || foreign) && !own {
         // The first base applies to every URL of the document, also the ones already sent:
         // this one would take their tokens to another site.
         tracing::debug!(
@@ -607,7 +610,7 @@ fn on_base(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
         return Ok(());
     }
     if !state.base_seen {
-        state.base_seen = true;
+        state.base_seen = !foreign;
         state.base = base;
     }
     Ok(())
