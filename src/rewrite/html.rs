@@ -95,8 +95,11 @@ struct State {
     /// lol_html's tokenizer stays in foreign content that its element stack (and a browser)
     /// left: what follows is not judged ([`TokenRewriter::gave_up`]).
     view_lost: bool,
-    /// An `<svg>` or `<math>` start tag was seen: a `<![CDATA[` may be a section after it.
-    foreign_seen: bool,
+    /// lol_html may be in foreign content where a browser is not: an `<svg>` or `<math>` opened
+    /// inside another (a `<div>` in it leaves all of them in a tree builder, one in lol_html)
+    /// or where a `<select>` may be open, until lol_html closes the outermost by its end tag
+    /// ([`on_foreign_text_element`]).
+    foreign_unsure: bool,
     /// `<svg>` and `<math>` elements open, in lol_html's view.
     foreign_open: usize,
     /// Foreign elements open (lol_html's view) that a tree builder which left foreign content
@@ -348,7 +351,7 @@ impl TokenRewriter {
             selects_open: 0,
             tokens_stopped: false,
             view_lost: false,
-            foreign_seen: false,
+            foreign_unsure: false,
             foreign_open: 0,
             in_foreign_text: 0,
             held: None,

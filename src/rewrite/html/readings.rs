@@ -12,7 +12,8 @@
 //! - `<svg>` and `<math>`: CDATA sections are held and judged, `<![CDATA[` read as a bogus
 //!   comment becomes an empty comment, and one where a `<select>` may be open stops every token;
 //! - foreign elements of those names (`<svg><style>`): what lol_html reads as markup inside them
-//!   may be text, so no link there gets a token, and a change to the forms stops every token.
+//!   may be text, so no link there gets a token, and a change to the forms stops every token;
+//!   inside nested foreign content their content goes.
 
 use std::{
     borrow::Cow,
@@ -205,7 +206,7 @@ fn hold_cdata(
 fn on_foreign_start(shared: &Shared, el: &mut Element<'_, '_>, name: String) -> HandlerResult {
     {
         let mut state = shared.borrow_mut();
-        state.foreign_seen = true;
+        state.foreign_unsure |= state.foreign_open > 0 || state.selects_open > 0;
         if state.selects_open > 0 {
             stop_tokens(&mut state, "<svg> or <math> where a <select> may be open");
         }
@@ -224,6 +225,9 @@ fn on_foreign_start(shared: &Shared, el: &mut Element<'_, '_>, name: String) -> 
                 "foreign content closed by another element's end tag",
             );
             state.view_lost = true;
+        } else if state.foreign_open == 0 {
+            // lol_html is out of foreign content, and so is every browser.
+            state.foreign_unsure = false;
         }
         Ok(())
     }))
@@ -235,12 +239,27 @@ fn on_foreign_start(shared: &Shared, el: &mut Element<'_, '_>, name: String) -> 
 /// the `<svg>`) reads text up to its end tag. Until lol_html closes it, no link gets a token (it
 /// would land in text), and anything that changes which form gets one (a form's start or end,
 /// a `<select>` or `<template>`) stops every token ([`form_state_unsure`]).
+///
+/// Where lol_html's foreign content may not be a browser's ([`State::foreign_unsure`]), the
+/// content goes: a comment or an attribute lol_html reads there may hold the browser's
+/// `</script>`, and hide from lol_html the markup after it
+/// (`<svg><svg><div><script><!--</script><meta name=referrer content=unsafe-url>`: the `<div>`
+/// took the browser out of both `<svg>`s, lol_html out of one). Ordinary inline SVG, with no
+/// `<svg>` inside another, keeps its `<style>` and `<title>`.
 fn on_foreign_text_element(
     shared: &Shared,
     el: &mut Element<'_, '_>,
     name: String,
 ) -> HandlerResult {
-    shared.borrow_mut().in_foreign_text += 1;
+    let unsure = {
+        let mut state = shared.borrow_mut();
+        state.in_foreign_text += 1;
+        state.foreign_unsure
+    };
+    if unsure {
+        tracing::debug!("a text element in nested foreign content lost its content");
+        el.set_inner_content("", ContentType::Text);
+    }
     let shared = Arc::clone(shared);
     el.on_end_tag(Box::new(move |end| {
         let mut state = shared.borrow_mut();
