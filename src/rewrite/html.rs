@@ -20,7 +20,9 @@ use super::{
     plain,
     policy::{LinkPolicy, has_scheme, sends_nothing},
     prescan::Present,
-    rules::{MAX_FORM_HOLD, form_token_at, keyword, token_input},
+    rules::{
+        MAX_FORM_HOLD, MAX_UNREAD_REST, form_token_at, keyword, mentions_leaky_words, token_input,
+    },
 };
 use crate::settings::is_safe_referrer_policy;
 
@@ -93,8 +95,14 @@ struct State {
     /// may ignore: lol_html reads markup where that browser reads script text).
     tokens_stopped: bool,
     /// lol_html's tokenizer stays in foreign content that its element stack (and a browser)
-    /// left: what follows is not judged ([`TokenRewriter::gave_up`]).
+    /// left: what follows is held in `rest` and judged whole at the end
+    /// ([`TokenRewriter::cut_short`]).
     view_lost: bool,
+    /// The output after the view was lost, up to [`MAX_UNREAD_REST`] bytes.
+    rest: Vec<u8>,
+    /// The output after the view was lost outgrew [`MAX_UNREAD_REST`], or named what could
+    /// send a token elsewhere: it is dropped.
+    rest_dropped: bool,
     /// lol_html may be in foreign content where a browser is not: an `<svg>` or `<math>` opened
     /// inside another (a `<div>` in it leaves all of them in a tree builder, one in lol_html)
     /// or where a `<select>` may be open, until lol_html closes the outermost by its end tag
@@ -134,7 +142,21 @@ struct SharedSink(Shared);
 
 impl OutputSink for SharedSink {
     fn handle_chunk(&mut self, chunk: &[u8]) {
-        self.0.borrow_mut().forms.output().extend_from_slice(chunk);
+        let mut state = self.0.borrow_mut();
+        if !state.view_lost {
+            state.forms.output().extend_from_slice(chunk);
+        } else if !state.rest_dropped {
+            if state.rest.len() + chunk.len() > MAX_UNREAD_REST {
+                tracing::warn!(
+                    max = MAX_UNREAD_REST,
+                    "the rest of a page the rewriter could not read as a browser does is too large to judge; it is dropped"
+                );
+                state.rest_dropped = true;
+                state.rest = Vec::new();
+            } else {
+                state.rest.extend_from_slice(chunk);
+            }
+        }
     }
 }
 
@@ -351,6 +373,8 @@ impl TokenRewriter {
             selects_open: 0,
             tokens_stopped: false,
             view_lost: false,
+            rest: Vec::new(),
+            rest_dropped: false,
             foreign_unsure: false,
             foreign_open: 0,
             in_foreign_text: 0,
@@ -497,11 +521,19 @@ impl TokenRewriter {
     }
 
     /// Whether lol_html gave up on this document (a tag larger than its memory cap: the rest
-    /// passed through unread), or lost a browser's view of it (it closed an `<svg>` or `<math>`
-    /// at another element's end tag, where its tokenizer stays in foreign content: the rest got
-    /// no token, and CDATA there was not judged). No form held at that point kept its token.
+    /// passed through unread). No form held at that point kept its token.
     pub fn gave_up(&self) -> bool {
-        self.gave_up || self.state.borrow().view_lost
+        self.gave_up
+    }
+
+    /// Whether the end of the document was dropped (known once [`end`](Self::end) returned).
+    /// Where lol_html's reading of a page parts from every browser's (it closes an `<svg>` or
+    /// `<math>` at another element's end tag, `<div><svg></div>`, and its tokenizer stays in
+    /// foreign content), the rest gets no token and is held; at the end it is kept only if it
+    /// names nothing that could send a token elsewhere (a `<base>`, a referrer policy, a ping,
+    /// a `srcdoc`, a form-naming attribute) and is at most 256 KiB.
+    pub fn cut_short(&self) -> bool {
+        self.state.borrow().rest_dropped
     }
 
     /// The document ended; returns the rest of the output.
@@ -519,7 +551,19 @@ impl TokenRewriter {
             tracing::warn!(error = %err, "HTML rewriting failed at the end of the page");
             self.state.borrow_mut().forms.strip_all();
         }
-        out.extend(self.state.borrow_mut().forms.take_all());
+        let mut state = self.state.borrow_mut();
+        out.extend(state.forms.take_all());
+        if state.view_lost && !state.rest_dropped {
+            let rest = std::mem::take(&mut state.rest);
+            if mentions_leaky_words(&String::from_utf8_lossy(&rest)) {
+                tracing::warn!(
+                    "the rest of a page the rewriter could not read as a browser does names a base, referrer policy, ping or form; it is dropped"
+                );
+                state.rest_dropped = true;
+            } else {
+                out.extend(rest);
+            }
+        }
         out
     }
 }
@@ -791,6 +835,11 @@ fn rewrite_url_attribute(
     let Some(raw) = raw.filter(|_| !state.tokens_stopped && state.in_foreign_text == 0) else {
         return Ok(());
     };
+    // A NUL is U+FFFD to a browser's tokenizer and stays a NUL in lol_html's value: written
+    // back with the token, the link would point elsewhere. (The plain path declines NULs.)
+    if raw.contains('\0') {
+        return Ok(());
+    }
     let url = decode_entities(&raw);
     if let Some(with_token) = state.policy.add_token(&url, &state.base) {
         state.token_placed_in(&url);
@@ -916,7 +965,8 @@ fn on_meta(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     if !is_html(el) || !matches(&http_equiv, "refresh") {
         return Ok(());
     }
-    let Some(content) = content else {
+    // A NUL would be written back where a browser reads U+FFFD (see `rewrite_url_attribute`).
+    let Some(content) = content.filter(|content| !content.contains('\0')) else {
         return Ok(());
     };
     let content = decode_entities(&content);

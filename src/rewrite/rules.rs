@@ -41,6 +41,10 @@ pub(super) const MAX_FORM_HOLD: usize = 256 * 1024;
 /// goes.
 pub(super) const MAX_HELD_TEXT: usize = 64 * 1024;
 
+/// The most output held after lol_html lost a browser's view of the page
+/// (`TokenRewriter::cut_short`); past it, the rest of the page is dropped.
+pub(super) const MAX_UNREAD_REST: usize = 256 * 1024;
+
 /// A keyword attribute (`type`, `method`, `form`, `id`, `name`, ...) as a browser reads it:
 /// lol_html hands values over raw, and `type="subm&#105;t"` is a submit button all the same.
 pub(super) fn keyword(raw: Option<String>) -> Option<String> {
@@ -234,7 +238,8 @@ static SCRIPT_COMMENT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(
 /// Anything about `referrer` (`<meta name=referrer>`, `referrerpolicy`), or a `ping`,
 /// `srcdoc`, `form`, `formaction` or `formmethod` attribute, after character references are
 /// decoded (they may spell any of these; no reference decodes to `<`-free markup otherwise).
-fn mentions_leaky_words(raw: &str) -> bool {
+/// Also how the rest of a page that lol_html could not read as a browser does is judged.
+pub(super) fn mentions_leaky_words(raw: &str) -> bool {
     let text = decode_entities(raw).to_ascii_lowercase();
     text.contains("referrer")
         || text.contains("<base")

@@ -148,8 +148,25 @@ pub fn rewrite_in_chunks(html: &[u8], cuts: &[usize], use_get: bool) -> Vec<u8> 
     rewrite_and_tell(html, cuts, use_get).0
 }
 
-/// [`rewrite_in_chunks`], and whether the rewriter gave up on the page.
-pub fn rewrite_and_tell(html: &[u8], cuts: &[usize], use_get: bool) -> (Vec<u8>, bool) {
+/// How a rewriting ended: whether lol_html gave up (the rest passed through unread), and
+/// whether the rewriter dropped the end of the page ([`TokenRewriter::cut_short`]).
+#[derive(Clone, Copy)]
+pub struct Ending {
+    pub gave_up: bool,
+    pub cut_short: bool,
+}
+
+impl Ending {
+    fn of(rewriter: &TokenRewriter, gave_up_before_end: bool) -> Self {
+        Self {
+            gave_up: gave_up_before_end || rewriter.gave_up(),
+            cut_short: rewriter.cut_short(),
+        }
+    }
+}
+
+/// [`rewrite_in_chunks`], and how the rewriting ended.
+pub fn rewrite_and_tell(html: &[u8], cuts: &[usize], use_get: bool) -> (Vec<u8>, Ending) {
     let mut rewriter = TokenRewriter::new(policy(), use_get, encoding_rs::UTF_8).unwrap();
     let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (html.len() + 1)).collect();
     cuts.sort_unstable();
@@ -161,16 +178,17 @@ pub fn rewrite_and_tell(html: &[u8], cuts: &[usize], use_get: bool) -> (Vec<u8>,
     }
     let gave_up = rewriter.gave_up();
     out.extend(rewriter.end());
-    (out, gave_up || rewriter.gave_up())
+    let ending = Ending::of(&rewriter, gave_up);
+    (out, ending)
 }
 
 /// `html` rewritten whole by a rewriter that scanned it first ([`TokenRewriter::for_document`]).
-pub fn rewrite_whole(html: &[u8], use_get: bool) -> (Vec<u8>, bool) {
+pub fn rewrite_whole(html: &[u8], use_get: bool) -> (Vec<u8>, Ending) {
     let mut rewriter =
         TokenRewriter::for_document(policy(), use_get, encoding_rs::UTF_8, html).unwrap();
     let mut out = rewriter.write(html);
     out.extend(rewriter.end());
-    (out, rewriter.gave_up())
+    (out, Ending::of(&rewriter, false))
 }
 
 /// [`check_rewrite`] on fuzzer bytes: the first byte chooses the chunk cuts (its low 3 bits
@@ -215,15 +233,15 @@ pub fn check_rewrite(input: &[u8], cuts: &[usize], use_get: bool) {
     if spelled {
         return;
     }
-    let (output, gave_up) = rewrite_and_tell(input, cuts, use_get);
-    judge(input, &before, &output, gave_up, use_get);
+    let (output, ending) = rewrite_and_tell(input, cuts, use_get);
+    judge(input, &before, &output, ending, use_get);
     // Scanned first, a page held whole is judged by the same rules. Its output may differ from
     // the streamed one only where the stream failed closed for want of knowing what comes
     // later (a submitter before any form makes a late `<base>` lose its `href`; the scan
     // knows no form ever comes).
-    let (whole, whole_gave_up) = rewrite_whole(input, use_get);
+    let (whole, whole_ending) = rewrite_whole(input, use_get);
     if whole != output {
-        judge(input, &before, &whole, whole_gave_up, use_get);
+        judge(input, &before, &whole, whole_ending, use_get);
     }
     // A plain page may skip lol_html altogether: it must write what lol_html writes, and so
     // pass the same judge.
@@ -234,7 +252,16 @@ pub fn check_rewrite(input: &[u8], cuts: &[usize], use_get: bool) {
             "the plain path and lol_html differ on {:?}",
             String::from_utf8_lossy(input)
         );
-        judge(input, &before, &plain, false, use_get);
+        judge(
+            input,
+            &before,
+            &plain,
+            Ending {
+                gave_up: false,
+                cut_short: false,
+            },
+            use_get,
+        );
     }
 }
 
@@ -344,7 +371,8 @@ pub fn check_pieces(data: &[u8]) -> bool {
 
 /// The checks of [`check_rewrite`] on one rewriting of `input`: the text check in the reading
 /// lol_html's own view follows, the leak checks in every reading.
-fn judge(input: &[u8], before: &browser::Page, output: &[u8], gave_up: bool, use_get: bool) {
+fn judge(input: &[u8], before: &browser::Page, output: &[u8], ending: Ending, use_get: bool) {
+    let gave_up = ending.gave_up;
     let after = browse(output, use_get);
     let shown = || String::from_utf8_lossy(output).into_owned();
     // Known limit (SECURITY.md): after nested foreign content (`<svg><svg>`), a tag that breaks
@@ -387,7 +415,9 @@ fn judge(input: &[u8], before: &browser::Page, output: &[u8], gave_up: bool, use
         .iter()
         .any(|name| count_tags(input, name) > 0)
         && before.shape != after.shape;
-    if !foreign_twice
+    // Where lol_html lost a browser's view, the rest of the page may be dropped (SECURITY.md).
+    if !ending.cut_short
+        && !foreign_twice
         && !noscripts_unread
         && !cdata_opener_dropped
         && !end_tags_written
