@@ -551,6 +551,45 @@ async fn see_other(session: actix_cookieless::Session) -> actix_web::Result<Http
     Ok(session.see_other("/s/read?after=post").await?)
 }
 
+/// A redirect token stands for the session's token: with a `token_max_age` shorter than
+/// `redirect_token_max_age`, it opens nothing past `token_max_age`.
+#[actix_rt::test]
+async fn a_redirect_token_never_outlives_token_max_age() {
+    let mut settings = settings();
+    settings.token_max_age = std::time::Duration::from_secs(1);
+    settings.redirect_token_max_age = std::time::Duration::from_secs(600);
+    let app = common::app_with_routes(MemoryStore::default(), settings, |cfg| {
+        cfg.route("/see-other", web::post().to(see_other));
+    })
+    .await;
+    let res = test::call_service(
+        &app,
+        from_client(TestRequest::post().uri("/s/see-other")).to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let location = res
+        .headers()
+        .get(header::LOCATION)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let read =
+        |req: TestRequest| async { body(test::call_service(&app, req.to_request()).await).await };
+    assert_eq!(
+        read(from_client(TestRequest::get().uri(&location))).await,
+        r#"answer="kept""#,
+        "within token_max_age"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    assert_eq!(
+        read(from_client(TestRequest::get().uri(&location))).await,
+        "",
+        "past token_max_age, within redirect_token_max_age"
+    );
+}
+
 /// The token in a `see_other` Location opens a GET of that path only, from that client, for
 /// `redirect_token_max_age`, with use_get off too; never a post, another path, or as an
 /// ordinary token.

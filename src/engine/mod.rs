@@ -269,8 +269,9 @@ impl<St: SessionStore> Engine<St> {
         let Found { transport, token } = found;
         let settings = &self.settings;
         let path = self.bound_path(transport, at.path);
-        let as_redirect =
-            || client_key.try_open_redirect(token, at.path, settings.redirect_token_max_age);
+        // A redirect token stands for the session's token: it never outlives one.
+        let redirect_max_age = settings.redirect_token_max_age.min(settings.token_max_age);
+        let as_redirect = || client_key.try_open_redirect(token, at.path, redirect_max_age);
         match transport {
             Transport::Redirect => (as_redirect(), transport),
             // A query token may be an ordinary one or a redirect's (`see_other`).

@@ -458,7 +458,7 @@ impl Session {
     ///
     /// The `Location` carries a *redirect token*, accepted with `use_get` on or off: it opens
     /// the session only for a GET or HEAD of that very path, from this client, within
-    /// `redirect_token_max_age` (10 minutes), and is never taken for an ordinary token. The
+    /// `redirect_token_max_age` (10 minutes, never longer than `token_max_age`), and is never taken for an ordinary token. The
     /// page it opens gets ordinary tokens in its forms, as any page.
     ///
     /// ```

@@ -47,7 +47,7 @@ pub const MIN_SECRET_LEN: usize = 32;
 /// | `session_ttl` | 30 min | idle expiry of a session in the store |
 /// | `token_max_age` | 24 h | maximum age of a token |
 /// | `session_max_lifetime` | 0 (none) | maximum age of a session, however active; 0: no limit |
-/// | `redirect_token_max_age` | 10 min | how long the `Location` token of `Session::see_other` opens its page |
+/// | `redirect_token_max_age` | 10 min | how long the `Location` token of `Session::see_other` opens its page (never longer than `token_max_age`) |
 /// | `trusted_proxies` | `[]` | CIDRs whose `Forwarded`/`X-Forwarded-For` are believed |
 /// | `referrer_policy` | `same-origin` | sent with token-bearing responses |
 /// | `reject_cross_site` | `false` | answer 403 to cross-site unsafe requests with a token |
@@ -122,7 +122,8 @@ pub struct Settings {
     )]
     pub session_max_lifetime: Duration,
     /// How long the token in a [`Session::redirect_location`](crate::Session::redirect_location) `Location`
-    /// opens its page (for the GET that follows, and for Back and reload after it).
+    /// opens its page (for the GET that follows, and for Back and reload after it); never
+    /// longer than `token_max_age`, since it stands for the session's token.
     #[serde(
         deserialize_with = "deserialize_duration",
         serialize_with = "serialize_duration"
