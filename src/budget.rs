@@ -8,6 +8,8 @@ use std::{
     time::Duration,
 };
 
+use crate::client::mask;
+
 use governor::{
     DefaultKeyedRateLimiter, Quota, RateLimiter,
     clock::{Clock, DefaultClock},
@@ -17,11 +19,13 @@ use governor::{
 /// forgotten: the table stays as large as the set of recent clients.
 const FORGET_EVERY: u64 = 4096;
 
-/// New sessions per client (its address cut to the binding prefix), refilled continuously:
+/// New sessions per client (its address cut to the budget's prefix), refilled continuously:
 /// up to `per_minute` at once, then one every `60 s / per_minute`.
 pub(crate) struct SessionBudget {
     limiter: DefaultKeyedRateLimiter<Option<IpAddr>>,
     checks: AtomicU64,
+    ipv4_prefix: u8,
+    ipv6_prefix: u8,
 }
 
 impl std::fmt::Debug for SessionBudget {
@@ -33,18 +37,22 @@ impl std::fmt::Debug for SessionBudget {
 }
 
 impl SessionBudget {
-    /// `None` for 0: no budget.
-    pub(crate) fn per_minute(per_minute: u32) -> Option<Self> {
+    /// One budget per IPv4 `/ipv4_prefix` and IPv6 `/ipv6_prefix`; `None` for 0: no budget.
+    pub(crate) fn per_minute(per_minute: u32, ipv4_prefix: u8, ipv6_prefix: u8) -> Option<Self> {
         let per_minute = NonZeroU32::new(per_minute)?;
         Some(Self {
             limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
             checks: AtomicU64::new(0),
+            ipv4_prefix,
+            ipv6_prefix,
         })
     }
 
-    /// Takes one new session from `client`'s budget (`None`: a client without an address,
-    /// which shares one budget); `Err` with how long until the next one when it is used up.
+    /// Takes one new session from the budget of `client`'s prefix (`None`: a client without
+    /// an address, which shares one budget); `Err` with how long until the next one when it
+    /// is used up.
     pub(crate) fn take(&self, client: Option<IpAddr>) -> Result<(), Duration> {
+        let client = client.map(|ip| mask(ip, self.ipv4_prefix, self.ipv6_prefix));
         if self.checks.fetch_add(1, Ordering::Relaxed) % FORGET_EVERY == FORGET_EVERY - 1 {
             self.limiter.retain_recent();
             self.limiter.shrink_to_fit();
@@ -64,8 +72,30 @@ mod tests {
     }
 
     #[test]
+    fn addresses_of_one_prefix_share_a_budget() {
+        let budget = SessionBudget::per_minute(2, 24, 56).unwrap();
+        assert!(budget.take(ip("192.0.2.1")).is_ok());
+        assert!(budget.take(ip("192.0.2.200")).is_ok());
+        assert!(
+            budget.take(ip("192.0.2.77")).is_err(),
+            "the /24's budget is spent"
+        );
+        assert!(budget.take(ip("192.0.3.1")).is_ok(), "another /24");
+        assert!(budget.take(ip("2001:db8:0:1::1")).is_ok());
+        assert!(
+            budget.take(ip("2001:db8:0:ff::1")).is_ok(),
+            "another /64, same /56"
+        );
+        assert!(
+            budget.take(ip("2001:db8:0:7f:1::9")).is_err(),
+            "the /56's budget is spent"
+        );
+        assert!(budget.take(ip("2001:db8:0:100::1")).is_ok(), "another /56");
+    }
+
+    #[test]
     fn a_client_gets_its_burst_then_waits_and_others_are_untouched() {
-        let budget = SessionBudget::per_minute(3).unwrap();
+        let budget = SessionBudget::per_minute(3, 24, 56).unwrap();
         for _ in 0..3 {
             assert!(budget.take(ip("192.0.2.0")).is_ok());
         }
@@ -80,12 +110,12 @@ mod tests {
 
     #[test]
     fn zero_is_no_budget() {
-        assert!(SessionBudget::per_minute(0).is_none());
+        assert!(SessionBudget::per_minute(0, 24, 56).is_none());
     }
 
     #[test]
     fn idle_clients_are_forgotten() {
-        let budget = SessionBudget::per_minute(1_000_000).unwrap();
+        let budget = SessionBudget::per_minute(1_000_000, 32, 128).unwrap();
         // The last two takes (after the clients went idle) are the ones that forget.
         for i in 0..FORGET_EVERY - 2 {
             let _ = budget.take(Some(IpAddr::from((i as u32).to_be_bytes())));

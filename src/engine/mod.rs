@@ -119,7 +119,11 @@ impl<St: SessionStore> Engine<St> {
         let ttl = settings.session_ttl;
         let rewrites = (settings.rewrite_cache_bytes > 0)
             .then(|| RewriteCache::new(settings.rewrite_cache_bytes));
-        let budget = SessionBudget::per_minute(settings.new_sessions_per_minute);
+        let budget = SessionBudget::per_minute(
+            settings.new_sessions_per_minute,
+            settings.new_sessions_ipv4_prefix,
+            settings.new_sessions_ipv6_prefix,
+        );
         Self {
             store,
             settings,

@@ -55,6 +55,7 @@ pub const MIN_SECRET_LEN: usize = 32;
 /// | `body_scan_limit` | 65536 | bytes of a form body read to find the token field |
 /// | `body_scan_timeout` | 10 s | how long a form body may take to reach the token field |
 /// | `new_sessions_per_minute` | 120 | new sessions one client (address prefix) may create; 0: no limit |
+/// | `new_sessions_ipv4_prefix`, `new_sessions_ipv6_prefix` | 24, 56 | the address prefix that shares one budget of new sessions |
 /// | `rewrite_cache_bytes` | 33554432 | memory for rewritten pages served again (0: no cache) |
 /// | `client_script` | `false` | serve the script client and put it into rewritten HTML pages |
 /// | `client_script_path` | `/__cookieless/session.js` | where the script client is served |
@@ -149,9 +150,16 @@ pub struct Settings {
     )]
     pub body_scan_timeout: Duration,
     /// New sessions one client may create per minute (all at once, or spread out), the client
-    /// being its address cut to `ipv4_prefix` / `ipv6_prefix`; past it, a request that would
-    /// create one gets 429. 0 turns the limit off.
+    /// being its address cut to `new_sessions_ipv4_prefix` / `new_sessions_ipv6_prefix`; past
+    /// it, a request that would create one gets 429. 0 turns the limit off.
     pub new_sessions_per_minute: u32,
+    /// Leading bits of an IPv4 address that share one budget of new sessions (a /24: one
+    /// attacker commonly holds a whole block). Never finer than `ipv4_prefix`.
+    pub new_sessions_ipv4_prefix: u8,
+    /// Leading bits of an IPv6 address that share one budget of new sessions (a /56: the
+    /// smallest block providers hand a customer, who holds 256 /64s in it). Never finer than
+    /// `ipv6_prefix`.
+    pub new_sessions_ipv6_prefix: u8,
     /// Memory (bytes) for keeping rewritten pages that are served again, so the next visitor's
     /// copy is a splice rather than a parse; 0 turns the cache off.
     pub rewrite_cache_bytes: u64,
@@ -195,6 +203,8 @@ impl Default for Settings {
             body_scan_limit: 64 * 1024,
             body_scan_timeout: Duration::from_secs(10),
             new_sessions_per_minute: 120,
+            new_sessions_ipv4_prefix: 24,
+            new_sessions_ipv6_prefix: 56,
             rewrite_cache_bytes: 32 * 1024 * 1024,
             client_script: false,
             client_script_path: "/__cookieless/session.js".to_owned(),
@@ -234,6 +244,8 @@ impl fmt::Debug for Settings {
             .field("body_scan_limit", &self.body_scan_limit)
             .field("body_scan_timeout", &self.body_scan_timeout)
             .field("new_sessions_per_minute", &self.new_sessions_per_minute)
+            .field("new_sessions_ipv4_prefix", &self.new_sessions_ipv4_prefix)
+            .field("new_sessions_ipv6_prefix", &self.new_sessions_ipv6_prefix)
             .field("rewrite_cache_bytes", &self.rewrite_cache_bytes)
             .field("client_script", &self.client_script)
             .field("client_script_path", &self.client_script_path)

@@ -76,11 +76,17 @@ fn leaky_referrer_policy_is_refused() {
 #[test]
 fn other_bad_values_are_refused() {
     type Spoil = fn(&mut Settings);
-    let cases: [(&str, Spoil); 6] = [
+    let cases: [(&str, Spoil); 8] = [
         ("session_ttl", |s| s.session_ttl = Duration::ZERO),
         ("token_max_age", |s| s.token_max_age = Duration::ZERO),
         ("ipv4_prefix", |s| s.ipv4_prefix = 33),
         ("ipv6_prefix", |s| s.ipv6_prefix = 129),
+        ("new_sessions_ipv4_prefix", |s| {
+            s.new_sessions_ipv4_prefix = 33;
+        }),
+        ("new_sessions_ipv6_prefix", |s| {
+            s.new_sessions_ipv6_prefix = 129;
+        }),
         ("hosts", |s| s.hosts = vec!["http://x/".into()]),
         ("exclude", |s| s.exclude = vec!["admin".into()]),
     ];

@@ -64,6 +64,18 @@ impl Settings {
                 "must be between 0 and 128",
             ));
         }
+        if self.new_sessions_ipv4_prefix > 32 {
+            return Err(SettingsError::new(
+                "new_sessions_ipv4_prefix",
+                "must be between 0 and 32",
+            ));
+        }
+        if self.new_sessions_ipv6_prefix > 128 {
+            return Err(SettingsError::new(
+                "new_sessions_ipv6_prefix",
+                "must be between 0 and 128",
+            ));
+        }
         if !self.client_id && self.use_get {
             // An unbound token opens from any browser: a link carrying an attacker's token
             // would put a victim into the attacker's session (session fixation).

@@ -61,9 +61,14 @@ impl Expiry<String, Arc<Entry>> for IdleExpiry {
 ///
 /// The bound counts what a session really costs the process (its key, hash table, text and the
 /// cache's book-keeping, about 1 KB for a few answers), so that a full store of 64 MiB grows the
-/// process by about 64 MiB (`tests/store_memory.rs` measures it). When it is full, the session
-/// idle the longest makes room for the new one: visitors in the middle of a form keep theirs,
-/// and one client flooding new sessions is held off by `new_sessions_per_minute`.
+/// process by about 64 MiB (`tests/store_memory.rs` measures it).
+///
+/// A new session starts *on probation*, in a tenth of the bound; the first time it is read
+/// again (the visitor came back) it moves to the rest. Each part makes room by dropping its
+/// session idle the longest. So a flood of new sessions, from any number of addresses, only
+/// pushes out other sessions that were never used again, and a visitor in the middle of a form
+/// keeps theirs (as S3-FIFO's small queue does); one address prefix flooding is held off
+/// before that by `new_sessions_per_minute`.
 ///
 /// Clones share the same sessions: create one store and clone it into every worker.
 /// Sessions do not survive a restart, and instances do not share them: for several instances
@@ -78,17 +83,29 @@ impl Expiry<String, Arc<Entry>> for IdleExpiry {
 /// ```
 #[derive(Clone)]
 pub struct MemoryStore {
-    cache: Cache<String, Arc<Entry>>,
+    /// Sessions never read since they were saved.
+    probation: Cache<String, Arc<Entry>>,
+    /// Sessions read at least once after they were saved.
+    in_use: Cache<String, Arc<Entry>>,
+    /// Probation's bound: a session weighing more starts in use (probation could not hold it).
+    probation_bytes: u64,
 }
 
 impl std::fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MemoryStore")
-            .field("sessions", &self.cache.entry_count())
-            .field("bytes", &self.cache.weighted_size())
+            .field("on_probation", &self.probation.entry_count())
+            .field("in_use", &self.in_use.entry_count())
+            .field(
+                "bytes",
+                &(self.probation.weighted_size() + self.in_use.weighted_size()),
+            )
             .finish()
     }
 }
+
+/// The share of the bound that new sessions get until they are read again.
+const PROBATION_SHARE: u64 = 10;
 
 /// What the cache's own book-keeping costs per entry (its entry record, access-order and
 /// write-order queue nodes, timer-wheel node, hash-table slot) and our `Arc<Entry>`: measured
@@ -136,23 +153,19 @@ impl MemoryStore {
     /// A store whose sessions cost the process up to `max_bytes` (keys, hash tables, names
     /// and values, and the cache's per-session book-keeping).
     pub fn new(max_bytes: u64) -> Self {
+        let probation = max_bytes / PROBATION_SHARE;
         Self {
-            cache: Cache::builder()
-                .max_capacity(max_bytes)
-                .weigher(|_: &String, entry: &Arc<Entry>| entry.weight)
-                // The idlest session goes first. (TinyLFU, moka's default, refuses a new entry
-                // that has been used less often than the one it would replace: once full, every
-                // new visitor's session was refused while finished visits stayed.)
-                .eviction_policy(EvictionPolicy::lru())
-                .expire_after(IdleExpiry)
-                .build(),
+            probation: part(probation),
+            in_use: part(max_bytes - probation),
+            probation_bytes: probation,
         }
     }
 
     /// How many sessions are stored (approximate until pending maintenance runs).
     pub fn len(&self) -> u64 {
-        self.cache.run_pending_tasks();
-        self.cache.entry_count()
+        self.probation.run_pending_tasks();
+        self.in_use.run_pending_tasks();
+        self.probation.entry_count() + self.in_use.entry_count()
     }
 
     /// Whether no session is stored.
@@ -160,17 +173,37 @@ impl MemoryStore {
         self.len() == 0
     }
 
-    fn put(&self, key: String, state: State, ttl: Duration) {
+    fn put(part: &Cache<String, Arc<Entry>>, key: String, state: State, ttl: Duration) {
         let weight = weigh(&key, &state);
         let state = Mutex::new(state);
-        self.cache
-            .insert(key, Arc::new(Entry { state, ttl, weight }));
+        part.insert(key, Arc::new(Entry { state, ttl, weight }));
+    }
+
+    /// Where a new session starts: on probation, unless it outweighs probation's bound.
+    fn part_for_new(&self, key: &str, state: &State) -> &Cache<String, Arc<Entry>> {
+        if u64::from(weigh(key, state)) > self.probation_bytes {
+            &self.in_use
+        } else {
+            &self.probation
+        }
+    }
+
+    /// `key`'s entry, moved out of probation if it was there: it is being used again.
+    fn get_in_use(&self, key: &str) -> Option<Arc<Entry>> {
+        if let Some(entry) = self.in_use.get(key) {
+            return Some(entry);
+        }
+        // `get` and not `remove`: `remove` hands over an entry that has expired, too.
+        let entry = self.probation.get(key)?;
+        self.probation.invalidate(key);
+        self.in_use.insert(key.to_owned(), Arc::clone(&entry));
+        Some(entry)
     }
 
     /// Writes `state` into `key`'s entry when it is there with the same TTL and `state` weighs
     /// no more than the cache counted for it; gives `state` back otherwise.
     fn replace_in_place(&self, key: &str, state: State, ttl: Duration) -> Result<(), State> {
-        let Some(entry) = self.cache.get(key) else {
+        let Some(entry) = self.get_in_use(key) else {
             return Err(state);
         };
         if entry.ttl != ttl || weigh(key, &state) > entry.weight {
@@ -178,7 +211,7 @@ impl MemoryStore {
         }
         *entry.state() = state;
         // Evicted or expired since the read: put it back whole rather than lose the write.
-        if self.cache.contains_key(key) {
+        if self.in_use.contains_key(key) {
             Ok(())
         } else {
             Err(std::mem::take(&mut *entry.state()))
@@ -186,14 +219,26 @@ impl MemoryStore {
     }
 }
 
+/// One part of the store, bounded in bytes: the idlest session goes first. (TinyLFU, moka's
+/// default, refuses a new entry that has been used less often than the one it would replace:
+/// once full, every new visitor's session was refused while finished visits stayed.)
+fn part(max_bytes: u64) -> Cache<String, Arc<Entry>> {
+    Cache::builder()
+        .max_capacity(max_bytes)
+        .weigher(|_: &String, entry: &Arc<Entry>| entry.weight)
+        .eviction_policy(EvictionPolicy::lru())
+        .expire_after(IdleExpiry)
+        .build()
+}
+
 impl SessionStore for MemoryStore {
     async fn load(&self, key: &str) -> Result<Option<State>, StoreError> {
-        Ok(self.cache.get(key).map(|entry| entry.state().clone()))
+        Ok(self.get_in_use(key).map(|entry| entry.state().clone()))
     }
 
     async fn save(&self, state: State, ttl: Duration) -> Result<String, StoreError> {
         let key = new_session_key();
-        self.put(key.clone(), state, ttl);
+        Self::put(self.part_for_new(&key, &state), key.clone(), state, ttl);
         Ok(key)
     }
 
@@ -202,28 +247,29 @@ impl SessionStore for MemoryStore {
             return Ok(key.to_owned());
         };
         // Gone meanwhile: like actix-session's Redis store, start it anew under a new key.
-        let key = if self.cache.contains_key(key) {
+        let key = if self.in_use.contains_key(key) {
             key.to_owned()
         } else {
             new_session_key()
         };
-        self.put(key.clone(), state, ttl);
+        Self::put(&self.in_use, key.clone(), state, ttl);
         Ok(key)
     }
 
     async fn update_ttl(&self, key: &str, ttl: Duration) -> Result<(), StoreError> {
         // Reading an entry restarts its idle clock (`IdleExpiry`), so only a new TTL needs a write.
-        if let Some(entry) = self.cache.get(key)
+        if let Some(entry) = self.get_in_use(key)
             && ttl != entry.ttl
         {
             let state = entry.state().clone();
-            self.put(key.to_owned(), state, ttl);
+            Self::put(&self.in_use, key.to_owned(), state, ttl);
         }
         Ok(())
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.cache.invalidate(key);
+        self.probation.invalidate(key);
+        self.in_use.invalidate(key);
         Ok(())
     }
 }
@@ -295,7 +341,7 @@ mod tests {
             store.update_ttl(&k, short).await.unwrap();
         }
         assert!(
-            store.cache.contains_key(&k),
+            store.in_use.contains_key(&k),
             "kept alive past its first TTL"
         );
         store
@@ -304,7 +350,7 @@ mod tests {
             .unwrap();
         std::thread::sleep(Duration::from_millis(120));
         assert_eq!(
-            store.cache.get(&k).map(|e| e.state().clone()),
+            store.in_use.get(&k).map(|e| e.state().clone()),
             None,
             "the new, shorter TTL"
         );
@@ -312,8 +358,8 @@ mod tests {
 
     /// What the cache counts for its sessions, maintenance done.
     fn weighed(store: &MemoryStore) -> u64 {
-        store.cache.run_pending_tasks();
-        store.cache.weighted_size()
+        store.len();
+        store.probation.weighted_size() + store.in_use.weighted_size()
     }
 
     #[actix_rt::test]
@@ -351,6 +397,45 @@ mod tests {
             .unwrap();
         std::thread::sleep(Duration::from_millis(120));
         assert_eq!(store.load(&k).await.unwrap(), None, "the new, shorter TTL");
+    }
+
+    /// A session read again after it was saved survives a flood of new sessions many times the
+    /// store's size, however idle it stays meanwhile; new sessions push out only each other.
+    #[actix_rt::test]
+    async fn a_flood_of_new_sessions_pushes_out_no_session_in_use() {
+        let store = MemoryStore::new(256 * 1024);
+        let ttl = Duration::from_secs(300);
+        let used = store.save(state("in use"), ttl).await.unwrap();
+        assert!(store.load(&used).await.unwrap().is_some());
+        let fresh = store.save(state("never read"), ttl).await.unwrap();
+        let mut flood = Vec::new();
+        for i in 0..5_000 {
+            flood.push(store.save(state(&i.to_string()), ttl).await.unwrap());
+        }
+        assert_eq!(store.load(&used).await.unwrap(), Some(state("in use")));
+        assert_eq!(
+            store.load(&fresh).await.unwrap(),
+            None,
+            "pushed out on probation"
+        );
+        let kept = flood.len()
+            - flood
+                .iter()
+                .filter(|k| !store.probation.contains_key(*k))
+                .count();
+        assert!(kept > 0 && kept < 100, "{kept} of the flood on probation");
+    }
+
+    /// A session larger than probation's tenth of a small store is kept all the same.
+    #[actix_rt::test]
+    async fn a_session_too_large_for_probation_is_kept() {
+        let store = MemoryStore::new(16 * 1024);
+        let big = state(&"x".repeat(4_000));
+        let k = store
+            .save(big.clone(), Duration::from_secs(300))
+            .await
+            .unwrap();
+        assert_eq!(store.load(&k).await.unwrap(), Some(big));
     }
 
     #[actix_rt::test]
