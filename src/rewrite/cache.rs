@@ -26,29 +26,55 @@ const SEEN_KEYS: u64 = 16 * 1024;
 /// Bytes hashed from each of the sampled places of a page.
 const SAMPLE: usize = 32;
 
-/// A page rewritten with the placeholder, as the pieces between placeholders.
+/// A page rewritten with the placeholder: the output, and where the placeholders were.
+///
+/// Every allocation is exact (a copy of the page, the output shrunk to its length, the offsets
+/// in a boxed slice), so that [`weight`](Self::weight) is what it costs the process: the
+/// handler's own buffer, or a vector grown by doubling, could be twice what it holds.
 struct Rewritten {
     context: Box<[Box<str>]>,
     token_len: usize,
     original: Bytes,
-    pieces: Vec<Bytes>,
+    /// The output with every placeholder.
+    output: Bytes,
+    /// Where each placeholder starts in `output`.
+    placeholders: Box<[u32]>,
+    placeholder_len: usize,
 }
 
 impl Rewritten {
     fn weight(&self) -> u32 {
-        let pieces: usize = self.pieces.iter().map(Bytes::len).sum();
         let context: usize = self.context.iter().map(|part| part.len() + 16).sum();
-        let bytes = context + self.original.len() + pieces + self.pieces.len() * 32;
+        let bytes = context
+            + self.original.len()
+            + self.output.len()
+            + self.placeholders.len() * std::mem::size_of::<u32>()
+            + 256;
         u32::try_from(bytes).unwrap_or(u32::MAX)
+    }
+
+    /// The pieces of the output between placeholders.
+    fn pieces(&self) -> impl Iterator<Item = &[u8]> {
+        let starts = std::iter::once(0).chain(
+            self.placeholders
+                .iter()
+                .map(|&at| at as usize + self.placeholder_len),
+        );
+        let ends = self
+            .placeholders
+            .iter()
+            .map(|&at| at as usize)
+            .chain([self.output.len()]);
+        starts.zip(ends).map(|(from, to)| &self.output[from..to])
     }
 
     /// The page with `token` between the kept pieces, in one buffer: a response in many
     /// small writes would meet Nagle's algorithm on the way out.
     fn with_token(&self, token: &str) -> Bytes {
-        let len = self.pieces.iter().map(Bytes::len).sum::<usize>()
-            + token.len() * (self.pieces.len() - 1);
+        let count = self.placeholders.len();
+        let len = self.output.len() - count * self.placeholder_len + count * token.len();
         let mut out = Vec::with_capacity(len);
-        for (i, piece) in self.pieces.iter().enumerate() {
+        for (i, piece) in self.pieces().enumerate() {
             if i > 0 {
                 out.extend_from_slice(token.as_bytes());
             }
@@ -57,11 +83,9 @@ impl Rewritten {
         out.into()
     }
 
-    /// Whether `page` is the kept page: the same buffer (a handler serving one shared
-    /// `Bytes`; the cache holds it, so its address cannot have been reused), or the same bytes.
+    /// Whether `page` is the kept page, byte for byte (the kept copy is its own buffer).
     fn is(&self, page: &Bytes) -> bool {
-        self.original.len() == page.len()
-            && (self.original.as_ptr() == page.as_ptr() || self.original == page)
+        self.original == page
     }
 }
 
@@ -136,24 +160,29 @@ impl RewriteCache {
             .cycle()
             .take(token.len().max(32))
             .collect();
-        let out = Bytes::from(rewrite_with(&placeholder)?);
-        let pieces: Vec<Bytes> = memchr::memmem::find_iter(&out, placeholder.as_bytes())
-            .chain([out.len()])
-            .scan(0, |from, at| {
-                let piece = out.slice(*from..at);
-                *from = at + placeholder.len();
-                Some(piece)
-            })
+        let mut output = rewrite_with(&placeholder)?;
+        output.shrink_to_fit();
+        let placeholders = memchr::memmem::find_iter(&output, placeholder.as_bytes())
+            // Pages past `MAX_PAGE` are not kept; their output may be longer, but not 4 GiB.
+            .map(|at| u32::try_from(at).unwrap_or(u32::MAX))
             .collect();
-        let rewritten = Rewritten {
+        let mut rewritten = Rewritten {
             context: context.iter().map(|&part| part.into()).collect(),
             token_len: token.len(),
             original: page.clone(),
-            pieces,
+            output: output.into(),
+            placeholders,
+            placeholder_len: placeholder.len(),
         };
         let spliced = rewritten.with_token(token);
         if self.seen.contains_key(&key) {
+            // A copy of exactly the page: the handler's buffer may hold much more.
+            rewritten.original = Bytes::copy_from_slice(page);
             self.pages.insert(key, std::sync::Arc::new(rewritten));
+            // moka evicts in its maintenance, which runs now and then: a burst of large pages
+            // outgrew the bound sevenfold before it ran. Inserts are rare (a page's second
+            // sighting), so the bound is kept at each one.
+            self.pages.run_pending_tasks();
         } else {
             self.seen.insert(key, ());
         }
@@ -215,10 +244,9 @@ mod tests {
             );
         }
         let kept = cache.pages.iter().next().unwrap().1;
-        assert!(kept.pieces.len() == 3, "two tokens, three pieces");
+        assert!(kept.pieces().count() == 3, "two tokens, three pieces");
         assert!(
-            kept.pieces
-                .iter()
+            kept.pieces()
                 .all(|p| !p.windows(6).any(|w| w.starts_with(b"TOKEN"))),
             "a kept page holds no visitor's token"
         );
