@@ -8,6 +8,7 @@ mod proxy_support;
 
 use std::{
     net::{SocketAddr, TcpListener},
+    sync::atomic::{AtomicUsize, Ordering},
     time::Duration,
 };
 
@@ -47,6 +48,10 @@ async fn echo(req: HttpRequest, body: Bytes) -> HttpResponse {
 const PAGE: &str = r#"<!DOCTYPE html><html><head><title>t</title></head><body>
 <form method="post" action="/echo"><input name="a" value="1"></form>
 <a href="/echo?x=1">own</a> <a href="https://other.example/">other</a></body></html>"#;
+
+/// Requests to `/held` in the upstream now, and the most there were at once.
+static HELD_NOW: AtomicUsize = AtomicUsize::new(0);
+static HELD_MOST: AtomicUsize = AtomicUsize::new(0);
 
 /// The upstream app: cookies set and expired, redirects to its own address, a slow answer, a
 /// page to rewrite.
@@ -94,6 +99,16 @@ fn serve_upstream() -> (SocketAddr, ServerHandle) {
                 web::get().to(|| async {
                     actix_web::rt::time::sleep(Duration::from_secs(5)).await;
                     HttpResponse::Ok().body("late")
+                }),
+            )
+            .route(
+                "/held",
+                web::get().to(|| async {
+                    let now = HELD_NOW.fetch_add(1, Ordering::SeqCst) + 1;
+                    HELD_MOST.fetch_max(now, Ordering::SeqCst);
+                    actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+                    HELD_NOW.fetch_sub(1, Ordering::SeqCst);
+                    HttpResponse::Ok().body("held")
                 }),
             )
             .route(
@@ -433,6 +448,65 @@ async fn the_script_client_is_served_and_put_first_into_the_head() {
 }
 
 /// The `cookieless-proxy` binary itself, with the environment given (and no settings file).
+/// A request body past `proxy.max_body_bytes` gets 413, announced or chunked, and never reaches
+/// the app whole; one within it passes.
+#[actix_web::test]
+async fn a_body_past_max_body_bytes_gets_413() {
+    let (up, _upstream) = serve_upstream();
+    let mut proxy_settings = proxy_support::to(&format!("http://{up}"), Duration::from_secs(10));
+    proxy_settings.max_body_bytes = 64 * 1024;
+    let (proxy, _server) = proxy_support::serve_proxy_with(proxy_settings, Settings::new(SECRET));
+    let post = || {
+        browser()
+            .post(format!("http://{proxy}/echo"))
+            .insert_header((header::USER_AGENT, UA))
+            .insert_header((header::CONTENT_TYPE, "application/octet-stream"))
+    };
+    let mut within = post().send_body(vec![b'a'; 60_000]).await.unwrap();
+    assert_eq!(within.status().as_u16(), 200);
+    let echo: Value = serde_json::from_slice(&within.body().await.unwrap()).unwrap();
+    assert_eq!(echo["body"], 60_000);
+
+    let announced = post().send_body(vec![b'a'; 100_000]).await.unwrap();
+    assert_eq!(
+        announced.status().as_u16(),
+        413,
+        "a Content-Length past the bound"
+    );
+
+    let chunks = (0..10).map(|_| Ok::<_, std::io::Error>(Bytes::from(vec![b'a'; 10_000])));
+    let chunked = post()
+        .send_stream(futures_util::stream::iter(chunks))
+        .await
+        .unwrap();
+    assert_eq!(
+        chunked.status().as_u16(),
+        413,
+        "a chunked body past the bound"
+    );
+}
+
+/// No more than `proxy.max_upstream_connections` per worker reach the app at once; the rest
+/// wait their turn and are answered all the same.
+#[actix_web::test]
+async fn upstream_connections_stay_within_max_upstream_connections() {
+    let (up, _upstream) = serve_upstream();
+    let mut proxy_settings = proxy_support::to(&format!("http://{up}"), Duration::from_secs(30));
+    proxy_settings.max_upstream_connections = 2;
+    let (proxy, _server) = proxy_support::serve_proxy_with(proxy_settings, Settings::new(SECRET));
+    let requests = (0..16).map(|_| get(proxy, "/held", &[]));
+    let answers = futures_util::future::join_all(requests).await;
+    assert!(
+        answers
+            .iter()
+            .all(|got| got.status == 200 && got.text() == "held")
+    );
+    // Two workers in the test proxy, two connections each.
+    let most = HELD_MOST.load(Ordering::SeqCst);
+    eprintln!("16 requests at once: at most {most} at the app");
+    assert!((1..=4).contains(&most), "{most} at once at the app");
+}
+
 fn binary(args: &[&str], env: &[(&str, &str)]) -> std::process::Command {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_cookieless-proxy"));
     command

@@ -18,6 +18,7 @@ use url::Url;
 use super::{
     Proxy,
     jar::Jar,
+    limit::Limited,
     strip::{Form, Prepend, take_token_field},
 };
 use crate::{Session, client, url_param};
@@ -131,6 +132,10 @@ pub(crate) async fn forward(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     let chunked = req.headers().contains_key(header::TRANSFER_ENCODING);
+    let max_body = inner.settings.max_body_bytes;
+    if length.is_some_and(|len| len > max_body) {
+        return body_too_large(max_body);
+    }
     // The token's form field stays here: the app gets the form without it.
     let form = req
         .headers()
@@ -151,7 +156,7 @@ pub(crate) async fn forward(
             }
         }
     }
-    let body = Prepend { head, rest: body };
+    let (body, exceeded) = Limited::new(Prepend { head, rest: body }, max_body);
     let sent = match (length, chunked) {
         // HTTP/1.0 has no chunked bodies.
         (None, true) if http10 => return opaque(StatusCode::LENGTH_REQUIRED, "Length Required"),
@@ -161,6 +166,9 @@ pub(crate) async fn forward(
     };
     let response = match sent {
         Ok(response) => response,
+        Err(_) if exceeded.load(std::sync::atomic::Ordering::Relaxed) => {
+            return body_too_large(max_body);
+        }
         Err(err) => return upstream_failed(&err),
     };
     if req.method() != Method::HEAD && ends_by_closing(&response) {
@@ -317,6 +325,14 @@ fn upstream_failed(err: &SendRequestError) -> HttpResponse {
         tracing::warn!(error = %err, "cookieless-proxy: the upstream could not be reached");
         opaque(StatusCode::BAD_GATEWAY, "Bad Gateway")
     }
+}
+
+fn body_too_large(max: u64) -> HttpResponse {
+    tracing::warn!(
+        max_body_bytes = max,
+        "cookieless-proxy: a request body larger than proxy.max_body_bytes was refused (413)"
+    );
+    opaque(StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large")
 }
 
 fn opaque(status: StatusCode, body: &'static str) -> HttpResponse {

@@ -40,6 +40,7 @@
 
 mod forward;
 mod jar;
+mod limit;
 mod settings;
 mod strip;
 
@@ -102,6 +103,8 @@ impl Proxy {
             .disable_redirects()
             .no_default_headers()
             .timeout(self.inner.settings.upstream_timeout)
+            // Past the bound, a request waits for a connection to come free.
+            .connector(awc::Connector::new().limit(self.inner.settings.max_upstream_connections))
             .finish();
         cfg.app_data(web::Data::new(self.clone()))
             .app_data(web::Data::new(client))

@@ -20,6 +20,8 @@ use crate::settings::{SettingsError, deserialize_duration, serialize_duration};
 /// | `workers` | 0 | worker threads; 0: one per core |
 /// | `shutdown_timeout` | 30 s | how long a stop (SIGTERM, Ctrl-C) waits for requests in flight |
 /// | `max_jar_bytes` | 16384 | size of one visitor's cookie jar, serialised; past it, new cookies are dropped |
+/// | `max_body_bytes` | 1 GiB | the largest request body passed on; past it, 413 |
+/// | `max_upstream_connections` | 256 | connections to the upstream at once, per worker; more requests wait for one |
 /// | `redis_url` | none | keep sessions (and jars) in Redis, shared by several proxies (feature `redis`) |
 ///
 /// ```
@@ -63,6 +65,12 @@ pub struct ProxySettings {
     pub shutdown_timeout: Duration,
     /// The largest cookie jar kept for one visitor, in bytes of its stored form.
     pub max_jar_bytes: usize,
+    /// The largest request body passed on to the upstream, in bytes: a larger announced length
+    /// gets 413 at once, a chunked body 413 once it grows past it.
+    pub max_body_bytes: u64,
+    /// Connections to the upstream open at once, per worker thread; past it, a request waits
+    /// for one to come free (within `upstream_timeout`).
+    pub max_upstream_connections: usize,
     /// Redis for sessions and jars (needs the `redis` feature); empty: the in-memory store.
     pub redis_url: String,
 }
@@ -78,6 +86,8 @@ impl Default for ProxySettings {
             workers: 0,
             shutdown_timeout: Duration::from_secs(30),
             max_jar_bytes: 16 * 1024,
+            max_body_bytes: 1024 * 1024 * 1024,
+            max_upstream_connections: 256,
             redis_url: String::new(),
         }
     }
@@ -181,6 +191,18 @@ impl ProxySettings {
                 "must be at least 4096 (one cookie of the largest size browsers keep)",
             ));
         }
+        if self.max_body_bytes == 0 {
+            return Err(SettingsError::new(
+                "proxy.max_body_bytes",
+                "must be at least 1, like 1073741824 (1 GiB)",
+            ));
+        }
+        if self.max_upstream_connections == 0 {
+            return Err(SettingsError::new(
+                "proxy.max_upstream_connections",
+                "must be at least 1, like 256",
+            ));
+        }
         if !self.redis_url.is_empty() && !cfg!(feature = "redis") {
             return Err(SettingsError::new(
                 "proxy.redis_url",
@@ -230,7 +252,7 @@ mod tests {
             ..ProxySettings::default()
         };
         assert!(ok().validate().is_ok());
-        let cases: [(&str, Spoil); 7] = [
+        let cases: [(&str, Spoil); 9] = [
             ("proxy.upstream_version", |s| {
                 s.upstream_version = "2".into();
             }),
@@ -242,6 +264,10 @@ mod tests {
                 s.upstream_timeout = Duration::ZERO;
             }),
             ("proxy.max_jar_bytes", |s| s.max_jar_bytes = 10),
+            ("proxy.max_body_bytes", |s| s.max_body_bytes = 0),
+            ("proxy.max_upstream_connections", |s| {
+                s.max_upstream_connections = 0;
+            }),
         ];
         for (setting, spoil) in cases {
             let mut s = ok();
