@@ -102,6 +102,21 @@ fn serve_upstream() -> (SocketAddr, ServerHandle) {
                 }),
             )
             .route(
+                "/fat",
+                web::get().to(|| async {
+                    HttpResponse::Ok()
+                        .append_header((
+                            header::SET_COOKIE,
+                            format!("fat={}; Path=/", "x".repeat(3_000)),
+                        ))
+                        .append_header((
+                            header::SET_COOKIE,
+                            format!("fatter={}; Path=/", "y".repeat(3_000)),
+                        ))
+                        .body("fat")
+                }),
+            )
+            .route(
                 "/held",
                 web::get().to(|| async {
                     let now = HELD_NOW.fetch_add(1, Ordering::SeqCst) + 1;
@@ -448,6 +463,27 @@ async fn the_script_client_is_served_and_put_first_into_the_head() {
 }
 
 /// The `cookieless-proxy` binary itself, with the environment given (and no settings file).
+/// A jar that would grow past `proxy.max_jar_bytes` is not kept: the cookies it had stay, the
+/// new one is dropped (and the store holds no more than the bound for the visitor).
+#[actix_web::test]
+async fn a_jar_past_max_jar_bytes_keeps_its_old_cookies_only() {
+    let (up, _upstream) = serve_upstream();
+    let mut proxy_settings = proxy_support::to(&format!("http://{up}"), Duration::from_secs(10));
+    proxy_settings.max_jar_bytes = 4096;
+    let (proxy, _server) = proxy_support::serve_proxy_with(proxy_settings, Settings::new(SECRET));
+    let login = get(proxy, "/login", &[]).await;
+    let token = login.header("x-session-id").expect("a session").to_owned();
+    let fat = get(proxy, "/fat", &[("x-session-id", &token)]).await;
+    assert_eq!((fat.status, fat.text().as_str()), (200, "fat"));
+    let token = fat.header("x-session-id").unwrap_or(&token).to_owned();
+    let echo = get(proxy, "/echo", &[("x-session-id", &token)]).await;
+    assert_eq!(
+        upstream_header(&echo.json(), "cookie"),
+        Some(vec!["sid=abc".to_owned()]),
+        "the old jar, without the cookie that outgrew the bound"
+    );
+}
+
 /// A request body past `proxy.max_body_bytes` gets 413, announced or chunked, and never reaches
 /// the app whole; one within it passes.
 #[actix_web::test]
