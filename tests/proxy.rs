@@ -376,6 +376,43 @@ async fn hop_by_hop_and_spoofed_forwarding_headers_stop_at_the_proxy() {
     assert_eq!(h("user-agent"), Some(vec![UA.to_owned()]));
 }
 
+/// No header in which a client could name its own address reaches the app, in any spelling
+/// (`X_Forwarded_For` is `HTTP_X_FORWARDED_FOR` to PHP); the proxy's own judgement does.
+#[actix_web::test]
+async fn no_client_address_header_from_the_browser_reaches_the_app() {
+    let (proxy, _servers) = proxied(Settings::new(SECRET), Duration::from_secs(5));
+    let spoofed = [
+        "x-real-ip",
+        "true-client-ip",
+        "x-client-ip",
+        "client-ip",
+        "cf-connecting-ip",
+        "fastly-client-ip",
+        "x-cluster-client-ip",
+        "x-original-forwarded-for",
+        "x-forwarded",
+        "x_forwarded_for",
+        "x_real_ip",
+        "X_Forwarded_Host",
+    ];
+    let headers: Vec<(&str, &str)> = spoofed.iter().map(|name| (*name, "6.6.6.6")).collect();
+    let echo = common::wire(proxy, "GET", "/echo", &headers, "").await;
+    let echo: Value = serde_json::from_str(&echo.body).expect("the upstream's echo");
+    for name in spoofed {
+        let got = upstream_header(&echo, &name.to_ascii_lowercase());
+        assert!(
+            got.is_none() || got == Some(vec!["127.0.0.1".to_owned()]),
+            "{name} reached the upstream: {got:?}"
+        );
+    }
+    let text = echo.to_string();
+    assert!(!text.contains("6.6.6.6"), "{text}");
+    assert_eq!(
+        upstream_header(&echo, "x-real-ip"),
+        Some(vec!["127.0.0.1".to_owned()])
+    );
+}
+
 #[actix_web::test]
 async fn redirects_to_the_upstream_come_back_through_the_proxy() {
     let (proxy, _servers) = proxied(Settings::new(SECRET), Duration::from_secs(5));

@@ -57,8 +57,29 @@ fn is_replaced(name: &HeaderName, token_header: &str) -> bool {
         || name == header::EXPECT
         || name == header::FORWARDED
         || name.as_str() == token_header
-        || name.as_str().starts_with("x-forwarded-")
+        || name.as_str().starts_with("x-forwarded")
+        || CLIENT_ADDRESS_HEADERS.contains(&name.as_str())
+        // PHP and CGI read `X_Forwarded_For` as `HTTP_X_FORWARDED_FOR`, the same as
+        // `X-Forwarded-For`: no name with `_` passes (nginx's default too).
+        || name.as_str().contains('_')
 }
+
+/// Headers in which proxies and CDNs tell an app the client's address: from a browser they are
+/// lies, so none passes; the proxy sets `X-Forwarded-For`, `X-Real-IP` and `Forwarded` itself.
+const CLIENT_ADDRESS_HEADERS: [&str; 12] = [
+    "x-real-ip",
+    "true-client-ip",
+    "x-client-ip",
+    "client-ip",
+    "cf-connecting-ip",
+    "fastly-client-ip",
+    "x-cluster-client-ip",
+    "x-original-forwarded-for",
+    "x-originating-ip",
+    "x-remote-ip",
+    "x-remote-addr",
+    "x-proxyuser-ip",
+];
 
 /// Forwards the request to the upstream and its answer back (the default service of
 /// [`Proxy::configure`]).
@@ -286,13 +307,12 @@ fn forwarded_headers(
     scheme: &str,
     host: &str,
 ) -> Vec<(HeaderName, HeaderValue)> {
-    let mut out = Vec::with_capacity(4);
+    let mut out = Vec::with_capacity(5);
     let mut forwarded = String::new();
     if let Some(ip) = client {
-        out.push((
-            HeaderName::from_static("x-forwarded-for"),
-            HeaderValue::from_str(&ip.to_string()).expect("an IP is a header value"),
-        ));
+        let ip_value = HeaderValue::from_str(&ip.to_string()).expect("an IP is a header value");
+        out.push((HeaderName::from_static("x-real-ip"), ip_value.clone()));
+        out.push((HeaderName::from_static("x-forwarded-for"), ip_value));
         forwarded = match ip {
             IpAddr::V4(v4) => format!("for={v4};"),
             IpAddr::V6(v6) => format!("for=\"[{v6}]\";"),

@@ -131,12 +131,15 @@ impl Inner {
         }
         let prefix = self.upstream.path().trim_end_matches('/');
         let path = url.path().strip_prefix(prefix).unwrap_or(url.path());
-        let path = if path.starts_with('/') {
-            path.to_owned()
-        } else {
-            format!("/{path}")
-        };
-        let mut local = path;
+        let path = path.strip_prefix('/').unwrap_or(path);
+        // `//host/` or `/\host/` is another host to a browser: the upstream's `//evil.example/`
+        // path stays a path, its leading slashes escaped (the upstream decodes them back).
+        let slashes = path.len() - path.trim_start_matches(['/', '\\']).len();
+        let mut local = String::from("/");
+        for c in path[..slashes].chars() {
+            local.push_str(if c == '/' { "%2F" } else { "%5C" });
+        }
+        local.push_str(&path[slashes..]);
         if let Some(query) = url.query() {
             local.push('?');
             local.push_str(query);
@@ -183,6 +186,24 @@ mod tests {
         assert_eq!(inner.localize("http://127.0.0.1:9001/app/x"), None);
         assert_eq!(inner.localize("https://127.0.0.1:9000/app/x"), None);
         assert_eq!(inner.localize("https://other.example/"), None);
+        // The upstream's own `//evil.example/` path must not become a protocol-relative URL.
+        for (upstream_location, local) in [
+            (
+                "http://127.0.0.1:9000/app//evil.example/x",
+                "/%2Fevil.example/x",
+            ),
+            // The url crate reads `\` as `/` in http URLs.
+            (
+                "http://127.0.0.1:9000/app/\\evil.example/",
+                "/%2Fevil.example/",
+            ),
+            (
+                "http://127.0.0.1:9000/app///evil.example/",
+                "/%2F%2Fevil.example/",
+            ),
+        ] {
+            assert_eq!(inner.localize(upstream_location).as_deref(), Some(local));
+        }
         let root = proxy("http://app.internal");
         assert_eq!(
             root.inner.localize("http://app.internal:80/x").as_deref(),

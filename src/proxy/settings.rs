@@ -111,10 +111,11 @@ impl ProxySettings {
         file: &Path,
         env: Option<config::Map<String, String>>,
     ) -> Result<Self, SettingsError> {
+        // Values stay strings (`try_parsing` read `UPSTREAM_VERSION=1.0` as a number, which a
+        // string setting refused); numbers, booleans and durations parse from their strings.
         let environment = config::Environment::with_prefix("COOKIELESS")
             .prefix_separator("_")
             .separator("__")
-            .try_parsing(true)
             .source(env);
         let file: File = config::Config::builder()
             .add_source(
@@ -242,6 +243,30 @@ mod tests {
         let err = ProxySettings::from_sources(&file, test_env(&[])).unwrap_err();
         assert!(err.to_string().contains("upstrem"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Every setting reads from the environment as written: a string that looks like a number
+    /// stays that string, and numbers, booleans and durations parse.
+    #[test]
+    fn environment_values_are_read_as_written() {
+        let s = ProxySettings::from_sources(
+            Path::new("/nonexistent/cookieless.toml"),
+            test_env(&[
+                ("COOKIELESS_PROXY__UPSTREAM", "http://127.0.0.1:9000"),
+                ("COOKIELESS_PROXY__UPSTREAM_VERSION", "1.0"),
+                ("COOKIELESS_PROXY__WORKERS", "2"),
+                ("COOKIELESS_PROXY__PRESERVE_HOST", "false"),
+                ("COOKIELESS_PROXY__MAX_JAR_BYTES", "8192"),
+                ("COOKIELESS_PROXY__UPSTREAM_TIMEOUT", "7s"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.upstream_version, "1.0");
+        assert_eq!(s.workers, 2);
+        assert!(!s.preserve_host);
+        assert_eq!(s.max_jar_bytes, 8192);
+        assert_eq!(s.upstream_timeout, Duration::from_secs(7));
+        assert!(s.validate().is_ok());
     }
 
     #[test]
