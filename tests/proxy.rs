@@ -117,6 +117,16 @@ fn serve_upstream() -> (SocketAddr, ServerHandle) {
                 }),
             )
             .route(
+                "/set/{name}",
+                web::get().to(|name: web::Path<String>| async move {
+                    // Long enough that every request of a burst is in flight at once.
+                    actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+                    HttpResponse::Ok()
+                        .append_header((header::SET_COOKIE, format!("{name}=1; Path=/")))
+                        .body("set")
+                }),
+            )
+            .route(
                 "/held",
                 web::get().to(|| async {
                     let now = HELD_NOW.fetch_add(1, Ordering::SeqCst) + 1;
@@ -521,6 +531,55 @@ async fn a_jar_past_max_jar_bytes_keeps_its_old_cookies_only() {
     );
 }
 
+/// Ten requests of one visitor at once, each answered with its own `Set-Cookie`, leave all ten
+/// cookies in the jar (with the old cookie), wherever the proxy keeps its sessions.
+async fn no_cookie_is_lost_to_concurrent_requests(proxy: SocketAddr) {
+    let login = get(proxy, "/login", &[]).await;
+    let token = login.header("x-session-id").expect("a session").to_owned();
+    let names: Vec<String> = (0..10).map(|i| format!("c{i}")).collect();
+    let answers = futures_util::future::join_all(names.iter().map(|name| {
+        let token = token.clone();
+        async move {
+            let headers = [("x-session-id", token.as_str())];
+            get(proxy, &format!("/set/{name}"), &headers).await
+        }
+    }))
+    .await;
+    for answer in &answers {
+        assert_eq!((answer.status, answer.text().as_str()), (200, "set"));
+    }
+    let echo = get(proxy, "/echo", &[("x-session-id", &token)]).await;
+    let sent = upstream_header(&echo.json(), "cookie").expect("the jar's cookies");
+    let mut sent: Vec<&str> = sent[0].split("; ").collect();
+    sent.sort_unstable();
+    let mut expected: Vec<String> = names.iter().map(|name| format!("{name}=1")).collect();
+    expected.push("sid=abc".to_owned());
+    expected.sort_unstable();
+    assert_eq!(sent, expected, "cookies lost to concurrent requests");
+}
+
+#[actix_web::test]
+async fn no_cookie_is_lost_to_concurrent_requests_in_memory() {
+    let (proxy, _servers) = proxied(Settings::new(SECRET), Duration::from_secs(10));
+    no_cookie_is_lost_to_concurrent_requests(proxy).await;
+}
+
+#[cfg(feature = "redis")]
+#[actix_web::test]
+async fn no_cookie_is_lost_to_concurrent_requests_in_redis() {
+    let redis = std::env::var("REDIS_URL").unwrap_or_else(|_| {
+        panic!("REDIS_URL is unset: ./scripts/test-all starts a Redis and sets it")
+    });
+    let (up, _upstream) = serve_upstream();
+    let env = [
+        ("COOKIELESS_SECRET", SECRET),
+        ("COOKIELESS_PROXY__REDIS_URL", redis.as_str()),
+    ];
+    let (child, proxy) = start_binary(up, &env).await;
+    let _child = Reaped(child);
+    no_cookie_is_lost_to_concurrent_requests(proxy).await;
+}
+
 /// A request body past `proxy.max_body_bytes` gets 413, announced or chunked, and never reaches
 /// the app whole; one within it passes.
 #[actix_web::test]
@@ -660,6 +719,17 @@ async fn the_binary_stops_gracefully_finishing_requests_in_flight() {
     );
 }
 
+/// A proxy process, stopped when the test ends, passed or failed (a left-over child would keep
+/// the test's output open).
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Starts the binary on a free port and waits until it listens.
 async fn start_binary(
     upstream: SocketAddr,
@@ -705,8 +775,10 @@ async fn two_proxies_on_one_redis_share_the_jar() {
         ("COOKIELESS_SECRET", SECRET),
         ("COOKIELESS_PROXY__REDIS_URL", redis.as_str()),
     ];
-    let (mut a, at_a) = start_binary(up, &env).await;
-    let (mut b, at_b) = start_binary(up, &env).await;
+    let (a, at_a) = start_binary(up, &env).await;
+    let _a = Reaped(a);
+    let (b, at_b) = start_binary(up, &env).await;
+    let _b = Reaped(b);
 
     let login = get(at_a, "/login", &[]).await;
     let token = login.header("x-session-id").expect("a session").to_owned();
@@ -723,8 +795,4 @@ async fn two_proxies_on_one_redis_share_the_jar() {
         None,
         "the logout on B reached A"
     );
-    for child in [&mut a, &mut b] {
-        child.kill().unwrap();
-        child.wait().unwrap();
-    }
 }

@@ -319,6 +319,7 @@ async fn redis_down_gives_an_opaque_503_and_sessions_resume_when_it_is_back() {
 async fn redis_store_conforms() {
     let store = store(&shared_redis_url(), "conformance").await;
     conformance::session_store_conforms(&store, "RedisStore").await;
+    conformance::concurrent_merges_keep_every_write(&store, "RedisStore").await;
 }
 
 /// actix-session's own Redis store, through the adapter, passes the same body.

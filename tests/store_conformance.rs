@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use actix_cookieless::{
     MemoryStore,
-    store::{ActixSessionStore, SessionStore},
+    store::{ActixSessionStore, SessionStore, StateChanges},
 };
 use actix_session::storage::{
     LoadError, SaveError, SessionKey, SessionStore as ActixStore, UpdateError,
@@ -20,6 +20,42 @@ use actix_web::cookie::time::Duration as ActixDuration;
 #[actix_rt::test]
 async fn memory_store_conforms() {
     conformance::session_store_conforms(&MemoryStore::default(), "MemoryStore").await;
+    conformance::concurrent_merges_keep_every_write(&MemoryStore::default(), "MemoryStore").await;
+}
+
+/// `MemoryStore`'s merges from many threads at once (its futures never wait, so only threads
+/// make them overlap) keep every write.
+#[test]
+fn memory_store_merges_from_many_threads_keep_every_write() {
+    let store = MemoryStore::default();
+    let ttl = std::time::Duration::from_secs(300);
+    let key = block_on(store.save(HashMap::new(), ttl)).unwrap();
+    std::thread::scope(|scope| {
+        for thread in 0..8 {
+            let (store, key) = (&store, &key);
+            scope.spawn(move || {
+                for i in 0..200 {
+                    let mut changes = StateChanges::default();
+                    changes.set(format!("t{thread}-{i}"), "1".to_owned());
+                    let merged = block_on(store.merge(key, &changes, ttl)).unwrap();
+                    assert_eq!(merged.as_deref(), Some(key.as_str()));
+                }
+            });
+        }
+    });
+    let stored = block_on(store.load(&key)).unwrap().expect("the session");
+    assert_eq!(stored.len(), 8 * 200, "writes lost to concurrent merges");
+}
+
+/// Runs a future of `MemoryStore` calls, which never wait.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+    }
 }
 
 /// A store written for actix-session (its trait, its key and TTL types, futures the trait does

@@ -22,7 +22,8 @@ use crate::{
     budget::SessionBudget,
     rewrite::RewriteCache,
     session::{
-        SessionError, SessionInner, SessionStatus, Stored, WhyNew, from_store_state, to_store_state,
+        SessionError, SessionInner, SessionStatus, Stored, WhyNew, Written, from_store_state,
+        to_store_state,
     },
     settings::ValidSettings,
     site::Site,
@@ -225,6 +226,7 @@ impl<St: SessionStore> Engine<St> {
             placed_by_handler,
             created_at,
             reusable_token,
+            written,
             ..
         } = session;
         // Copied only when the token may answer again: most requests carry no fresh token.
@@ -239,7 +241,7 @@ impl<St: SessionStore> Engine<St> {
             return Err(Refusal::TooManyNewSessions(wait));
         }
         let key = self
-            .persist(status, key, state, created_at)
+            .persist(status, key, state, created_at, &written)
             .await
             .map_err(|error| Refusal::Store {
                 what: "save a session",
@@ -355,6 +357,7 @@ impl<St: SessionStore> Engine<St> {
         key: Option<String>,
         state: HashMap<String, String>,
         created_at: Option<u64>,
+        written: &Written,
     ) -> Result<Option<String>, StoreError> {
         // A session stored before creation times were kept starts its lifetime now.
         let created_at = created_at.unwrap_or_else(now_secs);
@@ -370,13 +373,19 @@ impl<St: SessionStore> Engine<St> {
                 }
                 Ok(key)
             }
-            SessionStatus::Changed => match key {
-                Some(key) => Ok(Some(
+            SessionStatus::Changed => match (key, written.changes(&state)) {
+                // Only what this request wrote: a concurrent request's entries stay.
+                (Some(key), Some(changes)) => match store.merge(&key, &changes, self.ttl).await? {
+                    Some(key) => Ok(Some(key)),
+                    // Gone meanwhile: start it anew under a new key, as `update` does.
+                    None => Ok(Some(store.save(to_store_state(state), self.ttl).await?)),
+                },
+                (Some(key), None) => Ok(Some(
                     store.update(&key, to_store_state(state), self.ttl).await?,
                 )),
                 // Lazy sessions: nothing written, nothing stored.
-                None if state.is_empty() => Ok(None),
-                None => Ok(Some(store.save(to_store_state(state), self.ttl).await?)),
+                (None, _) if state.is_empty() => Ok(None),
+                (None, _) => Ok(Some(store.save(to_store_state(state), self.ttl).await?)),
             },
             SessionStatus::Purged => {
                 if let Some(key) = key {

@@ -109,7 +109,13 @@ fn loading_tells_live_gone_and_foreign_sessions_apart() {
     block_on(async {
         let state = HashMap::from([("a".to_owned(), "1".to_owned())]);
         let key = engine
-            .persist(SessionStatus::Changed, None, state.clone(), None)
+            .persist(
+                SessionStatus::Changed,
+                None,
+                state.clone(),
+                None,
+                &Written::All,
+            )
             .await
             .unwrap()
             .expect("a new session is stored");
@@ -137,7 +143,13 @@ fn a_session_past_its_lifetime_is_deleted_when_loaded() {
         let state = HashMap::from([("a".to_owned(), "1".to_owned())]);
         let old = now_secs() - 120;
         let key = engine
-            .persist(SessionStatus::Changed, None, state, Some(old))
+            .persist(
+                SessionStatus::Changed,
+                None,
+                state,
+                Some(old),
+                &Written::All,
+            )
             .await
             .unwrap()
             .unwrap();
@@ -156,7 +168,13 @@ fn persisting_follows_the_status() {
         let one = HashMap::from([("a".to_owned(), "1".to_owned())]);
         let two = HashMap::from([("a".to_owned(), "2".to_owned())]);
         let persist = |status, key: Option<&str>, state: &HashMap<String, String>| {
-            engine.persist(status, key.map(str::to_owned), state.clone(), None)
+            engine.persist(
+                status,
+                key.map(str::to_owned),
+                state.clone(),
+                None,
+                &Written::All,
+            )
         };
         assert_eq!(
             persist(SessionStatus::Changed, None, &HashMap::new())
@@ -336,7 +354,7 @@ fn a_token_sealed_within_the_minute_answers_again_an_older_one_is_resealed() {
     let binding = ClientBinding::new(Some([192, 0, 2, 1].into()), b"UA");
     let key = engine.keyring.client(&binding);
     let state = HashMap::from([("a".to_owned(), "1".to_owned())]);
-    let stored = block_on(engine.persist(SessionStatus::Changed, None, state, None))
+    let stored = block_on(engine.persist(SessionStatus::Changed, None, state, None, &Written::All))
         .unwrap()
         .unwrap();
     let now = now_secs();
@@ -370,9 +388,15 @@ fn path_bound_rotated_and_short_lived_tokens_are_always_resealed() {
     let binding = ClientBinding::new(Some([192, 0, 2, 1].into()), b"UA");
     let state = HashMap::from([("a".to_owned(), "1".to_owned())]);
     let store_one = |engine: &Engine<MemoryStore>| {
-        block_on(engine.persist(SessionStatus::Changed, None, state.clone(), None))
-            .unwrap()
-            .unwrap()
+        block_on(engine.persist(
+            SessionStatus::Changed,
+            None,
+            state.clone(),
+            None,
+            &Written::All,
+        ))
+        .unwrap()
+        .unwrap()
     };
 
     // URL-specific: a form token is bound to its path, the response's is not.

@@ -1,42 +1,60 @@
 //! The visitor's cookie jar, kept in the session: what the upstream sets with `Set-Cookie` stays
 //! on the server and goes back upstream as `Cookie`, by RFC 6265's rules (`cookie_store`:
 //! domain, path, expiry, `Secure`, `HttpOnly`). The browser never sees a cookie.
+//!
+//! Each cookie is its own session entry, and a response writes only the entries of the cookies
+//! it changed: the store merges entries, so ten requests of one visitor at once, each setting a
+//! cookie, leave all ten in the jar (one entry for the whole jar kept only the last).
 
-use std::convert::Infallible;
+use std::{collections::HashMap, convert::Infallible};
 
 use cookie_store::{Cookie, CookieStore};
 use url::Url;
 
 use crate::Session;
 
-/// The session entry that holds the jar.
-pub(crate) const JAR_KEY: &str = "cookieless-proxy.jar";
+/// The prefix of the session entries that hold cookies; the rest of the name is the cookie's
+/// domain, path and name as a JSON array, which no two cookies share.
+const COOKIE_PREFIX: &str = "cookieless-proxy.cookie";
 
-/// One visitor's cookies for this request, and what the session held before it.
+/// The one entry that held the whole jar in earlier versions: read, then replaced by cookie entries.
+const OLD_JAR_KEY: &str = "cookieless-proxy.jar";
+
+/// One visitor's cookies for this request, and the entries the session held before it.
 pub(crate) struct Jar {
     cookies: CookieStore,
-    stored: Option<String>,
+    stored: HashMap<String, String>,
 }
 
 impl Jar {
-    /// The jar the session holds; an unreadable one is dropped (the app sees a new visitor).
+    /// The jar the session holds; an unreadable cookie is dropped (the app sees it unset).
     pub(crate) fn load(session: &Session) -> Self {
-        let stored = session.get::<String>(JAR_KEY).ok().flatten();
-        let cookies = stored
-            .as_deref()
-            .and_then(|json| match serde_json::from_str::<Vec<Cookie<'static>>>(json) {
-                Ok(cookies) => Some(cookies),
+        let mut stored: HashMap<String, String> = session
+            .entries()
+            .into_iter()
+            .filter(|(name, _)| name.starts_with(COOKIE_PREFIX) || name == OLD_JAR_KEY)
+            .collect();
+        let mut cookies = Vec::with_capacity(stored.len());
+        for (name, json) in &mut stored {
+            let read = if name == OLD_JAR_KEY {
+                // The whole jar's JSON, kept as a JSON string.
+                serde_json::from_str::<String>(json)
+                    .and_then(|jar| serde_json::from_str::<Vec<Cookie<'static>>>(&jar))
+            } else {
+                serde_json::from_str::<Cookie<'static>>(json).map(|cookie| vec![cookie])
+            };
+            match read {
+                Ok(read) => cookies.extend(read),
                 Err(err) => {
-                    tracing::warn!(error = %err, "a stored cookie jar could not be read; dropped");
-                    None
+                    tracing::warn!(error = %err, "a stored cookie could not be read; dropped");
                 }
-            })
-            .map(|cookies| CookieStore::from_cookies(cookies.into_iter().map(Ok::<_, Infallible>), false))
-            .and_then(Result::ok)
-            .unwrap_or_default();
+            }
+        }
+        let cookies =
+            CookieStore::from_cookies(cookies.into_iter().map(Ok::<_, Infallible>), false)
+                .unwrap_or_default();
         Self { cookies, stored }
     }
-
     /// The `Cookie` header value for a request to `url` (the public URL the browser asked for,
     /// so `Secure`, domain and path match as they would in a browser).
     pub(crate) fn cookie_header(&self, url: &Url) -> Option<String> {
@@ -66,50 +84,57 @@ impl Jar {
         }
     }
 
-    /// Writes the jar back into the session if it changed. A jar larger than `max_bytes` is
-    /// not kept (the old one stays), so one visitor cannot grow the store without end.
+    /// Writes back the cookies this response changed, each as its own entry (the others are
+    /// not written, so a concurrent request's cookies stay). A jar larger than `max_bytes` is
+    /// not kept (the old cookies stay), so one visitor cannot grow the store without end.
     pub(crate) fn save(self, session: &Session, max_bytes: usize) {
-        let Some(json) = to_json(&self.cookies) else {
-            if self.stored.is_some() {
-                session.remove(JAR_KEY);
-            }
-            return;
-        };
-        if self.stored.as_deref() == Some(json.as_str()) {
-            return;
-        }
-        if json.len() > max_bytes {
+        let now = to_entries(&self.cookies);
+        let size: usize = now
+            .iter()
+            .map(|(name, (json, _))| name.len() + json.len())
+            .sum();
+        let changed = |name: &String, json: &String| self.stored.get(name) != Some(json);
+        if size > max_bytes && now.iter().any(|(name, (json, _))| changed(name, json)) {
             tracing::warn!(
-                bytes = json.len(),
+                bytes = size,
                 max_jar_bytes = max_bytes,
                 "the upstream's cookies outgrew proxy.max_jar_bytes; the new ones are dropped"
             );
             return;
         }
-        if let Err(err) = session.insert(JAR_KEY, json) {
-            tracing::warn!(error = %err, "the cookie jar could not be kept in the session");
+        for name in self.stored.keys().filter(|name| !now.contains_key(*name)) {
+            session.remove(name);
+        }
+        for (name, (json, cookie)) in &now {
+            if changed(name, json)
+                && let Err(err) = session.insert(name.clone(), cookie)
+            {
+                tracing::warn!(error = %err, "a cookie could not be kept in the session");
+            }
         }
     }
 }
 
-/// The unexpired cookies in a fixed order (the store's maps are unordered), so an unchanged
-/// jar serialises to the same text and costs no store write; `None` for an empty jar.
-fn to_json(jar: &CookieStore) -> Option<String> {
-    let mut cookies: Vec<&Cookie<'static>> = jar.iter_unexpired().collect();
-    if cookies.is_empty() {
-        return None;
-    }
-    cookies.sort_by(|a, b| {
-        let key = |c: &Cookie<'_>| (String::from(&c.domain), String::from(&c.path));
-        key(a).cmp(&key(b)).then_with(|| a.name().cmp(b.name()))
-    });
-    match serde_json::to_string(&cookies) {
-        Ok(json) => Some(json),
-        Err(err) => {
-            tracing::warn!(error = %err, "the cookie jar could not be written");
-            None
+/// The unexpired cookies as session entries: each cookie's JSON (and the cookie) under a name
+/// made of its domain, path and name.
+fn to_entries(jar: &CookieStore) -> HashMap<String, (String, &Cookie<'static>)> {
+    let mut entries = HashMap::new();
+    for cookie in jar.iter_unexpired() {
+        let id = (
+            String::from(&cookie.domain),
+            String::from(&cookie.path),
+            cookie.name(),
+        );
+        match (serde_json::to_string(&id), serde_json::to_string(cookie)) {
+            (Ok(id), Ok(json)) => {
+                entries.insert(format!("{COOKIE_PREFIX}{id}"), (json, cookie));
+            }
+            (Err(err), _) | (_, Err(err)) => {
+                tracing::warn!(error = %err, "a cookie could not be written");
+            }
         }
     }
+    entries
 }
 
 #[cfg(test)]
@@ -119,7 +144,7 @@ mod tests {
     fn jar(set: &[&str], url: &Url) -> Jar {
         let mut jar = Jar {
             cookies: CookieStore::default(),
-            stored: None,
+            stored: HashMap::new(),
         };
         for value in set {
             jar.set_cookie(value, url);
@@ -155,15 +180,22 @@ mod tests {
     }
 
     #[test]
-    fn an_expired_cookie_is_removed_and_an_unchanged_jar_serialises_alike() {
+    fn an_expired_cookie_is_removed_and_an_unchanged_cookie_serialises_alike() {
         let url = Url::parse("http://app.example/").unwrap();
         let mut jar = jar(&["a=1", "b=2", "c=3", "d=4", "e=5"], &url);
-        let first = to_json(&jar.cookies).unwrap();
-        let reloaded: Vec<Cookie<'static>> = serde_json::from_str(&first).unwrap();
-        let reloaded =
-            CookieStore::from_cookies(reloaded.into_iter().map(Ok::<_, Infallible>), false)
-                .unwrap();
-        assert_eq!(to_json(&reloaded).unwrap(), first);
+        let first: HashMap<String, String> = to_entries(&jar.cookies)
+            .into_iter()
+            .map(|(name, (json, _))| (name, json))
+            .collect();
+        let reloaded = first
+            .values()
+            .map(|json| serde_json::from_str::<Cookie<'static>>(json).unwrap());
+        let reloaded = CookieStore::from_cookies(reloaded.map(Ok::<_, Infallible>), false).unwrap();
+        let again: HashMap<String, String> = to_entries(&reloaded)
+            .into_iter()
+            .map(|(name, (json, _))| (name, json))
+            .collect();
+        assert_eq!(again, first);
 
         jar.set_cookie("b=; Expires=Thu, 01 Jan 1970 00:00:00 GMT", &url);
         assert_eq!(

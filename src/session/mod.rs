@@ -9,14 +9,14 @@ pub use error::{SessionError, SessionGetError, SessionInsertError, SessionUpdate
 pub use ext::SessionExt;
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     fmt,
     future::Future,
     pin::Pin,
     sync::{Arc, Mutex, MutexGuard, PoisonError},
 };
 
-use crate::Transport;
+use crate::{Transport, store::StateChanges};
 use serde::{Serialize, de::DeserializeOwned};
 
 /// The entry every session this crate creates carries in the store, so that a token can never
@@ -97,6 +97,43 @@ pub(crate) struct SessionInner {
     /// The token the request carried, when it may answer for this session again
     /// (`Engine::start` decides).
     pub(crate) reusable_token: Option<String>,
+    /// The entries this request wrote: only they are merged into the stored session, so
+    /// concurrent requests of one session keep each other's writes.
+    pub(crate) written: Written,
+}
+
+/// What a request wrote to a session's entries.
+#[derive(Debug)]
+pub(crate) enum Written {
+    /// These entries (set or removed); the rest stay as the store has them.
+    Entries(HashSet<String>),
+    /// [`Session::clear`]: the stored state is replaced whole.
+    All,
+}
+
+impl Written {
+    fn entry(&mut self, key: &str) {
+        if let Self::Entries(keys) = self
+            && !keys.contains(key)
+        {
+            keys.insert(key.to_owned());
+        }
+    }
+
+    /// The changes to merge into the stored session; `None` when it is to be replaced whole.
+    pub(crate) fn changes(&self, state: &HashMap<String, String>) -> Option<StateChanges> {
+        let Self::Entries(keys) = self else {
+            return None;
+        };
+        let mut changes = StateChanges::default();
+        for key in keys {
+            match state.get(key) {
+                Some(json) => changes.set(key.clone(), json.clone()),
+                None => changes.remove(key.clone()),
+            }
+        }
+        Some(changes)
+    }
 }
 
 impl fmt::Debug for SessionInner {
@@ -122,6 +159,7 @@ impl SessionInner {
             why_new: Some(why),
             created_at: None,
             reusable_token: None,
+            written: Written::Entries(HashSet::new()),
         }
     }
 
@@ -136,6 +174,17 @@ impl SessionInner {
             why_new: None,
             created_at: stored.created_at,
             reusable_token: None,
+            written: Written::Entries(HashSet::new()),
+        }
+    }
+
+    /// Sets (or with `None` removes) one entry.
+    fn write(&mut self, key: String, json: Option<String>) -> Option<String> {
+        self.mark_changed();
+        self.written.entry(&key);
+        match json {
+            Some(json) => self.state.insert(key, json),
+            None => self.state.remove(&key),
         }
     }
 
@@ -254,9 +303,7 @@ impl Session {
         }
         let json = serde_json::to_string(&value)
             .map_err(|err| SessionInsertError::serialize(&key, err))?;
-        let mut inner = self.lock();
-        inner.mark_changed();
-        inner.state.insert(key, json);
+        self.lock().write(key, Some(json));
         Ok(())
     }
 
@@ -284,9 +331,7 @@ impl Session {
             serde_json::from_str(&json).map_err(|err| SessionUpdateError::new(&key, err))?;
         let json = serde_json::to_string(&updater(value))
             .map_err(|err| SessionUpdateError::new(&key, err))?;
-        let mut inner = self.lock();
-        inner.mark_changed();
-        inner.state.insert(key, json);
+        self.lock().write(key, Some(json));
         Ok(())
     }
 
@@ -310,20 +355,18 @@ impl Session {
         }
         let json = serde_json::to_string(&default_value)
             .map_err(|err| SessionUpdateError::new(&key, err))?;
-        let mut inner = self.lock();
-        inner.mark_changed();
-        inner.state.insert(key, json);
+        self.lock().write(key, Some(json));
         Ok(())
     }
 
     /// Removes `key`, giving back its JSON text.
     pub fn remove(&self, key: &str) -> Option<String> {
         let mut inner = self.lock();
-        let removed = inner.state.remove(key);
-        if removed.is_some() {
-            inner.mark_changed();
+        if inner.state.contains_key(key) {
+            inner.write(key.to_owned(), None)
+        } else {
+            None
         }
-        removed
     }
 
     /// Removes `key` and deserializes it: `None` when absent, `Some(Err(json))` when it is not a `T`.
@@ -342,6 +385,7 @@ impl Session {
         let mut inner = self.lock();
         if !inner.state.is_empty() {
             inner.state.clear();
+            inner.written = Written::All;
             inner.mark_changed();
         }
     }
@@ -614,6 +658,25 @@ mod tests {
 
     fn session() -> Session {
         Session::detached()
+    }
+
+    /// Only the entries a request wrote are merged; a clear replaces the stored state whole.
+    #[test]
+    fn the_changes_name_only_what_was_written() {
+        let s = session();
+        s.insert("a", 1).unwrap();
+        s.update_or("b", 2, |n: u32| n).unwrap();
+        s.remove("a");
+        s.remove("never-there");
+        let inner = s.lock();
+        let mut expected = StateChanges::default();
+        expected.set("b".to_owned(), "2".to_owned());
+        expected.remove("a".to_owned());
+        assert_eq!(inner.written.changes(&inner.state), Some(expected));
+        drop(inner);
+        s.clear();
+        let inner = s.lock();
+        assert_eq!(inner.written.changes(&inner.state), None);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::{
 
 use moka::{Expiry, policy::EvictionPolicy, sync::Cache};
 
-use super::{SessionState as State, SessionStore, StoreError, new_session_key};
+use super::{SessionState as State, SessionStore, StateChanges, StoreError, new_session_key};
 
 /// One stored session, its idle time-to-live, and what it weighed when it went in.
 ///
@@ -89,6 +89,35 @@ pub struct MemoryStore {
     in_use: Cache<String, Arc<Entry>>,
     /// Probation's bound: a session weighing more starts in use (probation could not hold it).
     probation_bytes: u64,
+    /// Writes to one session take turns (striped by key): a merge reads, changes and puts back,
+    /// and two at once must not both start from the same state.
+    writes: Arc<WriteLocks>,
+}
+
+/// How many locks the writes are striped over: enough that unrelated sessions rarely wait.
+const WRITE_LOCKS: usize = 64;
+
+struct WriteLocks {
+    locks: Vec<Mutex<()>>,
+    hasher: std::hash::RandomState,
+}
+
+impl WriteLocks {
+    fn new() -> Self {
+        Self {
+            locks: (0..WRITE_LOCKS).map(|_| Mutex::new(())).collect(),
+            hasher: std::hash::RandomState::new(),
+        }
+    }
+
+    fn lock(&self, key: &str) -> MutexGuard<'_, ()> {
+        use std::hash::BuildHasher;
+        // `% WRITE_LOCKS` keeps the index in range whatever the hash; the cast only narrows it.
+        let stripe = (self.hasher.hash_one(key) % WRITE_LOCKS as u64) as usize;
+        self.locks[stripe]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 impl std::fmt::Debug for MemoryStore {
@@ -158,6 +187,7 @@ impl MemoryStore {
             probation: part(probation),
             in_use: part(max_bytes - probation),
             probation_bytes: probation,
+            writes: Arc::new(WriteLocks::new()),
         }
     }
 
@@ -219,6 +249,23 @@ impl MemoryStore {
     }
 }
 
+impl MemoryStore {
+    /// Replaces `key`'s state (the caller holds its write turn); gives the key it lives under.
+    fn write(&self, key: &str, state: State, ttl: Duration) -> String {
+        let Err(state) = self.replace_in_place(key, state, ttl) else {
+            return key.to_owned();
+        };
+        // Gone meanwhile: like actix-session's Redis store, start it anew under a new key.
+        let key = if self.in_use.contains_key(key) {
+            key.to_owned()
+        } else {
+            new_session_key()
+        };
+        Self::put(&self.in_use, key.clone(), state, ttl);
+        key
+    }
+}
+
 /// One part of the store, bounded in bytes: the idlest session goes first. (TinyLFU, moka's
 /// default, refuses a new entry that has been used less often than the one it would replace:
 /// once full, every new visitor's session was refused while finished visits stayed.)
@@ -243,21 +290,28 @@ impl SessionStore for MemoryStore {
     }
 
     async fn update(&self, key: &str, state: State, ttl: Duration) -> Result<String, StoreError> {
-        let Err(state) = self.replace_in_place(key, state, ttl) else {
-            return Ok(key.to_owned());
+        let _turn = self.writes.lock(key);
+        Ok(self.write(key, state, ttl))
+    }
+
+    async fn merge(
+        &self,
+        key: &str,
+        changes: &StateChanges,
+        ttl: Duration,
+    ) -> Result<Option<String>, StoreError> {
+        let _turn = self.writes.lock(key);
+        let Some(entry) = self.get_in_use(key) else {
+            return Ok(None);
         };
-        // Gone meanwhile: like actix-session's Redis store, start it anew under a new key.
-        let key = if self.in_use.contains_key(key) {
-            key.to_owned()
-        } else {
-            new_session_key()
-        };
-        Self::put(&self.in_use, key.clone(), state, ttl);
-        Ok(key)
+        let mut state = entry.state().clone();
+        changes.apply(&mut state);
+        Ok(Some(self.write(key, state, ttl)))
     }
 
     async fn update_ttl(&self, key: &str, ttl: Duration) -> Result<(), StoreError> {
         // Reading an entry restarts its idle clock (`IdleExpiry`), so only a new TTL needs a write.
+        let _turn = self.writes.lock(key);
         if let Some(entry) = self.get_in_use(key)
             && ttl != entry.ttl
         {

@@ -40,7 +40,9 @@
 //! # Writing a store
 //!
 //! Implement [`SessionStore`] with `async fn`s; the futures must be `Send` (hold no `Rc` or
-//! `RefCell` borrow across an `.await`). `tests/support/conformance.rs` in the repository is
+//! `RefCell` borrow across an `.await`). [`SessionStore::merge`] has a default (load, apply,
+//! update); override it where the backend can apply the changes atomically, so concurrent
+//! requests of one session cannot lose each other's writes. `tests/support/conformance.rs` in the repository is
 //! the test body every store here passes: run it against yours.
 //!
 //! ```
@@ -147,6 +149,78 @@ pub trait SessionStore: Send + Sync + 'static {
 
     /// Deletes the session under `key`; deleting a key that is not there is no error.
     fn delete(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Sets and removes only the entries `changes` names in the state under `key`, keeping
+    /// every other entry as the store has it now (another request of the same session may have
+    /// changed it meanwhile), and restarts its idle clock with `ttl`. Gives the key, or `None`
+    /// when there is no session under `key` (the caller then saves its state anew).
+    ///
+    /// This is what keeps concurrent requests of one session from losing each other's writes.
+    /// The default loads, applies and [`update`](Self::update)s, so two requests can still race
+    /// between its load and its update; the crate's own stores apply the changes atomically.
+    fn merge(
+        &self,
+        key: &str,
+        changes: &StateChanges,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send {
+        async move {
+            let Some(mut state) = self.load(key).await? else {
+                return Ok(None);
+            };
+            changes.apply(&mut state);
+            self.update(key, state, ttl).await.map(Some)
+        }
+    }
+}
+
+/// Entries one request set and removed, for [`SessionStore::merge`].
+///
+/// ```
+/// use actix_cookieless::store::{SessionState, StateChanges};
+///
+/// let mut changes = StateChanges::default();
+/// changes.set("step".into(), "2".into());
+/// changes.remove("draft".into());
+/// let mut state = SessionState::from([("draft".into(), "\"x\"".into()), ("name".into(), "\"Ann\"".into())]);
+/// changes.apply(&mut state);
+/// assert_eq!(state, SessionState::from([("step".into(), "2".into()), ("name".into(), "\"Ann\"".into())]));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StateChanges {
+    set: HashMap<String, String>,
+    removed: Vec<String>,
+}
+
+impl StateChanges {
+    /// Sets `name` to the JSON text `value`.
+    pub fn set(&mut self, name: String, value: String) {
+        self.removed.retain(|removed| *removed != name);
+        self.set.insert(name, value);
+    }
+
+    /// Removes `name`.
+    pub fn remove(&mut self, name: String) {
+        self.set.remove(&name);
+        if !self.removed.contains(&name) {
+            self.removed.push(name);
+        }
+    }
+
+    /// Whether there is nothing to change.
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty() && self.removed.is_empty()
+    }
+
+    /// Makes the changes in `state`.
+    pub fn apply(&self, state: &mut SessionState) {
+        for name in &self.removed {
+            state.remove(name);
+        }
+        for (name, value) in &self.set {
+            state.insert(name.clone(), value.clone());
+        }
+    }
 }
 
 /// A store could not do what it was asked; the source is the backend's own error.

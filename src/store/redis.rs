@@ -4,7 +4,7 @@ use std::{sync::Arc, time::Duration};
 
 use deadpool_redis::{Config, Connection, Pool, Runtime, redis::cmd};
 
-use super::{SessionState, SessionStore, StoreError, new_session_key};
+use super::{SessionState, SessionStore, StateChanges, StoreError, new_session_key};
 
 /// Sessions in Redis, for deployments with many instances (feature `redis`).
 ///
@@ -115,6 +115,20 @@ impl RedisStore {
     }
 }
 
+/// [`SessionStore::merge`] in one step on the Redis side, so no other request's write falls
+/// between the read and the write: `KEYS[1]` the session, `ARGV[1]` the changes as JSON,
+/// `ARGV[2]` the TTL in milliseconds; 0 when there is no session.
+const MERGE_SCRIPT: &str = r"
+local json = redis.call('GET', KEYS[1])
+if not json then return 0 end
+local state = cjson.decode(json)
+local changes = cjson.decode(ARGV[1])
+for _, name in ipairs(changes.removed) do state[name] = nil end
+for name, value in pairs(changes.set) do state[name] = value end
+redis.call('SET', KEYS[1], cjson.encode(state), 'PX', ARGV[2])
+return 1
+";
+
 /// A TTL in milliseconds, at least one (Redis refuses zero).
 fn millis(ttl: Duration) -> u64 {
     u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
@@ -159,6 +173,26 @@ impl SessionStore for RedisStore {
             // It expired meanwhile: start it anew under a new key.
             self.save(state, ttl).await
         }
+    }
+
+    async fn merge(
+        &self,
+        key: &str,
+        changes: &StateChanges,
+        ttl: Duration,
+    ) -> Result<Option<String>, StoreError> {
+        let changes = serde_json::to_string(changes).map_err(StoreError::backend)?;
+        let mut conn = self.connection().await?;
+        let merged: i64 = cmd("EVAL")
+            .arg(MERGE_SCRIPT)
+            .arg(1)
+            .arg(self.redis_key(key))
+            .arg(changes)
+            .arg(millis(ttl))
+            .query_async(&mut conn)
+            .await
+            .map_err(StoreError::backend)?;
+        Ok((merged == 1).then(|| key.to_owned()))
     }
 
     async fn update_ttl(&self, key: &str, ttl: Duration) -> Result<(), StoreError> {

@@ -3,7 +3,7 @@
 
 use std::{collections::HashMap, time::Duration};
 
-use actix_cookieless::store::SessionStore;
+use actix_cookieless::store::{SessionStore, StateChanges};
 
 fn state(pairs: &[(&str, &str)]) -> HashMap<String, String> {
     pairs
@@ -50,6 +50,31 @@ pub async fn session_store_conforms<S: SessionStore>(store: &S, name: &str) {
         "{name}"
     );
 
+    // merge sets and removes only the entries it names; a gone key gives None.
+    let mut changes = StateChanges::default();
+    changes.set("email".to_owned(), "\"ada@example.org\"".to_owned());
+    changes.remove("step".to_owned());
+    let merged = store.merge(&a, &changes, minutes).await.unwrap();
+    assert_eq!(
+        merged.as_deref(),
+        Some(a.as_str()),
+        "{name}: merge keeps the key"
+    );
+    assert_eq!(
+        store.load(&a).await.unwrap(),
+        Some(state(&[
+            ("name", "\"Ada\""),
+            ("email", "\"ada@example.org\"")
+        ])),
+        "{name}: load after merge"
+    );
+    assert_eq!(
+        store.merge(gone, &changes, minutes).await.unwrap(),
+        None,
+        "{name}: merge into a session the store does not have"
+    );
+    assert_eq!(store.load(gone).await.unwrap(), None, "{name}");
+
     // delete: gone for good, and deleting again is no error.
     store.delete(&b).await.unwrap();
     assert_eq!(
@@ -80,4 +105,24 @@ pub async fn session_store_conforms<S: SessionStore>(store: &S, name: &str) {
         Some(state(&[("s", "2")])),
         "{name}: kept alive by update_ttl"
     );
+}
+
+/// Many merges into one session at once, each setting its own entry, keep every entry: what
+/// the crate's own stores promise (the trait's default merge does not).
+pub async fn concurrent_merges_keep_every_write<S: SessionStore>(store: &S, name: &str) {
+    let minutes = Duration::from_secs(300);
+    let key = store.save(state(&[("old", "1")]), minutes).await.unwrap();
+    let merges = (0..32).map(|i| {
+        let mut changes = StateChanges::default();
+        changes.set(format!("e{i}"), i.to_string());
+        let key = key.clone();
+        async move { store.merge(&key, &changes, minutes).await }
+    });
+    for merged in futures_util::future::join_all(merges).await {
+        assert_eq!(merged.unwrap().as_deref(), Some(key.as_str()), "{name}");
+    }
+    let stored = store.load(&key).await.unwrap().expect("the session");
+    let mut expected = state(&[("old", "1")]);
+    expected.extend((0..32).map(|i| (format!("e{i}"), i.to_string())));
+    assert_eq!(stored, expected, "{name}: writes lost to concurrent merges");
 }
