@@ -650,6 +650,46 @@ fn binary(args: &[&str], env: &[(&str, &str)]) -> std::process::Command {
     command
 }
 
+/// `--help` names every setting of both tables with its environment variable.
+#[test]
+fn the_help_lists_every_setting_with_its_environment_name() {
+    let help = binary(&["--help"], &[]).output().unwrap();
+    assert!(help.status.success());
+    let help = String::from_utf8(help.stdout).unwrap();
+    let fields =
+        |value: Value| -> Vec<String> { value.as_object().unwrap().keys().cloned().collect() };
+    let session = fields(serde_json::to_value(Settings::new(SECRET)).unwrap());
+    let proxy =
+        fields(serde_json::to_value(actix_cookieless::proxy::ProxySettings::default()).unwrap());
+    assert!(
+        session.len() > 20 && proxy.len() > 10,
+        "{session:?} {proxy:?}"
+    );
+    for key in &session {
+        let env = format!("COOKIELESS_{}", key.to_ascii_uppercase());
+        assert!(
+            help.lines().any(|line| line
+                .split_whitespace()
+                .take(2)
+                .eq([key.as_str(), env.as_str()])),
+            "{key} ({env}) missing from --help:\n{help}"
+        );
+    }
+    for key in &proxy {
+        let (table_key, env) = (
+            format!("proxy.{key}"),
+            format!("COOKIELESS_PROXY__{}", key.to_ascii_uppercase()),
+        );
+        assert!(
+            help.lines().any(|line| line
+                .split_whitespace()
+                .take(2)
+                .eq([table_key.as_str(), env.as_str()])),
+            "{table_key} ({env}) missing from --help:\n{help}"
+        );
+    }
+}
+
 #[test]
 fn the_binary_refuses_a_bad_setting_at_start_up_naming_it() {
     // (flags, environment, the setting the error must name)
@@ -719,6 +759,45 @@ async fn the_binary_stops_gracefully_finishing_requests_in_flight() {
     );
 }
 
+/// The access log has a line per request: method, path without the token, status, time, and
+/// the session as a short hash; neither the token nor the session key is in it.
+#[actix_web::test]
+async fn the_access_log_has_a_line_per_request_without_the_token() {
+    let (up, _upstream) = serve_upstream();
+    let log_path = std::env::temp_dir().join(format!("cookieless-proxy-{}.log", std::process::id()));
+    let log = std::fs::File::create(&log_path).unwrap();
+    let env = [
+        ("COOKIELESS_SECRET", SECRET),
+        ("COOKIELESS_PARAM_NAME", "sid_token"),
+    ];
+    let (child, proxy) = start_binary_logging_to(up, &env, log.into()).await;
+    let child = Reaped(child);
+    let login = get(proxy, "/login", &[]).await;
+    let token = login.header("x-session-id").expect("a session").to_owned();
+    let echo = get(proxy, &format!("/echo?x=1&sid_token={token}&y=2"), &[]).await;
+    assert_eq!(echo.status, 200);
+    let missing = get(proxy, "/nothing-here", &[("x-session-id", &token)]).await;
+    drop(child);
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    std::fs::remove_file(&log_path).unwrap();
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("cookieless_proxy::access"))
+        .collect();
+    assert_eq!(lines.len(), 3, "{log}");
+    assert!(lines[0].contains("method=GET path=/login status=200"), "{log}");
+    assert!(lines[0].contains("session=-"), "a new session has no key yet: {log}");
+    assert!(lines[1].contains("method=GET path=/echo?x=1&y=2 status=200"), "{log}");
+    let hash = lines[2].rsplit("session=").next().unwrap();
+    assert!(
+        lines[2].contains(&format!("method=GET path=/nothing-here status={}", missing.status)),
+        "{log}"
+    );
+    assert_eq!(hash.len(), 8, "{log}");
+    assert!(hash.bytes().all(|b| b.is_ascii_hexdigit()), "{log}");
+    assert!(!log.contains(&token), "the token reached the log: {log}");
+}
+
 /// A proxy process, stopped when the test ends, passed or failed (a left-over child would keep
 /// the test's output open).
 struct Reaped(std::process::Child);
@@ -735,6 +814,15 @@ async fn start_binary(
     upstream: SocketAddr,
     env: &[(&str, &str)],
 ) -> (std::process::Child, SocketAddr) {
+    start_binary_logging_to(upstream, env, std::process::Stdio::null()).await
+}
+
+/// [`start_binary`], its log going to `log`.
+async fn start_binary_logging_to(
+    upstream: SocketAddr,
+    env: &[(&str, &str)],
+    log: std::process::Stdio,
+) -> (std::process::Child, SocketAddr) {
     let listen = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -748,7 +836,7 @@ async fn start_binary(
         ],
         env,
     )
-    .stderr(std::process::Stdio::null())
+    .stderr(log)
     .spawn()
     .unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(20);

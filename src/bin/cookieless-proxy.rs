@@ -63,11 +63,13 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_max_level(tracing::Level::INFO)
         .with_writer(std::io::stderr)
+        // Colours for a terminal only: a log file or a journal gets plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let args = match parse_args() {
         Ok(Some(args)) => args,
         Ok(None) => {
-            print!("{USAGE}");
+            print!("{USAGE}\n{}", settings_help());
             return ExitCode::SUCCESS;
         }
         Err(err) => {
@@ -82,6 +84,37 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Every setting with its environment name and default, read from the settings types
+/// themselves, so a new setting is listed without anyone remembering to.
+fn settings_help() -> String {
+    let mut out = String::from("Every setting (file key, environment variable, default):\n");
+    let mut list = |title: &str, table: &str, env: &str, defaults: serde_json::Value| {
+        out.push_str(&format!("\n{title}\n"));
+        for (key, default) in defaults.as_object().into_iter().flatten() {
+            let default = match (key.as_str(), default) {
+                ("secret", _) => "(required, 32+ bytes)".to_owned(),
+                (_, serde_json::Value::String(text)) => format!("{text:?}"),
+                (_, other) => other.to_string(),
+            };
+            let env_name = format!("{env}{}", key.to_ascii_uppercase());
+            out.push_str(&format!("  {table}{key:<28} {env_name:<44} {default}\n"));
+        }
+    };
+    list(
+        "Sessions:",
+        "",
+        "COOKIELESS_",
+        serde_json::to_value(Settings::default()).unwrap_or_default(),
+    );
+    list(
+        "Proxy ([proxy] table):",
+        "proxy.",
+        "COOKIELESS_PROXY__",
+        serde_json::to_value(ProxySettings::default()).unwrap_or_default(),
+    );
+    out
 }
 
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {

@@ -16,7 +16,7 @@ use awc::error::{ConnectError, SendRequestError};
 use url::Url;
 
 use super::{
-    Proxy,
+    Proxy, access_log,
     jar::Jar,
     limit::Limited,
     strip::{Form, Prepend, take_token_field},
@@ -82,8 +82,21 @@ const CLIENT_ADDRESS_HEADERS: [&str; 12] = [
 ];
 
 /// Forwards the request to the upstream and its answer back (the default service of
-/// [`Proxy::configure`]).
+/// [`Proxy::configure`]), and logs it.
 pub(crate) async fn forward(
+    req: HttpRequest,
+    body: web::Payload,
+    session: Session,
+    proxy: web::Data<Proxy>,
+    client: web::Data<awc::Client>,
+) -> HttpResponse {
+    let entry = access_log::Entry::start(&session);
+    let response = answer(req.clone(), body, session, proxy.clone(), client).await;
+    entry.finish(&req, &proxy.inner.session.param_name, response.status());
+    response
+}
+
+async fn answer(
     req: HttpRequest,
     body: web::Payload,
     session: Session,

@@ -29,13 +29,13 @@ pub(crate) struct Jar {
 impl Jar {
     /// The jar the session holds; an unreadable cookie is dropped (the app sees it unset).
     pub(crate) fn load(session: &Session) -> Self {
-        let mut stored: HashMap<String, String> = session
+        let stored: HashMap<String, String> = session
             .entries()
             .into_iter()
             .filter(|(name, _)| name.starts_with(COOKIE_PREFIX) || name == OLD_JAR_KEY)
             .collect();
         let mut cookies = Vec::with_capacity(stored.len());
-        for (name, json) in &mut stored {
+        for (name, json) in &stored {
             let read = if name == OLD_JAR_KEY {
                 // The whole jar's JSON, kept as a JSON string.
                 serde_json::from_str::<String>(json)
@@ -55,6 +55,7 @@ impl Jar {
                 .unwrap_or_default();
         Self { cookies, stored }
     }
+
     /// The `Cookie` header value for a request to `url` (the public URL the browser asked for,
     /// so `Secure`, domain and path match as they would in a browser).
     pub(crate) fn cookie_header(&self, url: &Url) -> Option<String> {

@@ -38,6 +38,7 @@
 //! # }
 //! ```
 
+mod access_log;
 mod forward;
 mod jar;
 mod limit;

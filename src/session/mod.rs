@@ -407,6 +407,12 @@ impl Session {
         }
     }
 
+    /// The store key, once the session is stored (for the proxy's access log, hashed).
+    #[cfg(feature = "proxy")]
+    pub(crate) fn store_key(&self) -> Option<String> {
+        self.lock().key.clone()
+    }
+
     /// Whether the session has no entries.
     pub fn is_empty(&self) -> bool {
         self.lock().state.is_empty()

@@ -247,9 +247,7 @@ impl MemoryStore {
             Err(std::mem::take(&mut *entry.state()))
         }
     }
-}
 
-impl MemoryStore {
     /// Replaces `key`'s state (the caller holds its write turn); gives the key it lives under.
     fn write(&self, key: &str, state: State, ttl: Duration) -> String {
         let Err(state) = self.replace_in_place(key, state, ttl) else {
