@@ -764,7 +764,8 @@ async fn the_binary_stops_gracefully_finishing_requests_in_flight() {
 #[actix_web::test]
 async fn the_access_log_has_a_line_per_request_without_the_token() {
     let (up, _upstream) = serve_upstream();
-    let log_path = std::env::temp_dir().join(format!("cookieless-proxy-{}.log", std::process::id()));
+    let log_path =
+        std::env::temp_dir().join(format!("cookieless-proxy-{}.log", std::process::id()));
     let log = std::fs::File::create(&log_path).unwrap();
     let env = [
         ("COOKIELESS_SECRET", SECRET),
@@ -785,12 +786,24 @@ async fn the_access_log_has_a_line_per_request_without_the_token() {
         .filter(|line| line.contains("cookieless_proxy::access"))
         .collect();
     assert_eq!(lines.len(), 3, "{log}");
-    assert!(lines[0].contains("method=GET path=/login status=200"), "{log}");
-    assert!(lines[0].contains("session=-"), "a new session has no key yet: {log}");
-    assert!(lines[1].contains("method=GET path=/echo?x=1&y=2 status=200"), "{log}");
+    assert!(
+        lines[0].contains("method=GET path=/login status=200"),
+        "{log}"
+    );
+    assert!(
+        lines[0].contains("session=-"),
+        "a new session has no key yet: {log}"
+    );
+    assert!(
+        lines[1].contains("method=GET path=/echo?x=1&y=2 status=200"),
+        "{log}"
+    );
     let hash = lines[2].rsplit("session=").next().unwrap();
     assert!(
-        lines[2].contains(&format!("method=GET path=/nothing-here status={}", missing.status)),
+        lines[2].contains(&format!(
+            "method=GET path=/nothing-here status={}",
+            missing.status
+        )),
         "{log}"
     );
     assert_eq!(hash.len(), 8, "{log}");
