@@ -47,6 +47,48 @@ fn memory_store_merges_from_many_threads_keep_every_write() {
     assert_eq!(stored.len(), 8 * 200, "writes lost to concurrent merges");
 }
 
+/// A new session is on probation until it is read again; the read that moves it into use races
+/// the merges of the visitor's other requests, and none of them may be lost (nor the session
+/// started anew under another key).
+#[test]
+fn memory_store_merges_racing_the_first_read_keep_every_write() {
+    let store = MemoryStore::default();
+    let ttl = std::time::Duration::from_secs(300);
+    let keys: Vec<String> = (0..300)
+        .map(|_| block_on(store.save(HashMap::new(), ttl)).unwrap())
+        .collect();
+    let barrier = std::sync::Barrier::new(4);
+    std::thread::scope(|scope| {
+        for thread in 0..4 {
+            let (store, keys, barrier) = (&store, &keys, &barrier);
+            scope.spawn(move || {
+                barrier.wait();
+                for key in keys {
+                    block_on(store.load(key)).unwrap();
+                    let mut changes = StateChanges::default();
+                    changes.set(format!("t{thread}"), "1".to_owned());
+                    let merged = block_on(store.merge(key, &changes, ttl)).unwrap();
+                    assert_eq!(merged.as_deref(), Some(key.as_str()), "moved to a new key");
+                }
+            });
+        }
+    });
+    let short: Vec<usize> = keys
+        .iter()
+        .map(|key| {
+            block_on(store.load(key))
+                .unwrap()
+                .map_or(0, |state| state.len())
+        })
+        .filter(|&len| len != 4)
+        .collect();
+    assert!(
+        short.is_empty(),
+        "{} of 300 sessions lost writes: {short:?}",
+        short.len()
+    );
+}
+
 /// Runs a future of `MemoryStore` calls, which never wait.
 fn block_on<F: std::future::Future>(future: F) -> F::Output {
     let mut future = std::pin::pin!(future);

@@ -7,12 +7,11 @@ use actix_web::{
     HttpRequest, HttpResponse,
     body::{BodyStream, SizedStream},
     http::{
-        Method, StatusCode, Version,
+        Method, StatusCode,
         header::{self, HeaderMap, HeaderName, HeaderValue},
     },
     web,
 };
-use awc::error::{ConnectError, SendRequestError};
 use url::Url;
 
 use super::{
@@ -20,6 +19,7 @@ use super::{
     jar::Jar,
     limit::Limited,
     strip::{Form, Prepend, take_token_field},
+    upstream::{Failure, RequestBody, Upstream},
 };
 use crate::{Session, client, url_param};
 
@@ -88,10 +88,10 @@ pub(crate) async fn forward(
     body: web::Payload,
     session: Session,
     proxy: web::Data<Proxy>,
-    client: web::Data<awc::Client>,
+    upstream: web::Data<Upstream>,
 ) -> HttpResponse {
     let entry = access_log::Entry::start(&session);
-    let response = answer(req.clone(), body, session, proxy.clone(), client).await;
+    let response = answer(req.clone(), body, session, proxy.clone(), upstream).await;
     entry.finish(&req, &proxy.inner.session.param_name, response.status());
     response
 }
@@ -101,8 +101,11 @@ async fn answer(
     body: web::Payload,
     session: Session,
     proxy: web::Data<Proxy>,
-    client: web::Data<awc::Client>,
+    upstream: web::Data<Upstream>,
 ) -> HttpResponse {
+    if let Some(refused) = refuse_upgrade(&req) {
+        return refused;
+    }
     let inner = &proxy.inner;
     let settings = &inner.session;
     let (scheme, host) = client::request_origin(&req, &settings.trusted_proxies);
@@ -122,13 +125,7 @@ async fn answer(
 
     let mut jar = Jar::load(&session);
     let http10 = inner.settings.upstream_version == "1.0";
-    let mut upstream = client
-        .request(req.method().clone(), upstream_url.as_str())
-        .timeout(inner.settings.upstream_timeout);
-    if http10 {
-        upstream = upstream.version(Version::HTTP_10);
-    }
-    let headers = upstream.headers_mut();
+    let mut headers = HeaderMap::new();
     for (name, value) in req.headers() {
         if !is_hop_by_hop(name, req.headers()) && !is_replaced(name, &settings.header_name) {
             headers.append(name.clone(), value.clone());
@@ -191,32 +188,36 @@ async fn answer(
         }
     }
     let (body, exceeded) = Limited::new(Prepend { head, rest: body }, max_body);
-    let sent = match (length, chunked) {
+    let body = match (length, chunked) {
         // HTTP/1.0 has no chunked bodies.
         (None, true) if http10 => return opaque(StatusCode::LENGTH_REQUIRED, "Length Required"),
-        (Some(len), false) => upstream.send_body(SizedStream::new(len, body)).await,
-        (_, true) => upstream.send_stream(body).await,
-        (None, false) => upstream.send().await,
+        (Some(0) | None, false) => RequestBody::empty(),
+        (Some(len), false) => RequestBody::stream(body, Some(len)),
+        (_, true) => RequestBody::stream(body, None),
     };
-    let response = match sent {
+    let Some(request) = upstream_request(req.method(), &upstream_url, http10, &headers, body)
+    else {
+        return opaque(StatusCode::BAD_REQUEST, "Bad Request");
+    };
+    let response = match upstream.send(request).await {
         Ok(response) => response,
         Err(_) if exceeded.load(std::sync::atomic::Ordering::Relaxed) => {
             return body_too_large(max_body);
         }
-        Err(err) => return upstream_failed(&err),
+        Err(failure) => return upstream_failed(&failure),
     };
-    if req.method() != Method::HEAD && ends_by_closing(&response) {
+    if response.status == StatusCode::SWITCHING_PROTOCOLS {
         tracing::error!(
-            "cookieless-proxy: the upstream ended an HTTP/1.1 body by closing the connection, \
-             which actix's client reads as empty; set proxy.upstream_version = \"1.0\""
+            "cookieless-proxy: the upstream switched protocols unasked (101); \
+             the proxy does not tunnel upgraded connections"
         );
         return opaque(StatusCode::BAD_GATEWAY, "Bad Gateway");
     }
 
-    let mut out = HttpResponse::build(response.status());
+    let mut out = HttpResponse::build(response.status);
     let mut location = None;
-    for (name, value) in response.headers() {
-        if is_hop_by_hop(name, response.headers()) || name == header::CONTENT_LENGTH {
+    for (name, value) in &response.headers {
+        if is_hop_by_hop(name, &response.headers) || name == header::CONTENT_LENGTH {
             continue;
         }
         if name == header::SET_COOKIE {
@@ -242,7 +243,7 @@ async fn answer(
     }
     jar.save(&session, inner.settings.max_jar_bytes);
     if let Some(location) = location {
-        let location = match redirect_path(response.status(), &public_url, &location) {
+        let location = match redirect_path(response.status, &public_url, &location) {
             // Without use_get no ordinary token goes into a URL: a redirect after a post gets
             // a redirect token (as `Session::see_other`), or the next page would lose the session.
             Some(path) if !settings.use_get && !session.is_empty() => {
@@ -261,38 +262,71 @@ async fn answer(
         }
     }
 
-    let no_body = response.status().is_informational()
-        || matches!(
-            response.status(),
-            StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED
-        );
+    let no_body = matches!(
+        response.status,
+        StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED
+    );
     if no_body {
         return out.finish();
     }
     let length = response
-        .headers()
+        .headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     match length {
-        Some(len) => out.body(SizedStream::new(len, response)),
-        None => out.body(BodyStream::new(response)),
+        Some(len) => out.body(SizedStream::new(len, response.body)),
+        None => out.body(BodyStream::new(response.body)),
     }
 }
 
-/// An HTTP/1.1 response with a body delimited by the end of the connection (no length, not
-/// chunked, `Connection: close`): actix's client gives such a body as empty (actix-web#2287).
-fn ends_by_closing<S>(response: &awc::ClientResponse<S>) -> bool {
-    let headers = response.headers();
-    let status = response.status();
-    response.version() == Version::HTTP_11
-        && !status.is_informational()
-        && !matches!(status, StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED)
-        && !headers.contains_key(header::CONTENT_LENGTH)
-        && !headers.contains_key(header::TRANSFER_ENCODING)
-        && headers
-            .get(header::CONNECTION)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.split(',').any(|o| o.trim().eq_ignore_ascii_case("close")))
+/// A request to switch protocols (a WebSocket) gets 501: the proxy does not tunnel upgraded
+/// connections. `h2c` is let be: a server may ignore an upgrade, and the request is answered
+/// in HTTP/1.1 (its `Upgrade` header stops here as every hop-by-hop one).
+fn refuse_upgrade(req: &HttpRequest) -> Option<HttpResponse> {
+    let asks_for_upgrade = req
+        .headers()
+        .get_all(header::UPGRADE)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|protocol| {
+            let protocol = protocol.trim();
+            !protocol.is_empty() && !protocol.eq_ignore_ascii_case("h2c")
+        });
+    asks_for_upgrade.then(|| {
+        opaque(
+            StatusCode::NOT_IMPLEMENTED,
+            "cookieless-proxy does not proxy protocol upgrades (WebSocket)",
+        )
+    })
+}
+
+/// The request for the upstream, in hyper's `http` types; `None` when the URL is not one.
+fn upstream_request(
+    method: &Method,
+    url: &str,
+    http10: bool,
+    headers: &HeaderMap,
+    body: RequestBody,
+) -> Option<http::Request<RequestBody>> {
+    let mut request = http::Request::builder()
+        .method(http::Method::from_bytes(method.as_str().as_bytes()).ok()?)
+        .uri(url)
+        .version(if http10 {
+            http::Version::HTTP_10
+        } else {
+            http::Version::HTTP_11
+        });
+    let sent = request.headers_mut()?;
+    for (name, value) in headers {
+        // Both are checked bytes already; the two `http` versions only differ in type.
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.as_str().as_bytes()),
+            http::HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            sent.append(name, value);
+        }
+    }
+    request.body(body).ok()
 }
 
 /// The path (and query) on this site a redirect that the browser follows with a GET sends it
@@ -346,17 +380,16 @@ fn forwarded_headers(
 
 /// The upstream did not answer in time (504) or at all (502): an opaque answer, the cause in
 /// the log.
-fn upstream_failed(err: &SendRequestError) -> HttpResponse {
-    let timed_out = matches!(
-        err,
-        SendRequestError::Timeout | SendRequestError::Connect(ConnectError::Timeout)
-    );
-    if timed_out {
-        tracing::warn!(error = %err, "cookieless-proxy: the upstream did not answer in time");
-        opaque(StatusCode::GATEWAY_TIMEOUT, "Gateway Timeout")
-    } else {
-        tracing::warn!(error = %err, "cookieless-proxy: the upstream could not be reached");
-        opaque(StatusCode::BAD_GATEWAY, "Bad Gateway")
+fn upstream_failed(failure: &Failure) -> HttpResponse {
+    match failure {
+        Failure::TimedOut => {
+            tracing::warn!("cookieless-proxy: the upstream did not answer in time");
+            opaque(StatusCode::GATEWAY_TIMEOUT, "Gateway Timeout")
+        }
+        Failure::Failed(err) => {
+            tracing::warn!(error = %err, "cookieless-proxy: the upstream could not be reached");
+            opaque(StatusCode::BAD_GATEWAY, "Bad Gateway")
+        }
     }
 }
 

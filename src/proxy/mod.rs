@@ -44,6 +44,7 @@ mod jar;
 mod limit;
 mod settings;
 mod strip;
+mod upstream;
 
 use std::sync::Arc;
 
@@ -51,6 +52,7 @@ use actix_web::web;
 use url::Url;
 
 pub use self::settings::ProxySettings;
+use self::upstream::Upstream;
 use crate::{Settings, SettingsError, ValidSettings};
 
 /// A forwarder to one upstream app: what [`Proxy::configure`] mounts as the default service.
@@ -65,6 +67,9 @@ struct Inner {
     upstream: Url,
     /// `host:port` of the upstream, as its `Host` header and as `Location`s name it.
     upstream_authority: String,
+    /// Places for requests at the upstream, `max_upstream_connections` of them, shared by the
+    /// workers.
+    upstream_requests: Arc<tokio::sync::Semaphore>,
     /// The session settings (token names, trusted proxies) the middleware runs with.
     session: ValidSettings,
 }
@@ -81,11 +86,14 @@ impl Proxy {
             Some(port) => format!("{host}:{port}"),
             None => host.to_owned(),
         };
+        let upstream_requests =
+            Arc::new(tokio::sync::Semaphore::new(proxy.max_upstream_connections));
         Ok(Self {
             inner: Arc::new(Inner {
                 settings: proxy,
                 upstream,
                 upstream_authority,
+                upstream_requests,
                 session,
             }),
         })
@@ -100,15 +108,14 @@ impl Proxy {
     /// does not follow redirects: the browser does, through the proxy). Wrap the app in
     /// [`CookielessSession`](crate::CookielessSession), and `Compress` outside it.
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
-        let client = awc::Client::builder()
-            .disable_redirects()
-            .no_default_headers()
-            .timeout(self.inner.settings.upstream_timeout)
-            // Past the bound, a request waits for a connection to come free.
-            .connector(awc::Connector::new().limit(self.inner.settings.max_upstream_connections))
-            .finish();
+        let settings = &self.inner.settings;
+        let upstream = Upstream::new(
+            Arc::clone(&self.inner.upstream_requests),
+            settings.max_upstream_connections,
+            settings.upstream_timeout,
+        );
         cfg.app_data(web::Data::new(self.clone()))
-            .app_data(web::Data::new(client))
+            .app_data(web::Data::new(upstream))
             .default_service(web::to(forward::forward));
     }
 }

@@ -15,13 +15,13 @@ use crate::settings::{SettingsError, deserialize_duration, serialize_duration};
 /// | `upstream` | required | the app's base URL, `http://host:port` (a path prefix is kept) |
 /// | `listen` | `127.0.0.1:8080` | the address browsers (or the TLS proxy in front) connect to |
 /// | `upstream_timeout` | 30 s | connect, send the request body and get the response head; past it, 504 |
-/// | `upstream_version` | `1.1` | the HTTP version spoken upstream: `1.1`, or `1.0` for servers that end bodies by closing (PHP's `php -S`) |
+/// | `upstream_version` | `1.1` | the HTTP version spoken upstream: `1.1`, or `1.0` for servers that speak only 1.0 |
 /// | `preserve_host` | `true` | send the browser's `Host` upstream (else the upstream's own) |
 /// | `workers` | 0 | worker threads; 0: one per core |
 /// | `shutdown_timeout` | 30 s | how long a stop (SIGTERM, Ctrl-C) waits for requests in flight |
 /// | `max_jar_bytes` | 16384 | size of one visitor's cookie jar, serialised; past it, new cookies are dropped |
 /// | `max_body_bytes` | 1 GiB | the largest request body passed on; past it, 413 |
-/// | `max_upstream_connections` | 256 | connections to the upstream at once, per worker; more requests wait for one |
+/// | `max_upstream_connections` | 256 | requests at the upstream at once, all workers together; more wait their turn |
 /// | `redis_url` | none | keep sessions (and jars) in Redis, shared by several proxies (feature `redis`) |
 ///
 /// ```
@@ -48,9 +48,8 @@ pub struct ProxySettings {
     )]
     pub upstream_timeout: Duration,
     /// The HTTP version spoken to the upstream: `"1.1"` (kept-alive connections), or `"1.0"`
-    /// for a server that ends HTTP/1.1 bodies by closing the connection without a length,
-    /// which actix's client cannot read (PHP's built-in `php -S` does; with HTTP/1.0 it answers
-    /// in 1.0, which is read to the end). With `"1.0"` a request body needs a `Content-Length`.
+    /// for a server that speaks only HTTP/1.0; with `"1.0"` a request body needs a
+    /// `Content-Length`. Bodies ended by closing the connection are read to the end either way.
     pub upstream_version: String,
     /// Send the browser's `Host` to the upstream (as most reverse proxies are set up), so the
     /// app builds its absolute URLs for the public host; `false` sends the upstream's host.
@@ -68,8 +67,9 @@ pub struct ProxySettings {
     /// The largest request body passed on to the upstream, in bytes: a larger announced length
     /// gets 413 at once, a chunked body 413 once it grows past it.
     pub max_body_bytes: u64,
-    /// Connections to the upstream open at once, per worker thread; past it, a request waits
-    /// for one to come free (within `upstream_timeout`).
+    /// Requests at the upstream at once, all workers together (so busy connections; idle ones
+    /// are kept up to this many per worker); past it, a request waits its turn (within
+    /// `upstream_timeout`).
     pub max_upstream_connections: usize,
     /// Redis for sessions and jars (needs the `redis` feature); empty: the in-memory store.
     pub redis_url: String,

@@ -218,15 +218,17 @@ impl MemoryStore {
         }
     }
 
-    /// `key`'s entry, moved out of probation if it was there: it is being used again.
+    /// `key`'s entry, moved out of probation if it was there: it is being used again. The
+    /// caller holds `key`'s write turn: a move racing a write would lose it (the write finding
+    /// the session in neither part, or the move putting back the entry the write replaced).
     fn get_in_use(&self, key: &str) -> Option<Arc<Entry>> {
         if let Some(entry) = self.in_use.get(key) {
             return Some(entry);
         }
         // `get` and not `remove`: `remove` hands over an entry that has expired, too.
         let entry = self.probation.get(key)?;
-        self.probation.invalidate(key);
         self.in_use.insert(key.to_owned(), Arc::clone(&entry));
+        self.probation.invalidate(key);
         Some(entry)
     }
 
@@ -278,6 +280,11 @@ fn part(max_bytes: u64) -> Cache<String, Arc<Entry>> {
 
 impl SessionStore for MemoryStore {
     async fn load(&self, key: &str) -> Result<Option<State>, StoreError> {
+        if let Some(entry) = self.in_use.get(key) {
+            return Ok(Some(entry.state().clone()));
+        }
+        // Once per session: the read that moves it out of probation takes the write turn.
+        let _turn = self.writes.lock(key);
         Ok(self.get_in_use(key).map(|entry| entry.state().clone()))
     }
 

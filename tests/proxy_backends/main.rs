@@ -25,11 +25,12 @@ fn settings(use_get: bool) -> Settings {
     settings
 }
 
-async fn php_form_and_login(use_get: bool) {
+/// `version`: the HTTP version spoken to PHP. Over 1.1 `php -S` ends its bodies by closing the
+/// connection, which the proxy reads to the end.
+async fn php_form_and_login(use_get: bool, version: &str) {
     let php = backends::php();
-    // `php -S` ends HTTP/1.1 bodies by closing the connection: speak 1.0 to it.
     let mut to_php = proxy_support::to(&php.url(), Duration::from_secs(10));
-    to_php.upstream_version = "1.0".into();
+    version.clone_into(&mut to_php.upstream_version);
     let (proxy, _server) = serve_proxy_with(to_php, settings(use_get));
     let mut ada = Visitor::new(proxy);
     let mut bob = Visitor::new(proxy);
@@ -78,24 +79,17 @@ async fn php_form_and_login(use_get: bool) {
 
 #[actix_web::test]
 async fn a_php_session_app_works_through_the_proxy_with_tokens_in_links() {
-    php_form_and_login(true).await;
+    php_form_and_login(true, "1.1").await;
 }
 
 #[actix_web::test]
 async fn a_php_session_app_works_through_the_proxy_with_tokens_in_forms_only() {
-    php_form_and_login(false).await;
+    php_form_and_login(false, "1.1").await;
 }
 
 #[actix_web::test]
-async fn a_close_delimited_body_over_http_1_1_is_a_502_that_names_the_setting_not_an_empty_page() {
-    let php = backends::php();
-    let (proxy, _server) = serve_proxy(&php.url(), settings(true), Duration::from_secs(10));
-    let mut visitor = Visitor::new(proxy);
-    visitor.get("/").await;
-    assert_eq!(
-        (visitor.status, visitor.html.as_str()),
-        (502, "Bad Gateway")
-    );
+async fn a_php_session_app_works_through_the_proxy_over_http_1_0() {
+    php_form_and_login(true, "1.0").await;
 }
 
 #[actix_web::test]

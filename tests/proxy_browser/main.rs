@@ -71,8 +71,7 @@ fn last_step(browser: &Browser, name: &str, colour: &str) {
 fn a_php_app_keeps_its_sessions_through_the_proxy_in_an_iframe_in_two_tabs_and_in_scripts() {
     let recorder = Recorder::start();
     let php = backends::php_linking_away_to(&format!("{}/away", recorder.origin()));
-    let mut to_php = proxy_support::to(&php.url(), Duration::from_secs(10));
-    to_php.upstream_version = "1.0".into();
+    let to_php = proxy_support::to(&php.url(), Duration::from_secs(10));
     let mut settings = Settings::new("proxy-browser-secret-0123456789abcdef");
     settings.client_script = true;
     let (proxy, _server) = proxy_support::serve_proxy_with(to_php, settings);
