@@ -6,7 +6,7 @@
 //! whole. The scan is linear in the bytes read however they are chunked (a body sent a byte
 //! at a time costs no more CPU than one sent at once), and what it holds is those bytes, once.
 
-use std::{collections::VecDeque, future::poll_fn, pin::Pin};
+use std::{borrow::Cow, collections::VecDeque, future::poll_fn, pin::Pin};
 
 use bytes::Bytes;
 use futures_core::Stream;
@@ -177,10 +177,13 @@ pub(crate) struct FormScanner {
 
 #[derive(Debug)]
 enum Kind {
-    UrlEncoded {
+    /// URL-encoded pairs (`separator` `&`), or `text/plain` lines (`\n`, names and values
+    /// as they are).
+    Fields {
+        separator: u8,
         /// Start of the pair being read.
         pair_start: usize,
-        /// No `&` before this offset since `pair_start`.
+        /// No separator before this offset since `pair_start`.
         searched: usize,
     },
     Multipart {
@@ -219,11 +222,15 @@ impl FormScanner {
     pub(crate) fn new(content_type: &str, param: &str, limit: usize) -> Option<Self> {
         let mut parts = content_type.split(';');
         let essence = parts.next()?.trim();
+        let fields = |separator| Kind::Fields {
+            separator,
+            pair_start: 0,
+            searched: 0,
+        };
         let kind = if essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
-            Kind::UrlEncoded {
-                pair_start: 0,
-                searched: 0,
-            }
+            fields(b'&')
+        } else if essence.eq_ignore_ascii_case("text/plain") {
+            fields(b'\n')
         } else if essence.eq_ignore_ascii_case("multipart/form-data") {
             let boundary = parts
                 .filter_map(|p| p.split_once('='))
@@ -274,12 +281,14 @@ impl FormScanner {
 
     fn scan(&mut self, ended: bool) -> Scan {
         match &mut self.kind {
-            Kind::UrlEncoded {
+            Kind::Fields {
+                separator,
                 pair_start,
                 searched,
-            } => scan_urlencoded(
+            } => scan_fields(
                 &self.buf,
                 &self.param,
+                *separator,
                 (pair_start, searched),
                 &mut self.examined,
                 ended,
@@ -291,10 +300,12 @@ impl FormScanner {
     }
 }
 
-/// `(pair_start, searched)`: where the pair being read starts, and how far no `&` was found since.
-fn scan_urlencoded(
+/// `(pair_start, searched)`: where the pair being read starts, and how far no separator was
+/// found since.
+fn scan_fields(
     buf: &[u8],
     param: &[u8],
+    separator: u8,
     (pair_start, searched): (&mut usize, &mut usize),
     examined: &mut usize,
     ended: bool,
@@ -303,7 +314,7 @@ fn scan_urlencoded(
         let rest = &buf[*pair_start..];
         // Resumes the search for `&` where the last one stopped: linear however chunked.
         let from = (*searched).max(*pair_start);
-        let found = memchr::memchr(b'&', &buf[from..]);
+        let found = memchr::memchr(separator, &buf[from..]);
         *examined += found.map_or(buf.len() - from, |end| end + 1);
         let (pair, complete) = match found {
             Some(end) => (&rest[..from - *pair_start + end], true),
@@ -316,8 +327,12 @@ fn scan_urlencoded(
             *searched = buf.len();
             return Scan::NeedMore;
         }
-        let mut parsed = form_urlencoded::parse(pair);
-        if let Some((name, value)) = parsed.next()
+        let field = if separator == b'\n' {
+            text_field(pair)
+        } else {
+            form_urlencoded::parse(pair).next()
+        };
+        if let Some((name, value)) = field
             && name.as_bytes() == param
             && !value.is_empty()
             && value.len() <= MAX_TOKEN_LEN
@@ -329,6 +344,18 @@ fn scan_urlencoded(
         }
         *pair_start += pair.len() + 1;
     }
+}
+
+/// A `text/plain` form line: its name up to the first `=`, its value without the line break
+/// (the HTML standard's encoding escapes nothing).
+fn text_field(line: &[u8]) -> Option<(Cow<'_, str>, Cow<'_, str>)> {
+    let eq = memchr::memchr(b'=', line)?;
+    let value = &line[eq + 1..];
+    let value = value.strip_suffix(b"\r").unwrap_or(value);
+    Some((
+        String::from_utf8_lossy(&line[..eq]),
+        String::from_utf8_lossy(value),
+    ))
 }
 
 fn scan_multipart(buf: &[u8], param: &[u8], delimiter: &[u8], state: &mut Part) -> Scan {
@@ -625,7 +652,28 @@ mod tests {
             assert_eq!(scan_whole(ct, &body, 4096), Scan::Found("T".into()), "{ct}");
         }
         assert!(FormScanner::new("multipart/form-data", "sessionid", 10).is_none());
-        assert!(FormScanner::new("text/plain", "sessionid", 10).is_none());
+        assert!(FormScanner::new("application/json", "sessionid", 10).is_none());
+    }
+
+    /// `enctype="text/plain"` forms: `name=value` lines, nothing escaped.
+    #[test]
+    fn text_plain_forms_carry_the_token_in_any_line() {
+        const TEXT: &str = "text/plain; charset=UTF-8";
+        let found = |body: &str| scan_whole(TEXT, body.as_bytes(), 4096);
+        assert_eq!(
+            found("sessionid=T0K\r\nname=Ann\r\n"),
+            Scan::Found("T0K".into())
+        );
+        assert_eq!(
+            found("name=a&b=c\r\nsessionid=T0K\r\n"),
+            Scan::Found("T0K".into())
+        );
+        assert_eq!(
+            found("name=Ann\r\nsessionid=T0K"),
+            Scan::Found("T0K".into())
+        );
+        assert_eq!(found("sessionidx=T0K\r\nsession%69d=T0K\r\n"), Scan::Absent);
+        assert_eq!(found("sessionid=\r\n"), Scan::Absent);
     }
 
     #[test]

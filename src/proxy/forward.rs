@@ -1,24 +1,26 @@
 //! One request, forwarded: the browser's request to the upstream, the upstream's response back,
 //! both streamed. Cookies go to and from the visitor's jar instead of the browser.
 
-use std::net::IpAddr;
+use std::{future::poll_fn, net::IpAddr, pin::Pin};
 
 use actix_web::{
     HttpRequest, HttpResponse,
     body::{BodyStream, SizedStream},
+    error::PayloadError,
     http::{
         Method, StatusCode,
         header::{self, HeaderMap, HeaderName, HeaderValue},
     },
-    web,
+    web::{self, Bytes},
 };
+use futures_core::Stream;
 use url::Url;
 
 use super::{
     Proxy, access_log,
     jar::Jar,
     limit::Limited,
-    strip::{Form, Prepend, take_token_field},
+    strip::{Stripped, Stripper},
     upstream::{Failure, RequestBody, Upstream},
 };
 use crate::{Session, client, url_param};
@@ -127,9 +129,16 @@ async fn answer(
     let http10 = inner.settings.upstream_version == "1.0";
     let mut headers = HeaderMap::new();
     for (name, value) in req.headers() {
-        if !is_hop_by_hop(name, req.headers()) && !is_replaced(name, &settings.header_name) {
-            headers.append(name.clone(), value.clone());
+        if is_hop_by_hop(name, req.headers()) || is_replaced(name, &settings.header_name) {
+            continue;
         }
+        // A page whose URL carried the token (use_get, a redirect token) names it as `Referer`.
+        let value = if name == header::REFERER {
+            referer_without_token(value, &settings.param_name).unwrap_or_else(|| value.clone())
+        } else {
+            value.clone()
+        };
+        headers.append(name.clone(), value);
     }
     let upstream_host = inner.upstream_authority.as_str();
     let sent_host = if inner.settings.preserve_host {
@@ -162,24 +171,35 @@ async fn answer(
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    let chunked = req.headers().contains_key(header::TRANSFER_ENCODING);
+    let mut chunked = req.headers().contains_key(header::TRANSFER_ENCODING);
     let max_body = inner.settings.max_body_bytes;
     if length.is_some_and(|len| len > max_body) {
         return body_too_large(max_body);
     }
-    // The token's form field stays here: the app gets the form without it.
-    let form = req
+    // The token's form fields stay here: the app gets the form without them.
+    let stripper = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .and_then(Form::of);
-    let mut body = body;
-    let mut head = None;
-    if let Some(form) = form.filter(|_| length.is_some() || chunked) {
-        match take_token_field(&mut body, &form, &settings.param_name).await {
-            Ok((read, taken)) => {
-                length = length.map(|len| len.saturating_sub(taken as u64));
-                head = Some(read);
+        .and_then(|content_type| Stripper::new(content_type, &settings.param_name))
+        .filter(|_| length.is_some() || chunked);
+    let mut body = Stripped {
+        head: None,
+        body,
+        stripper,
+    };
+    if body.stripper.is_some() {
+        match strip_ahead(&mut body).await {
+            // All of it: its length is known now, whatever the browser announced.
+            Ok(true) => {
+                length = body.head.as_ref().map(|head| head.len() as u64);
+                chunked = false;
+            }
+            Ok(false) => {
+                if let (Some(len), Some(stripper)) = (length, body.stripper.as_mut()) {
+                    length = Some(len.saturating_sub(stripper.removed()));
+                    stripper.mask_from_now();
+                }
             }
             Err(err) => {
                 tracing::debug!(error = %err, "the request body failed before it reached the app");
@@ -187,7 +207,7 @@ async fn answer(
             }
         }
     }
-    let (body, exceeded) = Limited::new(Prepend { head, rest: body }, max_body);
+    let (body, exceeded) = Limited::new(body, max_body);
     let body = match (length, chunked) {
         // HTTP/1.0 has no chunked bodies.
         (None, true) if http10 => return opaque(StatusCode::LENGTH_REQUIRED, "Length Required"),
@@ -276,6 +296,62 @@ async fn answer(
     match length {
         Some(len) => out.body(SizedStream::new(len, response.body)),
         None => out.body(BodyStream::new(response.body)),
+    }
+}
+
+/// `referer` without the token's query parameters; `None` when it has none.
+fn referer_without_token(referer: &HeaderValue, param: &str) -> Option<HeaderValue> {
+    let referer = referer.to_str().ok()?;
+    let (before, query) = referer.split_once('?')?;
+    let (query, fragment) = match query.split_once('#') {
+        Some((query, fragment)) => (query, Some(fragment)),
+        None => (query, None),
+    };
+    let query = url_param::without_param(query, param)?;
+    let mut stripped = before.to_owned();
+    if !query.is_empty() {
+        stripped.push('?');
+        stripped.push_str(&query);
+    }
+    if let Some(fragment) = fragment {
+        stripped.push('#');
+        stripped.push_str(fragment);
+    }
+    HeaderValue::from_str(&stripped).ok()
+}
+
+/// How far the proxy reads a form body ahead, stripping token fields exactly (the length it
+/// tells the upstream is then known); past it, they are masked.
+const STRIP_AHEAD: usize = 64 * 1024;
+
+/// Reads `body` ahead through its stripper, [`STRIP_AHEAD`] bytes (more to finish a token
+/// field met at the end, up to as much again), into its `head`. `true` when the body ended.
+async fn strip_ahead(body: &mut Stripped<web::Payload>) -> Result<bool, PayloadError> {
+    let Some(stripper) = body.stripper.as_mut() else {
+        return Ok(true);
+    };
+    let mut head = Vec::new();
+    let mut read = 0;
+    loop {
+        let far_enough =
+            read >= STRIP_AHEAD && (!stripper.inside_taken_field() || read >= 2 * STRIP_AHEAD);
+        if far_enough {
+            body.head = Some(Bytes::from(head));
+            return Ok(false);
+        }
+        match poll_fn(|cx| Pin::new(&mut body.body).poll_next(cx)).await {
+            Some(Ok(chunk)) => {
+                read += chunk.len();
+                stripper.feed(&chunk, &mut head);
+            }
+            Some(Err(err)) => return Err(err),
+            None => {
+                stripper.finish(&mut head);
+                body.stripper = None;
+                body.head = Some(Bytes::from(head));
+                return Ok(true);
+            }
+        }
     }
 }
 
@@ -434,6 +510,24 @@ mod tests {
             redirect_path(StatusCode::TEMPORARY_REDIRECT, &page, "/"),
             None
         );
+    }
+
+    #[test]
+    fn the_referer_loses_the_token_and_nothing_else() {
+        let strip = |referer: &'static str| {
+            referer_without_token(&HeaderValue::from_static(referer), "sessionid")
+                .map(|v| v.to_str().unwrap().to_owned())
+        };
+        assert_eq!(
+            strip("https://a.example/p?x=1&sessionid=T0K&y=2").as_deref(),
+            Some("https://a.example/p?x=1&y=2")
+        );
+        assert_eq!(
+            strip("https://a.example/p?session%69d=T0K").as_deref(),
+            Some("https://a.example/p")
+        );
+        assert_eq!(strip("https://a.example/p?x=1"), None);
+        assert_eq!(strip("https://a.example/p"), None);
     }
 
     #[test]

@@ -1,194 +1,596 @@
-//! Takes the session token's form field out of a request body before it goes upstream, so the
-//! app never sees the token. The rewriter puts the field first in every form it fills, so only
-//! a leading field is looked for: `sessionid=…&` in a URL-encoded body, or the first part of a
-//! multipart one. Anything else passes as it is.
+//! Takes the session token's fields out of a request body before it goes upstream, wherever
+//! they are: every pair of that name in a URL-encoded body (names compared decoded), every part
+//! of that name in a multipart one, every line of that name in a `text/plain` one. Every other
+//! byte passes unchanged. It streams: only the start of a field whose name is not known yet is
+//! held (a few bytes; a multipart part's headers, at most [`MAX_PART_HEADERS`]).
+//!
+//! Taking bytes out changes the body's length, which the upstream is told before the body. So
+//! the proxy strips exactly as far as it reads ahead (all of a form of ordinary size); past
+//! that, on a body of announced length, a token field is *masked* instead, at the same length:
+//! a URL-encoded pair becomes `&`s (empty pairs, which form parsers skip), a part's or a line's
+//! value becomes spaces. The token never reaches the app either way.
 
-use actix_web::{
-    error::PayloadError,
-    web::{Bytes, BytesMut},
+use std::{
+    pin::Pin,
+    task::{Context, Poll, ready},
 };
-use futures_core::Stream;
-use std::{future::poll_fn, pin::Pin};
 
-/// The most read ahead to find the end of the token field: a token is at most 8 KiB, and a
-/// multipart part's headers fit in a little more.
-const READ_AHEAD: usize = 16 * 1024;
+use actix_web::{error::PayloadError, web::Bytes};
+use futures_core::Stream;
+
+/// Past this, a multipart part's headers are not read for a name: the part passes.
+pub(super) const MAX_PART_HEADERS: usize = 16 * 1024;
 
 /// How a body carries form fields.
-pub(super) enum Form<'a> {
+#[derive(Debug)]
+enum Encoding {
     UrlEncoded,
-    Multipart { boundary: &'a str },
+    /// `\r\n--boundary`: what ends a part and starts the next.
+    Multipart {
+        delimiter: Vec<u8>,
+    },
+    TextPlain,
 }
 
-impl<'a> Form<'a> {
-    /// The form encoding of a `Content-Type`; `None` for any other body.
-    pub(super) fn of(content_type: &'a str) -> Option<Self> {
+/// Where the stripper is in the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Holding a field's start (`held`) until its name is known. Multipart: holding the
+    /// delimiter and the part's headers.
+    Name,
+    /// In a field that passes (`take: false`) or is taken out (`take: true`), to its end.
+    Value { take: bool },
+    /// Multipart: before the first delimiter (passes).
+    Preamble,
+    /// Multipart: after the close delimiter (passes).
+    Epilogue,
+}
+
+/// Strips the token fields of one body, fed chunk by chunk.
+#[derive(Debug)]
+pub(super) struct Stripper {
+    encoding: Encoding,
+    param: Vec<u8>,
+    state: State,
+    /// Bytes read and not yet passed or taken.
+    held: Vec<u8>,
+    /// Mask (same length) instead of taking out.
+    mask: bool,
+    /// Bytes taken out so far.
+    removed: u64,
+    /// Whether anything passed yet: a field's separator is dropped when no field came before.
+    passed_any: bool,
+}
+
+impl Stripper {
+    /// A stripper for a body of this `Content-Type`; `None` when it carries no form fields.
+    pub(super) fn new(content_type: &str, param: &str) -> Option<Self> {
         let mut parts = content_type.split(';');
         let essence = parts.next()?.trim();
-        if essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
-            return Some(Self::UrlEncoded);
+        let (encoding, state) = if essence.eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        {
+            (Encoding::UrlEncoded, State::Name)
+        } else if essence.eq_ignore_ascii_case("text/plain") {
+            (Encoding::TextPlain, State::Name)
+        } else if essence.eq_ignore_ascii_case("multipart/form-data") {
+            let boundary = parts
+                .filter_map(|p| p.split_once('='))
+                .find(|(name, _)| name.trim().eq_ignore_ascii_case("boundary"))?
+                .1
+                .trim()
+                .trim_matches('"');
+            if boundary.is_empty() {
+                return None;
+            }
+            let delimiter = [b"\r\n--", boundary.as_bytes()].concat();
+            (Encoding::Multipart { delimiter }, State::Preamble)
+        } else {
+            return None;
+        };
+        Some(Self {
+            encoding,
+            param: param.as_bytes().to_vec(),
+            state,
+            held: Vec::new(),
+            mask: false,
+            removed: 0,
+            passed_any: false,
+        })
+    }
+
+    /// From now on, token fields are masked at the same length instead of taken out.
+    pub(super) fn mask_from_now(&mut self) {
+        self.mask = true;
+    }
+
+    /// Bytes taken out so far.
+    pub(super) fn removed(&self) -> u64 {
+        self.removed
+    }
+
+    /// Whether the last byte fed was inside a field being taken out: switching to masks there
+    /// would leave the rest of a field without its start.
+    pub(super) fn inside_taken_field(&self) -> bool {
+        self.state == State::Value { take: true }
+    }
+
+    /// Feeds the next chunk; what may pass is appended to `out`.
+    pub(super) fn feed(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
+        match self.encoding {
+            Encoding::UrlEncoded => self.fields(chunk, b'&', out),
+            Encoding::TextPlain => self.fields(chunk, b'\n', out),
+            Encoding::Multipart { .. } => self.multipart(chunk, out),
         }
-        if !essence.eq_ignore_ascii_case("multipart/form-data") {
+    }
+
+    /// The body ended: what was held is passed or taken out.
+    pub(super) fn finish(&mut self, out: &mut Vec<u8>) {
+        match (&self.encoding, self.state) {
+            (Encoding::UrlEncoded | Encoding::TextPlain, State::Name) => {
+                let held = std::mem::take(&mut self.held);
+                if !held.is_empty() {
+                    let take = self.names_param(&held);
+                    self.decide(held, take, out);
+                }
+            }
+            (Encoding::Multipart { .. }, State::Value { take }) => {
+                let held = std::mem::take(&mut self.held);
+                self.content(&held, take, b' ', out);
+            }
+            // An unfinished delimiter or part head: not a field the app could read.
+            _ => out.append(&mut self.held),
+        }
+    }
+
+    /// URL-encoded pairs (`separator` `&`) and `text/plain` lines (`\n`): a field is its
+    /// separator (URL-encoded: the one before it; text: the one ending it) and its bytes.
+    fn fields(&mut self, mut chunk: &[u8], separator: u8, out: &mut Vec<u8>) {
+        let text = separator == b'\n';
+        while !chunk.is_empty() {
+            match self.state {
+                State::Name => {
+                    let stop = chunk.iter().position(|&b| b == b'=' || b == separator);
+                    let end = stop.map_or(chunk.len(), |at| at + 1);
+                    self.held.extend_from_slice(&chunk[..end]);
+                    chunk = &chunk[end..];
+                    // The name, without a URL-encoded field's leading separator.
+                    let name_len = self.held.len() - usize::from(!text && self.held[0] == b'&');
+                    let too_long = name_len > 3 * self.param.len() + 1;
+                    if stop.is_none() && !too_long {
+                        continue;
+                    }
+                    let held = std::mem::take(&mut self.held);
+                    let ended = held.last() == Some(&separator) && !text;
+                    let take = stop.is_some() && self.names_param(&held);
+                    if ended {
+                        // A URL-encoded pair without `=`: its `&` starts the next one.
+                        let (field, next) = held.split_at(held.len() - 1);
+                        self.decide(field.to_vec(), take, out);
+                        self.held = next.to_vec();
+                    } else {
+                        let line_ended = text && held.last() == Some(&b'\n');
+                        self.decide(held, take, out);
+                        if !line_ended {
+                            self.state = State::Value { take };
+                        }
+                    }
+                }
+                State::Value { take } => {
+                    let stop = memchr::memchr(separator, chunk);
+                    let end = stop.unwrap_or(chunk.len());
+                    let filler = if text { b' ' } else { b'&' };
+                    self.content(&chunk[..end], take, filler, out);
+                    chunk = &chunk[end..];
+                    if stop.is_some() {
+                        if text {
+                            // The line's end is the line's.
+                            self.content(b"\n", take, b'\n', out);
+                        } else {
+                            // The `&` is the next pair's.
+                            self.held.push(b'&');
+                        }
+                        chunk = &chunk[1..];
+                        self.state = State::Name;
+                    }
+                }
+                State::Preamble | State::Epilogue => unreachable!("multipart states"),
+            }
+        }
+    }
+
+    /// Whether a held field start (through its name's end, or the body's) names the token.
+    fn names_param(&self, held: &[u8]) -> bool {
+        match self.encoding {
+            Encoding::UrlEncoded => {
+                let held = held.strip_prefix(b"&").unwrap_or(held);
+                let name = held.strip_suffix(b"=").or_else(|| held.strip_suffix(b"&"));
+                let name = name.unwrap_or(held);
+                form_urlencoded::parse(name)
+                    .next()
+                    .is_some_and(|(name, _)| name.as_bytes() == self.param)
+            }
+            Encoding::TextPlain => held
+                .iter()
+                .position(|&b| b == b'=')
+                .is_some_and(|eq| held[..eq] == self.param[..]),
+            Encoding::Multipart { .. } => part_name(held).is_some_and(|name| name == self.param),
+        }
+    }
+
+    /// Passes or takes out a field's start. A URL-encoded pair's (or a part's) leading
+    /// separator is dropped when nothing passed before it, so no body starts with one.
+    fn decide(&mut self, held: Vec<u8>, take: bool, out: &mut Vec<u8>) {
+        if take {
+            match self.encoding {
+                Encoding::UrlEncoded => self.take(&held, b'&', out),
+                Encoding::TextPlain => {
+                    let (line, end) = match held.strip_suffix(b"\n") {
+                        Some(line) => (line, &b"\n"[..]),
+                        None => (&held[..], &b""[..]),
+                    };
+                    self.take(line, b' ', out);
+                    self.take(end, b'\n', out);
+                }
+                // A masked part keeps its delimiter and headers; its content is masked.
+                Encoding::Multipart { .. } if self.mask => out.extend_from_slice(&held),
+                Encoding::Multipart { .. } => self.removed += held.len() as u64,
+            }
+            return;
+        }
+        let separator: &[u8] = match self.encoding {
+            Encoding::UrlEncoded => b"&",
+            Encoding::Multipart { .. } => b"\r\n",
+            Encoding::TextPlain => b"",
+        };
+        let mut field = &held[..];
+        if !self.passed_any
+            && !self.mask
+            && !separator.is_empty()
+            && let Some(rest) = field.strip_prefix(separator)
+        {
+            self.removed += separator.len() as u64;
+            field = rest;
+        }
+        out.extend_from_slice(field);
+        self.passed_any = true;
+    }
+
+    /// Takes `bytes` out, or masks them with `filler`.
+    fn take(&mut self, bytes: &[u8], filler: u8, out: &mut Vec<u8>) {
+        if self.mask {
+            out.extend(std::iter::repeat_n(filler, bytes.len()));
+        } else {
+            self.removed += bytes.len() as u64;
+        }
+    }
+
+    /// Multipart: parts are found by their delimiter, named by their headers.
+    fn multipart(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
+        let Encoding::Multipart { delimiter } = &self.encoding else {
+            return;
+        };
+        let delimiter = delimiter.clone();
+        let dash_boundary = &delimiter[2..];
+        self.held.extend_from_slice(chunk);
+        loop {
+            match self.state {
+                State::Preamble => {
+                    // The first delimiter may open the body without its line break.
+                    let Some(at) = memchr::memmem::find(&self.held, dash_boundary) else {
+                        let keep = self.held.len().saturating_sub(dash_boundary.len() - 1);
+                        self.pass_held(keep, out);
+                        return;
+                    };
+                    self.pass_held(at, out);
+                    self.state = State::Name;
+                }
+                State::Name => {
+                    let after = memchr::memmem::find(&self.held, dash_boundary)
+                        .map_or(0, |at| at + dash_boundary.len());
+                    if self.held.len() < after + 2 {
+                        return;
+                    }
+                    if &self.held[after..after + 2] == b"--" {
+                        let close = std::mem::take(&mut self.held);
+                        self.decide(close, false, out);
+                        self.state = State::Epilogue;
+                        continue;
+                    }
+                    // From the delimiter's end, so that empty headers match too.
+                    let Some(blank) = memchr::memmem::find(&self.held[after..], b"\r\n\r\n") else {
+                        if self.held.len() > MAX_PART_HEADERS {
+                            let head = std::mem::take(&mut self.held);
+                            self.decide(head, false, out);
+                            self.state = State::Value { take: false };
+                            continue;
+                        }
+                        return;
+                    };
+                    let head_end = after + blank + 4;
+                    let rest = self.held.split_off(head_end);
+                    let head = std::mem::replace(&mut self.held, rest);
+                    let take = self.names_param(&head[after..]);
+                    self.decide(head, take, out);
+                    self.state = State::Value { take };
+                }
+                State::Value { take } => {
+                    let Some(end) = memchr::memmem::find(&self.held, &delimiter) else {
+                        // Keep what could be the start of a delimiter for the next chunk.
+                        let keep = self.held.len().saturating_sub(delimiter.len() - 1);
+                        let rest = self.held.split_off(keep);
+                        let content = std::mem::replace(&mut self.held, rest);
+                        self.content(&content, take, b' ', out);
+                        return;
+                    };
+                    let rest = self.held.split_off(end);
+                    let content = std::mem::replace(&mut self.held, rest);
+                    self.content(&content, take, b' ', out);
+                    self.state = State::Name;
+                }
+                State::Epilogue => {
+                    out.append(&mut self.held);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Passes the first `len` held bytes (a preamble).
+    fn pass_held(&mut self, len: usize, out: &mut Vec<u8>) {
+        if len > 0 {
+            out.extend(self.held.drain(..len));
+            self.passed_any = true;
+        }
+    }
+
+    /// A field's value (or a part's content): passed, or taken out (masked with `filler`).
+    fn content(&mut self, content: &[u8], take: bool, filler: u8, out: &mut Vec<u8>) {
+        if take {
+            self.take(content, filler, out);
+        } else {
+            out.extend_from_slice(content);
+        }
+    }
+}
+
+/// The `name` parameter of a part's `Content-Disposition` header.
+fn part_name(headers: &[u8]) -> Option<&[u8]> {
+    headers.split(|&b| b == b'\n').find_map(|line| {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let colon = line.iter().position(|&b| b == b':')?;
+        if !line[..colon]
+            .trim_ascii()
+            .eq_ignore_ascii_case(b"content-disposition")
+        {
             return None;
         }
-        let boundary = parts
-            .filter_map(|p| p.split_once('='))
-            .find(|(name, _)| name.trim().eq_ignore_ascii_case("boundary"))?
-            .1
-            .trim()
-            .trim_matches('"');
-        (!boundary.is_empty()).then_some(Self::Multipart { boundary })
-    }
-
-    /// How many leading bytes of `head` are the token field `param` (with its separator);
-    /// `None` when `head` does not start with it, or does not reach its end.
-    pub(super) fn token_field_len(&self, head: &[u8], param: &str) -> Option<usize> {
-        match self {
-            Self::UrlEncoded => {
-                let rest = head.strip_prefix(param.as_bytes())?.strip_prefix(b"=")?;
-                let end = memchr::memchr(b'&', rest)?;
-                Some(param.len() + 1 + end + 1)
-            }
-            Self::Multipart { boundary } => {
-                let delimiter = format!("--{boundary}");
-                let rest = head.strip_prefix(delimiter.as_bytes())?;
-                let rest = rest.strip_prefix(b"\r\n")?;
-                let headers_end = memchr::memmem::find(rest, b"\r\n\r\n")?;
-                let name = format!("name=\"{param}\"");
-                let disposition = std::str::from_utf8(&rest[..headers_end]).ok()?;
-                let names_it = disposition.lines().any(|line| {
-                    let lower = line.to_ascii_lowercase();
-                    lower.starts_with("content-disposition:")
-                        && lower.contains("form-data")
-                        && line.contains(&name)
-                        && !lower.contains("filename")
-                });
-                if !names_it {
-                    return None;
-                }
-                // The part ends where the next delimiter line starts.
-                let next = format!("\r\n{delimiter}");
-                let value_start = delimiter.len() + 2 + headers_end + 4;
-                let end = memchr::memmem::find(&head[value_start..], next.as_bytes())?;
-                Some(value_start + end + 2)
-            }
-        }
-    }
+        line[colon + 1..].split(|&b| b == b';').find_map(|param| {
+            let eq = param.iter().position(|&b| b == b'=')?;
+            let value = param[eq + 1..].trim_ascii();
+            param[..eq]
+                .trim_ascii()
+                .eq_ignore_ascii_case(b"name")
+                .then(|| {
+                    value
+                        .strip_prefix(b"\"")
+                        .and_then(|v| v.strip_suffix(b"\""))
+                        .unwrap_or(value)
+                })
+        })
+    })
 }
 
-/// Reads up to [`READ_AHEAD`] bytes of `body` and takes a leading token field out of them.
-/// Gives what was read, without the field, and how many bytes were taken; the caller sends
-/// that ahead of the rest of `body`.
-pub(super) async fn take_token_field<S>(
-    body: &mut S,
-    form: &Form<'_>,
-    param: &str,
-) -> Result<(Bytes, usize), PayloadError>
-where
-    S: Stream<Item = Result<Bytes, PayloadError>> + Unpin,
-{
-    let mut head = BytesMut::new();
-    loop {
-        if let Some(len) = form.token_field_len(&head, param) {
-            let _ = head.split_to(len);
-            return Ok((head.freeze(), len));
-        }
-        // Not the token field, or it cannot be any more: stop reading.
-        let could_be = param_prefix_possible(&head, form, param);
-        if !could_be || head.len() >= READ_AHEAD {
-            return Ok((head.freeze(), 0));
-        }
-        match poll_fn(|cx| Pin::new(&mut *body).poll_next(cx)).await {
-            Some(Ok(chunk)) => head.extend_from_slice(&chunk),
-            Some(Err(err)) => return Err(err),
-            None => return Ok((head.freeze(), 0)),
-        }
-    }
-}
-
-/// `head`, then the rest of the body.
-pub(super) struct Prepend<S> {
+/// A body with its token fields stripped: `head` (what was read ahead and stripped already),
+/// then the rest of `body` through the stripper.
+pub(super) struct Stripped<S> {
     pub(super) head: Option<Bytes>,
-    pub(super) rest: S,
+    pub(super) body: S,
+    pub(super) stripper: Option<Stripper>,
 }
 
-impl<S> Stream for Prepend<S>
+impl<S> Stream for Stripped<S>
 where
     S: Stream<Item = Result<Bytes, PayloadError>> + Unpin,
 {
     type Item = Result<Bytes, PayloadError>;
 
-    fn poll_next(
-        mut self: Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Self::Item>> {
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         if let Some(head) = self.head.take().filter(|head| !head.is_empty()) {
-            return std::task::Poll::Ready(Some(Ok(head)));
+            return Poll::Ready(Some(Ok(head)));
         }
-        Pin::new(&mut self.rest).poll_next(cx)
+        loop {
+            let next = ready!(Pin::new(&mut self.body).poll_next(cx));
+            let Some(stripper) = self.stripper.as_mut() else {
+                return Poll::Ready(next);
+            };
+            let mut out = Vec::new();
+            match next {
+                Some(Ok(chunk)) => stripper.feed(&chunk, &mut out),
+                Some(Err(err)) => return Poll::Ready(Some(Err(err))),
+                None => {
+                    stripper.finish(&mut out);
+                    self.stripper = None;
+                    if out.is_empty() {
+                        return Poll::Ready(None);
+                    }
+                }
+            }
+            if !out.is_empty() {
+                return Poll::Ready(Some(Ok(Bytes::from(out))));
+            }
+        }
     }
-}
-
-/// Whether `head` may still grow into a leading token field.
-fn param_prefix_possible(head: &[u8], form: &Form<'_>, param: &str) -> bool {
-    let start = match form {
-        Form::UrlEncoded => format!("{param}="),
-        Form::Multipart { boundary } => format!("--{boundary}\r\n"),
-    };
-    let n = head.len().min(start.len());
-    head[..n] == start.as_bytes()[..n]
 }
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
-    #[test]
-    fn a_leading_url_encoded_token_field_is_found_whole_or_not_at_all() {
-        let form = Form::UrlEncoded;
-        let len = |body: &str| form.token_field_len(body.as_bytes(), "sessionid");
-        assert_eq!(len("sessionid=T0K&name=Ada"), Some("sessionid=T0K&".len()));
-        assert_eq!(len("sessionid=T0K"), None, "the end is not known yet");
-        assert_eq!(len("name=Ada&sessionid=T0K&"), None, "only a leading field");
-        assert_eq!(len("sessionidx=T0K&a=1"), None);
+    const PARAM: &str = "sessionid";
+
+    /// Strips `body` fed in pieces cut at `cuts`, exactly or masked from the start.
+    fn strip(content_type: &str, body: &[u8], cuts: &[usize], mask: bool) -> (Vec<u8>, u64) {
+        let mut stripper = Stripper::new(content_type, PARAM).unwrap();
+        if mask {
+            stripper.mask_from_now();
+        }
+        let mut out = Vec::new();
+        let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (body.len() + 1)).collect();
+        cuts.sort_unstable();
+        let mut from = 0;
+        for cut in cuts.into_iter().chain([body.len()]) {
+            stripper.feed(&body[from..cut], &mut out);
+            from = cut;
+        }
+        stripper.finish(&mut out);
+        (out, stripper.removed())
+    }
+
+    /// The reference, whole-body and by splitting: the pairs whose decoded name is not the
+    /// token's, joined again.
+    fn url_reference(body: &str) -> String {
+        body.split('&')
+            .filter(|pair| {
+                let name = pair.split('=').next().unwrap_or_default();
+                let decoded = percent_encoding_free_decode(name);
+                decoded != PARAM
+            })
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    /// `+` as space and `%XX` decoded, written out here rather than borrowed from the stripper.
+    fn percent_encoding_free_decode(name: &str) -> String {
+        let bytes = name.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'+' => out.push(b' '),
+                b'%' if bytes.len() > i + 2
+                    && u8::from_str_radix(&name[i + 1..i + 3], 16).is_ok() =>
+                {
+                    out.push(u8::from_str_radix(&name[i + 1..i + 3], 16).unwrap());
+                    i += 2;
+                }
+                b => out.push(b),
+            }
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    fn field_name() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(PARAM.to_owned()),
+            Just("session%69d".to_owned()),
+            Just("sessionidx".to_owned()),
+            Just("a".to_owned()),
+            Just(String::new()),
+            "[a-z=%+]{0,12}",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn url_encoded_token_pairs_go_from_every_position(
+            fields in prop::collection::vec((field_name(), "[a-zA-Z0-9%+=]{0,20}", any::<bool>()), 0..8),
+            cuts in prop::collection::vec(any::<usize>(), 0..6),
+        ) {
+            let body = fields
+                .iter()
+                .map(|(name, value, has_eq)| if *has_eq { format!("{name}={value}") } else { name.clone() })
+                .collect::<Vec<_>>()
+                .join("&");
+            let (out, removed) = strip("application/x-www-form-urlencoded", body.as_bytes(), &cuts, false);
+            let expected = url_reference(&body);
+            prop_assert_eq!(String::from_utf8_lossy(&out), expected.as_str(), "body {:?}", body);
+            prop_assert_eq!(removed as usize, body.len() - out.len());
+
+            let (masked, removed) = strip("application/x-www-form-urlencoded", body.as_bytes(), &cuts, true);
+            prop_assert_eq!((masked.len(), removed), (body.len(), 0));
+            let kept: Vec<_> = form_urlencoded::parse(&masked).collect();
+            let expected: Vec<_> = form_urlencoded::parse(expected.as_bytes()).collect();
+            prop_assert_eq!(kept, expected, "masked {:?}", String::from_utf8_lossy(&masked));
+        }
+
+        #[test]
+        fn text_plain_token_lines_go_from_every_position(
+            fields in prop::collection::vec((field_name(), "[a-zA-Z0-9 =&]{0,20}"), 0..8),
+            cuts in prop::collection::vec(any::<usize>(), 0..6),
+        ) {
+            let body: String = fields.iter().map(|(name, value)| format!("{name}={value}\r\n")).collect();
+            let expected: String = body
+                .split_inclusive('\n')
+                .filter(|line| line.split('=').next() != Some(PARAM))
+                .collect();
+            let (out, removed) = strip("text/plain", body.as_bytes(), &cuts, false);
+            prop_assert_eq!(String::from_utf8_lossy(&out), expected.as_str());
+            prop_assert_eq!(removed as usize, body.len() - out.len());
+            let (masked, _) = strip("text/plain", body.as_bytes(), &cuts, true);
+            prop_assert_eq!(masked.len(), body.len());
+            let token_lines = String::from_utf8_lossy(&masked)
+                .split_inclusive('\n')
+                .filter(|line| line.starts_with("sessionid="))
+                .count();
+            prop_assert_eq!(token_lines, 0);
+        }
+
+        #[test]
+        fn multipart_token_parts_go_from_every_position(
+            fields in prop::collection::vec((field_name(), "[a-z0-9 =&\r\n-]{0,30}", any::<bool>()), 0..6),
+            cuts in prop::collection::vec(any::<usize>(), 0..6),
+        ) {
+            let part = |(name, value, file): &(String, String, bool)| {
+                let file = if *file { "; filename=\"f.txt\"\r\nContent-Type: text/plain" } else { "" };
+                format!("--XyZ\r\nContent-Disposition: form-data; name=\"{name}\"{file}\r\n\r\n{value}\r\n")
+            };
+            let body: String = fields.iter().map(part).chain(["--XyZ--\r\n".to_owned()]).collect();
+            let expected: String = fields
+                .iter()
+                .filter(|(name, _, _)| name != PARAM)
+                .map(part)
+                .chain(["--XyZ--\r\n".to_owned()])
+                .collect();
+            let content_type = "multipart/form-data; boundary=XyZ";
+            let (out, removed) = strip(content_type, body.as_bytes(), &cuts, false);
+            prop_assert_eq!(String::from_utf8_lossy(&out), expected.as_str());
+            prop_assert_eq!(removed as usize, body.len() - out.len());
+            let (masked, _) = strip(content_type, body.as_bytes(), &cuts, true);
+            prop_assert_eq!(masked.len(), body.len());
+        }
     }
 
     #[test]
-    fn a_leading_multipart_token_part_is_found() {
-        let form = Form::of("multipart/form-data; boundary=\"XyZ\"").unwrap();
-        let token_part =
-            "--XyZ\r\nContent-Disposition: form-data; name=\"sessionid\"\r\n\r\nT0K\r\n";
-        let rest = "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--XyZ--\r\n";
-        let body = format!("{token_part}{rest}");
+    fn every_byte_but_the_token_fields_passes_unchanged() {
+        let url = "application/x-www-form-urlencoded";
+        let cases = [
+            ("sessionid=T0K", ""),
+            ("sessionid=T0K&", ""),
+            ("a=1&sessionid=T0K", "a=1"),
+            ("sessionid=T0K&a=1&sessionid=T1&b=%26", "a=1&b=%26"),
+            ("&&a=1", "&&a=1"),
+            ("a&session%69d=T0K&sessionid", "a"),
+            ("sessionidx=1&sessionid+=2", "sessionidx=1&sessionid+=2"),
+        ];
+        for (body, expected) in cases {
+            let (out, _) = strip(url, body.as_bytes(), &[], false);
+            assert_eq!(String::from_utf8_lossy(&out), expected, "{body}");
+            let (out, _) = strip(url, body.as_bytes(), &[1, 4, 9, 12], false);
+            assert_eq!(String::from_utf8_lossy(&out), expected, "{body} in pieces");
+        }
+        let (masked, _) = strip(url, b"a=1&sessionid=T0K&b=2", &[7], true);
+        let pair = "&sessionid=T0K";
         assert_eq!(
-            form.token_field_len(body.as_bytes(), "sessionid"),
-            Some(token_part.len())
+            masked,
+            format!("a=1{}&b=2", "&".repeat(pair.len())).into_bytes()
         );
-        let file = body.replace("name=\"sessionid\"", "name=\"sessionid\"; filename=\"x\"");
-        assert_eq!(form.token_field_len(file.as_bytes(), "sessionid"), None);
-        let other = body.replace("name=\"sessionid\"", "name=\"a\"");
-        assert_eq!(form.token_field_len(other.as_bytes(), "sessionid"), None);
-        assert!(Form::of("text/plain").is_none());
-        assert!(Form::of("multipart/form-data").is_none(), "no boundary");
-    }
-
-    #[test]
-    fn the_field_is_taken_across_chunks_and_the_rest_is_kept() {
-        let chunks = ["sessi", "onid=T", "0K&na", "me=Ada"];
-        let mut body = futures_util::stream::iter(
-            chunks.map(|c| Ok::<_, PayloadError>(Bytes::from_static(c.as_bytes()))),
+        assert!(
+            Stripper::new("multipart/form-data", PARAM).is_none(),
+            "no boundary"
         );
-        let (head, taken) = actix_web::rt::System::new()
-            .block_on(take_token_field(&mut body, &Form::UrlEncoded, "sessionid"))
-            .unwrap();
-        assert_eq!((taken, &head[..]), ("sessionid=T0K&".len(), &b"na"[..]));
-
-        let mut other = futures_util::stream::iter([Ok::<_, PayloadError>(Bytes::from_static(
-            b"name=Ada&sessionid=T",
-        ))]);
-        let (head, taken) = actix_web::rt::System::new()
-            .block_on(take_token_field(&mut other, &Form::UrlEncoded, "sessionid"))
-            .unwrap();
-        assert_eq!((taken, &head[..]), (0, &b"name=Ada&sessionid=T"[..]));
+        assert!(Stripper::new("application/json", PARAM).is_none());
     }
 }

@@ -153,3 +153,178 @@ async fn a_flask_app_with_a_cookie_session_and_a_csrf_cookie_works_through_the_p
     forger.submit(&[("name", "Mallory")]).await;
     assert_eq!(forger.status, 403, "{}", forger.html);
 }
+
+/// What PHP made of one request to `/seen`.
+async fn seen_by_php(
+    proxy: std::net::SocketAddr,
+    content_type: Option<&str>,
+    body: Vec<u8>,
+    headers: &[(&str, &str)],
+    chunked: bool,
+) -> serde_json::Value {
+    let client = awc::Client::builder()
+        .disable_redirects()
+        .no_default_headers()
+        .finish();
+    let method = if body.is_empty() && content_type.is_none() {
+        awc::http::Method::GET
+    } else {
+        awc::http::Method::POST
+    };
+    let mut req = client
+        .request(method, format!("http://{proxy}/seen"))
+        .insert_header(("user-agent", visitor::UA));
+    if let Some(content_type) = content_type {
+        req = req.insert_header(("content-type", content_type));
+    }
+    for header in headers {
+        req = req.insert_header(*header);
+    }
+    let mut res = if chunked {
+        let chunks = body
+            .chunks(7)
+            .map(|c| Ok::<_, std::io::Error>(actix_web::web::Bytes::copy_from_slice(c)))
+            .collect::<Vec<_>>();
+        req.send_stream(futures_util::stream::iter(chunks))
+            .await
+            .unwrap()
+    } else {
+        req.send_body(body).await.unwrap()
+    };
+    assert_eq!(res.status(), 200);
+    serde_json::from_slice(&res.body().limit(1 << 20).await.unwrap()).unwrap()
+}
+
+/// The token opens the visitor's jar from every place a form can put it, and PHP never sees it:
+/// not as a field (alone, between others, twice, after a 100 KB field), not in its raw body
+/// (`text/plain`, chunked), not among uploads, not in `Referer`.
+#[actix_web::test]
+async fn php_never_sees_the_token_in_a_body_or_a_referer() {
+    let php = backends::php();
+    let (proxy, _server) = serve_proxy(&php.url(), settings(true), Duration::from_secs(10));
+    let mut visitor = Visitor::new(proxy);
+    visitor.get("/").await;
+    let form = visitor.form().expect("the first page's form");
+    let token = form
+        .fields
+        .iter()
+        .find(|(name, _)| name == "sessionid")
+        .map(|(_, value)| value.clone())
+        .expect("the token field");
+    let url = "application/x-www-form-urlencoded";
+    let big = "x".repeat(100 * 1024);
+    let boundary = "----formdata-XyZ";
+    let part = |name: &str, file: &str, value: &str| {
+        let file = if file.is_empty() {
+            String::new()
+        } else {
+            format!("; filename=\"{file}\"\r\nContent-Type: text/plain")
+        };
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"{file}\r\n\r\n{value}\r\n"
+        )
+    };
+    let multipart = [
+        part("a", "", "1"),
+        part("upload", "u.txt", "file content"),
+        part("sessionid", "", &token),
+        part("b", "", "2"),
+    ]
+    .concat()
+        + &format!("--{boundary}--\r\n");
+    let multipart_type = format!("multipart/form-data; boundary={boundary}");
+    let cases: Vec<(&str, &str, String, bool)> = vec![
+        (
+            "the token alone (a logout button)",
+            url,
+            format!("sessionid={token}"),
+            false,
+        ),
+        (
+            "between fields",
+            url,
+            format!("a=1&sessionid={token}&b=2"),
+            false,
+        ),
+        (
+            "twice, last",
+            url,
+            format!("a=1&b=2&sessionid={token}&sessionid={token}"),
+            false,
+        ),
+        ("chunked", url, format!("a=1&sessionid={token}&b=2"), true),
+        (
+            "after 100 KB",
+            url,
+            format!("big={big}&a=1&sessionid={token}&b=2"),
+            false,
+        ),
+        (
+            "after 100 KB, chunked",
+            url,
+            format!("big={big}&a=1&sessionid={token}&b=2"),
+            true,
+        ),
+        (
+            "text/plain",
+            "text/plain",
+            format!("a=1\r\nsessionid={token}\r\nb=2\r\n"),
+            false,
+        ),
+        ("multipart", &multipart_type, multipart, false),
+    ];
+    for (case, content_type, body, chunked) in cases {
+        let has_fields = !case.contains("alone");
+        let seen = seen_by_php(proxy, Some(content_type), body.into_bytes(), &[], chunked).await;
+        let text = seen.to_string();
+        assert!(!text.contains(&token), "{case}: PHP saw the token: {text}");
+        assert!(seen["post"].get("sessionid").is_none(), "{case}: {text}");
+        if case.contains("100 KB") {
+            // Past the read-ahead, a body of announced length gets the token masked.
+            assert_eq!(
+                seen["post"]["big"].as_str().map(str::len),
+                Some(big.len()),
+                "{case}"
+            );
+        }
+        if content_type == "text/plain" {
+            assert_eq!(seen["raw"], "a=1\r\nb=2\r\n", "{case}");
+        } else if !has_fields {
+            assert_eq!(seen["post"], serde_json::json!({}), "{case}: {text}");
+        } else if content_type == url {
+            assert_eq!(
+                (&seen["post"]["a"], &seen["post"]["b"]),
+                (&"1".into(), &"2".into()),
+                "{case}: {text}"
+            );
+        } else {
+            assert_eq!(
+                seen["files"],
+                serde_json::json!(["upload"]),
+                "{case}: {text}"
+            );
+            assert_eq!(
+                (&seen["post"]["a"], &seen["post"]["b"]),
+                (&"1".into(), &"2".into()),
+                "{case}: {text}"
+            );
+        }
+        // The middleware looks for the token in the first `body_scan_limit` bytes (64 KiB).
+        if !case.contains("100 KB") {
+            assert_eq!(
+                seen["jar"], true,
+                "{case}: the token opened no session: {text}"
+            );
+        }
+    }
+    let referer = format!("http://{proxy}/step?x=1&sessionid={token}");
+    let seen = seen_by_php(
+        proxy,
+        None,
+        Vec::new(),
+        &[("referer", &referer), ("x-session-id", &token)],
+        false,
+    )
+    .await;
+    assert_eq!(seen["referer"], format!("http://{proxy}/step?x=1"));
+}

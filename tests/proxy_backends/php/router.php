@@ -50,6 +50,17 @@ if ($path === '/' && $method === 'GET') {
         . '<button id="xhr" onclick="var x = new XMLHttpRequest(); x.open(\'GET\', \'/api/count\'); x.onload = function () { document.getElementById(\'out\').textContent += \'x\' + JSON.parse(x.responseText).count + \' \'; }; x.send();">xhr</button>'
         . '<button id="cross" onclick="var done = function () { document.getElementById(\'out\').textContent += \'c \'; }; fetch(\'' . h(other_origin()) . '/script-fetch\').then(done, done)">another origin</button>'
         . '<p id="out"></p>');
+} elseif ($path === '/seen') {
+    // What PHP made of the request: its form fields, uploads, raw body, Referer, and whether
+    // the proxy opened this visitor's jar (PHP's cookie came back).
+    header('Content-Type: application/json');
+    echo json_encode([
+        'post' => (object) $_POST,
+        'files' => array_keys($_FILES),
+        'raw' => file_get_contents('php://input'),
+        'referer' => $_SERVER['HTTP_REFERER'] ?? null,
+        'jar' => isset($_COOKIE[session_name()]),
+    ]);
 } else {
     http_response_code(404);
     page('Not found', '');
