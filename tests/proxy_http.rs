@@ -142,6 +142,11 @@ fn page_after_interims(n: usize, _request: &str) -> String {
 fn interim_responses_are_read_past_and_the_page_follows() {
     let up = serve_raw_upstream(page_after_interims);
     let (proxy, _server) = serve_proxy(&format!("http://{up}"), settings(), secs(10));
+    pages_follow_interims(proxy);
+}
+
+/// Three requests on one connection to `proxy`, whose upstream is [`page_after_interims`].
+fn pages_follow_interims(proxy: SocketAddr) {
     let mut browser = connect(proxy);
     for n in 1..=3 {
         write!(
@@ -176,6 +181,11 @@ fn echo(_n: usize, request: &str) -> String {
 fn expect_100_continue_works_end_to_end() {
     let up = serve_raw_upstream(echo);
     let (proxy, _server) = serve_proxy(&format!("http://{up}"), settings(), secs(10));
+    bodies_follow_100_continue(proxy);
+}
+
+/// Posts with `Expect: 100-continue` to `proxy`, whose upstream is [`echo`].
+fn bodies_follow_100_continue(proxy: SocketAddr) {
     for (content_type, body, app_gets) in [
         ("application/octet-stream", "0123456789", "0123456789"),
         (
@@ -287,4 +297,51 @@ fn a_body_ended_by_closing_arrives_whole() {
             "{response}"
         );
     }
+}
+
+/// The `cookieless-proxy` binary, killed when dropped.
+struct Binary(std::process::Child);
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the binary in front of `upstream` on a free port, and waits until it listens.
+fn start_binary(upstream: SocketAddr) -> (Binary, SocketAddr) {
+    let listen = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_cookieless-proxy"))
+        .args(["--upstream", &format!("http://{upstream}")])
+        .args(["--listen", &listen.to_string()])
+        .args(["--config", "/nonexistent/cookieless.toml"])
+        .env_clear()
+        .env("COOKIELESS_SECRET", SECRET)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let binary = Binary(child);
+    let deadline = std::time::Instant::now() + secs(20);
+    while TcpStream::connect(listen).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the proxy did not listen"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (binary, listen)
+}
+
+/// The same through the real binary, as users run it.
+#[test]
+fn the_binary_reads_past_interim_responses_and_answers_100_continue() {
+    let (_binary, proxy) = start_binary(serve_raw_upstream(page_after_interims));
+    pages_follow_interims(proxy);
+    let (_binary, proxy) = start_binary(serve_raw_upstream(echo));
+    bodies_follow_100_continue(proxy);
 }
