@@ -452,7 +452,7 @@ fn resume(buf: &[u8], from: usize, needle: &[u8]) -> usize {
 }
 
 /// The `name` parameter of a part's `Content-Disposition` header.
-fn part_name(headers: &[u8]) -> Option<&[u8]> {
+pub(crate) fn part_name(headers: &[u8]) -> Option<&[u8]> {
     headers.split(|&b| b == b'\n').find_map(|line| {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let colon = line.iter().position(|&b| b == b':')?;

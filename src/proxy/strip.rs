@@ -18,6 +18,8 @@ use std::{
 use actix_web::{error::PayloadError, web::Bytes};
 use futures_core::Stream;
 
+use crate::transport::part_name;
+
 /// Past this, a multipart part's headers are not read for a name: the part passes.
 pub(super) const MAX_PART_HEADERS: usize = 16 * 1024;
 
@@ -351,33 +353,6 @@ impl Stripper {
             out.extend_from_slice(content);
         }
     }
-}
-
-/// The `name` parameter of a part's `Content-Disposition` header.
-fn part_name(headers: &[u8]) -> Option<&[u8]> {
-    headers.split(|&b| b == b'\n').find_map(|line| {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let colon = line.iter().position(|&b| b == b':')?;
-        if !line[..colon]
-            .trim_ascii()
-            .eq_ignore_ascii_case(b"content-disposition")
-        {
-            return None;
-        }
-        line[colon + 1..].split(|&b| b == b';').find_map(|param| {
-            let eq = param.iter().position(|&b| b == b'=')?;
-            let value = param[eq + 1..].trim_ascii();
-            param[..eq]
-                .trim_ascii()
-                .eq_ignore_ascii_case(b"name")
-                .then(|| {
-                    value
-                        .strip_prefix(b"\"")
-                        .and_then(|v| v.strip_suffix(b"\""))
-                        .unwrap_or(value)
-                })
-        })
-    })
 }
 
 /// A body with its token fields stripped: `head` (what was read ahead and stripped already),
