@@ -181,16 +181,18 @@ fn echo(_n: usize, request: &str) -> String {
 fn expect_100_continue_works_end_to_end() {
     let up = serve_raw_upstream(echo);
     let (proxy, _server) = serve_proxy(&format!("http://{up}"), settings(), secs(10));
-    bodies_follow_100_continue(proxy);
+    bodies_follow_100_continue(proxy, "sessionid");
 }
 
-/// Posts with `Expect: 100-continue` to `proxy`, whose upstream is [`echo`].
-fn bodies_follow_100_continue(proxy: SocketAddr) {
+/// Posts with `Expect: 100-continue` to `proxy`, whose upstream is [`echo`]; `param`: the
+/// token's name, which the proxy takes out of the form.
+fn bodies_follow_100_continue(proxy: SocketAddr, param: &str) {
+    let form = format!("{param}=x&name=ann");
     for (content_type, body, app_gets) in [
         ("application/octet-stream", "0123456789", "0123456789"),
         (
             "application/x-www-form-urlencoded",
-            "sessionid=x&name=ann",
+            form.as_str(),
             "name=ann",
         ),
     ] {
@@ -343,5 +345,6 @@ fn the_binary_reads_past_interim_responses_and_answers_100_continue() {
     let (_binary, proxy) = start_binary(serve_raw_upstream(page_after_interims));
     pages_follow_interims(proxy);
     let (_binary, proxy) = start_binary(serve_raw_upstream(echo));
-    bodies_follow_100_continue(proxy);
+    // The binary's own default name.
+    bodies_follow_100_continue(proxy, actix_cookieless::proxy::PROXY_PARAM_NAME);
 }

@@ -106,7 +106,7 @@ fn settings_help() -> String {
         "Sessions:",
         "",
         "COOKIELESS_",
-        serde_json::to_value(Settings::default()).unwrap_or_default(),
+        serde_json::to_value(ProxySettings::session_defaults()).unwrap_or_default(),
     );
     list(
         "Proxy ([proxy] table):",
@@ -118,7 +118,7 @@ fn settings_help() -> String {
 }
 
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
-    let settings = Settings::load_from(&args.config)?;
+    let settings = Settings::load_from_over(&args.config, ProxySettings::session_defaults())?;
     let mut proxy_settings = ProxySettings::load_from(&args.config)?;
     if let Some(upstream) = args.upstream {
         proxy_settings.upstream = upstream;

@@ -15,7 +15,8 @@
 //! use actix_web::{App, HttpServer, middleware::Compress};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let settings = Settings::load()?;
+//! // The binary's defaults: the token named `cookieless`, the script client on.
+//! let settings = Settings::load_over(ProxySettings::session_defaults())?;
 //! let mut proxy_settings = ProxySettings::default();
 //! proxy_settings.upstream = "http://127.0.0.1:9000".into();
 //! let proxy = Proxy::new(proxy_settings, &settings)?;
@@ -51,7 +52,7 @@ use std::sync::Arc;
 use actix_web::web;
 use url::Url;
 
-pub use self::settings::ProxySettings;
+pub use self::settings::{PROXY_PARAM_NAME, ProxySettings};
 use self::upstream::Upstream;
 use crate::{Settings, SettingsError, ValidSettings};
 

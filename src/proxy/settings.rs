@@ -6,7 +6,16 @@ use std::{path::Path, time::Duration};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::settings::{SettingsError, deserialize_duration, serialize_duration};
+use crate::{
+    Settings,
+    settings::{SettingsError, deserialize_duration, serialize_duration},
+};
+
+/// The token's name in the proxy's forms and links: Django's session cookie is `sessionid` (the
+/// crate's default, from django-cookieless), and one name for two things behind a proxy that
+/// keeps Django's cookies confuses logs, jars and people. No common framework uses this one
+/// (`PHPSESSID`, `sessionid`, `csrftoken`, `_session_id`, `connect.sid`, `JSESSIONID`).
+pub const PROXY_PARAM_NAME: &str = "cookieless";
 
 /// How `cookieless-proxy` reaches its upstream and listens for browsers.
 ///
@@ -101,6 +110,30 @@ struct File {
 }
 
 impl ProxySettings {
+    /// The session settings `cookieless-proxy` starts from, before its file and environment:
+    /// [`Settings::default`], except
+    ///
+    /// - `param_name` is [`PROXY_PARAM_NAME`] (`cookieless`), a name no app behind it uses for
+    ///   a cookie of its own;
+    /// - `client_script` is on: the apps behind a proxy call `fetch()` and `XMLHttpRequest`
+    ///   (Django's CSRF-protected POSTs among them), and without the script client those
+    ///   requests carry no session, so the app gets none of the visitor's cookies.
+    ///
+    /// ```
+    /// use actix_cookieless::{Settings, proxy::ProxySettings};
+    ///
+    /// let mut settings = ProxySettings::session_defaults();
+    /// settings.secret = "a secret of at least thirty-two bytes!!".into();
+    /// assert_eq!(settings.param_name, "cookieless");
+    /// assert!(settings.client_script);
+    /// ```
+    pub fn session_defaults() -> Settings {
+        let mut settings = Settings::default();
+        PROXY_PARAM_NAME.clone_into(&mut settings.param_name);
+        settings.client_script = true;
+        settings
+    }
+
     /// Reads the `[proxy]` table of the TOML file at `path` (optional), then
     /// `COOKIELESS_PROXY__*` environment variables over it.
     pub fn load_from(path: impl AsRef<Path>) -> Result<Self, SettingsError> {

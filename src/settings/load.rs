@@ -46,6 +46,23 @@ impl Settings {
         Self::from_sources(&base, Some(Path::new("cookieless.toml")), None)
     }
 
+    /// Like [`Settings::load_over`], with the TOML file at `path` (still optional): what
+    /// `cookieless-proxy` does with its own defaults and `--config`.
+    ///
+    /// ```
+    /// use actix_cookieless::Settings;
+    ///
+    /// let mut base = Settings::default();
+    /// base.secret = "a secret of at least thirty-two bytes!!".into();
+    /// base.param_name = "token".into();
+    /// let settings = Settings::load_from_over("does-not-exist.toml", base).unwrap();
+    /// assert_eq!(settings.param_name, "token"); // unless COOKIELESS_PARAM_NAME says otherwise
+    /// # assert!(std::env::var("COOKIELESS_PARAM_NAME").is_err());
+    /// ```
+    pub fn load_from_over(path: impl AsRef<Path>, base: Settings) -> Result<Self, SettingsError> {
+        Self::from_sources(&base, Some(path.as_ref()), None)
+    }
+
     /// Builds settings from `base`, an optional TOML file and an environment; `env: None` reads
     /// the process environment. Separate so tests need not touch the process environment.
     pub(crate) fn from_sources(

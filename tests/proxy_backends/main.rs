@@ -1,10 +1,12 @@
 //! `cookieless-proxy` in front of real apps that keep their sessions in cookies: a PHP app
-//! (`session_start()`, a three-step form, a login that regenerates the session id) and a Flask
-//! app (signed cookie session, CSRF cookie). The visitor sends no cookie and no session header;
+//! (`session_start()`, a three-step form, a login that regenerates the session id), a Flask
+//! app (signed cookie session, CSRF cookie) and a Django app under gunicorn (`django.rs`). The visitor sends no cookie and no session header;
 //! the apps must work all the same, and no `Set-Cookie` may reach the visitor.
-//! Needs `php` (Debian's php-cli) and a Python with Flask; ./scripts/test-all installs both.
+//! Needs `php` (Debian's php-cli) and a Python with Flask, Django and gunicorn;
+//! ./scripts/test-all installs them.
 
 mod backends;
+mod django;
 #[path = "../support/dom.rs"]
 mod dom;
 #[path = "../support/proxy.rs"]

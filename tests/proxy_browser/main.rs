@@ -1,12 +1,15 @@
 //! The PHP app through `cookieless-proxy` in headless Chromium with every cookie blocked: inside
 //! a cross-site iframe, in two tabs at once, and from its own scripts through the script client.
 //! No `Set-Cookie` may reach the browser, and a recorder on another origin must never receive a
-//! token. Needs Chromium, chromedriver and php-cli (./scripts/test-all installs them).
+//! token. The Django app of tests/proxy_backends goes through the same (`django.rs`). Needs
+//! Chromium, chromedriver, php-cli and a Python with Django and gunicorn (./scripts/test-all
+//! installs them).
 
 // Shared with other test binaries, which use other parts of them.
 #[path = "../proxy_backends/backends.rs"]
 #[allow(dead_code)]
 mod backends;
+mod django;
 #[path = "../support/proxy.rs"]
 #[allow(dead_code)]
 mod proxy_support;
