@@ -4,11 +4,16 @@
 //!
 //! ```text
 //! MODE=cookie|cookieless-norewrite|cookieless|cookieless-nocache PAGE=small|path/to/page.html \
-//!     BIND=127.0.0.1:8091 WORKERS=1 cargo run --release --example session_bench
+//!     STORE=memory|redis BIND=127.0.0.1:8091 WORKERS=1 cargo run --release --example session_bench
 //! ```
 //!
+//! `STORE=redis` (built with `--features redis`; `REDIS_URL`, default `redis://127.0.0.1:6379`)
+//! keeps the sessions in Redis on both sides: actix-session's `RedisSessionStore` for `cookie`,
+//! this crate's `RedisStore` for the others.
+//!
 //! - `cookie`: actix-session's `SessionMiddleware` with `CookieSessionStore` (the session in a
-//!   signed and encrypted cookie: no store at all, its cheapest configuration);
+//!   signed and encrypted cookie: no store at all, its cheapest configuration), or with its
+//!   `RedisSessionStore` (`STORE=redis`);
 //! - `cookieless-norewrite`: this crate with `rewrite = false` (the session's own cost);
 //! - `cookieless`: the defaults (links and forms rewritten; the same page again comes from the
 //!   rewrite cache);
@@ -103,9 +108,89 @@ fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
 }
 
+/// What the server shares: the page, the work, the address and the worker count.
+struct Server {
+    page: Bytes,
+    work: Work,
+    bind: String,
+    workers: usize,
+}
+
+impl Server {
+    /// Serves the handlers behind actix-session with the store `store` makes (one per worker).
+    async fn cookie<S, F>(self, store: F) -> std::io::Result<()>
+    where
+        S: actix_session::storage::SessionStore + 'static,
+        F: Fn() -> S + Clone + Send + 'static,
+    {
+        let key = Key::from(&[7u8; 64]);
+        let Self {
+            page,
+            work,
+            bind,
+            workers,
+        } = self;
+        HttpServer::new(move || {
+            let sessions = actix_session::SessionMiddleware::builder(store(), key.clone())
+                .cookie_secure(false)
+                .build();
+            App::new()
+                .app_data(web::Data::new(page.clone()))
+                .app_data(web::Data::new(work))
+                .service(
+                    web::scope("")
+                        .wrap(sessions)
+                        .route("/start", web::post().to(cookie::start))
+                        .route("/stream", web::get().to(cookie::stream))
+                        .route("/page", web::get().to(cookie::page)),
+                )
+        })
+        .workers(workers)
+        .bind(bind)?
+        .run()
+        .await
+    }
+
+    /// Serves the handlers behind actix-cookieless with `store`.
+    async fn cookieless<S>(
+        self,
+        store: S,
+        settings: actix_cookieless::Settings,
+    ) -> Result<(), Box<dyn std::error::Error>>
+    where
+        S: actix_cookieless::store::SessionStore,
+    {
+        let cookieless = actix_cookieless::CookielessSession::builder(store, settings).build()?;
+        let Self {
+            page,
+            work,
+            bind,
+            workers,
+        } = self;
+        HttpServer::new(move || {
+            App::new()
+                .app_data(web::Data::new(page.clone()))
+                .app_data(web::Data::new(work))
+                .service(
+                    web::scope("")
+                        .wrap(cookieless.clone())
+                        .route("/start", web::post().to(cookieless::start))
+                        .route("/stream", web::get().to(cookieless::stream))
+                        .route("/page", web::get().to(cookieless::page)),
+                )
+        })
+        .workers(workers)
+        .bind(bind)?
+        .run()
+        .await?;
+        Ok(())
+    }
+}
+
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mode = env_or("MODE", "cookieless");
+    let store = env_or("STORE", "memory");
     let bind = env_or("BIND", "127.0.0.1:8091");
     let workers: usize = env_or("WORKERS", "1").parse()?;
     let page = match env_or("PAGE", "small").as_str() {
@@ -126,50 +211,45 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "cookieless-nocache" => settings.rewrite_cache_bytes = 0,
         other => return Err(format!("MODE={other:?}: expected cookie, cookieless-norewrite, cookieless or cookieless-nocache").into()),
     }
-    let cookieless = actix_cookieless::CookielessSession::builder(
-        actix_cookieless::MemoryStore::default(),
-        settings,
-    )
-    .build()?;
-    let key = Key::from(&[7u8; 64]);
     eprintln!(
-        "session_bench: MODE={mode}, {} byte page, {workers} worker(s), http://{bind}/page",
+        "session_bench: MODE={mode}, STORE={store}, {} byte page, {workers} worker(s), http://{bind}/page",
         page.len()
     );
-    HttpServer::new(move || {
-        let (cookieless, mode, key) = (cookieless.clone(), mode.clone(), key.clone());
-        App::new()
-            .app_data(web::Data::new(page.clone()))
-            .app_data(web::Data::new(work))
-            .configure(move |cfg| {
-                if mode == "cookie" {
-                    let sessions = actix_session::SessionMiddleware::builder(
-                        actix_session::storage::CookieSessionStore::default(),
-                        key.clone(),
-                    )
-                    .cookie_secure(false)
-                    .build();
-                    cfg.service(
-                        web::scope("")
-                            .wrap(sessions)
-                            .route("/start", web::post().to(cookie::start))
-                            .route("/stream", web::get().to(cookie::stream))
-                            .route("/page", web::get().to(cookie::page)),
-                    );
-                } else {
-                    cfg.service(
-                        web::scope("")
-                            .wrap(cookieless)
-                            .route("/start", web::post().to(cookieless::start))
-                            .route("/stream", web::get().to(cookieless::stream))
-                            .route("/page", web::get().to(cookieless::page)),
-                    );
-                }
-            })
-    })
-    .workers(workers)
-    .bind(bind)?
-    .run()
-    .await?;
+    let server = Server {
+        page,
+        work,
+        bind,
+        workers,
+    };
+    match (mode.as_str(), store.as_str()) {
+        ("cookie", "memory") => {
+            server
+                .cookie(actix_session::storage::CookieSessionStore::default)
+                .await?;
+        }
+        (_, "memory") => {
+            server
+                .cookieless(actix_cookieless::MemoryStore::default(), settings)
+                .await?;
+        }
+        #[cfg(feature = "redis")]
+        (mode, "redis") => {
+            let url = env_or("REDIS_URL", "redis://127.0.0.1:6379");
+            if mode == "cookie" {
+                let store = actix_session::storage::RedisSessionStore::new(url).await?;
+                server.cookie(move || store.clone()).await?;
+            } else {
+                let store = actix_cookieless::store::RedisStore::from_url(&url)?;
+                store.ping().await?;
+                server.cookieless(store, settings).await?;
+            }
+        }
+        (_, other) => {
+            return Err(format!(
+                "STORE={other:?}: expected memory, or redis (built with --features redis)"
+            )
+            .into());
+        }
+    }
     Ok(())
 }

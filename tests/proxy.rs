@@ -5,6 +5,11 @@
 mod common;
 #[path = "support/proxy.rs"]
 mod proxy_support;
+// Shared with tests/redis.rs, which stops and restarts its nodes too.
+#[cfg(feature = "redis")]
+#[path = "support/redis_cluster.rs"]
+#[allow(dead_code)]
+mod redis_cluster;
 
 use std::{
     net::{SocketAddr, TcpListener},
@@ -582,6 +587,29 @@ async fn no_cookie_is_lost_to_concurrent_requests_in_redis() {
     let (child, proxy) = start_binary(up, &env).await;
     let _child = Reaped(child);
     no_cookie_is_lost_to_concurrent_requests(proxy).await;
+}
+
+/// The binary with `proxy.redis_cluster` (from its environment variable, a list): the jar
+/// keeps every cookie on a real three-node Redis Cluster too.
+#[cfg(feature = "redis")]
+#[actix_web::test]
+async fn no_cookie_is_lost_to_concurrent_requests_on_a_redis_cluster() {
+    let cluster = actix_web::rt::task::spawn_blocking(redis_cluster::PrivateCluster::start)
+        .await
+        .unwrap();
+    let nodes = cluster.urls().join(",");
+    let (up, _upstream) = serve_upstream();
+    let env = [
+        ("COOKIELESS_SECRET", SECRET),
+        ("COOKIELESS_PROXY__REDIS_CLUSTER", nodes.as_str()),
+    ];
+    let (child, proxy) = start_binary(up, &env).await;
+    let _child = Reaped(child);
+    no_cookie_is_lost_to_concurrent_requests(proxy).await;
+    let stored: usize = (0..3)
+        .map(|i| cluster.keys_on(i, "cookieless:*").len())
+        .sum();
+    assert_eq!(stored, 1, "the visitor's session is on the cluster");
 }
 
 /// A request body past `proxy.max_body_bytes` gets 413, announced or chunked, and never reaches

@@ -6,6 +6,8 @@
 mod common;
 #[path = "support/conformance.rs"]
 mod conformance;
+#[path = "support/redis_cluster.rs"]
+mod redis_cluster;
 
 use std::{
     net::{SocketAddr, TcpListener, TcpStream},
@@ -16,12 +18,10 @@ use std::{
 
 use actix_cookieless::{
     Settings,
-    store::{
-        ActixSessionStore, RedisStore,
-        deadpool_redis::{self, redis},
-    },
+    store::{ActixSessionStore, RedisStore, SessionStore, redis},
 };
 use common::{SECRET, serve, wire};
+use redis_cluster::PrivateCluster;
 
 fn shared_redis_url() -> String {
     std::env::var("REDIS_URL").unwrap_or_else(|_| {
@@ -33,19 +33,24 @@ fn shared_redis_url() -> String {
     })
 }
 
-fn pool(url: &str) -> deadpool_redis::Pool {
-    deadpool_redis::Config::from_url(url)
-        .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+/// A connection of the test's own, to look at what the store wrote.
+async fn connection(url: &str) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(url)
         .expect("a valid Redis URL")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("a Redis connection")
 }
 
-/// A pooled store whose keys start with `prefix`, so parallel tests can find their own keys.
+/// A store whose keys start with `prefix`, so parallel tests can find their own keys.
 async fn store(url: &str, prefix: &'static str) -> RedisStore {
-    RedisStore::new(pool(url)).with_prefix(format!("{prefix}:"))
+    RedisStore::from_url(url)
+        .expect("a valid Redis URL")
+        .with_prefix(format!("{prefix}:"))
 }
 
 async fn redis_keys(url: &str, pattern: &str) -> Vec<String> {
-    let mut conn = pool(url).get().await.expect("a Redis connection");
+    let mut conn = connection(url).await;
     redis::cmd("KEYS")
         .arg(pattern)
         .query_async(&mut conn)
@@ -77,7 +82,7 @@ async fn post_colour(addr: SocketAddr, token: &str) -> common::WireResponse {
 #[actix_rt::test]
 async fn two_instances_share_one_session_through_redis() {
     let url = shared_redis_url();
-    // Two servers, one secret, one Redis, each with its own pool: two machines behind a balancer.
+    // Two servers, one secret, one Redis, each with its own connection: two machines behind a balancer.
     let (first, first_handle) = serve(store(&url, "share").await, Settings::new(SECRET));
     let (second, second_handle) = serve(store(&url, "share").await, Settings::new(SECRET));
 
@@ -116,7 +121,7 @@ async fn redis_expiry_follows_session_ttl() {
     let url = shared_redis_url();
     let mut settings = Settings::new(SECRET);
     settings.session_ttl = Duration::from_secs(100);
-    let mut conn = pool(&url).get().await.unwrap();
+    let mut conn = connection(&url).await;
     for key in redis_keys(&url, "ttl100:*").await {
         let _: i64 = redis::cmd("DEL")
             .arg(key)
@@ -293,7 +298,7 @@ async fn redis_down_gives_an_opaque_503_and_sessions_resume_when_it_is_back() {
     assert_eq!(fresh.status, 200);
 
     redis.resume();
-    // The pool replaces its broken connections; the session from before the outage is intact.
+    // The connection is remade by itself; the session from before the outage is intact.
     let step2 = post_colour(addr, &token).await;
     assert_eq!(step2.status, 200, "{step2:?}");
     assert_eq!(step2.body, r#"colour="blue";name="Ada""#);
@@ -325,12 +330,194 @@ async fn redis_store_conforms() {
 /// actix-session's own Redis store, through the adapter, passes the same body.
 #[actix_rt::test]
 async fn actix_session_redis_store_conforms_through_the_adapter() {
-    let theirs =
-        actix_session::storage::RedisSessionStore::builder_pooled(pool(&shared_redis_url()))
-            .cache_keygen(|key| format!("adapter:{key}"))
-            .build()
-            .await
-            .expect("actix-session's Redis store");
+    let theirs = actix_session::storage::RedisSessionStore::builder(shared_redis_url())
+        .cache_keygen(|key| format!("adapter:{key}"))
+        .build()
+        .await
+        .expect("actix-session's Redis store");
     let store = ActixSessionStore::new(theirs);
     conformance::session_store_conforms(&store, "ActixSessionStore<RedisSessionStore>").await;
+}
+
+/// The conformance body, on a real three-node Redis Cluster.
+#[actix_rt::test]
+async fn redis_store_conforms_on_a_cluster() {
+    let cluster = PrivateCluster::start();
+    let store = RedisStore::cluster(&cluster.urls())
+        .expect("cluster URLs")
+        .with_prefix("conformance:");
+    conformance::session_store_conforms(&store, "RedisStore on a cluster").await;
+    conformance::concurrent_merges_keep_every_write(&store, "RedisStore on a cluster").await;
+    let spread: Vec<usize> = (0..3)
+        .map(|i| cluster.keys_on(i, "conformance:*").len())
+        .collect();
+    assert!(
+        spread.iter().filter(|&&n| n > 0).count() >= 2,
+        "the sessions are spread over the nodes: {spread:?}"
+    );
+}
+
+/// A node killed mid-load: the sessions on it get 503 while it is down (and nothing else
+/// fails), every other session is served as before, and once it is back every session is
+/// there, none lost.
+#[actix_rt::test]
+async fn a_cluster_node_down_costs_only_its_own_sessions_while_it_is_down() {
+    let mut cluster = PrivateCluster::start();
+    // Given the address of one node only: the client finds the others.
+    let store = RedisStore::cluster(&cluster.urls()[..1])
+        .expect("cluster URLs")
+        .with_prefix("node-down:");
+    let mut settings = Settings::new(SECRET);
+    settings.new_sessions_per_minute = 0;
+    let (addr, handle) = serve(store, settings);
+
+    let mut sessions = Vec::new();
+    for n in 0..30 {
+        let res = wire(addr, "POST", "/s/form", &[FORM], &format!("name=v{n}")).await;
+        assert_eq!(res.status, 200, "{res:?}");
+        sessions.push((res.token().unwrap(), format!(r#"name="v{n}""#)));
+    }
+    let on_node: Vec<usize> = (0..3)
+        .map(|i| cluster.keys_on(i, "node-down:*").len())
+        .collect();
+    assert_eq!(on_node.iter().sum::<usize>(), 30, "{on_node:?}");
+    assert!(
+        on_node[1] > 0,
+        "some sessions on the node to stop: {on_node:?}"
+    );
+
+    // Stopped while requests are in flight.
+    let load = async {
+        let mut answers = Vec::new();
+        for round in 0..3 {
+            for (token, body) in &sessions {
+                let res = wire(addr, "GET", "/s/read", &[("X-Session-ID", token)], "").await;
+                answers.push((round, res.status, res.body == *body));
+            }
+        }
+        answers
+    };
+    let stop = async {
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+        actix_web::rt::task::spawn_blocking(move || {
+            cluster.stop(1);
+            cluster
+        })
+        .await
+        .unwrap()
+    };
+    let (answers, mut cluster) = futures_util::future::join(load, stop).await;
+    assert!(
+        answers
+            .iter()
+            .all(|&(_, status, same)| (status == 200 && same) || status == 503),
+        "only 200 with the session's own data, or 503: {answers:?}"
+    );
+
+    // While it is down: exactly its sessions get 503, the others are served.
+    let mut refused = 0;
+    for (token, body) in &sessions {
+        let res = wire(addr, "GET", "/s/read", &[("X-Session-ID", token)], "").await;
+        match res.status {
+            200 => assert_eq!(&res.body, body),
+            503 => refused += 1,
+            other => panic!("{other} while a node is down: {res:?}"),
+        }
+    }
+    let during = |status| answers.iter().filter(|a| a.1 == status).count();
+    eprintln!(
+        "sessions per node {on_node:?}; while stopping: {} served, {} refused; while down: \
+         {refused} refused",
+        during(200),
+        during(503)
+    );
+    assert_eq!(
+        refused, on_node[1],
+        "503 for the stopped node's sessions only"
+    );
+
+    // Back: every session is there.
+    let _cluster = actix_web::rt::task::spawn_blocking(move || {
+        cluster.resume(1);
+        cluster.wait_until_ok();
+        cluster
+    })
+    .await
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for (token, body) in &sessions {
+        loop {
+            let res = wire(addr, "GET", "/s/read", &[("X-Session-ID", token)], "").await;
+            if res.status == 200 {
+                assert_eq!(&res.body, body, "a session changed while its node was down");
+                break;
+            }
+            assert_eq!(res.status, 503, "{res:?}");
+            assert!(Instant::now() < deadline, "a session did not come back");
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    handle.stop(true).await;
+}
+
+/// A session stored by an earlier version (one JSON string) is read, merged into and
+/// touched, turned into a hash on first use with its TTL kept.
+#[actix_rt::test]
+async fn sessions_stored_as_json_strings_by_earlier_versions_carry_on() {
+    let url = shared_redis_url();
+    let store = store(&url, "upgrade").await;
+    let mut conn = connection(&url).await;
+    let old = r#"{"__cookieless":"1","name":"\"Ada\"","step":"2"}"#;
+    for key in ["read", "merged", "touched"] {
+        let _: () = redis::cmd("SET")
+            .arg(format!("upgrade:{key}"))
+            .arg(old)
+            .arg("PX")
+            .arg(100_000)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
+    let state = |pairs: &[(&str, &str)]| -> actix_cookieless::store::SessionState {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    };
+    let before = state(&[("__cookieless", "1"), ("name", "\"Ada\""), ("step", "2")]);
+    assert_eq!(store.load("read").await.unwrap(), Some(before.clone()));
+
+    let mut changes = actix_cookieless::store::StateChanges::default();
+    changes.set("step".into(), "3".into());
+    changes.remove("name".into());
+    let merged = store
+        .merge("merged", &changes, Duration::from_secs(300))
+        .await
+        .unwrap();
+    assert_eq!(merged.as_deref(), Some("merged"));
+    assert_eq!(
+        store.load("merged").await.unwrap(),
+        Some(state(&[("__cookieless", "1"), ("step", "3")]))
+    );
+    assert_eq!(
+        store
+            .load_and_touch("touched", Duration::from_secs(200))
+            .await
+            .unwrap(),
+        Some(before)
+    );
+    for (key, ttl_at_least) in [("read", 90), ("merged", 290), ("touched", 190)] {
+        let kind: String = redis::cmd("TYPE")
+            .arg(format!("upgrade:{key}"))
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        let ttl: i64 = redis::cmd("TTL")
+            .arg(format!("upgrade:{key}"))
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(kind, "hash", "{key}");
+        assert!(ttl >= ttl_at_least, "{key}: TTL {ttl}s");
+    }
 }

@@ -130,12 +130,25 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let proxy = Proxy::new(proxy_settings, &settings)?;
     actix_web::rt::System::new().block_on(async move {
         #[cfg(feature = "redis")]
-        if !proxy.settings().redis_url.is_empty() {
-            let connect_error = |err| format!("proxy.redis_url: could not connect: {err}");
-            let store = actix_cookieless::store::RedisStore::from_url(&proxy.settings().redis_url)
-                .map_err(connect_error)?;
-            store.ping().await.map_err(connect_error)?;
-            return serve(store, settings, proxy).await;
+        {
+            use actix_cookieless::store::RedisStore;
+            let redis = &proxy.settings();
+            let store = if !redis.redis_cluster.is_empty() {
+                Some((
+                    "proxy.redis_cluster",
+                    RedisStore::cluster(&redis.redis_cluster),
+                ))
+            } else if !redis.redis_url.is_empty() {
+                Some(("proxy.redis_url", RedisStore::from_url(&redis.redis_url)))
+            } else {
+                None
+            };
+            if let Some((setting, store)) = store {
+                let connect_error = |err| format!("{setting}: could not connect: {err}");
+                let store = store.map_err(connect_error)?;
+                store.ping().await.map_err(connect_error)?;
+                return serve(store, settings, proxy).await;
+            }
         }
         serve(MemoryStore::default(), settings, proxy).await
     })

@@ -319,7 +319,8 @@ impl<St: SessionStore> Engine<St> {
     /// Loads a session by key: gone when the store has nothing (readable, and ours) under it;
     /// too old (and deleted) past `session_max_lifetime`.
     pub(crate) async fn load(&self, key: String) -> Result<Loaded, StoreError> {
-        let stored = match self.store.load(&key).await {
+        // The idle clock restarts here, so a request that changes nothing writes nothing.
+        let stored = match self.store.load_and_touch(&key, self.ttl).await {
             Ok(Some(state)) => match from_store_state(state, self.settings.no_cookie_persist) {
                 Some(stored) => stored,
                 None => {
@@ -364,15 +365,8 @@ impl<St: SessionStore> Engine<St> {
         let to_store_state = |state| to_store_state(state, created_at);
         let store = &self.store;
         match status {
-            SessionStatus::Unchanged => {
-                if let Some(key) = &key
-                    && let Err(err) = store.update_ttl(key, self.ttl).await
-                {
-                    // Not a save: the data is intact, only its idle clock was not reset.
-                    tracing::warn!(error = %err, "could not extend a session's lifetime");
-                }
-                Ok(key)
-            }
+            // Its idle clock restarted when it was loaded.
+            SessionStatus::Unchanged => Ok(key),
             SessionStatus::Changed => match (key, written.changes(&state)) {
                 // Only what this request wrote: a concurrent request's entries stay.
                 (Some(key), Some(changes)) => match store.merge(&key, &changes, self.ttl).await? {

@@ -32,6 +32,7 @@ pub const PROXY_PARAM_NAME: &str = "cookieless";
 /// | `max_body_bytes` | 1 GiB | the largest request body passed on; past it, 413 |
 /// | `max_upstream_connections` | 256 | requests at the upstream at once, all workers together; more wait their turn |
 /// | `redis_url` | none | keep sessions (and jars) in Redis, shared by several proxies (feature `redis`) |
+/// | `redis_cluster` | none | instead, a Redis Cluster: the URLs of one or more of its nodes (feature `redis`) |
 ///
 /// ```
 /// use actix_cookieless::proxy::ProxySettings;
@@ -82,6 +83,30 @@ pub struct ProxySettings {
     pub max_upstream_connections: usize,
     /// Redis for sessions and jars (needs the `redis` feature); empty: the in-memory store.
     pub redis_url: String,
+    /// A Redis Cluster for sessions and jars instead: one or more of its nodes' URLs
+    /// (`COOKIELESS_PROXY__REDIS_CLUSTER=redis://10.0.0.1:6379,redis://10.0.0.2:6379`).
+    #[serde(deserialize_with = "list_or_commas")]
+    pub redis_cluster: Vec<String>,
+}
+
+/// A list from a TOML array, or from one comma-separated string (an environment variable's
+/// value, which this table reads as written rather than parsing lists).
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrCommas {
+        List(Vec<String>),
+        Commas(String),
+    }
+    Ok(match ListOrCommas::deserialize(de)? {
+        ListOrCommas::List(list) => list,
+        ListOrCommas::Commas(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
 }
 
 impl Default for ProxySettings {
@@ -98,6 +123,7 @@ impl Default for ProxySettings {
             max_body_bytes: 1024 * 1024 * 1024,
             max_upstream_connections: 256,
             redis_url: String::new(),
+            redis_cluster: Vec::new(),
         }
     }
 }
@@ -237,11 +263,21 @@ impl ProxySettings {
                 "must be at least 1, like 256",
             ));
         }
+        let needs_redis =
+            "needs the `redis` feature: cargo install actix-cookieless --features proxy,redis";
         if !self.redis_url.is_empty() && !cfg!(feature = "redis") {
-            return Err(SettingsError::new(
-                "proxy.redis_url",
-                "needs the `redis` feature: cargo install actix-cookieless --features proxy,redis",
-            ));
+            return Err(SettingsError::new("proxy.redis_url", needs_redis));
+        }
+        if !self.redis_cluster.is_empty() {
+            if !cfg!(feature = "redis") {
+                return Err(SettingsError::new("proxy.redis_cluster", needs_redis));
+            }
+            if !self.redis_url.is_empty() {
+                return Err(SettingsError::new(
+                    "proxy.redis_cluster",
+                    "names a Redis Cluster, and proxy.redis_url one Redis: set one of them",
+                ));
+            }
         }
         Ok(url)
     }
@@ -259,7 +295,7 @@ mod tests {
         let file = dir.join("cookieless.toml");
         std::fs::write(
             &file,
-            "secret = \"ignored here\"\n[proxy]\nupstream = \"http://127.0.0.1:9000\"\nupstream_timeout = \"5s\"\n",
+            "secret = \"ignored here\"\n[proxy]\nupstream = \"http://127.0.0.1:9000\"\nupstream_timeout = \"5s\"\nredis_cluster = [\"redis://a:6379\", \"redis://b:6379\"]\n",
         )
         .unwrap();
         let s = ProxySettings::from_sources(
@@ -270,6 +306,7 @@ mod tests {
         assert_eq!(s.upstream, "http://127.0.0.1:9000");
         assert_eq!(s.upstream_timeout, Duration::from_secs(5));
         assert_eq!(s.listen, "0.0.0.0:9999");
+        assert_eq!(s.redis_cluster, ["redis://a:6379", "redis://b:6379"]);
         assert!(s.validate().is_ok());
 
         std::fs::write(&file, "[proxy]\nupstrem = \"http://x\"\n").unwrap();
@@ -291,9 +328,17 @@ mod tests {
                 ("COOKIELESS_PROXY__PRESERVE_HOST", "false"),
                 ("COOKIELESS_PROXY__MAX_JAR_BYTES", "8192"),
                 ("COOKIELESS_PROXY__UPSTREAM_TIMEOUT", "7s"),
+                (
+                    "COOKIELESS_PROXY__REDIS_CLUSTER",
+                    "redis://10.0.0.1:6379,redis://10.0.0.2:6379",
+                ),
             ]),
         )
         .unwrap();
+        assert_eq!(
+            s.redis_cluster,
+            ["redis://10.0.0.1:6379", "redis://10.0.0.2:6379"]
+        );
         assert_eq!(s.upstream_version, "1.0");
         assert_eq!(s.workers, 2);
         assert!(!s.preserve_host);
@@ -310,7 +355,11 @@ mod tests {
             ..ProxySettings::default()
         };
         assert!(ok().validate().is_ok());
-        let cases: [(&str, Spoil); 9] = [
+        let cases: [(&str, Spoil); 10] = [
+            ("proxy.redis_cluster", |s| {
+                s.redis_url = "redis://10.0.0.1:6379".into();
+                s.redis_cluster = vec!["redis://10.0.0.2:6379".into()];
+            }),
             ("proxy.upstream_version", |s| {
                 s.upstream_version = "2".into();
             }),

@@ -92,22 +92,22 @@
 mod actix_session_adapter;
 mod memory;
 #[cfg(feature = "redis")]
-mod redis;
+mod redis_store;
 
 use std::{collections::HashMap, future::Future, time::Duration};
 
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use ::redis;
 #[cfg(feature = "actix")]
 #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
 pub use actix_session_adapter::ActixSessionStore;
-#[cfg(feature = "redis")]
-#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use deadpool_redis;
 pub use memory::MemoryStore;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use redis::RedisStore;
+pub use redis_store::RedisStore;
 
 /// A session's entries as a store keeps them: names to JSON text.
 pub type SessionState = HashMap<String, String>;
@@ -123,6 +123,27 @@ pub trait SessionStore: Send + Sync + 'static {
         &self,
         key: &str,
     ) -> impl Future<Output = Result<Option<SessionState>, StoreError>> + Send;
+
+    /// The state stored under `key`, its idle clock restarted with `ttl`: how a request reads
+    /// its session, so that one that changes nothing costs the store one step. The default
+    /// [`load`](Self::load)s, then calls [`update_ttl`](Self::update_ttl) when there is a
+    /// session (a failure of which is logged: the state is intact); a store that can do both
+    /// at once (Redis: `GET` and `PEXPIRE` in one pipeline) overrides it.
+    fn load_and_touch(
+        &self,
+        key: &str,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<Option<SessionState>, StoreError>> + Send {
+        async move {
+            let state = self.load(key).await?;
+            if state.is_some()
+                && let Err(err) = self.update_ttl(key, ttl).await
+            {
+                tracing::warn!(error = %err, "could not extend a session's lifetime");
+            }
+            Ok(state)
+        }
+    }
 
     /// Stores `state` under a new key, and gives the key.
     fn save(

@@ -91,10 +91,26 @@ pub async fn session_store_conforms<S: SessionStore>(store: &S, name: &str) {
     let short = Duration::from_secs(1);
     let idle = store.save(state(&[("s", "1")]), short).await.unwrap();
     let kept = store.save(state(&[("s", "2")]), short).await.unwrap();
+    let read = store.save(state(&[("s", "3")]), short).await.unwrap();
     for _ in 0..3 {
         actix_web::rt::time::sleep(Duration::from_millis(600)).await;
         store.update_ttl(&kept, short).await.unwrap();
+        assert_eq!(
+            store.load_and_touch(&read, short).await.unwrap(),
+            Some(state(&[("s", "3")])),
+            "{name}: load_and_touch gives the state"
+        );
     }
+    assert_eq!(
+        store.load(&read).await.unwrap(),
+        Some(state(&[("s", "3")])),
+        "{name}: kept alive by load_and_touch"
+    );
+    assert_eq!(
+        store.load_and_touch(gone, short).await.unwrap(),
+        None,
+        "{name}: load_and_touch of a session the store does not have"
+    );
     assert_eq!(
         store.load(&idle).await.unwrap(),
         None,

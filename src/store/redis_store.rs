@@ -1,0 +1,470 @@
+//! Sessions in Redis, shared by every instance: one Redis, or a Redis Cluster.
+
+use std::{future::Future, sync::Arc, time::Duration};
+
+use redis::{
+    Client, Cmd, FromRedisValue, Pipeline, RedisError, RedisFuture, Script, Value,
+    aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig},
+    cluster::ClusterClient,
+    cluster_async::ClusterConnection,
+    cmd,
+};
+use tokio::sync::OnceCell;
+
+use super::{SessionState, SessionStore, StateChanges, StoreError, new_session_key};
+
+/// Sessions in Redis, for deployments with many instances (feature `redis`).
+///
+/// Each session is one Redis hash under `prefix` + key (a field per entry, its value the
+/// entry's JSON), expiring after its idle TTL; keys are 128 random bits, so tokens stay 67
+/// characters. A request that changes a session writes only the fields it changed, in one
+/// `MULTI`/`EXEC` of plain hash commands (no script, no JSON of the whole session on either
+/// side). Sessions stored by earlier versions as one JSON string are read, and turned into
+/// hashes, when next used. A session with no entries is not kept (this crate's never has none).
+///
+/// **One connection, multiplexed**: every request of every worker shares one connection
+/// (redis-rs's `ConnectionManager`; on a cluster, its cluster connection), as actix-session's
+/// Redis store does, so no request waits for a connection of its own. A request costs one
+/// round trip to read its session (the read restarts the idle clock in the same trip) and one
+/// more only when it changed the session. The connection is made on first use and remade by
+/// itself after an outage: requests made while Redis is down get 503, and the sessions carry on
+/// once it is back.
+///
+/// - One Redis (or a managed Redis behind one address): [`RedisStore::from_url`].
+/// - A Redis Cluster: [`RedisStore::cluster`], with the address of one or more nodes; the
+///   client finds the rest and follows slots as they move. Each session is one key, so it
+///   lives on one node: a node that is down costs the sessions on it (503 while it is down,
+///   back when it is), not the others (start the nodes with
+///   `cluster-require-full-coverage no`, or the cluster refuses every key while one slot is
+///   uncovered).
+///
+/// Commands time out after [`with_timeouts`](Self::with_timeouts) (2 s to connect, 2 s for
+/// an answer by default), so a Redis that hangs gives 503s, not requests that hang.
+///
+/// ```no_run
+/// use actix_cookieless::store::RedisStore;
+///
+/// let one = RedisStore::from_url("redis://127.0.0.1:6379")?.with_prefix("shop:session:");
+/// let cluster = RedisStore::cluster(&["redis://10.0.0.1:6379", "redis://10.0.0.2:6379"])?;
+/// # Ok::<(), actix_cookieless::store::StoreError>(())
+/// ```
+#[derive(Clone)]
+pub struct RedisStore {
+    redis: Arc<Redis>,
+    prefix: Arc<str>,
+}
+
+/// Where Redis is, and the connection to it once made.
+struct Redis {
+    target: Target,
+    timeouts: Timeouts,
+    connection: OnceCell<Connection>,
+}
+
+enum Target {
+    Single(Client),
+    Cluster(Vec<redis::ConnectionInfo>),
+}
+
+#[derive(Clone, Copy)]
+struct Timeouts {
+    connect: Duration,
+    response: Duration,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shape = match self.redis.target {
+            Target::Single(_) => "one Redis",
+            Target::Cluster(_) => "Redis Cluster",
+        };
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.prefix)
+            .field("redis", &shape)
+            .field("connected", &self.redis.connection.initialized())
+            .finish()
+    }
+}
+
+/// Two saves under one new key would need two equal 128-bit draws; a few tries make a
+/// collision an error rather than a lost session.
+const SAVE_TRIES: usize = 3;
+
+/// Writes a whole state, `ARGV[1]` the TTL in milliseconds and then names and values:
+/// `KEYS[1]` must be new (`ARGV[0]` of the call is `"new"`) or must exist (`"existing"`,
+/// whose fields are replaced). 1 when written, 0 when the condition failed. Used when a
+/// session is made or replaced whole (once per session, or on `clear`), never per request;
+/// sent by its SHA-1 (`EVALSHA`).
+const WRITE_SCRIPT: &str = r"
+local exists = redis.call('EXISTS', KEYS[1]) == 1
+if (ARGV[1] == 'new') == exists then return 0 end
+redis.call('DEL', KEYS[1])
+for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+";
+
+/// Turns a session stored by an earlier version (one JSON string) into a hash, keeping its
+/// TTL; nothing when the key is not a string (another request did it first).
+const UPGRADE_SCRIPT: &str = r"
+if redis.call('TYPE', KEYS[1]).ok ~= 'string' then return 0 end
+local state = cjson.decode(redis.call('GET', KEYS[1]))
+local ttl = redis.call('PTTL', KEYS[1])
+redis.call('DEL', KEYS[1])
+for name, value in pairs(state) do redis.call('HSET', KEYS[1], name, value) end
+if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
+return 1
+";
+
+impl RedisStore {
+    /// The default key prefix.
+    pub const DEFAULT_PREFIX: &'static str = "cookieless:";
+
+    fn with_target(target: Target) -> Self {
+        Self {
+            redis: Arc::new(Redis {
+                target,
+                timeouts: Timeouts {
+                    connect: Duration::from_secs(2),
+                    response: Duration::from_secs(2),
+                },
+                connection: OnceCell::new(),
+            }),
+            prefix: Arc::from(Self::DEFAULT_PREFIX),
+        }
+    }
+
+    /// A store on one Redis at `url` (`redis://[user:password@]host:port/db`, or `rediss://`
+    /// with TLS where redis-rs is built with it). Nothing connects yet: a Redis that is down
+    /// shows in the first request (a 503), not here.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when `url` is not a Redis URL.
+    pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        let client = Client::open(url).map_err(StoreError::backend)?;
+        Ok(Self::with_target(Target::Single(client)))
+    }
+
+    /// A store on a Redis Cluster, given the URLs of one or more of its nodes (the others are
+    /// found from them). Nothing connects yet.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when there is no URL, or one is not a Redis URL.
+    pub fn cluster(urls: &[impl AsRef<str>]) -> Result<Self, StoreError> {
+        if urls.is_empty() {
+            return Err(StoreError::backend(
+                "a Redis Cluster needs at least one node's URL",
+            ));
+        }
+        let nodes = urls
+            .iter()
+            .map(|url| redis::IntoConnectionInfo::into_connection_info(url.as_ref()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(StoreError::backend)?;
+        Ok(Self::with_target(Target::Cluster(nodes)))
+    }
+
+    /// Keys go under `prefix` (several apps on one Redis each keep their own).
+    #[must_use]
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = Arc::from(prefix.into());
+        self
+    }
+
+    /// How long to wait for a connection to be made and for an answer (2 s each by
+    /// default). Past either, the request gets 503. Set it before the store is first used.
+    #[must_use]
+    pub fn with_timeouts(mut self, connect: Duration, response: Duration) -> Self {
+        let redis = Arc::get_mut(&mut self.redis).filter(|r| !r.connection.initialized());
+        match redis {
+            Some(redis) => redis.timeouts = Timeouts { connect, response },
+            None => tracing::warn!("RedisStore::with_timeouts on a store in use; ignored"),
+        }
+        self
+    }
+
+    /// Connects (if not yet) and sends `PING`: for a start-up check that Redis is there.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when no connection could be made or Redis did not answer.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let _: String = self.query(&cmd("PING")).await?;
+        Ok(())
+    }
+
+    fn redis_key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+
+    /// The shared connection, made on first use; a failed attempt is tried again next time.
+    async fn connection(&self) -> Result<Connection, StoreError> {
+        let redis = &self.redis;
+        redis
+            .connection
+            .get_or_try_init(|| redis.connect())
+            .await
+            .cloned()
+            .map_err(StoreError::backend)
+    }
+
+    async fn query<T: FromRedisValue>(&self, command: &Cmd) -> Result<T, StoreError> {
+        let mut connection = self.connection().await?;
+        command
+            .query_async(&mut connection)
+            .await
+            .map_err(StoreError::backend)
+    }
+
+    /// Runs `write` once more after turning the session into a hash when Redis says it is
+    /// still the JSON string of an earlier version.
+    async fn upgrading<T, F, Fut>(&self, key: &str, run: F) -> Result<T, StoreError>
+    where
+        F: Fn(Connection) -> Fut,
+        Fut: Future<Output = Result<T, RedisError>>,
+    {
+        let connection = self.connection().await?;
+        match run(connection.clone()).await {
+            Err(err) if err.code() == Some("WRONGTYPE") => {
+                let _: i64 = upgrade_script()
+                    .key(self.redis_key(key))
+                    .invoke_async(&mut connection.clone())
+                    .await
+                    .map_err(StoreError::backend)?;
+                run(connection).await.map_err(StoreError::backend)
+            }
+            result => result.map_err(StoreError::backend),
+        }
+    }
+
+    /// Writes `state` whole under `key`, which must be `"new"` or `"existing"`; whether it was.
+    async fn write(
+        &self,
+        key: &str,
+        condition: &str,
+        state: &SessionState,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let mut invocation = write_script().key(self.redis_key(key));
+        invocation.arg(condition).arg(millis(ttl));
+        for (name, value) in state {
+            invocation.arg(name).arg(value);
+        }
+        let invocation = &invocation;
+        let written: i64 = self
+            .upgrading(key, |mut connection| async move {
+                invocation.invoke_async(&mut connection).await
+            })
+            .await?;
+        Ok(written == 1)
+    }
+}
+
+impl Redis {
+    async fn connect(&self) -> Result<Connection, RedisError> {
+        let Timeouts { connect, response } = self.timeouts;
+        match &self.target {
+            Target::Single(client) => {
+                // One quick retry: a Redis that is down answers 503 at once, and the next
+                // request tries again.
+                let config = ConnectionManagerConfig::new()
+                    .set_number_of_retries(1)
+                    .set_connection_timeout(connect)
+                    .set_response_timeout(response);
+                let manager = ConnectionManager::new_with_config(client.clone(), config).await?;
+                Ok(Connection::Single(manager))
+            }
+            Target::Cluster(nodes) => {
+                let client = ClusterClient::builder(nodes.clone())
+                    .connection_timeout(connect)
+                    .response_timeout(response)
+                    .retries(2)
+                    .min_retry_wait(10)
+                    .max_retry_wait(200)
+                    .build()?;
+                Ok(Connection::Cluster(client.get_async_connection().await?))
+            }
+        }
+    }
+}
+
+/// The shared connection: both kinds multiplex every request on their connections.
+#[derive(Clone)]
+enum Connection {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Connection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Self::Single(connection) => connection.req_packed_command(cmd),
+            Self::Cluster(connection) => connection.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Self::Single(connection) => connection.req_packed_commands(pipeline, offset, count),
+            Self::Cluster(connection) => connection.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Self::Single(connection) => connection.get_db(),
+            Self::Cluster(connection) => connection.get_db(),
+        }
+    }
+}
+
+/// A TTL in milliseconds, at least one (Redis refuses zero).
+fn millis(ttl: Duration) -> u64 {
+    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+fn write_script() -> &'static Script {
+    static SCRIPT: std::sync::OnceLock<Script> = std::sync::OnceLock::new();
+    SCRIPT.get_or_init(|| Script::new(WRITE_SCRIPT))
+}
+
+fn upgrade_script() -> &'static Script {
+    static SCRIPT: std::sync::OnceLock<Script> = std::sync::OnceLock::new();
+    SCRIPT.get_or_init(|| Script::new(UPGRADE_SCRIPT))
+}
+
+/// A session's hash as its state; `None` for no hash (an empty one does not exist in Redis).
+fn from_hash(hash: SessionState) -> Option<SessionState> {
+    (!hash.is_empty()).then_some(hash)
+}
+
+impl SessionStore for RedisStore {
+    async fn load(&self, key: &str) -> Result<Option<SessionState>, StoreError> {
+        let mut get = cmd("HGETALL");
+        get.arg(self.redis_key(key));
+        let get = &get;
+        let hash: SessionState = self
+            .upgrading(key, |mut connection| async move {
+                get.query_async(&mut connection).await
+            })
+            .await?;
+        Ok(from_hash(hash))
+    }
+
+    /// `HGETALL` and `PEXPIRE` in one pipeline: one round trip (on one cluster node, since
+    /// both name the same key).
+    async fn load_and_touch(
+        &self,
+        key: &str,
+        ttl: Duration,
+    ) -> Result<Option<SessionState>, StoreError> {
+        let redis_key = self.redis_key(key);
+        let mut pipeline = redis::pipe();
+        pipeline
+            .cmd("HGETALL")
+            .arg(&redis_key)
+            .cmd("PEXPIRE")
+            .arg(&redis_key)
+            .arg(millis(ttl))
+            .ignore();
+        let pipeline = &pipeline;
+        let (hash,): (SessionState,) = self
+            .upgrading(key, |mut connection| async move {
+                pipeline.query_async(&mut connection).await
+            })
+            .await?;
+        Ok(from_hash(hash))
+    }
+
+    async fn save(&self, state: SessionState, ttl: Duration) -> Result<String, StoreError> {
+        for _ in 0..SAVE_TRIES {
+            let key = new_session_key();
+            if self.write(&key, "new", &state, ttl).await? {
+                return Ok(key);
+            }
+        }
+        Err(StoreError::backend("no unused session key in three draws"))
+    }
+
+    async fn update(
+        &self,
+        key: &str,
+        state: SessionState,
+        ttl: Duration,
+    ) -> Result<String, StoreError> {
+        if self.write(key, "existing", &state, ttl).await? {
+            Ok(key.to_owned())
+        } else {
+            // It expired meanwhile: start it anew under a new key.
+            self.save(state, ttl).await
+        }
+    }
+
+    /// One `MULTI`/`EXEC`: `EXISTS`, `HSET` of the entries set, `HDEL` of those removed,
+    /// `PEXPIRE`. When the session was gone, the fields just written are deleted again and
+    /// the caller saves its state anew; a request that wrote into them in that instant loses
+    /// its write with the session, as it would a moment later.
+    async fn merge(
+        &self,
+        key: &str,
+        changes: &StateChanges,
+        ttl: Duration,
+    ) -> Result<Option<String>, StoreError> {
+        let redis_key = self.redis_key(key);
+        let mut transaction = redis::pipe();
+        transaction.atomic().cmd("EXISTS").arg(&redis_key);
+        if !changes.set.is_empty() {
+            let set = transaction.cmd("HSET").arg(&redis_key);
+            for (name, value) in &changes.set {
+                set.arg(name).arg(value);
+            }
+            set.ignore();
+        }
+        if !changes.removed.is_empty() {
+            transaction
+                .cmd("HDEL")
+                .arg(&redis_key)
+                .arg(&changes.removed)
+                .ignore();
+        }
+        transaction
+            .cmd("PEXPIRE")
+            .arg(&redis_key)
+            .arg(millis(ttl))
+            .ignore();
+        let transaction = &transaction;
+        let (existed,): (bool,) = self
+            .upgrading(key, |mut connection| async move {
+                transaction.query_async(&mut connection).await
+            })
+            .await?;
+        if existed {
+            return Ok(Some(key.to_owned()));
+        }
+        let mut del = cmd("DEL");
+        del.arg(&redis_key);
+        let _: i64 = self.query(&del).await?;
+        Ok(None)
+    }
+
+    async fn update_ttl(&self, key: &str, ttl: Duration) -> Result<(), StoreError> {
+        let mut expire = cmd("PEXPIRE");
+        expire.arg(self.redis_key(key)).arg(millis(ttl));
+        let _: i64 = self.query(&expire).await?;
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        let mut del = cmd("DEL");
+        del.arg(self.redis_key(key));
+        let _: i64 = self.query(&del).await?;
+        Ok(())
+    }
+}
