@@ -132,7 +132,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         #[cfg(feature = "redis")]
         {
             use actix_cookieless::store::RedisStore;
-            let redis = &proxy.settings();
+            let redis = proxy.settings();
             let store = if !redis.redis_cluster.is_empty() {
                 Some((
                     "proxy.redis_cluster",

@@ -128,7 +128,7 @@ pub trait SessionStore: Send + Sync + 'static {
     /// its session, so that one that changes nothing costs the store one step. The default
     /// [`load`](Self::load)s, then calls [`update_ttl`](Self::update_ttl) when there is a
     /// session (a failure of which is logged: the state is intact); a store that can do both
-    /// at once (Redis: `GET` and `PEXPIRE` in one pipeline) overrides it.
+    /// at once (`RedisStore`: `HGETALL` and `PEXPIRE` in one pipeline) overrides it.
     fn load_and_touch(
         &self,
         key: &str,

@@ -90,11 +90,11 @@ impl std::fmt::Debug for RedisStore {
 /// collision an error rather than a lost session.
 const SAVE_TRIES: usize = 3;
 
-/// Writes a whole state, `ARGV[1]` the TTL in milliseconds and then names and values:
-/// `KEYS[1]` must be new (`ARGV[0]` of the call is `"new"`) or must exist (`"existing"`,
-/// whose fields are replaced). 1 when written, 0 when the condition failed. Used when a
-/// session is made or replaced whole (once per session, or on `clear`), never per request;
-/// sent by its SHA-1 (`EVALSHA`).
+/// Writes a whole state under `KEYS[1]`: `ARGV[1]` says it must be `new` or must already
+/// exist (`existing`, whose fields are all replaced), `ARGV[2]` is the TTL in milliseconds,
+/// then names and values. 1 when written, 0 when the condition failed. Used when a session is
+/// made or replaced whole (once per session, or on `clear`), never per request; sent by its
+/// SHA-1 (`EVALSHA`).
 const WRITE_SCRIPT: &str = r"
 local exists = redis.call('EXISTS', KEYS[1]) == 1
 if (ARGV[1] == 'new') == exists then return 0 end
@@ -218,8 +218,8 @@ impl RedisStore {
             .map_err(StoreError::backend)
     }
 
-    /// Runs `write` once more after turning the session into a hash when Redis says it is
-    /// still the JSON string of an earlier version.
+    /// Runs `run` on the connection, and once more after turning the session into a hash when
+    /// Redis says it is still the JSON string of an earlier version.
     async fn upgrading<T, F, Fut>(&self, key: &str, run: F) -> Result<T, StoreError>
     where
         F: Fn(Connection) -> Fut,
@@ -239,7 +239,8 @@ impl RedisStore {
         }
     }
 
-    /// Writes `state` whole under `key`, which must be `"new"` or `"existing"`; whether it was.
+    /// Writes `state` whole under `key`; `condition` is `"new"` (the key must not exist) or
+    /// `"existing"` (it must). Whether it was written.
     async fn write(
         &self,
         key: &str,

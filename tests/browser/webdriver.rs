@@ -346,6 +346,25 @@ impl Browser {
         std::fs::write(to, png).unwrap();
     }
 
+    /// The `X-Session-ID` values of the responses since the last call, having checked that no
+    /// response set a cookie.
+    pub fn session_tokens_and_no_cookie(&self) -> Vec<String> {
+        let headers = self.response_headers();
+        let set_cookie: Vec<_> = headers
+            .iter()
+            .filter(|(_, name, _)| name == "set-cookie")
+            .collect();
+        assert!(
+            set_cookie.is_empty(),
+            "a cookie reached the browser: {set_cookie:?}"
+        );
+        headers
+            .into_iter()
+            .filter(|(_, name, _)| name == "x-session-id")
+            .map(|(_, _, value)| value)
+            .collect()
+    }
+
     /// Every response header the browser received since the last call, from the DevTools
     /// network log: `(url, header name lowercased, value)`.
     pub fn response_headers(&self) -> Vec<(String, String, String)> {

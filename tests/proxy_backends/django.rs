@@ -128,6 +128,30 @@ async fn a_django_wizard_with_csrf_works_through_the_proxy_with_its_defaults() {
     django.assert_django_never_received(PROXY_PARAM_NAME, &tokens);
 }
 
+/// Checks that the `round`th request to `slow` (which sleeps 1.5 s) reached Django before the
+/// round's request whose path starts with, or whose body holds, `other`: the two overlapped.
+fn assert_overlapped(django: &Backend, slow: &str, other: &str, round: usize) {
+    let (requests, _) = django.django_received();
+    let position = |find: &dyn Fn(&Value) -> bool| {
+        requests
+            .iter()
+            .enumerate()
+            .filter(|(_, request)| find(request))
+            .nth(round)
+            .map(|(at, _)| at)
+    };
+    let slow_at = position(&|r| r["path"].as_str().is_some_and(|p| p.starts_with(slow)));
+    let post_at = position(&|r| {
+        r["path"].as_str().is_some_and(|p| p.starts_with(other))
+            || r["body"].as_str().is_some_and(|b| b.contains(other))
+    });
+    assert!(
+        matches!((slow_at, post_at), (Some(s), Some(p)) if s < p),
+        "round {round}: the slow page (at {slow_at:?}) did not reach Django before {other} \
+         (at {post_at:?})"
+    );
+}
+
 /// Step 1's POST creates Django's session while a slow page of the same visitor is loading.
 /// The slow page's answer, which sets no cookie, must not take the new `sessionid` away.
 #[actix_web::test]
@@ -145,6 +169,7 @@ async fn a_session_django_creates_during_a_slow_page_is_kept() {
         };
         let ((status, slow_page), ()) = futures_util::future::join(slow, step1).await;
         assert_eq!(status, 200, "{slow_page}");
+        assert_overlapped(&django, "/slow", "name=Ada", round);
         assert_eq!(ada.heading(), "Hello, Ada", "round {round}: {}", ada.html);
         // Once the slow page has answered, the session is still there.
         assert_eq!(script.whoami().await, "Ada", "round {round}");
@@ -180,6 +205,7 @@ async fn a_logout_during_a_slow_page_stays_a_logout() {
     };
     let ((slow_status, slow_page), (logout_status, logout_page)) =
         futures_util::future::join(slow, logout).await;
+    assert_overlapped(&django, "/slow", "/logout", 0);
     assert_eq!(slow_status, 200, "{slow_page}");
     assert!(slow_page.contains("Slow, Ada"), "{slow_page}");
     assert_eq!(logout_status, 302, "{logout_page}");
