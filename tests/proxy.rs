@@ -80,6 +80,16 @@ fn serve_upstream() -> (SocketAddr, ServerHandle) {
                 }),
             )
             .route(
+                "/policies",
+                web::get().to(|| async {
+                    HttpResponse::Ok()
+                        .content_type("text/html; charset=utf-8")
+                        .append_header((header::REFERRER_POLICY, "no-referrer"))
+                        .append_header((header::REFERRER_POLICY, "unsafe-url"))
+                        .body(r#"<a href="/echo">next</a>"#)
+                }),
+            )
+            .route(
                 "/logout",
                 web::get().to(|| async {
                     HttpResponse::Ok()
@@ -222,6 +232,25 @@ fn upstream_header(echo: &Value, name: &str) -> Option<Vec<String>> {
             .map(|v| v.as_str().unwrap().to_owned())
             .collect()
     })
+}
+
+/// The app's `Referrer-Policy` lines `no-referrer` then `unsafe-url` (a browser applies the
+/// last, and sends token URLs in `Referer`) end as one that leaks nothing, with `no-store`.
+#[actix_web::test]
+async fn the_apps_referrer_policy_lines_end_as_one_that_leaks_nothing() {
+    let (proxy, _servers) = proxied(Settings::new(SECRET), Duration::from_secs(5));
+    let login = get(proxy, "/login", &[]).await;
+    let token = login.header("x-session-id").expect("a session").to_owned();
+    let page = get(proxy, "/policies", &[("x-session-id", &token)]).await;
+    assert_eq!(page.status, 200);
+    assert!(page.header("x-session-id").is_some());
+    let policies: Vec<&str> = page
+        .headers
+        .get_all(header::REFERRER_POLICY)
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert_eq!(policies, ["same-origin"]);
+    assert_eq!(page.header("cache-control"), Some("private, no-store"));
 }
 
 #[actix_web::test]

@@ -52,21 +52,34 @@ fn unavailable(what: &str, cause: &dyn std::fmt::Display) -> Answer {
     }
 }
 
-/// The headers a response carrying `token` gets: the token's own, `Cache-Control` (a shared
-/// cache must never hand one visitor's token to another) and, unless the handler chose a
-/// policy that leaks nothing (`handler_policy`), ours as `Referrer-Policy`.
+/// The headers a response carrying `token` gets, each to replace every line of its name: the
+/// token's own, `Cache-Control` (a shared cache must never hand one visitor's token to
+/// another) and one `Referrer-Policy`: the handler's (`handler_policies`, every line it sent)
+/// when all it names leaks nothing, as the one policy a browser would apply (the last); else ours.
 pub(crate) fn token_headers<'a>(
     settings: &'a ValidSettings,
     token: &'a str,
-    handler_policy: Option<&str>,
-) -> impl Iterator<Item = (&'a str, &'a str)> + use<'a> {
-    let keep = handler_policy.is_some_and(is_safe_referrer_policy);
+    handler_policies: &[&'a str],
+) -> [(&'a str, &'a str); 3] {
+    let policy = kept_referrer_policy(handler_policies).unwrap_or(settings.referrer_policy);
     [
         (settings.header_name.as_str(), token),
         ("cache-control", "private, no-store"),
+        ("referrer-policy", policy),
     ]
-    .into_iter()
-    .chain((!keep).then_some(("referrer-policy", settings.referrer_policy)))
+}
+
+/// The policy a browser applies from these `Referrer-Policy` lines (the last token it knows,
+/// across every line and comma), when every token in them leaks nothing; `None` when there is
+/// none, or any token is another policy, unknown to us (a browser might know it) or empty.
+fn kept_referrer_policy<'a>(lines: &[&'a str]) -> Option<&'a str> {
+    let mut tokens = lines.iter().flat_map(|line| line.split(','));
+    tokens
+        .clone()
+        .all(is_safe_referrer_policy)
+        .then(|| tokens.next_back())
+        .flatten()
+        .map(str::trim)
 }
 
 #[cfg(test)]
@@ -101,20 +114,40 @@ mod tests {
         let settings = Settings::new("a secret of at least thirty-two bytes!!")
             .validate()
             .unwrap();
-        let names = |policy| {
-            token_headers(&settings, "T", policy)
+        let names = |lines: &[&str]| {
+            token_headers(&settings, "T", lines)
+                .iter()
                 .map(|(name, value)| format!("{name}={value}"))
                 .collect::<Vec<_>>()
         };
         assert_eq!(
-            names(None),
+            names(&[]),
             [
                 "x-session-id=T",
                 "cache-control=private, no-store",
                 "referrer-policy=same-origin"
             ]
         );
-        assert_eq!(names(Some("no-referrer")).len(), 2, "kept");
-        assert_eq!(names(Some("unsafe-url")).len(), 3, "replaced");
+        let policy = |lines: &[&str]| names(lines)[2].clone();
+        assert_eq!(policy(&["no-referrer"]), "referrer-policy=no-referrer");
+        assert_eq!(
+            policy(&["no-referrer", " strict-origin "]),
+            "referrer-policy=strict-origin",
+            "the last of several safe ones, as a browser applies it"
+        );
+        for leaky in [
+            &["unsafe-url"][..],
+            &["no-referrer", "unsafe-url"],
+            &["no-referrer, unsafe-url"],
+            &["unsafe-url, no-referrer"],
+            &["no-referrer", "some-future-policy"],
+            &["no-referrer", ""],
+        ] {
+            assert_eq!(
+                policy(leaky),
+                "referrer-policy=same-origin",
+                "{leaky:?}: replaced by ours"
+            );
+        }
     }
 }

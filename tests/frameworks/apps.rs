@@ -169,6 +169,11 @@ pub mod pages {
         if query.contains("pregzipped") {
             res.headers.push(("content-encoding", "br".into()));
         }
+        // `policy=a&policy=b`: a `Referrer-Policy` line each, in order.
+        for policy in query.split('&').filter_map(|p| p.strip_prefix("policy=")) {
+            res.headers
+                .push(("referrer-policy", policy.replace("%20", " ")));
+        }
         res
     }
 
@@ -351,7 +356,7 @@ pub mod with_actix {
         let mut res =
             HttpResponse::build(actix_web::http::StatusCode::from_u16(page.status).unwrap());
         for (name, value) in page.headers {
-            res.insert_header((name, value));
+            res.append_header((name, value));
         }
         if page.streamed {
             let chunk = Ok::<_, actix_web::Error>(actix_web::web::Bytes::from(page.body));

@@ -37,6 +37,7 @@ in_both! {
     excluded_paths_fresh_sessions_and_manual_mode_are_not_rewritten
     a_page_served_again_carries_each_visitors_own_token
     the_script_client_is_served_and_each_page_gets_it_with_its_own_token
+    the_handlers_referrer_policies_end_as_one_that_leaks_nothing
 }
 
 fn settings() -> Settings {
@@ -258,4 +259,33 @@ async fn the_script_client_is_served_and_each_page_gets_it_with_its_own_token<F:
     // Off by default: no script served, none in pages.
     let app = serve::<F>(settings()).await;
     assert!(!app.send(get("/s/page")).await.body.contains("session.js"));
+}
+
+/// A handler's `Referrer-Policy` lines end as one: theirs when every policy in them leaks
+/// nothing (the last, which a browser applies), else ours. A browser applies the last policy
+/// it knows, so `no-referrer` then `unsafe-url` would send token URLs in `Referer`.
+async fn the_handlers_referrer_policies_end_as_one_that_leaks_nothing<F: Framework>() {
+    let app = serve::<F>(settings()).await;
+    for (query, expected) in [
+        ("", "same-origin"),
+        ("policy=no-referrer", "no-referrer"),
+        ("policy=no-referrer&policy=strict-origin", "strict-origin"),
+        ("policy=no-referrer&policy=unsafe-url", "same-origin"),
+        ("policy=no-referrer,%20unsafe-url", "same-origin"),
+        ("policy=unsafe-url&policy=no-referrer", "same-origin"),
+        (
+            "policy=no-referrer&policy=a-policy-of-tomorrow",
+            "same-origin",
+        ),
+    ] {
+        let res = app.send(get(&format!("/s/page?{query}"))).await;
+        assert!(res.token().is_some(), "{query}");
+        let policies: Vec<&str> = res
+            .headers
+            .iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("referrer-policy"))
+            .map(|(_, value)| value.as_str())
+            .collect();
+        assert_eq!(policies, [expected], "{query}");
+    }
 }
