@@ -2,7 +2,10 @@
 //! as status, opaque body and `Retry-After`) and the headers that go with a token.
 
 use super::Refusal;
-use crate::settings::{ValidSettings, is_safe_referrer_policy};
+use crate::{
+    headers::HeaderView,
+    settings::{ValidSettings, is_safe_referrer_policy},
+};
 
 /// A response the engine gives instead of the app's: a short plain-text body that says
 /// nothing about the cause (which is logged), never cached.
@@ -52,20 +55,25 @@ fn unavailable(what: &str, cause: &dyn std::fmt::Display) -> Answer {
     }
 }
 
-/// The headers a response carrying `token` gets, each to replace every line of its name: the
-/// token's own, `Cache-Control` (a shared cache must never hand one visitor's token to
-/// another) and one `Referrer-Policy`: the handler's (`handler_policies`, every line it sent)
-/// when all it names leaks nothing, as the one policy a browser would apply (the last); else ours.
+/// The headers a response carrying `token` gets, each to replace every line of its name in
+/// `response`: the token's own, `Cache-Control` (a shared cache must never hand one visitor's
+/// token to another) and one `Referrer-Policy`: the handler's, when every line it sent names
+/// only policies that leak nothing, as the one a browser would apply (the last); else ours.
 pub(crate) fn token_headers<'a>(
     settings: &'a ValidSettings,
-    token: &'a str,
-    handler_policies: &[&'a str],
-) -> [(&'a str, &'a str); 3] {
-    let policy = kept_referrer_policy(handler_policies).unwrap_or(settings.referrer_policy);
+    token: &str,
+    response: &impl HeaderView,
+) -> [(&'a str, String); 3] {
+    // A line that is not text counts as an empty, unknown policy: ours replaces them all.
+    let lines: Vec<&str> = response
+        .values("referrer-policy")
+        .map(|line| std::str::from_utf8(line).unwrap_or(""))
+        .collect();
+    let policy = kept_referrer_policy(&lines).unwrap_or(settings.referrer_policy);
     [
-        (settings.header_name.as_str(), token),
-        ("cache-control", "private, no-store"),
-        ("referrer-policy", policy),
+        (settings.header_name.as_str(), token.to_owned()),
+        ("cache-control", "private, no-store".to_owned()),
+        ("referrer-policy", policy.to_owned()),
     ]
 }
 
@@ -109,13 +117,23 @@ mod tests {
         );
     }
 
+    /// A response whose every `Referrer-Policy` line is given.
+    struct Policies<'a>(&'a [&'a str]);
+
+    impl HeaderView for Policies<'_> {
+        fn values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> + 'a {
+            assert_eq!(name, "referrer-policy");
+            self.0.iter().map(|line| line.as_bytes())
+        }
+    }
+
     #[test]
     fn a_safe_policy_of_the_handler_is_kept_a_leaky_one_replaced() {
         let settings = Settings::new("a secret of at least thirty-two bytes!!")
             .validate()
             .unwrap();
         let names = |lines: &[&str]| {
-            token_headers(&settings, "T", lines)
+            token_headers(&settings, "T", &Policies(lines))
                 .iter()
                 .map(|(name, value)| format!("{name}={value}"))
                 .collect::<Vec<_>>()

@@ -120,24 +120,10 @@ fn declare_charset(
 }
 
 pub(super) fn add_token_headers(settings: &ValidSettings, headers: &mut HeaderMap, token: &str) {
-    // Every line the handler sent: a browser applies the last policy it knows. A line that is
-    // not text counts as an empty, unknown one, so ours replaces them all.
-    let handler_policies: Vec<&str> = headers
-        .get_all(header::REFERRER_POLICY)
-        .map(|v| v.to_str().unwrap_or(""))
-        .collect();
-    // Owned before the map changes: the kept policy is read from it.
-    let edits: Vec<(HeaderName, HeaderValue)> = token_headers(settings, token, &handler_policies)
-        .into_iter()
+    for (name, value) in token_headers(settings, token, &*headers) {
         // Checked names, base64url tokens and known policies are always valid.
-        .filter_map(|(name, value)| {
-            Some((
-                HeaderName::try_from(name).ok()?,
-                HeaderValue::try_from(value).ok()?,
-            ))
-        })
-        .collect();
-    for (name, value) in edits {
-        headers.insert(name, value);
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            headers.insert(name, value);
+        }
     }
 }
