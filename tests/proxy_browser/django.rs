@@ -8,28 +8,12 @@ use std::time::Duration;
 
 use actix_cookieless::proxy::{PROXY_PARAM_NAME, ProxySettings};
 
+// The Django app's wizard has the PHP app's field ids, so the same steps fill in both.
 use crate::{
     backends::{self, DjangoSessions},
-    proxy_support,
+    first_step, last_step, proxy_support,
     webdriver::Browser,
 };
-
-fn first_step(browser: &Browser, name: &str) {
-    browser.wait_for_text("h1", "Step 1");
-    browser.clear_and_type(&browser.find("#name"), name);
-    browser.click(&browser.find("#next"));
-    browser.wait_for_text("h1", &format!("Hello, {name}"));
-}
-
-fn last_step(browser: &Browser, name: &str, colour: &str) {
-    browser.clear_and_type(&browser.find("#colour"), colour);
-    browser.click(&browser.find("#next"));
-    browser.wait_for_text("h1", "Thank you");
-    assert_eq!(
-        browser.text(&browser.find("#answers")),
-        format!("{name} likes {colour}")
-    );
-}
 
 /// Whose session the page's scripts are in, asked the way a page's own script would.
 fn whoami(browser: &Browser) -> serde_json::Value {

@@ -53,14 +53,14 @@ fn serve_embedding_site(app: String) -> SocketAddr {
 }
 
 /// Fills in the app's three steps from the page it is on (Step 1) up to the colour question.
-fn first_step(browser: &Browser, name: &str) {
+pub(crate) fn first_step(browser: &Browser, name: &str) {
     browser.wait_for_text("h1", "Step 1");
     browser.clear_and_type(&browser.find("#name"), name);
     browser.click(&browser.find("#next"));
     browser.wait_for_text("h1", &format!("Hello, {name}"));
 }
 
-fn last_step(browser: &Browser, name: &str, colour: &str) {
+pub(crate) fn last_step(browser: &Browser, name: &str, colour: &str) {
     browser.clear_and_type(&browser.find("#colour"), colour);
     browser.click(&browser.find("#next"));
     browser.wait_for_text("h1", "Thank you");
