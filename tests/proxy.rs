@@ -25,6 +25,7 @@ use actix_web::{
     web::{self, Bytes},
 };
 use common::{SECRET, UA};
+use futures_util::StreamExt;
 use proxy_support::serve_proxy;
 use serde_json::{Value, json};
 
@@ -57,6 +58,38 @@ const PAGE: &str = r#"<!DOCTYPE html><html><head><title>t</title></head><body>
 /// Requests to `/held` in the upstream now, and the most there were at once.
 static HELD_NOW: AtomicUsize = AtomicUsize::new(0);
 static HELD_MOST: AtomicUsize = AtomicUsize::new(0);
+
+/// Lets the rest of `/stalls` go.
+static STALL: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+/// A page whose charset only its `<meta>` names, as older PHP apps serve them: "café" and
+/// "résumé" in that charset's own bytes, a link and a form to this site, longer than the 1024
+/// bytes a browser prescans.
+fn legacy_page(name: &str) -> Vec<u8> {
+    let (meta, e_acute): (&[u8], &[u8]) = match name {
+        "1252" => (b"<meta charset=windows-1252>", b"\xe9"),
+        "latin1" => (
+            b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=ISO-8859-1\">",
+            b"\xe9",
+        ),
+        "sjis" => (b"<meta charset=Shift_JIS>", b"\x83\x5c"),
+        _ => (b"", "\u{e9}".as_bytes()),
+    };
+    let mut page = b"<html><head>".to_vec();
+    page.extend_from_slice(meta);
+    page.extend_from_slice(b"<title>caf");
+    page.extend_from_slice(e_acute);
+    page.extend_from_slice(b"</title></head><body><a href=\"/echo?x=1\">own</a>");
+    for _ in 0..200 {
+        page.extend_from_slice(b"<p>r");
+        page.extend_from_slice(e_acute);
+        page.extend_from_slice(b"sum");
+        page.extend_from_slice(e_acute);
+        page.extend_from_slice(b"</p>");
+    }
+    page.extend_from_slice(b"<form method=post action=/echo></form></body></html>");
+    page
+}
 
 /// The upstream app: cookies set and expired, redirects to its own address, a slow answer, a
 /// page to rewrite.
@@ -156,6 +189,40 @@ fn serve_upstream() -> (SocketAddr, ServerHandle) {
                 web::get().to(|| async { HttpResponse::Ok().content_type("text/html").body(PAGE) }),
             )
             .route(
+                "/legacy/{name}",
+                web::get().to(|name: web::Path<String>| async move {
+                    HttpResponse::Ok()
+                        .content_type("text/html")
+                        .body(legacy_page(&name))
+                }),
+            )
+            .route(
+                "/legacy-chunked/{name}",
+                web::get().to(|name: web::Path<String>| async move {
+                    // Chunked, in 100-byte pieces: cut inside tags and characters.
+                    let chunks: Vec<_> = legacy_page(&name)
+                        .chunks(100)
+                        .map(|c| Ok::<_, std::io::Error>(Bytes::copy_from_slice(c)))
+                        .collect();
+                    HttpResponse::Ok()
+                        .content_type("text/html")
+                        .streaming(futures_util::stream::iter(chunks))
+                }),
+            )
+            .route(
+                "/stalls",
+                web::get().to(|| async {
+                    // Its start, then nothing until the test lets the rest go.
+                    let start = Bytes::from_static(b"<meta charset=windows-1252><p>caf\xe9</p>");
+                    let rest = futures_util::stream::once(async {
+                        STALL.notified().await;
+                        Ok::<_, std::io::Error>(Bytes::from_static(b"<a href=\"/echo\">x</a>"))
+                    });
+                    let body = futures_util::stream::once(async { Ok(start) }).chain(rest);
+                    HttpResponse::Ok().content_type("text/html").streaming(body)
+                }),
+            )
+            .route(
                 "/compressed",
                 web::get().to(|| async {
                     HttpResponse::Ok()
@@ -251,6 +318,95 @@ async fn the_apps_referrer_policy_lines_end_as_one_that_leaks_nothing() {
         .collect();
     assert_eq!(policies, ["same-origin"]);
     assert_eq!(page.header("cache-control"), Some("private, no-store"));
+}
+
+/// A page whose charset only its `<meta>` names is declared in that charset, as a browser
+/// reads it, and rewritten in it: held with a length or chunked, the text reads the same
+/// decoded in the charset the header names, with only the tokens added.
+#[actix_web::test]
+async fn a_page_naming_its_charset_only_in_meta_is_declared_and_rewritten_in_it() {
+    let (proxy, _servers) = proxied(Settings::new(SECRET), Duration::from_secs(5));
+    let token = get(proxy, "/login", &[])
+        .await
+        .header("x-session-id")
+        .expect("a session")
+        .to_owned();
+    let cases = [
+        ("1252", "windows-1252", "é"),
+        ("latin1", "windows-1252", "é"),
+        ("sjis", "Shift_JIS", "ソ"),
+        ("utf8", "UTF-8", "é"),
+    ];
+    for (name, charset, e_acute) in cases {
+        for route in ["legacy", "legacy-chunked"] {
+            let page = get(
+                proxy,
+                &format!("/{route}/{name}"),
+                &[("x-session-id", &token)],
+            )
+            .await;
+            let content_type = page.header("content-type").unwrap_or_default();
+            assert_eq!(
+                content_type,
+                format!("text/html; charset={charset}"),
+                "/{route}/{name}"
+            );
+            let encoding = encoding_rs::Encoding::for_label(charset.as_bytes()).unwrap();
+            let (text, _, malformed) = encoding.decode(&page.body);
+            assert!(!malformed, "/{route}/{name}: {text}");
+            let original = legacy_page(name);
+            let (original, _, _) = encoding.decode(&original);
+            let expected = original
+                .replace("x=1\"", &format!("x=1&amp;sessionid={token}\""))
+                .replace(
+                    "action=/echo>",
+                    &format!(
+                        "action=/echo><input type=\"hidden\" name=\"sessionid\" value=\"{token}\" />"
+                    ),
+                );
+            assert_eq!(text, expected, "/{route}/{name}");
+            assert_eq!(
+                text.matches(&format!("r{e_acute}sum{e_acute}")).count(),
+                200
+            );
+        }
+    }
+}
+
+/// A streamed page that names no charset in its header goes out once its first 1024 bytes
+/// came or it stalls: a page that stalls sooner is not held back until it ends.
+#[actix_web::test]
+async fn a_page_that_stalls_early_is_answered_before_it_ends() {
+    let (proxy, _servers) = proxied(Settings::new(SECRET), Duration::from_secs(30));
+    let token = get(proxy, "/login", &[])
+        .await
+        .header("x-session-id")
+        .expect("a session")
+        .to_owned();
+    let sent = browser()
+        .get(format!("http://{proxy}/stalls"))
+        .insert_header((header::USER_AGENT, UA))
+        .insert_header(("x-session-id", token.as_str()))
+        .send();
+    let mut res = tokio::time::timeout(Duration::from_secs(10), sent)
+        .await
+        .expect("the head came while the page stalled")
+        .unwrap();
+    assert_eq!(
+        res.headers().get("content-type").unwrap(),
+        "text/html; charset=windows-1252"
+    );
+    STALL.notify_one();
+    let body = res.body().await.unwrap();
+    assert_eq!(
+        body,
+        format!(
+            "<meta charset=windows-1252><p>caf\u{e9}</p><a href=\"/echo?sessionid={token}\">x</a>"
+        )
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap())
+        .collect::<Vec<u8>>()
+    );
 }
 
 #[actix_web::test]

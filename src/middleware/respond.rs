@@ -1,5 +1,7 @@
 //! The response side: the token's headers, and the token put into `Location` and HTML bodies.
 
+use std::{borrow::Cow, pin::Pin};
+
 use actix_web::{
     HttpResponse,
     body::{BodySize, MessageBody},
@@ -8,12 +10,16 @@ use actix_web::{
         StatusCode,
         header::{self, HeaderMap, HeaderName, HeaderValue},
     },
+    web::Bytes,
 };
 
 use crate::{
     client, client_script,
     engine::{Answer, Engine, Refusal, token_headers},
-    rewrite::{Charset, PageRewrite, PathSealer, RewriteBody, body_charset, declared_charset},
+    rewrite::{
+        Charset, Head, PageRewrite, PathSealer, RewriteBody, body_charset, declared_charset,
+        read_head,
+    },
     settings::ValidSettings,
 };
 
@@ -41,7 +47,7 @@ pub(super) fn client_script() -> HttpResponse {
 }
 
 /// Puts the token into the response: its `Location` and, for HTML, its body.
-pub(super) fn rewrite<B: MessageBody, St>(
+pub(super) async fn rewrite<B: MessageBody, St>(
     engine: &Engine<St>,
     mut res: ServiceResponse<B>,
     token: &str,
@@ -81,40 +87,87 @@ pub(super) fn rewrite<B: MessageBody, St>(
     let Some(charset) = body_charset(res.status().as_u16(), res.headers(), len) else {
         return res.map_body(|_, body| RewriteBody::untouched(body));
     };
-    res.map_body(|head, body| {
-        // Read once: the charset sniff and the cache need the bytes of a page held whole.
-        let body = body.try_into_bytes();
-        let encoding = match charset {
-            Charset::Declared(encoding) => Some(encoding),
-            Charset::Undeclared => declare_charset(&mut head.headers, body.as_deref().ok()),
-        };
-        let Some(encoding) = encoding else {
-            return match body {
-                Ok(whole) => RewriteBody::ready(whole),
-                Err(streamed) => RewriteBody::untouched(streamed),
-            };
-        };
-        // The length changes: drop a length the handler set.
-        head.headers.remove(header::CONTENT_LENGTH);
-        head.no_chunking(false);
-        match body {
-            Ok(whole) => RewriteBody::ready(page.whole(whole, encoding, engine.rewrites.as_ref())),
-            Err(streamed) => match page.streamed(encoding) {
-                Some(rewriter) => RewriteBody::new(streamed, rewriter),
-                None => RewriteBody::untouched(streamed),
-            },
+    let (req, res) = res.into_parts();
+    let (mut res, body) = res.into_parts();
+    // Read once: the charset sniff and the cache need the bytes of a page held whole.
+    let mut body = match body.try_into_bytes() {
+        Ok(whole) => Body::Whole(whole),
+        Err(streamed) => Body::Streamed(streamed),
+    };
+    let encoding = match charset {
+        Charset::Declared(encoding) => Some(encoding),
+        Charset::Undeclared => {
+            if let Body::Streamed(streamed) = body {
+                // What the page's first bytes declare, as a browser would read them.
+                let mut streamed = Box::pin(streamed);
+                let head = read_head(|cx| streamed.as_mut().poll_next(cx), Bytes::len).await;
+                body = match head.end {
+                    Some(Ok(())) => Body::Whole(head.items.into_iter().flatten().collect()),
+                    _ => Body::Head(head, streamed),
+                };
+            }
+            declare_charset(res.headers_mut(), body.start())
         }
-    })
+    };
+    let body = match encoding {
+        None => body.untouched(),
+        Some(encoding) => {
+            // The length changes: drop a length the handler set.
+            res.headers_mut().remove(header::CONTENT_LENGTH);
+            res.head_mut().no_chunking(false);
+            match body {
+                Body::Whole(whole) => {
+                    RewriteBody::ready(page.whole(whole, encoding, engine.rewrites.as_ref()))
+                }
+                Body::Streamed(streamed) => match page.streamed(encoding) {
+                    Some(rewriter) => RewriteBody::new(streamed, rewriter),
+                    None => RewriteBody::untouched(streamed),
+                },
+                Body::Head(head, rest) => {
+                    RewriteBody::replayed(head, rest, page.streamed(encoding))
+                }
+            }
+        }
+    };
+    ServiceResponse::new(req, res.set_body(body))
+}
+
+/// A response body as the rewrite found it.
+enum Body<B: MessageBody> {
+    /// Held whole, by the handler or because it ended within the charset sniff's window.
+    Whole(Bytes),
+    Streamed(B),
+    /// The first chunks, read for the charset sniff, and the rest.
+    Head(Head<Bytes, B::Error>, Pin<Box<B>>),
+}
+
+impl<B: MessageBody> Body<B> {
+    /// The page's first bytes, for the charset sniff; `None` for a body that streams unread.
+    fn start(&self) -> Option<Cow<'_, [u8]>> {
+        match self {
+            Self::Whole(whole) => Some(Cow::Borrowed(whole)),
+            Self::Streamed(_) => None,
+            Self::Head(head, _) => Some(Cow::Owned(head.items.iter().flatten().copied().collect())),
+        }
+    }
+
+    fn untouched(self) -> RewriteBody<B> {
+        match self {
+            Self::Whole(whole) => RewriteBody::ready(whole),
+            Self::Streamed(streamed) => RewriteBody::untouched(streamed),
+            Self::Head(head, rest) => RewriteBody::replayed(head, rest, None),
+        }
+    }
 }
 
 /// Names the charset [`declared_charset`] finds in an HTML response's `Content-Type` that
 /// named none.
 fn declare_charset(
     headers: &mut HeaderMap,
-    whole: Option<&[u8]>,
+    start: Option<Cow<'_, [u8]>>,
 ) -> Option<&'static encoding_rs::Encoding> {
     let content_type = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
-    let (encoding, declared) = declared_charset(content_type, whole)?;
+    let (encoding, declared) = declared_charset(content_type, start.as_deref())?;
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(&declared).ok()?);
     Some(encoding)
 }

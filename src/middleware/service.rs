@@ -159,5 +159,7 @@ where
         let sealer = sealer.clone();
         Arc::new(move |path: &str| sealer.seal(&key, Some(path)).ok()) as PathSealer
     });
-    Ok(respond::rewrite(&engine, res, &token, sealer).map_into_left_body())
+    Ok(respond::rewrite(&engine, res, &token, sealer)
+        .await
+        .map_into_left_body())
 }

@@ -1,6 +1,7 @@
 //! The response body wrapper that streams HTML through the rewriter.
 
 use std::{
+    collections::VecDeque,
     pin::Pin,
     task::{Context, Poll, ready},
 };
@@ -11,13 +12,13 @@ use actix_web::{
 };
 use pin_project_lite::pin_project;
 
-use super::TokenRewriter;
+use super::{Head, TokenRewriter};
 
 pin_project! {
     /// A response body: rewritten chunk by chunk as it streams, already rewritten whole (a
     /// body the handler held whole, spliced from the rewrite cache), or passed through
     /// untouched (keeping its size).
-    pub struct RewriteBody<B> {
+    pub struct RewriteBody<B: MessageBody> {
         #[pin]
         kind: Kind<B>,
     }
@@ -25,14 +26,55 @@ pin_project! {
 
 pin_project! {
     #[project = KindProj]
-    enum Kind<B> {
-        Untouched { #[pin] inner: B },
-        Streaming { #[pin] inner: B, rewriter: TokenRewriter, finished: bool },
+    enum Kind<B: MessageBody> {
+        Untouched { #[pin] inner: Source<B> },
+        Streaming { #[pin] inner: Source<B>, rewriter: TokenRewriter, finished: bool },
         Ready { bytes: Option<Bytes> },
     }
 }
 
-impl<B> std::fmt::Debug for RewriteBody<B> {
+pin_project! {
+    /// Where the chunks come from: the handler's body, or its first chunks (read ahead for the
+    /// charset sniff) before the rest of it.
+    #[project = SourceProj]
+    enum Source<B: MessageBody> {
+        Direct { #[pin] inner: B },
+        Replayed { head: VecDeque<Bytes>, error: Option<B::Error>, rest: Option<Pin<Box<B>>> },
+    }
+}
+
+impl<B: MessageBody> Source<B> {
+    fn size(&self) -> BodySize {
+        match self {
+            Self::Direct { inner } => inner.size(),
+            // Part of it was read already.
+            Self::Replayed { .. } => BodySize::Stream,
+        }
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, B::Error>>> {
+        match self.project() {
+            SourceProj::Direct { inner } => inner.poll_next(cx),
+            SourceProj::Replayed { head, error, rest } => {
+                if let Some(chunk) = head.pop_front() {
+                    return Poll::Ready(Some(Ok(chunk)));
+                }
+                if let Some(err) = error.take() {
+                    return Poll::Ready(Some(Err(err)));
+                }
+                match rest {
+                    Some(rest) => rest.as_mut().poll_next(cx),
+                    None => Poll::Ready(None),
+                }
+            }
+        }
+    }
+}
+
+impl<B: MessageBody> std::fmt::Debug for RewriteBody<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let kind = match self.kind {
             Kind::Untouched { .. } => "untouched",
@@ -48,20 +90,44 @@ impl<B> std::fmt::Debug for RewriteBody<B> {
 impl<B: MessageBody> RewriteBody<B> {
     /// Rewrites `inner` through `rewriter`.
     pub(crate) fn new(inner: B, rewriter: TokenRewriter) -> Self {
-        Self {
-            kind: Kind::Streaming {
-                inner,
-                rewriter,
-                finished: false,
-            },
-        }
+        Self::through(Source::Direct { inner }, Some(rewriter))
     }
 
     /// Passes `inner` through untouched.
     pub(crate) fn untouched(inner: B) -> Self {
-        Self {
-            kind: Kind::Untouched { inner },
-        }
+        Self::through(Source::Direct { inner }, None)
+    }
+
+    /// The chunks of `head` (and the failure that ended it), then `rest`: through `rewriter`,
+    /// or untouched.
+    pub(crate) fn replayed(
+        head: Head<Bytes, B::Error>,
+        rest: Pin<Box<B>>,
+        rewriter: Option<TokenRewriter>,
+    ) -> Self {
+        let (error, rest) = match head.end {
+            Some(Err(err)) => (Some(err), None),
+            Some(Ok(())) => (None, None),
+            None => (None, Some(rest)),
+        };
+        let source = Source::Replayed {
+            head: head.items,
+            error,
+            rest,
+        };
+        Self::through(source, rewriter)
+    }
+
+    fn through(inner: Source<B>, rewriter: Option<TokenRewriter>) -> Self {
+        let kind = match rewriter {
+            Some(rewriter) => Kind::Streaming {
+                inner,
+                rewriter,
+                finished: false,
+            },
+            None => Kind::Untouched { inner },
+        };
+        Self { kind }
     }
 
     /// A body already rewritten: `bytes` take the place of the handler's body.

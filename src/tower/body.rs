@@ -11,13 +11,13 @@ use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
-use crate::rewrite::TokenRewriter;
+use crate::rewrite::{Head, TokenRewriter};
 
 /// A request body as the app gets it: the bytes the layer read looking for a form's token,
 /// then the error it met (if any), then the rest of the original body. Nothing is lost, and
 /// nothing beyond `body_scan_limit` was held.
 pub struct RequestBody<B: Body> {
-    read: VecDeque<Bytes>,
+    read: VecDeque<Frame<Bytes>>,
     error: Option<B::Error>,
     rest: Option<Pin<Box<B>>>,
 }
@@ -43,7 +43,7 @@ impl<B: Body> RequestBody<B> {
     }
 
     pub(super) fn replayed(
-        read: VecDeque<Bytes>,
+        read: VecDeque<Frame<Bytes>>,
         error: Option<B::Error>,
         rest: Option<Pin<Box<B>>>,
     ) -> Self {
@@ -60,8 +60,8 @@ impl<B: Body<Data = Bytes>> Body for RequestBody<B> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         let this = self.get_mut();
-        if let Some(chunk) = this.read.pop_front() {
-            return Poll::Ready(Some(Ok(Frame::data(chunk))));
+        if let Some(frame) = this.read.pop_front() {
+            return Poll::Ready(Some(Ok(frame)));
         }
         if let Some(err) = this.error.take() {
             return Poll::Ready(Some(Err(err)));
@@ -79,7 +79,12 @@ impl<B: Body<Data = Bytes>> Body for RequestBody<B> {
     }
 
     fn size_hint(&self) -> SizeHint {
-        let read: usize = self.read.iter().map(Bytes::len).sum();
+        let read: usize = self
+            .read
+            .iter()
+            .filter_map(Frame::data_ref)
+            .map(Bytes::len)
+            .sum();
         let read = read as u64;
         match &self.rest {
             Some(rest) => {
@@ -127,9 +132,9 @@ pin_project! {
 pin_project! {
     #[project = KindProj]
     enum Kind<B> {
-        Untouched { #[pin] inner: B },
+        Untouched { #[pin] inner: Source<B> },
         Streaming {
-            #[pin] inner: B,
+            #[pin] inner: Source<B>,
             rewriter: TokenRewriter,
             finished: bool,
             // Trailers wait until the rewriter's last output went out.
@@ -138,6 +143,67 @@ pin_project! {
         Ready { bytes: Option<Bytes> },
         // The app's body failed while the layer read it whole.
         Failed { error: Option<BoxError> },
+    }
+}
+
+pin_project! {
+    /// Where the frames come from: the app's body, or its first frames (read ahead for the
+    /// charset sniff), the failure met reading them, then the rest of it.
+    #[project = SourceProj]
+    enum Source<B> {
+        Direct { #[pin] inner: B },
+        Replayed {
+            head: VecDeque<Frame<Bytes>>,
+            error: Option<BoxError>,
+            rest: Option<Pin<Box<B>>>,
+        },
+    }
+}
+
+impl<B> Body for Source<B>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        match self.project() {
+            SourceProj::Direct { inner } => inner.poll_frame(cx).map_err(Into::into),
+            SourceProj::Replayed { head, error, rest } => {
+                if let Some(frame) = head.pop_front() {
+                    return Poll::Ready(Some(Ok(frame)));
+                }
+                if let Some(err) = error.take() {
+                    return Poll::Ready(Some(Err(err)));
+                }
+                match rest {
+                    Some(rest) => rest.as_mut().poll_frame(cx).map_err(Into::into),
+                    None => Poll::Ready(None),
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Self::Direct { inner } => inner.is_end_stream(),
+            Self::Replayed { head, error, rest } => {
+                head.is_empty() && error.is_none() && rest.as_ref().is_none_or(Body::is_end_stream)
+            }
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Self::Direct { inner } => inner.size_hint(),
+            // Part of it was read already.
+            Self::Replayed { .. } => SizeHint::default(),
+        }
     }
 }
 
@@ -157,20 +223,44 @@ impl<B> std::fmt::Debug for ResponseBody<B> {
 
 impl<B> ResponseBody<B> {
     pub(super) fn untouched(inner: B) -> Self {
-        Self {
-            kind: Kind::Untouched { inner },
-        }
+        Self::through(Source::Direct { inner }, None)
     }
 
     pub(super) fn rewritten(inner: B, rewriter: TokenRewriter) -> Self {
-        Self {
-            kind: Kind::Streaming {
+        Self::through(Source::Direct { inner }, Some(rewriter))
+    }
+
+    /// The frames of `head` (and the failure that ended it), then `rest`: through `rewriter`,
+    /// or untouched.
+    pub(super) fn replayed<E: Into<BoxError>>(
+        head: Head<Frame<Bytes>, E>,
+        rest: Pin<Box<B>>,
+        rewriter: Option<TokenRewriter>,
+    ) -> Self {
+        let (error, rest) = match head.end {
+            Some(Err(err)) => (Some(err.into()), None),
+            Some(Ok(())) => (None, None),
+            None => (None, Some(rest)),
+        };
+        let source = Source::Replayed {
+            head: head.items,
+            error,
+            rest,
+        };
+        Self::through(source, rewriter)
+    }
+
+    fn through(inner: Source<B>, rewriter: Option<TokenRewriter>) -> Self {
+        let kind = match rewriter {
+            Some(rewriter) => Kind::Streaming {
                 inner,
                 rewriter,
                 finished: false,
                 trailers: None,
             },
-        }
+            None => Kind::Untouched { inner },
+        };
+        Self { kind }
     }
 
     pub(super) fn ready(bytes: impl Into<Bytes>) -> Self {
@@ -203,7 +293,7 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         match self.project().kind.project() {
-            KindProj::Untouched { inner } => inner.poll_frame(cx).map_err(Into::into),
+            KindProj::Untouched { inner } => inner.poll_frame(cx),
             KindProj::Failed { error } => Poll::Ready(error.take().map(Err)),
             KindProj::Ready { bytes } => Poll::Ready(
                 bytes
@@ -222,7 +312,7 @@ where
                 }
                 let frame = match ready!(inner.as_mut().poll_frame(cx)) {
                     Some(Ok(frame)) => frame,
-                    Some(Err(err)) => return Poll::Ready(Some(Err(err.into()))),
+                    Some(Err(err)) => return Poll::Ready(Some(Err(err))),
                     None => {
                         *finished = true;
                         let out = rewriter.end();

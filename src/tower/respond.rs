@@ -1,7 +1,13 @@
 //! The response side: the layer's own answers, the token's headers, and the token put into
 //! `Location` and HTML bodies as they stream.
 
-use std::sync::Arc;
+use std::{
+    borrow::Cow,
+    collections::VecDeque,
+    pin::Pin,
+    sync::Arc,
+    task::{Poll, ready},
+};
 
 use http::{
     HeaderName, HeaderValue, Response, StatusCode,
@@ -9,14 +15,14 @@ use http::{
 };
 
 use bytes::Bytes;
-use http_body::Body;
+use http_body::{Body, Frame};
 use http_body_util::BodyExt;
 
 use super::body::{BoxError, ResponseBody};
 use crate::{
     client_script,
     engine::{Answer, Engine, Finished, Refusal, token_headers},
-    rewrite::{Charset, PageRewrite, PathSealer, body_charset, declared_charset},
+    rewrite::{Charset, Head, PageRewrite, PathSealer, body_charset, declared_charset, read_head},
     settings::ValidSettings,
     token::Sealer,
 };
@@ -129,44 +135,110 @@ where
         return res.map(ResponseBody::untouched);
     };
     let (mut head, body) = res.into_parts();
-    let body = match len {
+    let mut body = match len {
         Some(len) if len <= HOLD_WHOLE => match body.collect().await {
-            Ok(collected) => Ok(collected.to_bytes()),
+            Ok(collected) => Held::Whole(collected.to_bytes()),
             Err(err) => return Response::from_parts(head, ResponseBody::failed(err)),
         },
-        _ => Err(body),
+        _ => Held::Streamed(body),
     };
     let encoding = match charset {
         Charset::Declared(encoding) => Some(encoding),
-        Charset::Undeclared => declare_charset(&mut head.headers, body.as_deref().ok()),
+        Charset::Undeclared => {
+            if let Held::Streamed(streamed) = body {
+                // What the page's first bytes declare, as a browser would read them.
+                body = read_start(streamed).await;
+            }
+            declare_charset(&mut head.headers, body.start())
+        }
     };
     let Some(encoding) = encoding else {
-        let body = match body {
-            Ok(whole) => ResponseBody::ready(whole),
-            Err(streamed) => ResponseBody::untouched(streamed),
-        };
-        return Response::from_parts(head, body);
+        return Response::from_parts(head, body.untouched());
     };
     // The length changes: drop a length the handler set.
     head.headers.remove(header::CONTENT_LENGTH);
     let body = match body {
-        Ok(whole) => ResponseBody::ready(rewrite.whole(whole, encoding, engine.rewrites.as_ref())),
-        Err(streamed) => match rewrite.streamed(encoding) {
+        Held::Whole(whole) => {
+            ResponseBody::ready(rewrite.whole(whole, encoding, engine.rewrites.as_ref()))
+        }
+        Held::Streamed(streamed) => match rewrite.streamed(encoding) {
             Some(rewriter) => ResponseBody::rewritten(streamed, rewriter),
             None => ResponseBody::untouched(streamed),
         },
+        Held::Head(start, rest) => ResponseBody::replayed(start, rest, rewrite.streamed(encoding)),
     };
     Response::from_parts(head, body)
+}
+
+/// A response body as the rewrite found it.
+enum Held<B: Body> {
+    /// Read whole: its length was known and small, or it ended within the charset sniff's
+    /// window.
+    Whole(Bytes),
+    Streamed(B),
+    /// The first frames, read for the charset sniff, and the rest.
+    Head(Head<Frame<Bytes>, BoxError>, Pin<Box<B>>),
+}
+
+impl<B> Held<B>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    /// The page's first bytes, for the charset sniff; `None` for a body that streams unread.
+    fn start(&self) -> Option<Cow<'_, [u8]>> {
+        match self {
+            Self::Whole(whole) => Some(Cow::Borrowed(whole)),
+            Self::Streamed(_) => None,
+            Self::Head(head, _) => Some(Cow::Owned(data(&head.items).copied().collect())),
+        }
+    }
+
+    fn untouched(self) -> ResponseBody<B> {
+        match self {
+            Self::Whole(whole) => ResponseBody::ready(whole),
+            Self::Streamed(streamed) => ResponseBody::untouched(streamed),
+            Self::Head(head, rest) => ResponseBody::replayed(head, rest, None),
+        }
+    }
+}
+
+/// The bytes of `frames`' data frames.
+fn data(frames: &VecDeque<Frame<Bytes>>) -> impl Iterator<Item = &u8> {
+    frames.iter().filter_map(Frame::data_ref).flatten()
+}
+
+/// Reads the start of a body that streams, for the charset sniff: whole if it ends there
+/// (without trailers), else its first frames and the rest.
+async fn read_start<B>(body: B) -> Held<B>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    let mut body = Box::pin(body);
+    let head = read_head(
+        |cx| {
+            let frame = ready!(body.as_mut().poll_frame(cx));
+            Poll::Ready(frame.map(|frame| frame.map_err(Into::into)))
+        },
+        |frame: &Frame<Bytes>| frame.data_ref().map_or(0, Bytes::len),
+    )
+    .await;
+    let only_data = head.items.iter().all(Frame::is_data);
+    match head.end {
+        Some(Ok(())) if only_data => Held::Whole(data(&head.items).copied().collect()),
+        _ => Held::Head(head, body),
+    }
 }
 
 /// Names the charset [`declared_charset`] finds in an HTML response's `Content-Type` that
 /// named none.
 fn declare_charset(
     headers: &mut HeaderMap,
-    whole: Option<&[u8]>,
+    start: Option<Cow<'_, [u8]>>,
 ) -> Option<&'static encoding_rs::Encoding> {
     let content_type = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
-    let (encoding, declared) = declared_charset(content_type, whole)?;
+    let (encoding, declared) = declared_charset(content_type, start.as_deref())?;
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(&declared).ok()?);
     Some(encoding)
 }

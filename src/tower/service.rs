@@ -12,7 +12,7 @@ use std::{
 
 use bytes::Bytes;
 use http::{Method, Request, Response};
-use http_body::Body;
+use http_body::{Body, Frame};
 
 use super::{
     EventFn, PeerFn,
@@ -218,7 +218,8 @@ async fn find<B: Body<Data = Bytes>>(
         );
     };
     let rest = (!scan.ended && scan.error.is_none()).then_some(body);
-    let body = RequestBody::replayed(scan.read, scan.error, rest);
+    let read = scan.read.into_iter().map(Frame::data).collect();
+    let body = RequestBody::replayed(read, scan.error, rest);
     match scan.found {
         Some(token) => (Some((Transport::FormField, token)), body),
         None => (in_url(), body),

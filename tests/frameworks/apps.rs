@@ -120,6 +120,16 @@ pub struct Page {
     pub streamed: bool,
 }
 
+impl Page {
+    /// The body in 5-byte chunks, as a stream sends it: cut inside tags and characters.
+    pub fn chunks(&self) -> Vec<bytes::Bytes> {
+        self.body
+            .chunks(5)
+            .map(bytes::Bytes::copy_from_slice)
+            .collect()
+    }
+}
+
 /// The rewrite suite's page: its form, a same-site and an away link, and a `<title>` and a
 /// script that hold markup that is no markup.
 pub const REWRITE_PAGE: &str = r#"<html><head><title><a href="/x"></title></head><body>
@@ -203,7 +213,9 @@ pub mod pages {
             "2022" | "2022-streamed" => {
                 b"<meta charset=\"iso-2022-jp\"><a href=\"/\x1b(J/other.example/x\">x</a><form method=post></form>"
             }
-            "sjis" | "xhtml" => b"<meta charset=shift_jis><p>\x83\x5c</p><a href=\"/s/n\">x</a>",
+            "sjis" | "sjis-streamed" | "xhtml" => {
+                b"<meta charset=shift_jis><p>\x83\x5c</p><a href=\"/s/n\">x</a>"
+            }
             _ => b"<a href=\"/s/n\">x</a>",
         };
         let essence = if name == "xhtml" {
@@ -355,12 +367,13 @@ pub mod with_actix {
     fn respond(page: Page) -> HttpResponse {
         let mut res =
             HttpResponse::build(actix_web::http::StatusCode::from_u16(page.status).unwrap());
+        let chunks = page.streamed.then(|| page.chunks());
         for (name, value) in page.headers {
             res.append_header((name, value));
         }
-        if page.streamed {
-            let chunk = Ok::<_, actix_web::Error>(actix_web::web::Bytes::from(page.body));
-            return res.streaming(futures_util::stream::iter([chunk]));
+        if let Some(chunks) = chunks {
+            let chunks = chunks.into_iter().map(Ok::<_, actix_web::Error>);
+            return res.streaming(futures_util::stream::iter(chunks));
         }
         res.body(page.body)
     }
@@ -507,12 +520,13 @@ pub mod with_axum {
 
     fn respond(page: Page) -> ::axum::response::Response {
         let mut builder = http::Response::builder().status(page.status);
+        let chunks = page.streamed.then(|| page.chunks());
         for (name, value) in page.headers {
             builder = builder.header(name, value);
         }
-        let body = if page.streamed {
-            let chunk = Ok::<_, std::convert::Infallible>(bytes::Bytes::from(page.body));
-            Body::from_stream(futures_util::stream::iter([chunk]))
+        let body = if let Some(chunks) = chunks {
+            let chunks = chunks.into_iter().map(Ok::<_, std::convert::Infallible>);
+            Body::from_stream(futures_util::stream::iter(chunks))
         } else {
             Body::from(page.body)
         };

@@ -156,11 +156,23 @@ async fn a_page_without_a_header_charset_gets_the_one_a_browser_would_use<F: Fra
     assert_eq!(content_type(&res), "text/html; charset=UTF-8");
     assert!(res.body.contains("/s/n?sessionid="));
 
-    // A streamed page cannot be prescanned before its head goes out: UTF-8, declared, which
-    // the browser then prefers to the page's <meta>, and reads the link as the rewriter did.
+    // A streamed page (in 5-byte chunks) is read as a browser reads it, from its first bytes:
+    // the same answers as for the page held whole.
+    let res = app.send(get("/s/undeclared/sjis-streamed")).await;
+    assert_eq!(content_type(&res), "text/html; charset=Shift_JIS");
+    let token = token_of(&res);
+    let expected =
+        format!("<meta charset=shift_jis><p>\u{30bd}</p><a href=\"/s/n?sessionid={token}\">x</a>");
+    let (expected, _, _) = encoding_rs::SHIFT_JIS.encode(&expected);
+    assert_eq!(res.bytes, &expected[..]);
+
     let res = app.send(get("/s/undeclared/2022-streamed")).await;
-    assert_eq!(content_type(&res), "text/html; charset=UTF-8");
-    assert!(res.body.contains("sessionid="));
+    assert_eq!(content_type(&res), "text/html");
+    assert!(
+        res.bytes
+            .starts_with(b"<meta charset=\"iso-2022-jp\"><a href=\"/\x1b(J/other")
+    );
+    assert!(!res.body.contains("sessionid"));
 }
 
 async fn redirects_to_this_site_carry_the_token<F: Framework>() {
