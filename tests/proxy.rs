@@ -150,6 +150,15 @@ fn serve_upstream() -> (SocketAddr, ServerHandle) {
                 }),
             )
             .route(
+                "/secure",
+                web::get().to(|| async {
+                    HttpResponse::Ok()
+                        .append_header((header::SET_COOKIE, "tls=1; Secure; Path=/"))
+                        .append_header((header::SET_COOKIE, "plain=1; Path=/"))
+                        .body("set")
+                }),
+            )
+            .route(
                 "/fat",
                 web::get().to(|| async {
                     HttpResponse::Ok()
@@ -706,6 +715,33 @@ async fn the_script_client_is_served_and_put_first_into_the_head() {
 /// The `cookieless-proxy` binary itself, with the environment given (and no settings file).
 /// A jar that would grow past `proxy.max_jar_bytes` is not kept: the cookies it had stay, the
 /// new one is dropped (and the store holds no more than the bound for the visitor).
+/// A `Secure` cookie lives in the jar as in a browser: kept only when the visitor's page was
+/// https (here: a trusted proxy's `X-Forwarded-Proto`), and sent to the app only for https.
+#[actix_web::test]
+async fn a_secure_cookie_is_kept_and_sent_only_over_https() {
+    let mut settings = Settings::new(SECRET);
+    settings.trusted_proxies = vec!["127.0.0.1/32".to_owned()];
+    let (proxy, _servers) = proxied(settings, Duration::from_secs(5));
+    // A public name: a browser treats http://127.0.0.1 as secure for cookies, as the jar does.
+    let host = ("host", "shop.example");
+    let https = ("x-forwarded-proto", "https");
+    let cookies = |echo: &Got| upstream_header(&echo.json(), "cookie").unwrap_or_default();
+
+    // Set over http: the Secure cookie is dropped, as a browser drops it.
+    let set = get(proxy, "/secure", &[host]).await;
+    let token = set.header("x-session-id").expect("a session").to_owned();
+    let echo = get(proxy, "/echo", &[("x-session-id", &token), host, https]).await;
+    assert_eq!(cookies(&echo), ["plain=1"]);
+
+    // Set over https: sent back over https only.
+    let set = get(proxy, "/secure", &[host, https]).await;
+    let token = set.header("x-session-id").expect("a session").to_owned();
+    let echo = get(proxy, "/echo", &[("x-session-id", &token), host, https]).await;
+    assert_eq!(cookies(&echo), ["plain=1; tls=1"]);
+    let echo = get(proxy, "/echo", &[("x-session-id", &token), host]).await;
+    assert_eq!(cookies(&echo), ["plain=1"]);
+}
+
 #[actix_web::test]
 async fn a_jar_past_max_jar_bytes_keeps_its_old_cookies_only() {
     let (up, _upstream) = serve_upstream();

@@ -188,7 +188,7 @@ async fn a_hundred_megabytes_each_way_pass_whole_with_flat_memory() {
     let growth_kib = rss_kib("VmHWM:").saturating_sub(before);
     eprintln!("100 MB up, {len} bytes down through the proxy: peak RSS growth {growth_kib} KiB");
     assert!(
-        growth_kib < 48 * 1024,
+        growth_kib < 16 * 1024,
         "peak memory grew by {growth_kib} KiB for 100 MB each way"
     );
 }

@@ -1,5 +1,5 @@
 //! A generated 100 MB HTML response goes through the middleware: every form and link is
-//! rewritten, and peak memory grows by less than 32 MiB. (Its own test binary, so the process's
+//! rewritten, and peak memory grows by less than 4 MiB (about 1 MiB measured). (Its own test binary, so the process's
 //! peak memory is this test's alone.)
 
 mod common;
@@ -87,7 +87,7 @@ async fn a_100_mb_page_streams_with_flat_memory() {
     assert_eq!(leaked, 0, "no token went to another site or into a script");
     assert!(bytes > TOTAL, "{bytes} bytes");
     assert!(
-        growth_kib < 32 * 1024,
+        growth_kib < 4 * 1024,
         "peak memory grew by {growth_kib} KiB"
     );
     eprintln!("100 MB page: {bytes} bytes out, peak RSS growth {growth_kib} KiB");

@@ -8,7 +8,7 @@
 
 use std::{collections::HashMap, convert::Infallible};
 
-use cookie_store::{Cookie, CookieStore};
+use cookie_store::{Cookie, CookieStore, RawCookie};
 use url::Url;
 
 use crate::Session;
@@ -80,6 +80,24 @@ impl Jar {
     /// Takes one `Set-Cookie` value of a response to `url`; a cookie the rules refuse (a
     /// domain that is not the URL's, `Secure` over http) is dropped, as a browser would.
     pub(crate) fn set_cookie(&mut self, value: &str, url: &Url) {
+        // RFC 6265bis 5.7 (every browser since 2016): a page that is not secure sets no
+        // `Secure` cookie, and does not overwrite one of the same name. cookie_store takes both.
+        if !is_secure(url) {
+            let Ok(cookie) = RawCookie::parse(value) else {
+                return;
+            };
+            let shadows_secure = self
+                .cookies
+                .iter_any()
+                .any(|kept| kept.secure() == Some(true) && kept.name() == cookie.name());
+            if cookie.secure() == Some(true) || shadows_secure {
+                tracing::debug!(
+                    name = cookie.name(),
+                    "the upstream set a Secure cookie (or one shadowing it) on an http page: dropped"
+                );
+                return;
+            }
+        }
         if let Err(err) = self.cookies.parse(value, url) {
             tracing::debug!(error = %err, "the upstream set a cookie the jar refused");
         }
@@ -138,6 +156,18 @@ fn to_entries(jar: &CookieStore) -> HashMap<String, (String, &Cookie<'static>)> 
     entries
 }
 
+/// Whether a browser treats `url` as secure for cookies: https, or the local machine
+/// (`localhost`, loopback addresses), as cookie_store does when it sends them.
+fn is_secure(url: &Url) -> bool {
+    match url.host() {
+        _ if url.scheme() == "https" => true,
+        Some(url::Host::Domain(domain)) => domain == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +208,22 @@ mod tests {
         );
         let https = Url::parse("https://app.example/").unwrap();
         assert_eq!(jar.cookie_header(&https).as_deref(), Some("PHPSESSID=abc"));
+    }
+
+    #[test]
+    fn a_secure_cookie_is_set_only_by_an_https_page_and_not_shadowed_over_http() {
+        let (http, https) = (
+            Url::parse("http://app.example/").unwrap(),
+            Url::parse("https://app.example/").unwrap(),
+        );
+        let mut jar = jar(&["tls=1; Secure", "plain=1"], &http);
+        assert_eq!(jar.cookie_header(&https).as_deref(), Some("plain=1"));
+        jar.set_cookie("tls=2; Secure", &https);
+        assert_eq!(jar.cookie_header(&https).as_deref(), Some("plain=1; tls=2"));
+        assert_eq!(jar.cookie_header(&http).as_deref(), Some("plain=1"));
+        // An http page neither overwrites it nor plants a plain cookie of its name.
+        jar.set_cookie("tls=evil", &http);
+        assert_eq!(jar.cookie_header(&https).as_deref(), Some("plain=1; tls=2"));
     }
 
     #[test]

@@ -194,8 +194,15 @@ pub fn rewrite_whole(html: &[u8], use_get: bool) -> (Vec<u8>, Ending) {
 /// [`check_rewrite`] on fuzzer bytes: the first byte chooses the chunk cuts (its low 3 bits
 /// count them, two bytes each follow) and the use_get switch (its high bit); the rest is the page.
 pub fn check_rewrite_bytes(data: &[u8]) {
+    for verdict in rewrite_bytes_verdicts(data) {
+        verdict.assert_clean();
+    }
+}
+
+/// The verdicts of [`check_rewrite_bytes`], without failing on them.
+pub fn rewrite_bytes_verdicts(data: &[u8]) -> Vec<Verdict> {
     let Some((&head, rest)) = data.split_first() else {
-        return;
+        return Vec::new();
     };
     let cut_count = usize::from(head & 0x07).min(rest.len() / 2);
     let (cut_bytes, html) = rest.split_at(cut_count * 2);
@@ -203,7 +210,7 @@ pub fn check_rewrite_bytes(data: &[u8]) {
         .chunks(2)
         .map(|c| usize::from(u16::from_le_bytes([c[0], c[1]])))
         .collect();
-    check_rewrite(html, &cuts, head & 0x80 != 0);
+    rewrite_verdicts(html, &cuts, head & 0x80 != 0)
 }
 
 /// The rewriter's output differs from its input only in attributes and token inputs (text,
@@ -211,8 +218,17 @@ pub fn check_rewrite_bytes(data: &[u8]) {
 /// from it carries the token to another site, in its URL, body, `Ping-To` or `Referer`;
 /// without `use_get`, no URL carries it at all.
 pub fn check_rewrite(input: &[u8], cuts: &[usize], use_get: bool) {
+    for verdict in rewrite_verdicts(input, cuts, use_get) {
+        verdict.assert_clean();
+    }
+}
+
+/// The verdicts of [`check_rewrite`] (streamed, held whole, and on the plain path when it
+/// takes the page), without failing on them; that the plain path writes what lol_html writes
+/// is asserted here.
+pub fn rewrite_verdicts(input: &[u8], cuts: &[usize], use_get: bool) -> Vec<Verdict> {
     if input.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes()) {
-        return; // the input already holds the token: nothing to tell apart
+        return Vec::new(); // the input already holds the token: nothing to tell apart
     }
     // Nor when a browser reads it there: spelled with references, or around NULs the tree
     // builder drops.
@@ -231,17 +247,17 @@ pub fn check_rewrite(input: &[u8], cuts: &[usize], use_get: bool) {
                 .any(|r| r.token_in_url || r.token_elsewhere)
     });
     if spelled {
-        return;
+        return Vec::new();
     }
     let (output, ending) = rewrite_and_tell(input, cuts, use_get);
-    judge(input, &before, &output, ending, use_get);
+    let mut verdicts = vec![judge(input, &before, &output, ending, use_get)];
     // Scanned first, a page held whole is judged by the same rules. Its output may differ from
     // the streamed one only where the stream failed closed for want of knowing what comes
     // later (a submitter before any form makes a late `<base>` lose its `href`; the scan
     // knows no form ever comes).
     let (whole, whole_ending) = rewrite_whole(input, use_get);
     if whole != output {
-        judge(input, &before, &whole, whole_ending, use_get);
+        verdicts.push(judge(input, &before, &whole, whole_ending, use_get));
     }
     // A plain page may skip lol_html altogether: it must write what lol_html writes, and so
     // pass the same judge.
@@ -252,7 +268,7 @@ pub fn check_rewrite(input: &[u8], cuts: &[usize], use_get: bool) {
             "the plain path and lol_html differ on {:?}",
             String::from_utf8_lossy(input)
         );
-        judge(
+        verdicts.push(judge(
             input,
             &before,
             &plain,
@@ -261,8 +277,9 @@ pub fn check_rewrite(input: &[u8], cuts: &[usize], use_get: bool) {
                 cut_short: false,
             },
             use_get,
-        );
+        ));
     }
+    verdicts
 }
 
 /// Fragments pages hold, kind and hostile: forms, submitters, links, bases, referrer policies,
@@ -354,8 +371,18 @@ pub const PIECES: &[&str] = &[
 /// high bit) and chunk cuts (its low 3 bits count them, one byte each follows, times 7); each
 /// further byte a piece. Returns whether the plain path took the page.
 pub fn check_pieces(data: &[u8]) -> bool {
+    let (verdicts, plain) = pieces_verdicts(data);
+    for verdict in verdicts {
+        verdict.assert_clean();
+    }
+    plain
+}
+
+/// The verdicts of [`check_pieces`], without failing on them, and whether the plain path took
+/// the page.
+pub fn pieces_verdicts(data: &[u8]) -> (Vec<Verdict>, bool) {
     let Some((&head, rest)) = data.split_first() else {
-        return false;
+        return (Vec::new(), false);
     };
     let cut_count = usize::from(head & 0x07).min(rest.len());
     let (cut_bytes, choices) = rest.split_at(cut_count);
@@ -365,13 +392,22 @@ pub fn check_pieces(data: &[u8]) -> bool {
         .map(|&c| PIECES[usize::from(c) % PIECES.len()])
         .collect();
     let use_get = head & 0x80 != 0;
-    check_rewrite(page.as_bytes(), &cuts, use_get);
-    TokenRewriter::rewrite_plain_document(&policy(), use_get, page.as_bytes()).is_some()
+    let verdicts = rewrite_verdicts(page.as_bytes(), &cuts, use_get);
+    let plain =
+        TokenRewriter::rewrite_plain_document(&policy(), use_get, page.as_bytes()).is_some();
+    (verdicts, plain)
 }
 
 /// The checks of [`check_rewrite`] on one rewriting of `input`: the text check in the reading
 /// lol_html's own view follows, the leak checks in every reading.
-fn judge(input: &[u8], before: &browser::Page, output: &[u8], ending: Ending, use_get: bool) {
+fn judge(
+    input: &[u8],
+    before: &browser::Page,
+    output: &[u8],
+    ending: Ending,
+    use_get: bool,
+) -> Verdict {
+    let mut verdict = Verdict::default();
     let gave_up = ending.gave_up;
     let after = browse(output, use_get);
     let shown = || String::from_utf8_lossy(output).into_owned();
@@ -434,14 +470,15 @@ fn judge(input: &[u8], before: &browser::Page, output: &[u8], ending: Ending, us
         let held_text_dropped = may_drop
             && before.shape != after.shape
             && (in_frameset || before.held_shape == after.held_shape);
-        assert!(
-            before.shape == after.shape || held_text_dropped,
-            "text, comments or elements changed in {:?}\nfrom {:?}\nbefore: {:?}\nafter:  {:?}",
-            shown(),
-            String::from_utf8_lossy(input),
-            before.shape,
-            after.shape
-        );
+        if before.shape != after.shape && !held_text_dropped {
+            verdict.text_changed = Some(format!(
+                "text, comments or elements changed in {:?}\nfrom {:?}\nbefore: {:?}\nafter:  {:?}",
+                shown(),
+                String::from_utf8_lossy(input),
+                before.shape,
+                after.shape
+            ));
+        }
     }
     // Where the tree did not change, every link, frame and refresh still goes where it went,
     // but for the token: character references are read as the browser reads them. A late
@@ -461,7 +498,12 @@ fn judge(input: &[u8], before: &browser::Page, output: &[u8], ending: Ending, us
             was.iter().filter(|u| !u.contains("sessionid")).collect();
         let now: std::collections::BTreeSet<&String> =
             is.iter().filter(|u| !u.contains("sessionid")).collect();
-        assert_eq!(original, now, "a link changed its target in {:?}", shown());
+        if original != now {
+            verdict.target_changed = Some(format!(
+                "a link changed its target in {:?}: {original:?} became {now:?}",
+                shown()
+            ));
+        }
     }
     for reading in Reading::ALL {
         let after = if reading == Reading::CHROMIUM {
@@ -494,11 +536,35 @@ fn judge(input: &[u8], before: &browser::Page, output: &[u8], ending: Ending, us
                 ));
             }
         }
-        assert!(
-            violations.is_empty(),
-            "{violations:#?}\nread as {reading:?}, in {:?}",
-            shown()
-        );
+        if !violations.is_empty() {
+            verdict.leaks.push(format!(
+                "{violations:#?}\nread as {reading:?}, in {:?}",
+                shown()
+            ));
+        }
+    }
+    verdict
+}
+
+/// What [`judge`] found wrong with one rewritten page.
+#[derive(Debug, Default)]
+pub struct Verdict {
+    /// Text, comments or elements a browser reads differently (beyond the documented limits).
+    pub text_changed: Option<String>,
+    /// A link, frame or refresh that goes elsewhere than it went.
+    pub target_changed: Option<String>,
+    /// Tokens that go where they must not, one entry per reading.
+    pub leaks: Vec<String>,
+}
+
+impl Verdict {
+    /// Fails the test with every finding.
+    #[track_caller]
+    pub fn assert_clean(&self) {
+        assert!(self.leaks.is_empty(), "{}", self.leaks.join("\n"));
+        if let Some(changed) = self.text_changed.as_ref().or(self.target_changed.as_ref()) {
+            panic!("{changed}");
+        }
     }
 }
 
