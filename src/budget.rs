@@ -118,12 +118,16 @@ mod tests {
         let budget = SessionBudget::per_minute(1_000_000, 32, 128).unwrap();
         // The last two takes (after the clients went idle) are the ones that forget.
         for i in 0..FORGET_EVERY - 2 {
-            let _ = budget.take(Some(IpAddr::from((i as u32).to_be_bytes())));
+            assert!(
+                budget
+                    .take(Some(IpAddr::from((i as u32).to_be_bytes())))
+                    .is_ok()
+            );
         }
         // A million a minute refills within microseconds: every client is idle again.
         std::thread::sleep(Duration::from_millis(5));
-        let _ = budget.take(None);
-        let _ = budget.take(None);
+        assert!(budget.take(None).is_ok());
+        assert!(budget.take(None).is_ok());
         assert!(budget.limiter.len() < 100, "{}", budget.limiter.len());
     }
 }

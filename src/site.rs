@@ -222,18 +222,53 @@ mod tests {
         );
     }
 
+    /// Where a request may say it comes from, to `shop.example:8080` with `a.example:1`
+    /// listed, and whether that is this site (written out by hand, not computed).
+    fn signal() -> impl Strategy<Value = (Vec<u8>, bool)> {
+        prop_oneof![
+            Just((b"https://shop.example:8080".to_vec(), true)),
+            Just((b"http://SHOP.example:8080/cart?x=1".to_vec(), true)),
+            Just((b"https://a.example:1/p".to_vec(), true)),
+            Just((b"https://shop.example".to_vec(), false)),
+            Just((b"https://a.example:2".to_vec(), false)),
+            Just((b"https://shop.example.evil:8080".to_vec(), false)),
+            Just((b"https://user@evil.example:8080".to_vec(), false)),
+            Just((b"ftp://shop.example:8080".to_vec(), false)),
+            Just((b"null".to_vec(), false)),
+            Just((b"/relative".to_vec(), false)),
+            // Garbage is never this site.
+            proptest::collection::vec(any::<u8>(), 0..80).prop_map(|bytes| (bytes, false)),
+        ]
+    }
+
     proptest! {
-        /// Whatever bytes the headers and the host hold, judging never panics.
+        /// Origin decides, else Referer, else Sec-Fetch-Site (absent, `same-origin` or `none`
+        /// is this site); a value that is no header value is never sent, so the next decides.
         #[test]
-        fn any_header_value_is_judged(
-            origin in proptest::collection::vec(any::<u8>(), 0..80),
-            referer in proptest::collection::vec(any::<u8>(), 0..80),
-            host in ".{0,40}",
+        fn every_signal_is_judged_as_written(
+            origin in proptest::option::of(signal()),
+            referer in proptest::option::of(signal()),
+            fetch_site in proptest::option::of(prop_oneof![
+                Just("same-origin"), Just("none"), Just("same-site"), Just("cross-site"),
+            ]),
         ) {
             let mut map = HeaderMap::new();
-            if let Ok(v) = HeaderValue::from_bytes(&origin) { map.insert(ORIGIN, v); }
-            if let Ok(v) = HeaderValue::from_bytes(&referer) { map.insert(REFERER, v); }
-            let _ = judge(false, &map, &host, &["a.example:1".to_owned()]);
+            let mut sent = |name, signal: &Option<(Vec<u8>, bool)>| {
+                let (bytes, same) = signal.as_ref()?;
+                map.insert(name, HeaderValue::from_bytes(bytes).ok()?);
+                Some(*same)
+            };
+            let by_origin = sent(ORIGIN, &origin);
+            let by_referer = sent(REFERER, &referer);
+            if let Some(value) = fetch_site {
+                map.insert(HeaderName::from_static("sec-fetch-site"), HeaderValue::from_static(value));
+            }
+            let expected_same = by_origin
+                .or(by_referer)
+                .unwrap_or(matches!(fetch_site, None | Some("same-origin" | "none")));
+            let judged = judge(false, &map, "shop.example:8080", &["a.example:1".to_owned()]);
+            prop_assert_eq!(judged == Site::Same, expected_same, "{:?}", map);
+            prop_assert_eq!(judge(true, &map, "shop.example:8080", &[]), Site::Same);
         }
     }
 }

@@ -246,7 +246,7 @@ proptest! {
     }
 
     #[test]
-    fn rewriting_random_bytes_never_panics(
+    fn rewriting_random_bytes_keeps_text_and_the_rules(
         html in proptest::collection::vec(any::<u8>(), 0..400),
         cuts in proptest::collection::vec(any::<usize>(), 0..6),
     ) {

@@ -761,8 +761,11 @@ mod tests {
         }
 
         #[test]
-        fn arbitrary_text_never_panics(text in "\\PC{0,300}") {
-            let _ = keyring().client(&alice()).open_at(&text, None, NOW);
+        fn arbitrary_text_opens_nothing(text in "\\PC{0,300}") {
+            let (k, bound) = (keyring(), alice());
+            let c = k.client(&bound);
+            prop_assert!(c.open_at(&text, None, NOW).is_err());
+            prop_assert!(c.open_at(&text, Some("/a"), NOW).is_err());
         }
     }
 }
