@@ -948,3 +948,56 @@ fn past_the_memory_cap_the_rest_passes_through_untouched() {
         "nothing lost, nothing doubled"
     );
 }
+
+/// Without `use_get`, a page whose own URL carries a token (the page a `see_other` redirect
+/// token opened) is judged as with `use_get` where that URL could leave: pings to other sites,
+/// weak referrer policies (element and `<meta>`) and `srcdoc` frames that set one go; its links
+/// still get no token. The same page at a URL without a token keeps them.
+#[test]
+fn a_page_whose_url_carries_a_token_keeps_it_from_other_sites_without_use_get() {
+    let page = concat!(
+        r#"<meta name=referrer content=unsafe-url>"#,
+        r#"<a href="/next" ping="https://tracker.example/p">n</a>"#,
+        r#"<img src="https://cdn.example/i.png" referrerpolicy="unsafe-url">"#,
+        r#"<iframe srcdoc="<meta name=referrer content=unsafe-url>"></iframe>"#,
+        r#"<form method=post action="/f"></form>"#,
+    );
+    let rewrite = |url: &str| {
+        let policy = LinkPolicy::new(url, &[], "sid", "T").unwrap();
+        let whole = TokenRewriter::rewrite_document(
+            policy.clone(),
+            false,
+            encoding_rs::UTF_8,
+            page.as_bytes(),
+        )
+        .unwrap();
+        let mut streamed = TokenRewriter::new(policy, false, encoding_rs::UTF_8).unwrap();
+        let mut out = streamed.write(page.as_bytes());
+        out.extend(streamed.end());
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            String::from_utf8_lossy(&whole),
+            "{url}"
+        );
+        String::from_utf8(whole).unwrap()
+    };
+    let guarded = rewrite("https://site.example/done?from=post&sid=R");
+    assert_eq!(
+        guarded,
+        concat!(
+            r#"<meta name=referrer>"#,
+            r#"<a href="/next">n</a>"#,
+            r#"<img src="https://cdn.example/i.png">"#,
+            r#"<iframe></iframe>"#,
+            r#"<form method=post action="/f"><input type="hidden" name="sid" value="T" /></form>"#,
+        )
+    );
+    let plain = rewrite("https://site.example/done?from=post");
+    assert_eq!(
+        plain,
+        page.replace(
+            r#"action="/f">"#,
+            r#"action="/f"><input type="hidden" name="sid" value="T" />"#
+        )
+    );
+}

@@ -208,6 +208,13 @@ impl std::fmt::Debug for TokenRewriter {
 
 type Handler = fn(&Shared, &mut Element<'_, '_>) -> HandlerResult;
 
+/// Whether the rewriter judges what could send the page's own URL elsewhere (pings, referrer
+/// policies, `srcdoc`): with `use_get`, and on a page whose URL carries a token without it (the
+/// page a `see_other` redirect token opened).
+fn guards_page_url(policy: &LinkPolicy, use_get: bool) -> bool {
+    use_get || policy.page_carries_token()
+}
+
 impl TokenRewriter {
     /// A rewriter for one document in `encoding`; `None` when lol_html cannot parse that
     /// encoding (UTF-16 and other encodings that are not ASCII-compatible). A document whose
@@ -240,13 +247,8 @@ impl TokenRewriter {
         encoding: &'static Encoding,
         document: &[u8],
     ) -> Option<Self> {
-        Self::watching(
-            policy,
-            use_get,
-            encoding,
-            Present::scan(document, use_get),
-            None,
-        )
+        let present = Present::scan(document, guards_page_url(&policy, use_get));
+        Self::watching(policy, use_get, encoding, present, None)
     }
 
     /// Rewrites `document`, held whole: the output [`for_document`](Self::for_document) then
@@ -284,14 +286,17 @@ impl TokenRewriter {
         document: &[u8],
         script: Option<String>,
     ) -> Option<Vec<u8>> {
+        let guards = guards_page_url(&policy, use_get);
         if script.is_none() {
             // Without `use_get` only forms get the token: a page without one is left as it is
-            // (the prescan stops at the first `<form`).
-            if !use_get && !Present::may_have_form(document) {
+            // (the prescan stops at the first `<form`), unless its own URL carries one.
+            if !guards && !Present::may_have_form(document) {
                 AsciiCompatibleEncoding::new(encoding)?;
                 return Some(document.to_vec());
             }
+            // The plain path guards a page's URL only with `use_get`.
             if encoding == encoding_rs::UTF_8
+                && guards == use_get
                 && let Some(out) = plain::rewrite(document, &policy, use_get)
             {
                 return Some(out);
@@ -337,7 +342,8 @@ impl TokenRewriter {
         document: Option<&[u8]>,
         script: Option<String>,
     ) -> Option<Self> {
-        let mut present = document.map_or(Present::ANY, |doc| Present::scan(doc, use_get));
+        let guards = guards_page_url(&policy, use_get);
+        let mut present = document.map_or(Present::ANY, |doc| Present::scan(doc, guards));
         // A `<head>` inside a `<template>` is no head of the document's: templates are followed.
         present.containers |= script.is_some();
         Self::watching(policy, use_get, encoding, present, script)
@@ -362,6 +368,7 @@ impl TokenRewriter {
             on_referrer_only,
         ];
         let lol_encoding = AsciiCompatibleEncoding::new(encoding)?;
+        let guards = guards_page_url(&policy, use_get);
         let state = Arc::new(AtomicRefCell::new(State {
             base: policy.page().clone(),
             policy,
@@ -383,7 +390,9 @@ impl TokenRewriter {
             cdata: None,
             in_cdata: false,
         }));
-        let count = if use_get {
+        // Links, frames, metas and referrer policies: with `use_get`, or where the page's own
+        // URL carries a token (then only judged: links get none without `use_get`).
+        let count = if guards {
             SELECTOR_TEXTS.len()
         } else {
             FORM_SELECTOR_COUNT
@@ -832,7 +841,8 @@ fn rewrite_url_attribute(
     name: &str,
     raw: Option<String>,
 ) -> HandlerResult {
-    let Some(raw) = raw.filter(|_| !state.tokens_stopped && state.in_foreign_text == 0) else {
+    let places = state.use_get && !state.tokens_stopped && state.in_foreign_text == 0;
+    let Some(raw) = raw.filter(|_| places) else {
         return Ok(());
     };
     // A NUL is U+FFFD to a browser's tokenizer and stays a NUL in lol_html's value: written
@@ -974,7 +984,7 @@ fn on_meta(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
         return Ok(());
     };
     let mut state = shared.borrow_mut();
-    if state.tokens_stopped || state.in_foreign_text > 0 {
+    if !state.use_get || state.tokens_stopped || state.in_foreign_text > 0 {
         return Ok(());
     }
     if let Some(url) = state.policy.add_token(refresh.url, &state.base) {

@@ -101,8 +101,19 @@ impl PageRewrite<'_> {
         if let Some(cache) = cache {
             // With one token for every URL, only the page's origin decides where it goes (a
             // relative URL keeps it, an absolute one names its own): the same page at
-            // `/a?sessionid=…` and `/b` is one entry.
-            let context = [self.origin, encoding.name()];
+            // `/a?sessionid=…` and `/b` is one entry. Without use_get, a page whose URL carries
+            // a token (a redirect token) is judged more strictly: an entry of its own.
+            let guarded = !self.settings.use_get
+                && crate::url_param::without_param(
+                    self.path_and_query.split_once('?').map_or("", |(_, q)| q),
+                    &self.settings.param_name,
+                )
+                .is_some();
+            let context = [
+                self.origin,
+                encoding.name(),
+                if guarded { "guarded" } else { "" },
+            ];
             let rewritten = cache.rewrite(&page, &context, self.token, |placeholder| {
                 self.rewrite_whole(placeholder, encoding, &page, false)
             });

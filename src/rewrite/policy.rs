@@ -91,6 +91,15 @@ impl LinkPolicy {
         &self.page
     }
 
+    /// Whether the page's own URL carries a token (with `use_get`, or a `see_other` redirect
+    /// token without it): then its pings, referrer policies and `srcdoc` frames are judged
+    /// as they are with `use_get`, or they would send that URL elsewhere.
+    pub(crate) fn page_carries_token(&self) -> bool {
+        self.page
+            .query()
+            .is_some_and(|query| crate::url_param::without_param(query, &self.param_name).is_some())
+    }
+
     /// The form field / query parameter name.
     pub fn param_name(&self) -> &str {
         &self.param_name

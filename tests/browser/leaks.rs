@@ -216,10 +216,12 @@ fn page_body(name: &str, other: &str, other_host: &str) -> (Vec<u8>, &'static st
     }
 }
 
-/// With `use_get` the page's own URL may carry the token, so the rewriter removes a link's
-/// `ping` to another origin and an iframe `srcdoc` that sets a referrer policy: those requests
-/// are expected only without `use_get`.
-const ONLY_WITHOUT_USE_GET: &[&str] = &["/ping", "/srcdoc-meta", "/srcdoc-attribute"];
+/// Where the page's own URL carries a token (with `use_get`; through the proxy without it, the
+/// redirect token of `/start`'s redirect), the rewriter removes a link's `ping` to another
+/// origin and an iframe `srcdoc` that sets a referrer policy: those requests are expected only
+/// on a page whose URL carries none.
+const ONLY_WITHOUT_A_TOKEN_IN_THE_PAGE_URL: &[&str] =
+    &["/ping", "/srcdoc-meta", "/srcdoc-attribute"];
 
 const BUILT_PAGES: &[(&str, &[&str])] = &[
     ("overflow", &["/overflow"]),
@@ -284,6 +286,104 @@ fn serve_site(use_get: bool, other: String) -> (SocketAddr, Arc<Own>) {
     (rx.recv().expect("the site started"), own)
 }
 
+/// The same site as a cookie app (no cookieless in it) behind `cookieless-proxy`: `/start/{page}`
+/// sets the app's cookie `mark=1` and redirects to the page, which the app serves as above; a
+/// request carried the session when the app got its cookie back.
+#[cfg(feature = "proxy")]
+fn serve_proxied_site(use_get: bool, other: String) -> (SocketAddr, Arc<Own>) {
+    use actix_cookieless::proxy::{Proxy, ProxySettings};
+
+    let own = Arc::new(Own::default());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let server_own = Arc::clone(&own);
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let other = Arc::new(other);
+            let app_own = Arc::clone(&server_own);
+            let app = HttpServer::new(move || {
+                App::new()
+                    .app_data(web::Data::from(Arc::clone(&app_own)))
+                    .app_data(web::Data::from(Arc::clone(&other)))
+                    .route(
+                        "/start/{page}",
+                        web::get().to(|page: web::Path<String>| async move {
+                            HttpResponse::SeeOther()
+                                .insert_header((header::SET_COOKIE, "mark=1; Path=/"))
+                                .insert_header((header::LOCATION, format!("/attack/{page}")))
+                                .finish()
+                        }),
+                    )
+                    .route(
+                        "/attack/{page}",
+                        web::get().to(
+                            |page: web::Path<String>, other: web::Data<String>| async move {
+                                let other_host = other.trim_start_matches("http://").to_owned();
+                                let (body, content_type) = page_body(&page, &other, &other_host);
+                                HttpResponse::Ok()
+                                    .insert_header((header::CONTENT_TYPE, content_type))
+                                    .body(body)
+                            },
+                        ),
+                    )
+                    .default_service(web::to(
+                        |req: HttpRequest, own: web::Data<Own>| async move {
+                            let carried = req
+                                .headers()
+                                .get(header::COOKIE)
+                                .is_some_and(|c| c.as_bytes() == b"mark=1");
+                            own.requests.lock().unwrap().push((
+                                req.method().to_string(),
+                                req.uri().to_string(),
+                                carried,
+                            ));
+                            HttpResponse::Ok()
+                                .content_type("text/html; charset=utf-8")
+                                .body("<!doctype html><title>own</title><p>own page")
+                        },
+                    ))
+            })
+            .workers(2)
+            .bind(("127.0.0.1", 0))
+            .unwrap();
+            let upstream = app.addrs()[0];
+            actix_web::rt::spawn(app.run());
+
+            let mut settings = Settings::new("browser-leak-test-secret-0123456789abcdef");
+            settings.use_get = use_get;
+            let mut proxy_settings = ProxySettings::default();
+            proxy_settings.upstream = format!("http://{upstream}");
+            let proxy = Proxy::new(proxy_settings, &settings).unwrap();
+            let cookieless = CookielessSession::builder(MemoryStore::default(), settings)
+                .build()
+                .unwrap();
+            let server = HttpServer::new(move || {
+                let tokens = Arc::clone(&server_own);
+                App::new()
+                    .configure(|cfg| proxy.configure(cfg))
+                    .wrap(cookieless.clone())
+                    .wrap_fn(move |req, srv| {
+                        let tokens = Arc::clone(&tokens);
+                        let res = srv.call(req);
+                        async move {
+                            let res = res.await?;
+                            if let Some(token) = res.headers().get("x-session-id") {
+                                let token = token.to_str().unwrap().to_owned();
+                                tokens.tokens.lock().unwrap().push(token);
+                            }
+                            Ok(res)
+                        }
+                    })
+            })
+            .workers(2)
+            .bind(("127.0.0.1", 0))
+            .unwrap();
+            tx.send(server.addrs()[0]).unwrap();
+            server.run().await
+        })
+    });
+    (rx.recv().expect("the proxied site started"), own)
+}
+
 async fn start(session: Session, page: web::Path<String>) -> actix_web::Result<HttpResponse> {
     session.insert("mark", true)?;
     Ok(HttpResponse::SeeOther()
@@ -325,12 +425,12 @@ const ACTIONS: &str = r"
 ";
 
 /// Loads the page fresh for each action and runs it.
-fn visit(browser: &Browser, site: SocketAddr, recorder: &Recorder, page: &str) {
+fn visit(browser: &Browser, site: SocketAddr, recorder: &Recorder, own: &Own, page: &str) {
     let url = format!("http://{site}/start/{page}");
     let label = |what: String| *recorder.during.lock().unwrap() = what;
     label(format!("{page}: load"));
     browser.goto(&url);
-    std::thread::sleep(Duration::from_millis(300));
+    wait_quiet(recorder, own, ACTION_QUIET);
     let count = browser
         .execute(&format!("{ACTIONS} return acts.length;"))
         .as_u64()
@@ -342,7 +442,31 @@ fn visit(browser: &Browser, site: SocketAddr, recorder: &Recorder, page: &str) {
         browser.execute(&format!(
             "{ACTIONS} if (acts[{i}]) setTimeout(acts[{i}], 0); return acts.length;"
         ));
-        std::thread::sleep(Duration::from_millis(400));
+        wait_quiet(recorder, own, ACTION_QUIET);
+    }
+}
+
+/// How long no request may reach either origin before an action counts as done, and before
+/// the recorder is read at the end (pings and subresources may come late).
+const ACTION_QUIET: Duration = Duration::from_millis(300);
+const FINAL_QUIET: Duration = Duration::from_secs(1);
+
+/// Waits until neither the other origin nor the site received a request for `quiet` (at
+/// most 20 s): a fixed sleep would miss a request that comes late.
+fn wait_quiet(recorder: &Recorder, own: &Own, quiet: Duration) {
+    let count = || recorder.requests.lock().unwrap().len() + own.requests.lock().unwrap().len();
+    let give_up = std::time::Instant::now() + Duration::from_secs(20);
+    let (mut seen, mut since) = (count(), std::time::Instant::now());
+    while since.elapsed() < quiet {
+        assert!(
+            std::time::Instant::now() < give_up,
+            "requests never stopped coming"
+        );
+        std::thread::sleep(Duration::from_millis(25));
+        let now = count();
+        if now != seen {
+            (seen, since) = (now, std::time::Instant::now());
+        }
     }
 }
 
@@ -368,9 +492,27 @@ fn assert_no_leak(recorder: &Recorder, own: &Own, use_get: bool) {
     );
 }
 
-fn no_token_reaches_another_origin(use_get: bool) {
+/// The site the attack pages are on: the actix middleware's, or a cookie app's behind the proxy.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Site {
+    Direct,
+    #[cfg(feature = "proxy")]
+    Proxied,
+}
+
+impl Site {
+    fn serve(self, use_get: bool, other: String) -> (SocketAddr, Arc<Own>) {
+        match self {
+            Self::Direct => serve_site(use_get, other),
+            #[cfg(feature = "proxy")]
+            Self::Proxied => serve_proxied_site(use_get, other),
+        }
+    }
+}
+
+fn no_token_reaches_another_origin(use_get: bool, site: Site) {
     let recorder = Recorder::start();
-    let (site, own) = serve_site(use_get, recorder.origin());
+    let (site_addr, own) = site.serve(use_get, recorder.origin());
     let browser = Browser::start();
     let names: Vec<&str> = PAGES
         .iter()
@@ -378,10 +520,9 @@ fn no_token_reaches_another_origin(use_get: bool) {
         .chain(BUILT_PAGES.iter().map(|(name, _)| *name))
         .collect();
     for page in &names {
-        visit(&browser, site, &recorder, page);
+        visit(&browser, site_addr, &recorder, &own, page);
     }
-    // Pings and subresources may still be on their way.
-    std::thread::sleep(Duration::from_secs(1));
+    wait_quiet(&recorder, &own, FINAL_QUIET);
     assert_no_leak(&recorder, &own, use_get);
 
     // The attacks ran: the other origin saw each page's cross-site request.
@@ -390,7 +531,10 @@ fn no_token_reaches_another_origin(use_get: bool) {
         .iter()
         .flat_map(|(_, _, paths)| paths.iter())
         .chain(BUILT_PAGES.iter().flat_map(|(_, paths)| paths.iter()));
-    for path in expected.filter(|path| !(use_get && ONLY_WITHOUT_USE_GET.contains(path))) {
+    let url_carries_token = use_get || site != Site::Direct;
+    for path in expected
+        .filter(|path| !(url_carries_token && ONLY_WITHOUT_A_TOKEN_IN_THE_PAGE_URL.contains(path)))
+    {
         assert!(
             seen.iter().any(|p| p.starts_with(path)),
             "use_get = {use_get}: the other origin never saw {path}; it saw {seen:?}"
@@ -418,33 +562,55 @@ fn no_token_reaches_another_origin(use_get: bool) {
 
 #[test]
 fn no_token_reaches_another_origin_with_use_get() {
-    no_token_reaches_another_origin(true);
+    no_token_reaches_another_origin(true, Site::Direct);
 }
 
 #[test]
 fn no_token_reaches_another_origin_without_use_get() {
-    no_token_reaches_another_origin(false);
+    no_token_reaches_another_origin(false, Site::Direct);
+}
+
+#[cfg(feature = "proxy")]
+#[test]
+fn no_token_reaches_another_origin_through_the_proxy_with_use_get() {
+    no_token_reaches_another_origin(true, Site::Proxied);
+}
+
+#[cfg(feature = "proxy")]
+#[test]
+fn no_token_reaches_another_origin_through_the_proxy_without_use_get() {
+    no_token_reaches_another_origin(false, Site::Proxied);
 }
 
 /// Without JavaScript a browser reads `<noscript>` content as markup, where lol_html (and the
 /// browser with JavaScript) read text: its referrer policies must not send the token either.
 #[test]
 fn no_token_reaches_another_origin_without_javascript() {
+    without_javascript(Site::Direct);
+}
+
+#[cfg(feature = "proxy")]
+#[test]
+fn no_token_reaches_another_origin_through_the_proxy_without_javascript() {
+    without_javascript(Site::Proxied);
+}
+
+fn without_javascript(site: Site) {
     let recorder = Recorder::start();
-    let (site, own) = serve_site(true, recorder.origin());
+    let (site, own) = site.serve(true, recorder.origin());
     let browser = Browser::start_without_javascript();
     for (page, html, _) in NOSCRIPT_PAGES {
         *recorder.during.lock().unwrap() = format!("{page}: load");
         browser.goto(&format!("http://{site}/start/{page}"));
-        std::thread::sleep(Duration::from_millis(400));
+        wait_quiet(&recorder, &own, ACTION_QUIET);
         if html.contains("id=go") {
             *recorder.during.lock().unwrap() = format!("{page}: submit");
             let go = browser.find("#go");
             browser.click(&go);
-            std::thread::sleep(Duration::from_millis(400));
+            wait_quiet(&recorder, &own, ACTION_QUIET);
         }
     }
-    std::thread::sleep(Duration::from_secs(1));
+    wait_quiet(&recorder, &own, FINAL_QUIET);
     assert_no_leak(&recorder, &own, true);
     // The page's own form still posts here, with the session.
     let own_requests = own.requests.lock().unwrap();

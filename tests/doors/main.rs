@@ -1,0 +1,355 @@
+//! Every promise on every door: each scenario runs on the wire against the actix middleware,
+//! the tower layer (an axum router; feature `tower`) and `cookieless-proxy` in front of a cookie
+//! app (feature `proxy`), the same requests and the same assertions. Pages are read with
+//! html5ever, not with the rewriter's parser.
+
+mod client;
+#[path = "../support/dom.rs"]
+mod dom;
+mod servers;
+
+use std::net::SocketAddr;
+
+use actix_cookieless::{MemoryStore, Settings};
+use client::{Req, Res, send};
+use servers::Kind;
+
+const SECRET: &str = "doors-test-secret-0123456789abcdef-0123";
+
+/// A door of `kind` with settings tuned by `tune`, and a session started on it from the
+/// default client.
+struct Door {
+    addr: SocketAddr,
+    kind: Kind,
+}
+
+impl Door {
+    fn open(kind: Kind, tune: impl FnOnce(&mut Settings)) -> Self {
+        let mut settings = Settings::new(SECRET);
+        tune(&mut settings);
+        let addr = servers::start(kind, MemoryStore::default(), settings);
+        Self { addr, kind }
+    }
+
+    async fn send(&self, req: Req) -> Res {
+        send(self.addr, req).await
+    }
+
+    /// Starts a session from the default client: its token.
+    async fn start(&self) -> String {
+        let res = self.send(Req::get("/d/start")).await;
+        assert_eq!(res.status, 200, "{:?}: {res:?}", self.kind);
+        res.token().expect("a started session has a token")
+    }
+
+    /// Whether `req` opens the started session.
+    async fn opens(&self, req: Req) -> bool {
+        let res = self.send(req).await;
+        assert!(res.status < 500, "{:?}: {res:?}", self.kind);
+        res.body == "started=1"
+    }
+}
+
+/// Each scenario as a test per door: `scenario::actix`, `scenario::axum`, `scenario::proxy`.
+macro_rules! three_doors {
+    ($($scenario:ident($tune:expr);)*) => {$(
+        mod $scenario {
+            use super::*;
+
+            #[actix_rt::test]
+            async fn actix() {
+                super::$scenario(Door::open(Kind::Actix, $tune)).await;
+            }
+
+            #[cfg(feature = "tower")]
+            #[actix_rt::test]
+            async fn axum() {
+                super::$scenario(Door::open(Kind::Axum, $tune)).await;
+            }
+
+            #[cfg(feature = "proxy")]
+            #[actix_rt::test]
+            async fn proxy() {
+                super::$scenario(Door::open(Kind::Proxy, $tune)).await;
+            }
+        }
+    )*};
+}
+
+three_doors! {
+    token_responses_are_private_keep_their_referrer_and_set_no_cookie(|_| {});
+    a_cross_site_post_opens_no_session(|_| {});
+    reject_cross_site_answers_403_with_no_store(|s| s.reject_cross_site = true);
+    a_flood_of_new_sessions_gets_429_with_no_store(|s| s.new_sessions_per_minute = 2);
+    delete_cookies_expires_what_the_client_sent_and_nothing_else(|s| s.delete_cookies = true);
+    head_announces_the_length_get_sends(|_| {});
+    url_specific_tokens_open_only_where_they_point(|s| s.url_specific = true);
+    forwarding_headers_from_a_client_change_no_origin(|_| {});
+    trusted_proxies_name_the_client(|s| s.trusted_proxies = vec!["127.0.0.0/8".to_owned()]);
+    a_redirect_after_a_post_carries_a_token_for_that_get_only(|s| s.use_get = false);
+    redirects_to_other_sites_carry_no_token(|_| {});
+}
+
+/// The `href` of the element with `id` in `page`.
+fn href(page: &str, id: &str) -> String {
+    let dom = dom::parse(page);
+    let mut found = None;
+    dom::walk(&dom.document, &mut |node| {
+        if dom::attr(node, "id").as_deref() == Some(id) {
+            found = dom::attr(node, "href");
+        }
+    });
+    found.unwrap_or_else(|| panic!("no #{id} in {page}"))
+}
+
+/// The values of the hidden `sessionid` inputs of `page`.
+fn hidden_tokens(page: &str) -> Vec<String> {
+    let dom = dom::parse(page);
+    let mut found = Vec::new();
+    dom::walk(&dom.document, &mut |node| {
+        if dom::is(node, "input") && dom::attr(node, "name").as_deref() == Some("sessionid") {
+            found.push(dom::attr(node, "value").unwrap_or_default());
+        }
+    });
+    found
+}
+
+/// The `sessionid` parameter of `url`.
+fn param(url: &str) -> Option<String> {
+    let url = url::Url::parse("http://site.example/")
+        .unwrap()
+        .join(url)
+        .unwrap();
+    url.query_pairs()
+        .find(|(name, _)| name == "sessionid")
+        .map(|(_, value)| value.into_owned())
+}
+
+async fn token_responses_are_private_keep_their_referrer_and_set_no_cookie(door: Door) {
+    let started = door.send(Req::get("/d/start")).await;
+    let token = started.token().expect("a token");
+    let page = door.send(Req::get("/d/page").token(&token)).await;
+    for res in [&started, &page] {
+        assert_eq!(
+            res.header("cache-control"),
+            Some("private, no-store"),
+            "{res:?}"
+        );
+        assert_eq!(res.all("referrer-policy"), ["same-origin"], "{res:?}");
+        assert!(res.header("set-cookie").is_none(), "{res:?}");
+    }
+    assert_eq!(hidden_tokens(&page.body), [page.token().unwrap()]);
+    assert!(
+        param(&href(&page.body, "who")).is_some(),
+        "use_get: own links carry it"
+    );
+    assert_eq!(href(&page.body, "spoofed"), "https://evil.example/x");
+    assert_eq!(href(&page.body, "away"), "https://other.example/");
+    assert!(door.opens(Req::get("/d/whoami").token(&token)).await);
+}
+
+async fn a_cross_site_post_opens_no_session(door: Door) {
+    let token = door.start().await;
+    let same = Req::post("/d/whoami", format!("sessionid={token}"));
+    assert!(door.opens(same.clone()).await, "a post from this site");
+    let cross = [
+        ("origin", "https://evil.example"),
+        ("referer", "https://evil.example/page"),
+        ("sec-fetch-site", "cross-site"),
+        ("origin", "null"),
+    ];
+    for (name, value) in cross {
+        let res = door.send(same.clone().header(name, value)).await;
+        assert_eq!(res.status, 200, "{name}: {value}");
+        assert_eq!(res.body, "", "{name}: {value} opened the session");
+        assert!(res.token().is_none(), "{name}: {value}");
+    }
+}
+
+async fn reject_cross_site_answers_403_with_no_store(door: Door) {
+    let token = door.start().await;
+    let cross = Req::post("/d/whoami", format!("sessionid={token}"))
+        .header("origin", "https://evil.example");
+    let res = door.send(cross).await;
+    assert_eq!(res.status, 403);
+    assert_eq!(res.header("cache-control"), Some("no-store"));
+    assert!(res.token().is_none());
+    assert!(
+        !res.body.contains(&token) && !res.body.contains("started"),
+        "{}",
+        res.body
+    );
+    let same = Req::post("/d/whoami", format!("sessionid={token}"))
+        .header("origin", "http://site.example");
+    assert!(door.opens(same).await);
+}
+
+async fn a_flood_of_new_sessions_gets_429_with_no_store(door: Door) {
+    for _ in 0..2 {
+        door.start().await;
+    }
+    let res = door.send(Req::get("/d/start")).await;
+    assert_eq!(res.status, 429, "{res:?}");
+    assert!(res.header("retry-after").is_some());
+    assert_eq!(res.header("cache-control"), Some("no-store"));
+    assert!(res.token().is_none());
+    // Another /24 has its own budget; the same /24 shares this one.
+    let elsewhere = door
+        .send(Req::get("/d/start").from([198, 51, 100, 9]))
+        .await;
+    assert_eq!(elsewhere.status, 200);
+    let neighbour = door
+        .send(Req::get("/d/start").from([203, 0, 113, 99]))
+        .await;
+    assert_eq!(neighbour.status, 429);
+}
+
+async fn delete_cookies_expires_what_the_client_sent_and_nothing_else(door: Door) {
+    let started = door
+        .send(Req::get("/d/start").header("cookie", "tracker=1; _ga=2"))
+        .await;
+    let token = started.token().unwrap();
+    let page = door
+        .send(
+            Req::get("/d/page")
+                .token(&token)
+                .header("cookie", "tracker=1; _ga=2"),
+        )
+        .await;
+    for res in [&started, &page] {
+        let mut expired: Vec<&str> = res
+            .all("set-cookie")
+            .into_iter()
+            .map(|c| {
+                assert!(c.contains("Max-Age=0") || c.contains("1970"), "{c}");
+                c.split('=').next().unwrap()
+            })
+            .collect();
+        expired.sort_unstable();
+        assert_eq!(expired, ["_ga", "tracker"], "{res:?}");
+    }
+    assert!(door.opens(Req::get("/d/whoami").token(&token)).await);
+}
+
+/// A `HEAD` announces what its `GET` sends, never the handler's shorter, unrewritten length.
+async fn head_announces_the_length_get_sends(door: Door) {
+    let token = door.start().await;
+    let get = door.send(Req::get("/d/page").token(&token)).await;
+    let head = door.send(Req::head("/d/page").token(&token)).await;
+    assert_eq!(head.status, 200);
+    assert_eq!(head.token(), get.token());
+    // A length where GET sends one (the proxy streams both): the length GET sends.
+    let length = get.header("content-length");
+    if let Some(length) = length {
+        assert_eq!(length, get.body.len().to_string());
+    }
+    assert_eq!(
+        head.header("content-length"),
+        length,
+        "GET: {get:?}\nHEAD: {head:?}"
+    );
+    assert_eq!(
+        head.header("transfer-encoding"),
+        get.header("transfer-encoding")
+    );
+}
+
+async fn url_specific_tokens_open_only_where_they_point(door: Door) {
+    let token = door.start().await;
+    let page = door.send(Req::get("/d/page").token(&token)).await;
+    let who = param(&href(&page.body, "who")).expect("a token for /d/whoami");
+    let abs = param(&href(&page.body, "abs")).expect("a token for /d/page");
+    assert_ne!(who, abs, "each path its own token");
+    assert!(
+        door.opens(Req::get(format!("/d/whoami?sessionid={who}")))
+            .await
+    );
+    assert!(
+        !door
+            .opens(Req::get(format!("/d/whoami?sessionid={abs}")))
+            .await
+    );
+}
+
+async fn forwarding_headers_from_a_client_change_no_origin(door: Door) {
+    let token = door.start().await;
+    let forged = Req::get("/d/page")
+        .token(&token)
+        .header("x-forwarded-host", "evil.example")
+        .header("x-forwarded-proto", "https")
+        .header("forwarded", "host=evil.example;proto=https");
+    let page = door.send(forged).await;
+    assert_eq!(href(&page.body, "spoofed"), "https://evil.example/x");
+    assert!(
+        param(&href(&page.body, "abs")).is_some(),
+        "site.example is still this site"
+    );
+    // Nor do they make a cross-site post look like this site's.
+    let post = Req::post("/d/whoami", format!("sessionid={token}"))
+        .header("origin", "https://evil.example")
+        .header("x-forwarded-host", "evil.example")
+        .header("x-forwarded-proto", "https");
+    assert!(!door.opens(post).await);
+}
+
+async fn trusted_proxies_name_the_client(door: Door) {
+    // Every connection comes from loopback, the trusted proxy: the client is who it names.
+    let started = door
+        .send(Req::get("/d/start").header("x-forwarded-for", "192.0.2.10"))
+        .await;
+    let token = started.token().unwrap();
+    let from = |client: &str, connection: [u8; 4]| {
+        Req::get("/d/whoami")
+            .token(&token)
+            .from(connection)
+            .header("x-forwarded-for", client.to_owned())
+    };
+    assert!(
+        door.opens(from("192.0.2.10", [10, 0, 0, 1])).await,
+        "same client, other proxy"
+    );
+    assert!(
+        !door.opens(from("192.0.2.11", [203, 0, 113, 7])).await,
+        "another client"
+    );
+}
+
+async fn a_redirect_after_a_post_carries_a_token_for_that_get_only(door: Door) {
+    let token = door.start().await;
+    let res = door
+        .send(Req::post("/d/redirect", format!("sessionid={token}")))
+        .await;
+    assert_eq!(res.status, 303, "{res:?}");
+    let location = res.header("location").expect("a Location").to_owned();
+    assert!(
+        location.starts_with("/d/page?from=post&sessionid="),
+        "{location}"
+    );
+    let redirect = param(&location).unwrap();
+    let followed = door.send(Req::get(&location)).await;
+    let next = followed
+        .token()
+        .expect("the GET it was made for opens the session");
+    assert!(door.opens(Req::get("/d/whoami").token(&next)).await);
+    // Never for another path, as an ordinary token, or for a post.
+    assert!(
+        !door
+            .opens(Req::get(format!("/d/whoami?sessionid={redirect}")))
+            .await
+    );
+    assert!(!door.opens(Req::get("/d/whoami").token(&redirect)).await);
+    assert!(
+        !door
+            .opens(Req::post("/d/whoami", format!("sessionid={redirect}")))
+            .await
+    );
+    // use_get is off: no other URL carries a token.
+    assert!(param(&href(&followed.body, "who")).is_none());
+}
+
+async fn redirects_to_other_sites_carry_no_token(door: Door) {
+    let token = door.start().await;
+    let res = door.send(Req::get("/d/away").token(&token)).await;
+    assert_eq!(res.status, 302);
+    assert_eq!(res.header("location"), Some("https://other.example/x"));
+}
