@@ -99,6 +99,7 @@
 mod budget;
 mod client;
 mod client_script;
+mod clock;
 mod cookies;
 mod engine;
 mod headers;
@@ -123,6 +124,7 @@ pub mod tower;
 mod transport;
 mod url_param;
 
+pub use clock::Clock;
 pub use engine::SessionEvent;
 #[cfg(feature = "actix")]
 #[doc(hidden)]

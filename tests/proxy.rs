@@ -55,6 +55,9 @@ const PAGE: &str = r#"<!DOCTYPE html><html><head><title>t</title></head><body>
 <form method="post" action="/echo"><input name="a" value="1"></form>
 <a href="/echo?x=1">own</a> <a href="https://other.example/">other</a></body></html>"#;
 
+/// The queries of the requests to `/slow` the upstream has begun to answer.
+static SLOW_STARTED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
 /// Requests to `/held` in the upstream now, and the most there were at once.
 static HELD_NOW: AtomicUsize = AtomicUsize::new(0);
 static HELD_MOST: AtomicUsize = AtomicUsize::new(0);
@@ -144,7 +147,11 @@ fn serve_upstream() -> (SocketAddr, ServerHandle) {
             )
             .route(
                 "/slow",
-                web::get().to(|| async {
+                web::get().to(|req: HttpRequest| async move {
+                    SLOW_STARTED
+                        .lock()
+                        .unwrap()
+                        .push(req.query_string().to_owned());
                     actix_web::rt::time::sleep(Duration::from_secs(5)).await;
                     HttpResponse::Ok().body("late")
                 }),
@@ -991,9 +998,24 @@ async fn the_binary_stops_gracefully_finishing_requests_in_flight() {
         ],
     )
     .await;
-    // /slow answers after 5 s; the stop comes while it is in flight.
-    let in_flight = actix_web::rt::spawn(async move { get(listen, "/slow", &[]).await });
-    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    // /slow answers after 5 s; the stop comes once the upstream has it in hand.
+    let in_flight =
+        actix_web::rt::spawn(async move { get(listen, "/slow?graceful-stop", &[]).await });
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let started = || {
+        SLOW_STARTED
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|q| q == "graceful-stop")
+    };
+    while !started() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "/slow never reached the app"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+    }
     let killed = std::process::Command::new("kill")
         .args(["-TERM", &proxy.id().to_string()])
         .status()

@@ -556,9 +556,10 @@ async fn see_other(session: actix_cookieless::Session) -> actix_web::Result<Http
 #[actix_rt::test]
 async fn a_redirect_token_never_outlives_token_max_age() {
     let mut settings = settings();
-    settings.token_max_age = std::time::Duration::from_secs(1);
+    settings.token_max_age = std::time::Duration::from_secs(60);
     settings.redirect_token_max_age = std::time::Duration::from_secs(600);
-    let app = common::app_with_routes(MemoryStore::default(), settings, |cfg| {
+    let clock = actix_cookieless::Clock::manual();
+    let app = common::app_timed(MemoryStore::default(), settings, clock.clone(), |cfg| {
         cfg.route("/see-other", web::post().to(see_other));
     })
     .await;
@@ -582,7 +583,7 @@ async fn a_redirect_token_never_outlives_token_max_age() {
         r#"answer="kept""#,
         "within token_max_age"
     );
-    std::thread::sleep(std::time::Duration::from_millis(2100));
+    clock.advance(std::time::Duration::from_secs(61));
     assert_eq!(
         read(from_client(TestRequest::get().uri(&location))).await,
         "",
@@ -598,8 +599,9 @@ async fn a_redirect_token_opens_only_the_get_it_was_made_for() {
     for use_get in [false, true] {
         let mut settings = settings();
         settings.use_get = use_get;
-        settings.redirect_token_max_age = std::time::Duration::from_secs(1);
-        let app = common::app_with_routes(MemoryStore::default(), settings, |cfg| {
+        settings.redirect_token_max_age = std::time::Duration::from_secs(600);
+        let clock = actix_cookieless::Clock::manual();
+        let app = common::app_timed(MemoryStore::default(), settings, clock.clone(), |cfg| {
             cfg.route("/see-other", web::post().to(see_other));
         })
         .await;
@@ -657,7 +659,14 @@ async fn a_redirect_token_opens_only_the_get_it_was_made_for() {
                 "use_get={use_get}: {what} opened the session: {page}"
             );
         }
-        std::thread::sleep(std::time::Duration::from_millis(2100));
+        clock.advance(std::time::Duration::from_secs(600));
+        assert!(
+            read(from_client(TestRequest::get().uri(&location)))
+                .await
+                .contains("kept"),
+            "use_get={use_get}: at redirect_token_max_age"
+        );
+        clock.advance(std::time::Duration::from_secs(1));
         assert_eq!(
             read(from_client(TestRequest::get().uri(&location))).await,
             "",

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use actix_cookieless::{
-    MemoryStore, Session, SessionExt,
+    Clock, MemoryStore, Session, SessionExt,
     testing::{TestRequestExt, token_of},
 };
 use actix_web::{
@@ -15,7 +15,7 @@ use actix_web::{
     test::{self, TestRequest},
     web,
 };
-use common::{TestApp, UA, app_with_routes, settings};
+use common::{TestApp, UA, app_timed, app_with_routes, settings};
 
 /// Writes to the session (so it has a token) and answers why it was new.
 async fn why(session: Session) -> actix_web::Result<String> {
@@ -107,26 +107,29 @@ async fn a_session_says_why_it_is_new() {
 
 #[actix_rt::test]
 async fn expired_tokens_and_sessions_past_their_lifetime_say_expired() {
+    // On a clock the test moves: no sleeps, and no margin a slow machine could eat.
+    let clock = Clock::manual();
     let mut short = settings();
-    short.token_max_age = Duration::from_secs(1);
-    let app = app_with_routes(MemoryStore::default(), short, routes).await;
+    short.token_max_age = Duration::from_secs(60);
+    let app = app_timed(MemoryStore::default(), short, clock.clone(), routes).await;
     let (_, token) = ask(&app, TestRequest::get()).await;
-    actix_web::rt::time::sleep(Duration::from_millis(2100)).await;
+    clock.advance(Duration::from_secs(61));
     let (why, _) = ask(&app, TestRequest::get().with_session_token(&token.unwrap())).await;
     assert_eq!(why, "Some(Expired)", "token_max_age");
 
+    let clock = Clock::manual();
     let mut lifetime = settings();
-    lifetime.session_max_lifetime = Duration::from_secs(2);
-    let app = app_with_routes(MemoryStore::default(), lifetime, routes).await;
+    lifetime.session_max_lifetime = Duration::from_secs(120);
+    let app = app_timed(MemoryStore::default(), lifetime, clock.clone(), routes).await;
     let (_, mut token) = ask(&app, TestRequest::get()).await;
     // In use all the while: each answer re-seals a fresh token, yet the session ages.
-    for _ in 0..3 {
-        actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    for _ in 0..4 {
+        clock.advance(Duration::from_secs(30));
         let (why, next) = ask(&app, TestRequest::get().with_session_token(&token.unwrap())).await;
         assert_eq!(why, "None");
         token = next;
     }
-    actix_web::rt::time::sleep(Duration::from_millis(1600)).await;
+    clock.advance(Duration::from_secs(1));
     let (why, _) = ask(&app, TestRequest::get().with_session_token(&token.unwrap())).await;
     assert_eq!(why, "Some(Expired)", "session_max_lifetime");
 }

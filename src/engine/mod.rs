@@ -19,6 +19,7 @@ pub(crate) use issuer::RequestIssuer;
 pub use outcome::SessionEvent;
 
 use crate::{
+    Clock,
     budget::SessionBudget,
     rewrite::RewriteCache,
     session::{
@@ -28,7 +29,7 @@ use crate::{
     settings::ValidSettings,
     site::Site,
     store::{SessionStore, StoreError},
-    token::{ClientKey, Keyring, NotOpened, Opened, SealError, Sealer, now_secs},
+    token::{ClientKey, Keyring, NotOpened, Opened, SealError, Sealer},
     transport::Transport,
 };
 
@@ -106,7 +107,7 @@ pub(crate) struct Engine<St> {
 
 impl<St: SessionStore> Engine<St> {
     /// The engine for checked settings.
-    pub(crate) fn new(store: St, settings: ValidSettings) -> Self {
+    pub(crate) fn new(store: St, settings: ValidSettings, clock: Clock) -> Self {
         let previous: Vec<&[u8]> = settings
             .previous_secrets
             .iter()
@@ -116,7 +117,8 @@ impl<St: SessionStore> Engine<St> {
             settings.secret.as_bytes(),
             &previous,
             settings.token_max_age,
-        );
+        )
+        .with_clock(clock);
         let ttl = settings.session_ttl;
         let rewrites = (settings.rewrite_cache_bytes > 0)
             .then(|| RewriteCache::new(settings.rewrite_cache_bytes));
@@ -135,6 +137,11 @@ impl<St: SessionStore> Engine<St> {
         }
     }
 
+    /// The engine's time (its keyring's [`Clock`](crate::Clock)), in seconds since the epoch.
+    pub(crate) fn now_secs(&self) -> u64 {
+        self.keyring.clock().now_secs()
+    }
+
     /// Stores a new session for a handler that needs its token before the response (taking it
     /// from `client`'s budget): its key and creation time.
     pub(crate) async fn create(
@@ -145,7 +152,7 @@ impl<St: SessionStore> Engine<St> {
         if self.take_from_budget(client).is_err() {
             return Err(SessionError::TooManyNewSessions);
         }
-        let created_at = now_secs();
+        let created_at = self.now_secs();
         self.store
             .save(to_store_state(state, created_at), self.ttl)
             .await
@@ -299,7 +306,7 @@ impl<St: SessionStore> Engine<St> {
     /// (the response's token is neither), and recently.
     fn may_answer_again(&self, opened: &Opened, transport: Transport, at: &RequestAt<'_>) -> bool {
         let window = REUSE_WINDOW.min(self.settings.token_max_age / 16).as_secs();
-        let age = now_secs().checked_sub(opened.issued_at());
+        let age = self.now_secs().checked_sub(opened.issued_at());
         transport != Transport::Redirect
             && self.bound_path(transport, at.path).is_none()
             && !opened.by_previous_secret()
@@ -340,7 +347,7 @@ impl<St: SessionStore> Engine<St> {
         let max = self.settings.session_max_lifetime.as_secs();
         if max > 0
             && let Some(created_at) = stored.created_at
-            && now_secs().saturating_sub(created_at) > max
+            && self.now_secs().saturating_sub(created_at) > max
         {
             tracing::debug!("session older than session_max_lifetime; deleted, starting a new one");
             if let Err(err) = self.store.delete(&key).await {
@@ -361,7 +368,7 @@ impl<St: SessionStore> Engine<St> {
         written: &Written,
     ) -> Result<Option<String>, StoreError> {
         // A session stored before creation times were kept starts its lifetime now.
-        let created_at = created_at.unwrap_or_else(now_secs);
+        let created_at = created_at.unwrap_or_else(|| self.now_secs());
         let to_store_state = |state| to_store_state(state, created_at);
         let store = &self.store;
         match status {

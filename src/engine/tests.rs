@@ -10,7 +10,11 @@ const SECRET: &str = "engine-test-secret-0123456789abcdef0123";
 fn engine(tune: impl FnOnce(&mut Settings)) -> Engine<MemoryStore> {
     let mut settings = Settings::new(SECRET);
     tune(&mut settings);
-    Engine::new(MemoryStore::default(), settings.validate().unwrap())
+    Engine::new(
+        MemoryStore::default(),
+        settings.validate().unwrap(),
+        Clock::system(),
+    )
 }
 
 /// Runs a future of `MemoryStore` calls, which never wait: no runtime, no framework.
@@ -141,7 +145,7 @@ fn a_session_past_its_lifetime_is_deleted_when_loaded() {
     let engine = engine(|s| s.session_max_lifetime = std::time::Duration::from_secs(60));
     block_on(async {
         let state = HashMap::from([("a".to_owned(), "1".to_owned())]);
-        let old = now_secs() - 120;
+        let old = Clock::system().now_secs() - 120;
         let key = engine
             .persist(
                 SessionStatus::Changed,
@@ -357,7 +361,7 @@ fn a_token_sealed_within_the_minute_answers_again_an_older_one_is_resealed() {
     let stored = block_on(engine.persist(SessionStatus::Changed, None, state, None, &Written::All))
         .unwrap()
         .unwrap();
-    let now = now_secs();
+    let now = Clock::system().now_secs();
     let sealed_ago = |secs: u64| key.seal_at(&stored, None, now - secs).unwrap();
     let changed = |s: &mut SessionInner| s.status = SessionStatus::Changed;
     for transport in [Transport::Header, Transport::FormField, Transport::Query] {
@@ -413,12 +417,17 @@ fn path_bound_rotated_and_short_lived_tokens_are_always_resealed() {
     let before = Engine::new(
         specific.store.clone(),
         Settings::new(old_secret).validate().unwrap(),
+        Clock::system(),
     );
-    let rotated = Engine::new(specific.store.clone(), {
-        let mut settings = Settings::new(SECRET);
-        settings.previous_secrets = vec![old_secret.to_owned()];
-        settings.validate().unwrap()
-    });
+    let rotated = Engine::new(
+        specific.store.clone(),
+        {
+            let mut settings = Settings::new(SECRET);
+            settings.previous_secrets = vec![old_secret.to_owned()];
+            settings.validate().unwrap()
+        },
+        Clock::system(),
+    );
     let old_token = before.keyring.client(&binding).seal(&stored, None).unwrap();
     let key = rotated.keyring.client(&binding);
     assert!(!answer_to(&rotated, &key, &old_token, Transport::Header, &GET, |_| {}).0);
@@ -427,7 +436,9 @@ fn path_bound_rotated_and_short_lived_tokens_are_always_resealed() {
     let short = engine(|s| s.token_max_age = Duration::from_secs(16));
     let key = short.keyring.client(&binding);
     let stored = store_one(&short);
-    let two_seconds_old = key.seal_at(&stored, None, now_secs() - 2).unwrap();
+    let two_seconds_old = key
+        .seal_at(&stored, None, Clock::system().now_secs() - 2)
+        .unwrap();
     assert!(
         !answer_to(
             &short,

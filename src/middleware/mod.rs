@@ -19,6 +19,7 @@ use actix_web::{
 pub use service::CookielessSessionService;
 
 use crate::{
+    Clock,
     engine::{Engine, SessionEvent},
     rewrite::RewriteBody,
     settings::{Settings, SettingsError},
@@ -90,6 +91,7 @@ impl<S: SessionStore> CookielessSession<S> {
             store,
             settings,
             on_event: None,
+            clock: Clock::system(),
         }
     }
 }
@@ -100,6 +102,7 @@ pub struct CookielessSessionBuilder<S> {
     store: S,
     settings: Settings,
     on_event: Option<EventHook>,
+    clock: Clock,
 }
 
 impl<S> std::fmt::Debug for CookielessSessionBuilder<S> {
@@ -143,13 +146,20 @@ impl<S: SessionStore> CookielessSessionBuilder<S> {
         self
     }
 
+    /// Tells the time by `clock` (token and session ages): [`Clock::manual`] lets a test move
+    /// time instead of sleeping. The default is the system clock.
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
     /// Validates the settings and builds the middleware.
     ///
     /// Fails, naming the setting, when a setting is missing or wrong: call this at start-up.
     pub fn build(self) -> Result<CookielessSession<S>, SettingsError> {
         let settings = self.settings.validate()?;
         Ok(CookielessSession {
-            engine: Arc::new(Engine::new(self.store, settings)),
+            engine: Arc::new(Engine::new(self.store, settings, self.clock)),
             on_event: self.on_event,
         })
     }

@@ -366,6 +366,20 @@ mod tests {
         assert_eq!(store.load(&k).await.unwrap(), Some(state("1")));
     }
 
+    /// Whether `key` is gone within 5 s: the cache's expiry follows the process's clock (moka
+    /// has no clock a test can move), so expiry is waited for, not slept past.
+    fn expires(store: &MemoryStore, key: &str) -> bool {
+        let give_up = std::time::Instant::now() + Duration::from_secs(5);
+        while std::time::Instant::now() < give_up {
+            // Not a read: a read would keep it alive.
+            if !store.in_use.contains_key(key) && !store.probation.contains_key(key) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        false
+    }
+
     #[actix_rt::test]
     async fn idle_sessions_expire() {
         let store = MemoryStore::default();
@@ -373,19 +387,20 @@ mod tests {
             .save(state("1"), Duration::from_millis(50))
             .await
             .unwrap();
-        std::thread::sleep(Duration::from_millis(120));
+        assert!(expires(&store, &k));
         assert_eq!(store.load(&k).await.unwrap(), None);
     }
 
+    // Kept alive: four steps of a quarter of the TTL, each leaving three quarters to spare.
     #[actix_rt::test]
     async fn reads_keep_a_session_alive() {
         let store = MemoryStore::default();
         let k = store
-            .save(state("1"), Duration::from_millis(300))
+            .save(state("1"), Duration::from_millis(600))
             .await
             .unwrap();
-        for _ in 0..4 {
-            std::thread::sleep(Duration::from_millis(120));
+        for _ in 0..5 {
+            std::thread::sleep(Duration::from_millis(150));
             assert!(store.load(&k).await.unwrap().is_some());
         }
     }
@@ -393,10 +408,10 @@ mod tests {
     #[actix_rt::test]
     async fn update_ttl_keeps_alive_and_takes_a_new_ttl() {
         let store = MemoryStore::default();
-        let short = Duration::from_millis(300);
+        let short = Duration::from_millis(600);
         let k = store.save(state("1"), short).await.unwrap();
-        for _ in 0..4 {
-            std::thread::sleep(Duration::from_millis(120));
+        for _ in 0..5 {
+            std::thread::sleep(Duration::from_millis(150));
             store.update_ttl(&k, short).await.unwrap();
         }
         assert!(
@@ -407,12 +422,7 @@ mod tests {
             .update_ttl(&k, Duration::from_millis(50))
             .await
             .unwrap();
-        std::thread::sleep(Duration::from_millis(120));
-        assert_eq!(
-            store.in_use.get(&k).map(|e| e.state().clone()),
-            None,
-            "the new, shorter TTL"
-        );
+        assert!(expires(&store, &k), "the new, shorter TTL");
     }
 
     /// What the cache counts for its sessions, maintenance done.
@@ -454,8 +464,8 @@ mod tests {
             .update(&k, state("2"), Duration::from_millis(50))
             .await
             .unwrap();
-        std::thread::sleep(Duration::from_millis(120));
-        assert_eq!(store.load(&k).await.unwrap(), None, "the new, shorter TTL");
+        assert!(expires(&store, &k), "the new, shorter TTL");
+        assert_eq!(store.load(&k).await.unwrap(), None);
     }
 
     /// A session read again after it was saved survives a flood of new sessions many times the

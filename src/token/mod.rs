@@ -33,14 +33,11 @@
 //! assert!(keyring.client(&mallory).open(&token, None).is_none());
 //! ```
 
-use std::{
-    fmt,
-    net::IpAddr,
-    time::{Duration, SystemTime, UNIX_EPOCH},
-};
+use std::{fmt, net::IpAddr, time::Duration};
 
 mod key_codec;
 
+use crate::Clock;
 use aes_gcm::{Aes256Gcm, KeyInit, aead::AeadInPlace};
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use hkdf::Hkdf;
@@ -74,6 +71,7 @@ pub struct Keyring {
     current: Hkdf<Sha256>,
     previous: Vec<Hkdf<Sha256>>,
     max_age: Duration,
+    clock: Clock,
 }
 
 impl fmt::Debug for Keyring {
@@ -93,7 +91,20 @@ impl Keyring {
             current: Hkdf::new(Some(SALT), secret),
             previous: previous.iter().map(|s| Hkdf::new(Some(SALT), s)).collect(),
             max_age,
+            clock: Clock::system(),
         }
+    }
+
+    /// This keyring, telling the time by `clock` (see [`Clock`]) when it seals and opens.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The clock it tells the time by.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// Derives the keys for one client; use the result for every open and seal of a request.
@@ -169,6 +180,7 @@ impl ClientBinding {
 #[derive(Clone)]
 pub struct Sealer {
     current: Aes256Gcm,
+    clock: Clock,
 }
 
 impl fmt::Debug for Sealer {
@@ -180,16 +192,18 @@ impl fmt::Debug for Sealer {
 impl Sealer {
     /// Seals `session_key` into a token issued now; `path` binds it to one URL path.
     pub fn seal(&self, session_key: &str, path: Option<&str>) -> Result<String, SealError> {
-        seal_with_aad(&self.current, session_key, &aad(VERSION, path), now_secs())
+        let now = self.clock.now_secs();
+        seal_with_aad(&self.current, session_key, &aad(VERSION, path), now)
     }
 
     /// Seals a redirect token (see [`ClientKey::seal_redirect`]).
     pub fn seal_redirect(&self, session_key: &str, path: &str) -> Result<String, SealError> {
+        let now = self.clock.now_secs();
         seal_with_aad(
             &self.current,
             session_key,
             &redirect_aad(VERSION, path),
-            now_secs(),
+            now,
         )
     }
 }
@@ -263,23 +277,22 @@ impl fmt::Display for SealError {
 
 impl std::error::Error for SealError {}
 
-/// Seconds since the Unix epoch (0 on a clock set before it).
-pub(crate) fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 impl ClientKey<'_> {
+    /// The keyring's time, in seconds since the Unix epoch.
+    fn now_secs(&self) -> u64 {
+        self.keyring.clock.now_secs()
+    }
+
     /// Seals `session_key` into a token issued now; `path` binds it to one URL path.
     pub fn seal(&self, session_key: &str, path: Option<&str>) -> Result<String, SealError> {
-        self.seal_at(session_key, path, now_secs())
+        self.seal_at(session_key, path, self.now_secs())
     }
 
     /// What seals this client's tokens, to keep beyond this borrow.
     pub fn sealer(&self) -> Sealer {
         Sealer {
             current: self.current.clone(),
+            clock: self.keyring.clock.clone(),
         }
     }
 
@@ -287,11 +300,12 @@ impl ClientKey<'_> {
     /// HEAD) of that very path, with [`try_open_redirect`](Self::try_open_redirect), never as
     /// an ordinary token.
     pub fn seal_redirect(&self, session_key: &str, path: &str) -> Result<String, SealError> {
+        let now = self.now_secs();
         seal_with_aad(
             &self.current,
             session_key,
             &redirect_aad(VERSION, path),
-            now_secs(),
+            now,
         )
     }
 
@@ -319,7 +333,7 @@ impl ClientKey<'_> {
         let opened = self
             .open_unchecked(token, |version| redirect_aad(version, path))
             .ok_or(NotOpened::Invalid)?;
-        check_age(opened, now_secs(), max_age.as_secs())
+        check_age(opened, self.now_secs(), max_age.as_secs())
     }
 
     /// Seals with an explicit issue time (seconds since the Unix epoch).
@@ -334,7 +348,7 @@ impl ClientKey<'_> {
 
     /// Opens a token sent to `path` (give the path only for URL-specific tokens).
     pub fn open(&self, token: &str, path: Option<&str>) -> Option<Opened> {
-        self.open_at(token, path, now_secs()).ok()
+        self.open_at(token, path, self.now_secs()).ok()
     }
 
     /// Opens a token, or says why it did not open.
@@ -360,7 +374,7 @@ impl ClientKey<'_> {
 
     /// [`open_at`](Self::open_at) at the current time.
     pub fn try_open(&self, token: &str, path: Option<&str>) -> Result<Opened, NotOpened> {
-        self.open_at(token, path, now_secs())
+        self.open_at(token, path, self.now_secs())
     }
 
     /// Decrypts and authenticates under the associated data `aad` gives for the token's

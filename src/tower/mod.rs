@@ -60,6 +60,7 @@ pub use body::{BoxError, RequestBody, ResponseBody};
 pub use service::CookielessService;
 
 use crate::{
+    Clock,
     engine::{Engine, SessionEvent},
     settings::{Settings, SettingsError},
     store::SessionStore,
@@ -108,6 +109,7 @@ impl<St: SessionStore> CookielessLayer<St> {
                     .map(std::net::SocketAddr::ip)
             }),
             on_event: None,
+            clock: Clock::system(),
         }
     }
 }
@@ -132,6 +134,7 @@ pub struct CookielessLayerBuilder<St> {
     settings: Settings,
     peer: Arc<PeerFn>,
     on_event: Option<Arc<EventFn>>,
+    clock: Clock,
 }
 
 impl<St> std::fmt::Debug for CookielessLayerBuilder<St> {
@@ -170,13 +173,20 @@ impl<St: SessionStore> CookielessLayerBuilder<St> {
         self
     }
 
+    /// Tells the time by `clock` (token and session ages), as the actix middleware's
+    /// [`clock`](crate::CookielessSessionBuilder::clock).
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
     /// Validates the settings and builds the layer.
     ///
     /// Fails, naming the setting, when a setting is missing or wrong: call this at start-up.
     pub fn build(self) -> Result<CookielessLayer<St>, SettingsError> {
         let settings = self.settings.validate()?;
         Ok(CookielessLayer {
-            engine: Arc::new(Engine::new(self.store, settings)),
+            engine: Arc::new(Engine::new(self.store, settings, self.clock)),
             peer: self.peer,
             on_event: self.on_event,
         })

@@ -11,7 +11,7 @@ use std::{
 };
 
 use actix_cookieless::{
-    CookielessSession, MemoryStore, Session, Settings,
+    Clock, CookielessSession, MemoryStore, Session, Settings,
     store::{SessionState as State, SessionStore, StoreError},
 };
 use actix_web::{App, HttpResponse, cookie::Cookie, dev::ServiceResponse, test, web};
@@ -111,7 +111,18 @@ pub async fn app_with_routes<S: SessionStore>(
     settings: Settings,
     extra: fn(&mut web::ServiceConfig),
 ) -> impl TestApp {
+    app_timed(store, settings, Clock::system(), extra).await
+}
+
+/// [`app_with_routes`], telling the time by `clock` (a test moves a manual one).
+pub async fn app_timed<S: SessionStore>(
+    store: S,
+    settings: Settings,
+    clock: Clock,
+    extra: fn(&mut web::ServiceConfig),
+) -> impl TestApp {
     let cookieless = CookielessSession::builder(store, settings)
+        .clock(clock)
         .build()
         .expect("valid settings");
     test::init_service(

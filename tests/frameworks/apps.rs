@@ -3,7 +3,7 @@
 
 use std::{collections::HashMap, future::Future};
 
-use actix_cookieless::{Session, Settings, store::SessionStore};
+use actix_cookieless::{Clock, Session, Settings, store::SessionStore};
 
 /// A request as a test writes it.
 #[derive(Debug, Clone)]
@@ -90,14 +90,27 @@ pub trait App {
 
 /// A framework a scenario builds its apps with (for scenarios that need more than one app).
 pub trait Framework {
-    fn app<St: SessionStore>(store: St, settings: Settings) -> impl Future<Output = impl App>;
+    fn app<St: SessionStore>(store: St, settings: Settings) -> impl Future<Output = impl App> {
+        Self::timed(store, settings, Clock::system())
+    }
+
+    /// The app, telling the time by `clock`.
+    fn timed<St: SessionStore>(
+        store: St,
+        settings: Settings,
+        clock: Clock,
+    ) -> impl Future<Output = impl App>;
 }
 
 pub struct Actix;
 
 impl Framework for Actix {
-    fn app<St: SessionStore>(store: St, settings: Settings) -> impl Future<Output = impl App> {
-        with_actix::app(store, settings)
+    fn timed<St: SessionStore>(
+        store: St,
+        settings: Settings,
+        clock: Clock,
+    ) -> impl Future<Output = impl App> {
+        with_actix::timed(store, settings, clock)
     }
 }
 
@@ -106,8 +119,12 @@ pub struct Axum;
 
 #[cfg(feature = "tower")]
 impl Framework for Axum {
-    fn app<St: SessionStore>(store: St, settings: Settings) -> impl Future<Output = impl App> {
-        with_axum::app(store, settings)
+    fn timed<St: SessionStore>(
+        store: St,
+        settings: Settings,
+        clock: Clock,
+    ) -> impl Future<Output = impl App> {
+        with_axum::timed(store, settings, clock)
     }
 }
 
@@ -328,7 +345,14 @@ pub mod with_actix {
     pub struct Actix<S>(S);
 
     pub async fn app<St: SessionStore>(store: St, settings: Settings) -> impl App {
-        let cookieless = CookielessSession::builder(store, settings).build().unwrap();
+        timed(store, settings, Clock::system()).await
+    }
+
+    pub async fn timed<St: SessionStore>(store: St, settings: Settings, clock: Clock) -> impl App {
+        let cookieless = CookielessSession::builder(store, settings)
+            .clock(clock)
+            .build()
+            .unwrap();
         let html = |page: &'static str| {
             HttpResponse::Ok()
                 .content_type("text/html; charset=utf-8")
@@ -496,7 +520,14 @@ pub mod with_axum {
     }
 
     pub async fn app<St: SessionStore>(store: St, settings: Settings) -> impl App {
-        let layer = CookielessLayer::builder(store, settings).build().unwrap();
+        timed(store, settings, Clock::system()).await
+    }
+
+    pub async fn timed<St: SessionStore>(store: St, settings: Settings, clock: Clock) -> impl App {
+        let layer = CookielessLayer::builder(store, settings)
+            .clock(clock)
+            .build()
+            .unwrap();
         Axum(
             Router::new()
                 .route("/count", post(|s: Session| async move { logic::count(&s) }))

@@ -3,11 +3,12 @@
 
 use std::time::Duration;
 
-use actix_cookieless::{MemoryStore, store::SessionStore};
+use actix_cookieless::{Clock, MemoryStore, Settings, store::SessionStore};
 
 use super::{
-    apps::{self, App, Req, UA},
-    common, settings,
+    apps::{self, App, Framework, Req, UA},
+    common::{self, SECRET},
+    settings,
 };
 
 both_frameworks! {
@@ -19,7 +20,6 @@ both_frameworks! {
     the_transport_is_reported(MemoryStore::default(), |_| {});
     garbage_tokens_give_a_fresh_session(MemoryStore::default(), |_| {});
     a_token_from_another_ip_gives_a_fresh_session_and_the_same_client_keeps_it(MemoryStore::default(), |_| {});
-    an_expired_token_gives_a_fresh_session(MemoryStore::default(), |s| s.token_max_age = Duration::from_secs(1));
     a_session_expired_in_the_store_gives_a_fresh_session(MemoryStore::default(), |s| s.session_ttl = Duration::from_secs(1));
     lazy_sessions_store_nothing(MemoryStore::default(), |_| {});
     no_response_ever_sets_a_cookie(MemoryStore::default(), |_| {});
@@ -150,13 +150,38 @@ async fn a_token_from_another_ip_gives_a_fresh_session_and_the_same_client_keeps
     assert_ne!(UA, "curl/8.0");
 }
 
-async fn an_expired_token_gives_a_fresh_session(app: impl App, _: impl SessionStore) {
+/// On a clock the test moves: a token opens up to `token_max_age` after it was sealed, and
+/// not a second later.
+async fn an_expired_token_gives_a_fresh_session<F: Framework>() {
+    let clock = Clock::manual();
+    let mut settings = Settings::new(SECRET);
+    settings.token_max_age = Duration::from_secs(60);
+    let app = F::timed(MemoryStore::default(), settings, clock.clone()).await;
     let token = token_of(&app, Req::get("/s/write/k/v")).await;
     let again = || Req::get("/s/read").token(&token);
-    assert_eq!(app.send(again()).await.body, r#"k="v""#);
-    actix_web::rt::time::sleep(Duration::from_millis(2100)).await;
+    clock.advance(Duration::from_secs(60));
     let res = app.send(again()).await;
-    assert_eq!((res.status, res.body.as_str()), (200, ""));
+    assert_eq!(res.body, r#"k="v""#, "at token_max_age");
+    clock.advance(Duration::from_secs(1));
+    let res = app.send(again()).await;
+    assert_eq!(
+        (res.status, res.body.as_str()),
+        (200, ""),
+        "a second past it"
+    );
+}
+
+mod an_expired_token_gives_a_fresh_session {
+    #[actix_rt::test]
+    async fn actix() {
+        super::an_expired_token_gives_a_fresh_session::<super::super::apps::Actix>().await;
+    }
+
+    #[cfg(feature = "tower")]
+    #[actix_rt::test]
+    async fn axum() {
+        super::an_expired_token_gives_a_fresh_session::<super::super::apps::Axum>().await;
+    }
 }
 
 async fn a_session_expired_in_the_store_gives_a_fresh_session(app: impl App, _: impl SessionStore) {
