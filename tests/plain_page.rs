@@ -1,7 +1,9 @@
 //! The plain path (`src/rewrite/plain/`) against the full rewriter: on every page the plain
-//! path accepts, its output must be lol_html's, byte for byte. The full rewriter is the oracle
-//! here (another tokenizer, and itself judged by html5ever and Chromium); what the plain path
-//! refuses goes to it anyway.
+//! path accepts, its output must be lol_html's, byte for byte; what the plain path refuses goes
+//! to lol_html anyway. And against a browser's tree builder, which shares neither's view: the
+//! plain path's output on the same generated pages is read by html5ever in every reading (no
+//! leak, text and links kept), and on clean pages every navigation to this site carries the
+//! token (a path that placed none would pass the other checks).
 
 use std::sync::Arc;
 
@@ -10,6 +12,8 @@ use proptest::prelude::*;
 
 #[path = "../benches/support/page.rs"]
 mod bench_page;
+#[path = "properties/mod.rs"]
+mod properties;
 #[path = "../benches/support/small_page.rs"]
 mod small;
 use small::small_page;
@@ -299,6 +303,67 @@ proptest! {
     ) {
         plain_checked(pieces.concat().as_bytes(), use_get, bound);
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// The same pages, judged by html5ever: `check_rewrite` reads the plain path's output
+    /// (when it takes the page) in the four readings.
+    #[test]
+    fn the_plain_paths_pages_leak_nothing_to_a_tree_builder(
+        pieces in proptest::collection::vec(piece(), 0..24),
+        use_get in any::<bool>(),
+    ) {
+        properties::check_rewrite(pieces.concat().as_bytes(), &[], use_get);
+    }
+
+    /// On pages of links and forms to this site and others, everything the plain path takes
+    /// sends the token on every navigation to this site a browser finds.
+    #[test]
+    fn every_same_site_navigation_of_a_clean_plain_page_carries_the_token(
+        pieces in proptest::collection::vec(clean_piece(), 0..12),
+        use_get in any::<bool>(),
+    ) {
+        let page = format!("<!doctype html><html><body>{}</body></html>", pieces.concat());
+        let plain = TokenRewriter::rewrite_plain_document(&properties::policy(), use_get, page.as_bytes());
+        prop_assume!(plain.is_some());
+        properties::check_complete_output(&plain.unwrap(), use_get);
+    }
+}
+
+/// A link, a post form (with a submitter), a get form or text, to this site or a listed one.
+fn clean_piece() -> impl Strategy<Value = String> {
+    let url = prop_oneof![
+        Just("/next"),
+        Just("next"),
+        Just("?q=1"),
+        Just("../up"),
+        Just("https://shop.example/p"),
+        Just("https://pay.example/x"),
+        Just("https://other.example/away"),
+    ];
+    (0..5usize, url, "[a-z ]{0,8}").prop_map(|(kind, url, text)| match kind {
+        0 => format!("<a href=\"{url}\">{text}</a>"),
+        1 => format!("<form method=post action=\"{url}\"><input name=a><button>go</button></form>"),
+        2 => format!("<form action=\"{url}\"><input name=q></form>"),
+        3 => format!("<div><form method=post><p>{text}</p></form></div>"),
+        _ => format!("<p>{text}</p>"),
+    })
+}
+
+/// A check that can fail: the plain path takes such pages, and places tokens on them.
+#[test]
+fn clean_plain_pages_are_taken_and_tokenised() {
+    let page = r#"<a href="/next">n</a><form method=post action="/f"><button>go</button></form>"#;
+    let plain = TokenRewriter::rewrite_plain_document(&properties::policy(), true, page.as_bytes())
+        .expect("the plain path takes it");
+    properties::check_complete_output(&plain, true);
+    assert!(
+        std::panic::catch_unwind(|| properties::check_complete_output(page.as_bytes(), true))
+            .is_err(),
+        "the page without tokens passes the completeness check"
+    );
 }
 
 /// A few structural pieces, densely combined: where forms, selects and scripts open and close
