@@ -90,9 +90,12 @@ mod tests {
 
     use super::{with_param, without_param};
 
+    /// Path, decoded query pairs, fragment.
+    type Read = (String, Vec<(String, String)>, Option<String>);
+
     /// A URL as the `url` crate (a WHATWG URL parser) reads it against a page: its path, its
     /// query as decoded pairs, its fragment. The oracle shares nothing with this module.
-    fn read(url: &str) -> Option<(String, Vec<(String, String)>, Option<String>)> {
+    fn read(url: &str) -> Option<Read> {
         let url = url::Url::parse("https://h.example/dir/page")
             .unwrap()
             .join(url)

@@ -297,7 +297,7 @@ mod tests {
             // name ends at whitespace, `/` or `>`; an attribute name also at `=` and the
             // errors `"`, `'`, `<`; an unquoted value at whitespace, `>` and the errors
             // `"`, `'`, `<`, `=`, `` ` ``.
-            const WHITESPACE: &[u8] = b"\t\n\x0c\r ";
+            let whitespace: &[u8] = b"\t\n\x0c\r ";
             let stops: [(u8, &[u8]); 3] = [
                 (SPACE | SLASH_OR_GT, b"\t\n\x0c\r />"),
                 (SPACE | SLASH_OR_GT | EQUALS | BAD_IN_NAME, b"\t\n\x0c\r />=\"'<"),
@@ -312,7 +312,7 @@ mod tests {
             }
             let spaces = doc[from..]
                 .iter()
-                .position(|b| !WHITESPACE.contains(b))
+                .position(|b| !whitespace.contains(b))
                 .map_or(doc.len(), |at| from + at);
             prop_assert_eq!(skip_spaces(&doc, from), spaces);
             for quote in [b'"', b'\'', b'`'] {
