@@ -8,19 +8,20 @@ use super::{LinkPolicy, PathSealer, RewriteCache, TokenRewriter, charset::sniff,
 use crate::{client_script, settings::ValidSettings};
 
 /// For an HTML response whose `Content-Type` names no charset: the encoding a browser would
-/// sniff from the page held whole (byte order mark, then for `text/html` `<meta charset>` in
-/// the first 1024 bytes), else UTF-8, and the `Content-Type` declaring it, so that browser and
-/// rewriter read the page alike (a header charset beats any later `<meta>`). `None`: an
-/// encoding lol_html cannot parse (ISO-2022-JP, UTF-16), the page passes through untouched.
+/// sniff from the page's `start` (held whole, or a stream's first bytes: byte order mark, then
+/// for `text/html` `<meta charset>` in the first 1024 bytes), else UTF-8, and the
+/// `Content-Type` declaring it, so that browser and rewriter read the page alike (a header
+/// charset beats any later `<meta>`). `None`: an encoding lol_html cannot parse (ISO-2022-JP,
+/// UTF-16), the page passes through untouched.
 pub(crate) fn declared_charset(
     content_type: &str,
-    whole: Option<&[u8]>,
+    start: Option<&[u8]>,
 ) -> Option<(&'static Encoding, String)> {
     // XHTML is XML: a browser reads no `<meta>` for its encoding.
     let is_html = content_type
         .get(..9)
         .is_some_and(|essence| essence.eq_ignore_ascii_case("text/html"));
-    let sniffed = match whole {
+    let sniffed = match start {
         Some(bytes) if is_html => sniff(bytes),
         Some(bytes) => Encoding::for_bom(bytes).map(|(encoding, _)| encoding),
         None => None,

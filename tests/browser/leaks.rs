@@ -430,7 +430,7 @@ fn visit(browser: &Browser, site: SocketAddr, recorder: &Recorder, own: &Own, pa
     let label = |what: String| *recorder.during.lock().unwrap() = what;
     label(format!("{page}: load"));
     browser.goto(&url);
-    wait_quiet(recorder, own, ACTION_QUIET);
+    wait_quiet(recorder, own, LOAD_QUIET);
     let count = browser
         .execute(&format!("{ACTIONS} return acts.length;"))
         .as_u64()
@@ -446,9 +446,12 @@ fn visit(browser: &Browser, site: SocketAddr, recorder: &Recorder, own: &Own, pa
     }
 }
 
-/// How long no request may reach either origin before an action counts as done, and before
-/// the recorder is read at the end (pings and subresources may come late).
-const ACTION_QUIET: Duration = Duration::from_millis(300);
+/// How long no request may reach either origin before a page counts as loaded, an action as
+/// done (longer than the fixed 400 ms these tests slept before: a submission of a 300 KiB form
+/// takes its time), and before the recorder is read at the end (pings and subresources may come
+/// late). Each is a floor: a request that comes meanwhile starts it again.
+const LOAD_QUIET: Duration = Duration::from_millis(300);
+const ACTION_QUIET: Duration = Duration::from_millis(700);
 const FINAL_QUIET: Duration = Duration::from_secs(1);
 
 /// Waits until neither the other origin nor the site received a request for `quiet` (at
