@@ -1,7 +1,6 @@
 //! The response body wrapper that streams HTML through the rewriter.
 
 use std::{
-    collections::VecDeque,
     pin::Pin,
     task::{Context, Poll, ready},
 };
@@ -12,7 +11,7 @@ use actix_web::{
 };
 use pin_project_lite::pin_project;
 
-use super::{Head, TokenRewriter};
+use super::{Head, Replay, TokenRewriter};
 
 pin_project! {
     /// A response body: rewritten chunk by chunk as it streams, already rewritten whole (a
@@ -39,7 +38,7 @@ pin_project! {
     #[project = SourceProj]
     enum Source<B: MessageBody> {
         Direct { #[pin] inner: B },
-        Replayed { head: VecDeque<Bytes>, error: Option<B::Error>, rest: Option<Pin<Box<B>>> },
+        Replayed { replay: Replay<Bytes, B::Error, B> },
     }
 }
 
@@ -58,18 +57,7 @@ impl<B: MessageBody> Source<B> {
     ) -> Poll<Option<Result<Bytes, B::Error>>> {
         match self.project() {
             SourceProj::Direct { inner } => inner.poll_next(cx),
-            SourceProj::Replayed { head, error, rest } => {
-                if let Some(chunk) = head.pop_front() {
-                    return Poll::Ready(Some(Ok(chunk)));
-                }
-                if let Some(err) = error.take() {
-                    return Poll::Ready(Some(Err(err)));
-                }
-                match rest {
-                    Some(rest) => rest.as_mut().poll_next(cx),
-                    None => Poll::Ready(None),
-                }
-            }
+            SourceProj::Replayed { replay } => replay.poll_next(cx, MessageBody::poll_next),
         }
     }
 }
@@ -105,17 +93,8 @@ impl<B: MessageBody> RewriteBody<B> {
         rest: Pin<Box<B>>,
         rewriter: Option<TokenRewriter>,
     ) -> Self {
-        let (error, rest) = match head.end {
-            Some(Err(err)) => (Some(err), None),
-            Some(Ok(())) => (None, None),
-            None => (None, Some(rest)),
-        };
-        let source = Source::Replayed {
-            head: head.items,
-            error,
-            rest,
-        };
-        Self::through(source, rewriter)
+        let replay = Replay::new(head, rest);
+        Self::through(Source::Replayed { replay }, rewriter)
     }
 
     fn through(inner: Source<B>, rewriter: Option<TokenRewriter>) -> Self {

@@ -11,7 +11,7 @@
 use std::{
     collections::VecDeque,
     future::Future,
-    pin::pin,
+    pin::{Pin, pin},
     task::{Context, Poll},
     time::Duration,
 };
@@ -64,6 +64,58 @@ pub(crate) async fn read_head<T, E>(
         }
     }
     head
+}
+
+/// A body read ahead, as it goes on: the items of its [`Head`], then the failure that ended it
+/// (if one did), then the rest of it (if it goes on). The glues' body types poll it through
+/// their own trait (actix's `MessageBody`, `http_body::Body`).
+pub(crate) struct Replay<T, E, R> {
+    head: VecDeque<T>,
+    error: Option<E>,
+    rest: Option<Pin<Box<R>>>,
+}
+
+impl<T, E, R> Replay<T, E, R> {
+    /// `head`, then `rest` unless the head's body ended or failed.
+    pub(crate) fn new(head: Head<T, E>, rest: Pin<Box<R>>) -> Self {
+        let (error, rest) = match head.end {
+            Some(Err(err)) => (Some(err), None),
+            Some(Ok(())) => (None, None),
+            None => (None, Some(rest)),
+        };
+        Self::from_parts(head.items, error, rest)
+    }
+
+    pub(crate) fn from_parts(
+        head: VecDeque<T>,
+        error: Option<E>,
+        rest: Option<Pin<Box<R>>>,
+    ) -> Self {
+        Self { head, error, rest }
+    }
+
+    /// The next item: `poll_rest` polls the rest once the head and its failure are out.
+    pub(crate) fn poll_next(
+        &mut self,
+        cx: &mut Context<'_>,
+        poll_rest: impl FnOnce(Pin<&mut R>, &mut Context<'_>) -> Poll<Option<Result<T, E>>>,
+    ) -> Poll<Option<Result<T, E>>> {
+        if let Some(item) = self.head.pop_front() {
+            return Poll::Ready(Some(Ok(item)));
+        }
+        if let Some(err) = self.error.take() {
+            return Poll::Ready(Some(Err(err)));
+        }
+        match self.rest.as_mut() {
+            Some(rest) => poll_rest(rest.as_mut(), cx),
+            None => Poll::Ready(None),
+        }
+    }
+
+    /// The items still to replay, and the rest (for a body's end and size).
+    pub(crate) fn parts(&self) -> (&VecDeque<T>, bool, Option<&R>) {
+        (&self.head, self.error.is_some(), self.rest.as_deref())
+    }
 }
 
 #[cfg(test)]

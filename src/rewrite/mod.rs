@@ -25,7 +25,7 @@ mod tokenizer;
 pub use body::RewriteBody;
 pub(crate) use cache::RewriteCache;
 pub(crate) use gate::{Charset, body_charset, rewritable};
-pub(crate) use head::{Head, read_head};
+pub(crate) use head::{Head, Replay, read_head};
 pub use html::TokenRewriter;
 pub(crate) use page::{PageRewrite, declared_charset};
 pub use policy::{LinkPolicy, PathSealer};

@@ -11,15 +11,13 @@ use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
-use crate::rewrite::{Head, TokenRewriter};
+use crate::rewrite::{Head, Replay, TokenRewriter};
 
 /// A request body as the app gets it: the bytes the layer read looking for a form's token,
 /// then the error it met (if any), then the rest of the original body. Nothing is lost, and
 /// nothing beyond `body_scan_limit` was held.
 pub struct RequestBody<B: Body> {
-    read: VecDeque<Frame<Bytes>>,
-    error: Option<B::Error>,
-    rest: Option<Pin<Box<B>>>,
+    replay: Replay<Frame<Bytes>, B::Error, B>,
 }
 
 // Never pinned structurally: the original body is boxed.
@@ -28,18 +26,14 @@ impl<B: Body> Unpin for RequestBody<B> {}
 impl<B: Body> std::fmt::Debug for RequestBody<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RequestBody")
-            .field("replayed_chunks", &self.read.len())
+            .field("replayed_chunks", &self.replay.parts().0.len())
             .finish_non_exhaustive()
     }
 }
 
 impl<B: Body> RequestBody<B> {
     pub(super) fn untouched(body: B) -> Self {
-        Self {
-            read: VecDeque::new(),
-            error: None,
-            rest: Some(Box::pin(body)),
-        }
+        Self::replayed(VecDeque::new(), None, Some(Box::pin(body)))
     }
 
     pub(super) fn replayed(
@@ -47,7 +41,9 @@ impl<B: Body> RequestBody<B> {
         error: Option<B::Error>,
         rest: Option<Pin<Box<B>>>,
     ) -> Self {
-        Self { read, error, rest }
+        Self {
+            replay: Replay::from_parts(read, error, rest),
+        }
     }
 }
 
@@ -59,34 +55,23 @@ impl<B: Body<Data = Bytes>> Body for RequestBody<B> {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        let this = self.get_mut();
-        if let Some(frame) = this.read.pop_front() {
-            return Poll::Ready(Some(Ok(frame)));
-        }
-        if let Some(err) = this.error.take() {
-            return Poll::Ready(Some(Err(err)));
-        }
-        match this.rest.as_mut() {
-            Some(rest) => rest.as_mut().poll_frame(cx),
-            None => Poll::Ready(None),
-        }
+        self.get_mut().replay.poll_next(cx, Body::poll_frame)
     }
 
     fn is_end_stream(&self) -> bool {
-        self.read.is_empty()
-            && self.error.is_none()
-            && self.rest.as_ref().is_none_or(Body::is_end_stream)
+        let (read, failed, rest) = self.replay.parts();
+        read.is_empty() && !failed && rest.is_none_or(Body::is_end_stream)
     }
 
     fn size_hint(&self) -> SizeHint {
-        let read: usize = self
-            .read
+        let (read, _, rest) = self.replay.parts();
+        let read: usize = read
             .iter()
             .filter_map(Frame::data_ref)
             .map(Bytes::len)
             .sum();
         let read = read as u64;
-        match &self.rest {
+        match rest {
             Some(rest) => {
                 let rest = rest.size_hint();
                 let mut hint = SizeHint::new();
@@ -152,11 +137,7 @@ pin_project! {
     #[project = SourceProj]
     enum Source<B> {
         Direct { #[pin] inner: B },
-        Replayed {
-            head: VecDeque<Frame<Bytes>>,
-            error: Option<BoxError>,
-            rest: Option<Pin<Box<B>>>,
-        },
+        Replayed { replay: Replay<Frame<Bytes>, BoxError, B> },
     }
 }
 
@@ -174,17 +155,8 @@ where
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         match self.project() {
             SourceProj::Direct { inner } => inner.poll_frame(cx).map_err(Into::into),
-            SourceProj::Replayed { head, error, rest } => {
-                if let Some(frame) = head.pop_front() {
-                    return Poll::Ready(Some(Ok(frame)));
-                }
-                if let Some(err) = error.take() {
-                    return Poll::Ready(Some(Err(err)));
-                }
-                match rest {
-                    Some(rest) => rest.as_mut().poll_frame(cx).map_err(Into::into),
-                    None => Poll::Ready(None),
-                }
+            SourceProj::Replayed { replay } => {
+                replay.poll_next(cx, |rest, cx| rest.poll_frame(cx).map_err(Into::into))
             }
         }
     }
@@ -192,8 +164,9 @@ where
     fn is_end_stream(&self) -> bool {
         match self {
             Self::Direct { inner } => inner.is_end_stream(),
-            Self::Replayed { head, error, rest } => {
-                head.is_empty() && error.is_none() && rest.as_ref().is_none_or(Body::is_end_stream)
+            Self::Replayed { replay } => {
+                let (head, failed, rest) = replay.parts();
+                head.is_empty() && !failed && rest.is_none_or(Body::is_end_stream)
             }
         }
     }
@@ -237,17 +210,12 @@ impl<B> ResponseBody<B> {
         rest: Pin<Box<B>>,
         rewriter: Option<TokenRewriter>,
     ) -> Self {
-        let (error, rest) = match head.end {
-            Some(Err(err)) => (Some(err.into()), None),
-            Some(Ok(())) => (None, None),
-            None => (None, Some(rest)),
+        let head = Head {
+            items: head.items,
+            end: head.end.map(|end| end.map_err(Into::into)),
         };
-        let source = Source::Replayed {
-            head: head.items,
-            error,
-            rest,
-        };
-        Self::through(source, rewriter)
+        let replay = Replay::new(head, rest);
+        Self::through(Source::Replayed { replay }, rewriter)
     }
 
     fn through(inner: Source<B>, rewriter: Option<TokenRewriter>) -> Self {

@@ -237,6 +237,16 @@ struct Own {
     tokens: Mutex<Vec<String>>,
 }
 
+impl Own {
+    /// Keeps the token `res` issues, if any.
+    fn keep_token<B>(&self, res: &actix_web::dev::ServiceResponse<B>) {
+        if let Some(token) = res.headers().get("x-session-id") {
+            let token = token.to_str().unwrap().to_owned();
+            self.tokens.lock().unwrap().push(token);
+        }
+    }
+}
+
 /// The site under test on 127.0.0.1: `/start/{page}` opens a session and redirects to the
 /// page (so with `use_get` the page's own URL carries the token, as a link would give it).
 fn serve_site(use_get: bool, other: String) -> (SocketAddr, Arc<Own>) {
@@ -263,14 +273,7 @@ fn serve_site(use_get: bool, other: String) -> (SocketAddr, Arc<Own>) {
                     .wrap_fn(move |req, srv| {
                         let tokens = Arc::clone(&tokens);
                         let res = srv.call(req);
-                        async move {
-                            let res = res.await?;
-                            if let Some(token) = res.headers().get("x-session-id") {
-                                let token = token.to_str().unwrap().to_owned();
-                                tokens.tokens.lock().unwrap().push(token);
-                            }
-                            Ok(res)
-                        }
+                        async move { res.await.inspect(|res| tokens.keep_token(res)) }
                     })
                     .route("/start/{page}", web::get().to(start))
                     .route("/attack/{page}", web::get().to(attack))
@@ -364,14 +367,7 @@ fn serve_proxied_site(use_get: bool, other: String) -> (SocketAddr, Arc<Own>) {
                     .wrap_fn(move |req, srv| {
                         let tokens = Arc::clone(&tokens);
                         let res = srv.call(req);
-                        async move {
-                            let res = res.await?;
-                            if let Some(token) = res.headers().get("x-session-id") {
-                                let token = token.to_str().unwrap().to_owned();
-                                tokens.tokens.lock().unwrap().push(token);
-                            }
-                            Ok(res)
-                        }
+                        async move { res.await.inspect(|res| tokens.keep_token(res)) }
                     })
             })
             .workers(2)

@@ -234,6 +234,15 @@ impl WireResponse {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every value of the header `name`, in order.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
     pub fn token(&self) -> Option<String> {
         self.header("x-session-id").map(str::to_owned)
     }
@@ -270,10 +279,18 @@ pub async fn wire(
     })
     .await
     .unwrap();
-    let text = String::from_utf8(raw).expect("a UTF-8 response");
-    let (head, rest) = text
-        .split_once("\r\n\r\n")
+    parse_response(&raw, method == "HEAD")
+}
+
+/// A whole HTTP/1.1 response read off the wire (`head_only`: the answer to a HEAD, which must
+/// have no body), its chunked body decoded.
+pub fn parse_response(raw: &[u8], head_only: bool) -> WireResponse {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
         .expect("a complete response head");
+    let head = std::str::from_utf8(&raw[..split]).expect("a text head");
+    let rest = &raw[split + 4..];
     let mut lines = head.lines();
     let status = lines.next().unwrap()[9..12].parse().unwrap();
     let headers: Vec<(String, String)> = lines
@@ -282,30 +299,38 @@ pub async fn wire(
         .collect();
     let chunked = headers
         .iter()
-        .any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"));
-    let body = if chunked {
+        .any(|(n, v)| n == "transfer-encoding" && v.to_ascii_lowercase().contains("chunked"));
+    let body = if head_only {
+        assert!(rest.is_empty(), "a body after a HEAD response: {rest:?}");
+        Vec::new()
+    } else if chunked {
         dechunk(rest)
     } else {
-        rest.to_owned()
+        rest.to_vec()
     };
     WireResponse {
         status,
         headers,
-        body,
+        body: String::from_utf8(body).expect("a UTF-8 body"),
     }
 }
 
 /// Decodes a chunked HTTP/1.1 body.
-pub fn dechunk(mut rest: &str) -> String {
-    let mut out = String::new();
+pub fn dechunk(mut rest: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
     loop {
-        let (size, after) = rest.split_once("\r\n").unwrap();
-        let size = usize::from_str_radix(size.trim(), 16).unwrap();
+        let line_end = rest
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .expect("a chunk size");
+        let size = std::str::from_utf8(&rest[..line_end]).unwrap();
+        let size = usize::from_str_radix(size.split(';').next().unwrap().trim(), 16).unwrap();
+        rest = &rest[line_end + 2..];
         if size == 0 {
-            return out;
+            return body;
         }
-        out.push_str(&after[..size]);
-        rest = &after[size + 2..];
+        body.extend_from_slice(&rest[..size]);
+        rest = &rest[size + 2..];
     }
 }
 

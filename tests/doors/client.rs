@@ -4,6 +4,8 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 
+pub use crate::common::WireResponse as Res;
+use crate::common::parse_response;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpSocket,
@@ -65,36 +67,6 @@ impl Req {
     }
 }
 
-/// One response, as read off the wire.
-#[derive(Debug)]
-pub struct Res {
-    pub status: u16,
-    /// Lowercase names, in the order sent.
-    pub headers: Vec<(String, String)>,
-    pub body: String,
-}
-
-impl Res {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn all(&self, name: &str) -> Vec<&str> {
-        self.headers
-            .iter()
-            .filter(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-
-    pub fn token(&self) -> Option<String> {
-        self.header("x-session-id").map(str::to_owned)
-    }
-}
-
 /// Sends `req` to `door` and reads the whole response (`Connection: close`).
 pub async fn send(door: SocketAddr, req: Req) -> Res {
     let [_, b, c, d] = req.client.octets();
@@ -124,54 +96,5 @@ pub async fn send(door: SocketAddr, req: Req) -> Res {
     .await
     .expect("the door answered within 20 s")
     .unwrap();
-    parse(&raw, req.method == "HEAD")
-}
-
-fn parse(raw: &[u8], head_only: bool) -> Res {
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a complete response head");
-    let head = std::str::from_utf8(&raw[..split]).expect("a text head");
-    let rest = &raw[split + 4..];
-    let mut lines = head.lines();
-    let status = lines.next().unwrap()[9..12].parse().unwrap();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let chunked = headers
-        .iter()
-        .any(|(n, v)| n == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
-    let body = if head_only {
-        assert!(rest.is_empty(), "a body after a HEAD response: {rest:?}");
-        Vec::new()
-    } else if chunked {
-        dechunk(rest)
-    } else {
-        rest.to_vec()
-    };
-    Res {
-        status,
-        headers,
-        body: String::from_utf8(body).expect("a UTF-8 body"),
-    }
-}
-
-fn dechunk(mut rest: &[u8]) -> Vec<u8> {
-    let mut body = Vec::new();
-    loop {
-        let line_end = rest
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .expect("a chunk size");
-        let size = std::str::from_utf8(&rest[..line_end]).unwrap();
-        let size = usize::from_str_radix(size.split(';').next().unwrap().trim(), 16).unwrap();
-        rest = &rest[line_end + 2..];
-        if size == 0 {
-            return body;
-        }
-        body.extend_from_slice(&rest[..size]);
-        rest = &rest[size + 2..];
-    }
+    parse_response(&raw, req.method == "HEAD")
 }

@@ -4,6 +4,8 @@
 //! html5ever, not with the rewriter's parser.
 
 mod client;
+#[path = "../common/mod.rs"]
+mod common;
 #[path = "../support/dom.rs"]
 mod dom;
 mod servers;
