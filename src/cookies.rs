@@ -1,7 +1,17 @@
 //! `delete_cookies`: expire every cookie the client sent, as django-cookieless's
 //! DELETE_COOKIES does, so a cookieless scope also sheds cookies set elsewhere.
 
-use crate::headers::{HeaderView, as_text};
+use crate::headers::{HeaderEdit, HeaderView, as_text};
+
+/// The scope promises no cookies: every `Set-Cookie` the handler (or a proxied app) sent goes,
+/// and with `delete_cookies` each cookie the client sent is expired (`expired`, from
+/// [`expired`]).
+pub(crate) fn replace_set_cookies(response: &mut impl HeaderEdit, expired: &[String]) {
+    response.remove("set-cookie");
+    for cookie in expired {
+        response.append("set-cookie", cookie);
+    }
+}
 
 /// At most this many cookies are expired per response (a browser sends far fewer).
 const MAX_EXPIRED: usize = 64;

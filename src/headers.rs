@@ -1,5 +1,6 @@
-//! Read access to request headers, whatever the web framework's header type is: what the
-//! client, site and cookie checks read, so that they need no framework.
+//! Access to headers, whatever the web framework's header type is: read for what the client,
+//! site and cookie checks read, written for the edits every door makes to a response (its
+//! token's headers, cookies, charset), so that they are made once, with no framework.
 
 /// A request's headers, read by lowercase name.
 pub(crate) trait HeaderView {
@@ -26,6 +27,63 @@ impl HeaderView for http::HeaderMap {
         self.get_all(name)
             .into_iter()
             .map(http::HeaderValue::as_bytes)
+    }
+}
+
+/// Write access to a response's headers, by lowercase name. A name or value that is no
+/// header's (never one of ours: names are checked settings, tokens, policies and charsets
+/// plain ASCII) is not written.
+pub(crate) trait HeaderEdit: HeaderView {
+    /// Replaces every value of `name` with `value`.
+    fn set(&mut self, name: &str, value: &str);
+    /// Adds `value` after those of `name`.
+    fn append(&mut self, name: &str, value: &str);
+    fn remove(&mut self, name: &str);
+}
+
+#[cfg(feature = "actix")]
+impl HeaderEdit for actix_web::http::header::HeaderMap {
+    fn set(&mut self, name: &str, value: &str) {
+        use actix_web::http::header::{HeaderName, HeaderValue};
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::from_str(value)) {
+            self.insert(name, value);
+        }
+    }
+
+    fn append(&mut self, name: &str, value: &str) {
+        use actix_web::http::header::{HeaderName, HeaderValue};
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::from_str(value)) {
+            self.append(name, value);
+        }
+    }
+
+    fn remove(&mut self, name: &str) {
+        self.remove(name);
+    }
+}
+
+#[cfg(feature = "tower")]
+impl HeaderEdit for http::HeaderMap {
+    fn set(&mut self, name: &str, value: &str) {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::try_from(name),
+            http::HeaderValue::from_str(value),
+        ) {
+            self.insert(name, value);
+        }
+    }
+
+    fn append(&mut self, name: &str, value: &str) {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::try_from(name),
+            http::HeaderValue::from_str(value),
+        ) {
+            self.append(name, value);
+        }
+    }
+
+    fn remove(&mut self, name: &str) {
+        self.remove(name);
     }
 }
 

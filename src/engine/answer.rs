@@ -3,7 +3,7 @@
 
 use super::Refusal;
 use crate::{
-    headers::HeaderView,
+    headers::{HeaderEdit, HeaderView},
     settings::{ValidSettings, is_safe_referrer_policy},
 };
 
@@ -75,6 +75,17 @@ pub(crate) fn token_headers<'a>(
         ("cache-control", "private, no-store".to_owned()),
         ("referrer-policy", policy.to_owned()),
     ]
+}
+
+/// Puts [`token_headers`] into `response`, each replacing every line of its name.
+pub(crate) fn add_token_headers(
+    settings: &ValidSettings,
+    response: &mut impl HeaderEdit,
+    token: &str,
+) {
+    for (name, value) in token_headers(settings, token, &*response) {
+        response.set(name, &value);
+    }
 }
 
 /// The policy a browser applies from these `Referrer-Policy` lines (the last token it knows,

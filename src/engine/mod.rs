@@ -14,7 +14,7 @@ pub(crate) mod outcome;
 
 use std::{collections::HashMap, net::IpAddr, time::Duration};
 
-pub(crate) use answer::{Answer, token_headers};
+pub(crate) use answer::{Answer, add_token_headers};
 pub(crate) use issuer::RequestIssuer;
 pub use outcome::SessionEvent;
 

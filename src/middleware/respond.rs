@@ -8,19 +8,18 @@ use actix_web::{
     dev::ServiceResponse,
     http::{
         StatusCode,
-        header::{self, HeaderMap, HeaderName, HeaderValue},
+        header::{self, HeaderValue},
     },
     web::Bytes,
 };
 
 use crate::{
     client, client_script,
-    engine::{Answer, Engine, Refusal, token_headers},
+    engine::{Answer, Engine, Refusal},
     rewrite::{
-        Charset, Head, PageRewrite, PathSealer, RewriteBody, body_charset, declared_charset,
+        Charset, Head, PageRewrite, PathSealer, RewriteBody, body_charset, declare_charset,
         read_head,
     },
-    settings::ValidSettings,
 };
 
 /// The engine's refusal as a response.
@@ -106,7 +105,7 @@ pub(super) async fn rewrite<B: MessageBody, St>(
                     _ => Body::Head(head, streamed),
                 };
             }
-            declare_charset(res.headers_mut(), body.start())
+            declare_charset(res.headers_mut(), body.start().as_deref())
         }
     };
     let body = match encoding {
@@ -156,27 +155,6 @@ impl<B: MessageBody> Body<B> {
             Self::Whole(whole) => RewriteBody::ready(whole),
             Self::Streamed(streamed) => RewriteBody::untouched(streamed),
             Self::Head(head, rest) => RewriteBody::replayed(head, rest, None),
-        }
-    }
-}
-
-/// Names the charset [`declared_charset`] finds in an HTML response's `Content-Type` that
-/// named none.
-fn declare_charset(
-    headers: &mut HeaderMap,
-    start: Option<Cow<'_, [u8]>>,
-) -> Option<&'static encoding_rs::Encoding> {
-    let content_type = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
-    let (encoding, declared) = declared_charset(content_type, start.as_deref())?;
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(&declared).ok()?);
-    Some(encoding)
-}
-
-pub(super) fn add_token_headers(settings: &ValidSettings, headers: &mut HeaderMap, token: &str) {
-    for (name, value) in token_headers(settings, token, &*headers) {
-        // Checked names, base64url tokens and known policies are always valid.
-        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
-            headers.insert(name, value);
         }
     }
 }

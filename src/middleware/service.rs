@@ -7,16 +7,13 @@ use actix_web::{
     Error,
     body::{EitherBody, MessageBody},
     dev::{Service, ServiceRequest, ServiceResponse, forward_ready},
-    http::{
-        Method,
-        header::{self, HeaderValue},
-    },
+    http::Method,
 };
 
 use super::{EventFn, EventHook, find, respond};
 use crate::{
     client, cookies,
-    engine::{Engine, Refusal, RequestAt, RequestIssuer},
+    engine::{Engine, Refusal, RequestAt, RequestIssuer, add_token_headers},
     rewrite::{PathSealer, RewriteBody},
     site,
 };
@@ -126,15 +123,7 @@ where
     } else {
         Vec::new()
     };
-    let headers = res.headers_mut();
-    // The scope promises no cookies: whatever a handler set is dropped, and with
-    // `delete_cookies` every cookie the client sent is expired.
-    headers.remove(header::SET_COOKIE);
-    for expired in expired_cookies {
-        if let Ok(value) = HeaderValue::try_from(expired) {
-            headers.append(header::SET_COOKIE, value);
-        }
-    }
+    cookies::replace_set_cookies(res.headers_mut(), &expired_cookies);
     let Some(key) = finished.key.take() else {
         return Ok(res
             .map_body(|_, body| RewriteBody::untouched(body))
@@ -149,7 +138,7 @@ where
             return Ok(ServiceResponse::new(req, refused).map_into_right_body());
         }
     };
-    respond::add_token_headers(settings, res.headers_mut(), &token);
+    add_token_headers(settings, res.headers_mut(), &token);
     if finished.placed_by_handler {
         return Ok(res
             .map_body(|_, body| RewriteBody::untouched(body))

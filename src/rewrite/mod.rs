@@ -27,5 +27,5 @@ pub(crate) use cache::RewriteCache;
 pub(crate) use gate::{Charset, body_charset, rewritable};
 pub(crate) use head::{Head, Replay, read_head};
 pub use html::TokenRewriter;
-pub(crate) use page::{PageRewrite, declared_charset};
+pub(crate) use page::{PageRewrite, declare_charset};
 pub use policy::{LinkPolicy, PathSealer};

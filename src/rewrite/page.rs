@@ -5,7 +5,11 @@ use bytes::Bytes;
 use encoding_rs::Encoding;
 
 use super::{LinkPolicy, PathSealer, RewriteCache, TokenRewriter, charset::sniff, rewritable};
-use crate::{client_script, settings::ValidSettings};
+use crate::{
+    client_script,
+    headers::{HeaderEdit, as_text},
+    settings::ValidSettings,
+};
 
 /// For an HTML response whose `Content-Type` names no charset: the encoding a browser would
 /// sniff from the page's `start` (held whole, or a stream's first bytes: byte order mark, then
@@ -31,6 +35,18 @@ pub(crate) fn declared_charset(
         encoding,
         format!("{content_type}; charset={}", encoding.name()),
     ))
+}
+
+/// Names in an HTML response's `Content-Type`, which named none, the charset
+/// [`declared_charset`] finds; the encoding to rewrite in, `None` to leave the body alone.
+pub(crate) fn declare_charset(
+    headers: &mut impl HeaderEdit,
+    start: Option<&[u8]>,
+) -> Option<&'static Encoding> {
+    let content_type = as_text(headers.first("content-type")?)?;
+    let (encoding, declared) = declared_charset(content_type, start)?;
+    headers.set("content-type", &declared);
+    Some(encoding)
 }
 
 /// Everything one page is rewritten with.

@@ -9,10 +9,7 @@ use std::{
     task::{Poll, ready},
 };
 
-use http::{
-    HeaderName, HeaderValue, Response, StatusCode,
-    header::{self, HeaderMap},
-};
+use http::{HeaderName, HeaderValue, Response, StatusCode, header};
 
 use bytes::Bytes;
 use http_body::{Body, Frame};
@@ -20,10 +17,9 @@ use http_body_util::BodyExt;
 
 use super::body::{BoxError, ResponseBody};
 use crate::{
-    client_script,
-    engine::{Answer, Engine, Finished, Refusal, token_headers},
-    rewrite::{Charset, Head, PageRewrite, PathSealer, body_charset, declared_charset, read_head},
-    settings::ValidSettings,
+    client_script, cookies,
+    engine::{Answer, Engine, Finished, Refusal, add_token_headers},
+    rewrite::{Charset, Head, PageRewrite, PathSealer, body_charset, declare_charset, read_head},
     token::Sealer,
 };
 
@@ -89,15 +85,7 @@ where
     B::Error: Into<BoxError>,
 {
     let settings = &engine.settings;
-    let headers = res.headers_mut();
-    // The scope promises no cookies: whatever a handler set is dropped, and with
-    // `delete_cookies` every cookie the client sent is expired.
-    headers.remove(header::SET_COOKIE);
-    for expired in &page.expired_cookies {
-        if let Ok(value) = HeaderValue::try_from(expired.as_str()) {
-            headers.append(header::SET_COOKIE, value);
-        }
-    }
+    cookies::replace_set_cookies(res.headers_mut(), &page.expired_cookies);
     let Some(key) = finished.key.take() else {
         return res.map(ResponseBody::untouched);
     };
@@ -149,7 +137,7 @@ where
                 // What the page's first bytes declare, as a browser would read them.
                 body = read_start(streamed).await;
             }
-            declare_charset(&mut head.headers, body.start())
+            declare_charset(&mut head.headers, body.start().as_deref())
         }
     };
     let Some(encoding) = encoding else {
@@ -228,26 +216,5 @@ where
     match head.end {
         Some(Ok(())) if only_data => Held::Whole(data(&head.items).copied().collect()),
         _ => Held::Head(head, body),
-    }
-}
-
-/// Names the charset [`declared_charset`] finds in an HTML response's `Content-Type` that
-/// named none.
-fn declare_charset(
-    headers: &mut HeaderMap,
-    start: Option<Cow<'_, [u8]>>,
-) -> Option<&'static encoding_rs::Encoding> {
-    let content_type = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
-    let (encoding, declared) = declared_charset(content_type, start.as_deref())?;
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(&declared).ok()?);
-    Some(encoding)
-}
-
-fn add_token_headers(settings: &ValidSettings, headers: &mut HeaderMap, token: &str) {
-    for (name, value) in token_headers(settings, token, &*headers) {
-        // Checked names, base64url tokens and known policies are always valid.
-        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
-            headers.insert(name, value);
-        }
     }
 }
