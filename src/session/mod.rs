@@ -16,7 +16,7 @@ use std::{
     sync::{Arc, Mutex, MutexGuard, PoisonError},
 };
 
-use crate::{Transport, store::StateChanges};
+use crate::{store::StateChanges, transport::Transport};
 use serde::{Serialize, de::DeserializeOwned};
 
 /// The entry every session this crate creates carries in the store, so that a token can never

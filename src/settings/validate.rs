@@ -137,29 +137,111 @@ impl Settings {
             ));
         }
 
+        // Every field named: a new setting must be checked here, or said to need no check.
+        let Settings {
+            secret,
+            previous_secrets,
+            rewrite,
+            use_get,
+            client_id,
+            url_specific,
+            hosts: _,
+            no_cookie_persist,
+            delete_cookies,
+            exclude: _,
+            param_name: _,
+            header_name: _,
+            session_ttl,
+            token_max_age,
+            session_max_lifetime,
+            redirect_token_max_age,
+            trusted_proxies: _,
+            referrer_policy: _,
+            reject_cross_site,
+            ipv4_prefix,
+            ipv6_prefix,
+            body_scan_limit,
+            body_scan_timeout,
+            new_sessions_per_minute,
+            new_sessions_ipv4_prefix,
+            new_sessions_ipv6_prefix,
+            rewrite_cache_bytes,
+            client_script,
+            client_script_path,
+            proxy: _,
+        } = self.clone();
         Ok(ValidSettings {
             settings: self.clone(),
+            secret,
+            previous_secrets,
+            rewrite,
+            use_get,
+            client_id,
+            url_specific,
+            hosts,
+            no_cookie_persist,
+            delete_cookies,
+            exclude,
             param_name,
             header_name,
-            referrer_policy,
+            session_ttl,
+            token_max_age,
+            session_max_lifetime,
+            redirect_token_max_age,
             trusted_proxies,
-            hosts,
-            exclude,
+            referrer_policy,
+            reject_cross_site,
+            ipv4_prefix,
+            ipv6_prefix,
+            body_scan_limit,
+            body_scan_timeout,
+            new_sessions_per_minute,
+            new_sessions_ipv4_prefix,
+            new_sessions_ipv6_prefix,
+            rewrite_cache_bytes,
+            client_script,
+            client_script_path,
         })
     }
 }
 
-/// Settings that passed [`Settings::validate`], with the parsed values the middleware uses.
+/// Settings that passed [`Settings::validate`]: each setting checked, and parsed into the form
+/// the middleware runs on (see [`Settings`] for what each means). No field is reached through
+/// the unchecked [`Settings`]: [`settings`](Self::settings) gives those as they were given.
 #[derive(Debug, Clone)]
 pub struct ValidSettings {
     settings: Settings,
+    pub(crate) secret: String,
+    pub(crate) previous_secrets: Vec<String>,
+    pub(crate) rewrite: bool,
+    pub(crate) use_get: bool,
+    pub(crate) client_id: bool,
+    pub(crate) url_specific: bool,
+    /// In lowercase, `host` or `host:port`.
+    pub(crate) hosts: Vec<String>,
+    pub(crate) no_cookie_persist: bool,
+    pub(crate) delete_cookies: bool,
+    pub(crate) exclude: Vec<String>,
     pub(crate) param_name: String,
     /// In lowercase.
     pub(crate) header_name: String,
-    pub(crate) referrer_policy: &'static str,
+    pub(crate) session_ttl: std::time::Duration,
+    pub(crate) token_max_age: std::time::Duration,
+    pub(crate) session_max_lifetime: std::time::Duration,
+    pub(crate) redirect_token_max_age: std::time::Duration,
     pub(crate) trusted_proxies: Vec<Cidr>,
-    pub(crate) hosts: Vec<String>,
-    pub(crate) exclude: Vec<String>,
+    pub(crate) referrer_policy: &'static str,
+    pub(crate) reject_cross_site: bool,
+    pub(crate) ipv4_prefix: u8,
+    pub(crate) ipv6_prefix: u8,
+    pub(crate) body_scan_limit: usize,
+    pub(crate) body_scan_timeout: std::time::Duration,
+    pub(crate) new_sessions_per_minute: u32,
+    pub(crate) new_sessions_ipv4_prefix: u8,
+    pub(crate) new_sessions_ipv6_prefix: u8,
+    pub(crate) rewrite_cache_bytes: u64,
+    pub(crate) client_script: bool,
+    pub(crate) client_script_path: String,
 }
 
 impl ValidSettings {
@@ -184,13 +266,6 @@ impl ValidSettings {
     }
 }
 
-impl std::ops::Deref for ValidSettings {
-    type Target = Settings;
-
-    fn deref(&self) -> &Settings {
-        &self.settings
-    }
-}
 
 fn check_secret(setting: &'static str, secret: &str) -> Result<(), SettingsError> {
     if secret.is_empty() {
