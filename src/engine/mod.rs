@@ -11,12 +11,14 @@
 mod answer;
 mod issuer;
 pub(crate) mod outcome;
+mod plan;
 
 use std::{collections::HashMap, net::IpAddr, time::Duration};
 
 pub(crate) use answer::{Answer, add_token_headers};
 pub(crate) use issuer::RequestIssuer;
 pub use outcome::SessionEvent;
+pub(crate) use plan::{BodyPlan, RequestPage};
 
 use crate::{
     Clock,

@@ -1,25 +1,20 @@
-//! The response side: the token's headers, and the token put into `Location` and HTML bodies.
+//! The response side: the middleware's own answers, and the engine's plan for a handler's
+//! response carried out on actix bodies.
 
 use std::{borrow::Cow, pin::Pin};
 
 use actix_web::{
     HttpResponse,
-    body::{BodySize, MessageBody},
+    body::MessageBody,
     dev::ServiceResponse,
-    http::{
-        StatusCode,
-        header::{self, HeaderValue},
-    },
+    http::{StatusCode, header},
     web::Bytes,
 };
 
 use crate::{
-    client, client_script,
-    engine::{Answer, Engine, Refusal},
-    rewrite::{
-        Charset, Head, PageRewrite, PathSealer, RewriteBody, body_charset, declare_charset,
-        read_head,
-    },
+    client_script,
+    engine::{Answer, BodyPlan, Refusal},
+    rewrite::{Head, RewriteBody, read_head},
 };
 
 /// The engine's refusal as a response.
@@ -45,45 +40,14 @@ pub(super) fn client_script() -> HttpResponse {
     res.body(client_script::SCRIPT)
 }
 
-/// Puts the token into the response: its `Location` and, for HTML, its body.
-pub(super) async fn rewrite<B: MessageBody, St>(
-    engine: &Engine<St>,
-    mut res: ServiceResponse<B>,
-    token: &str,
-    sealer: Option<PathSealer>,
+/// Carries out the engine's plan for the response's body (its headers hold the plan's
+/// edits already): read as the plan needs, rewritten or passed on.
+pub(super) async fn apply<B: MessageBody>(
+    res: ServiceResponse<B>,
+    plan: BodyPlan<'_>,
 ) -> ServiceResponse<RewriteBody<B>> {
-    let settings = &engine.settings;
-    if !settings.rewrites(res.request().path()) {
-        return res.map_body(|_, body| RewriteBody::untouched(body));
-    }
-    let (origin, host) = {
-        let (scheme, host) = client::request_origin(res.request(), &settings.trusted_proxies);
-        (format!("{scheme}://{host}"), host)
-    };
-    let uri = res.request().uri().clone();
-    let page = PageRewrite {
-        settings,
-        origin: &origin,
-        host: &host,
-        path_and_query: uri.path_and_query().map_or("/", |pq| pq.as_str()),
-        token,
-        sealer,
-    };
-    let location = res
-        .headers()
-        .get(header::LOCATION)
-        .and_then(|v| v.to_str().ok());
-    if let Some(value) = page.location(res.status().as_u16(), location)
-        && let Ok(value) = HeaderValue::from_str(&value)
-    {
-        res.headers_mut().insert(header::LOCATION, value);
-    }
-    let len = match res.response().body().size() {
-        BodySize::None => Some(0),
-        BodySize::Sized(len) => Some(len),
-        BodySize::Stream => None,
-    };
-    let Some(charset) = body_charset(res.status().as_u16(), res.headers(), len) else {
+    let needs_start = plan.needs_start();
+    let BodyPlan::Rewrite { page, charset } = plan else {
         return res.map_body(|_, body| RewriteBody::untouched(body));
     };
     let (req, res) = res.into_parts();
@@ -93,31 +57,20 @@ pub(super) async fn rewrite<B: MessageBody, St>(
         Ok(whole) => Body::Whole(whole),
         Err(streamed) => Body::Streamed(streamed),
     };
-    let encoding = match charset {
-        Charset::Declared(encoding) => Some(encoding),
-        Charset::Undeclared => {
-            if let Body::Streamed(streamed) = body {
-                // What the page's first bytes declare, as a browser would read them.
-                let mut streamed = Box::pin(streamed);
-                let head = read_head(|cx| streamed.as_mut().poll_next(cx), Bytes::len).await;
-                body = match head.end {
-                    Some(Ok(())) => Body::Whole(head.items.into_iter().flatten().collect()),
-                    _ => Body::Head(head, streamed),
-                };
-            }
-            declare_charset(res.headers_mut(), body.start().as_deref())
-        }
-    };
-    let body = match encoding {
+    if needs_start && let Body::Streamed(streamed) = body {
+        let mut streamed = Box::pin(streamed);
+        let head = read_head(|cx| streamed.as_mut().poll_next(cx), Bytes::len).await;
+        body = match head.end {
+            Some(Ok(())) => Body::Whole(head.items.into_iter().flatten().collect()),
+            _ => Body::Head(head, streamed),
+        };
+    }
+    let body = match page.encoding(charset, res.headers_mut(), body.start().as_deref()) {
         None => body.untouched(),
         Some(encoding) => {
-            // The length changes: drop a length the handler set.
-            res.headers_mut().remove(header::CONTENT_LENGTH);
             res.head_mut().no_chunking(false);
             match body {
-                Body::Whole(whole) => {
-                    RewriteBody::ready(page.whole(whole, encoding, engine.rewrites.as_ref()))
-                }
+                Body::Whole(whole) => RewriteBody::ready(page.whole(whole, encoding)),
                 Body::Streamed(streamed) => match page.streamed(encoding) {
                     Some(rewriter) => RewriteBody::new(streamed, rewriter),
                     None => RewriteBody::untouched(streamed),

@@ -5,16 +5,16 @@ use std::{future::Future, pin::Pin, rc::Rc, sync::Arc};
 use crate::store::SessionStore;
 use actix_web::{
     Error,
-    body::{EitherBody, MessageBody},
+    body::{BodySize, EitherBody, MessageBody},
     dev::{Service, ServiceRequest, ServiceResponse, forward_ready},
     http::Method,
 };
 
 use super::{EventFn, EventHook, find, respond};
 use crate::{
-    client, cookies,
-    engine::{Engine, Refusal, RequestAt, RequestIssuer, add_token_headers},
-    rewrite::{PathSealer, RewriteBody},
+    client,
+    engine::{Engine, RequestAt, RequestIssuer, RequestPage},
+    rewrite::RewriteBody,
     site,
 };
 
@@ -105,9 +105,17 @@ where
 
     let sealer = client_key.sealer();
     let session = RequestIssuer::session(&engine, session, &sealer, budget_client);
+    let (scheme, host) = client::request_origin(req.request(), &settings.trusted_proxies);
+    let path_and_query = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+    let page = RequestPage::new(
+        settings,
+        (&scheme, host),
+        path_and_query.to_owned(),
+        req.headers(),
+    );
     actix_web::HttpMessage::extensions_mut(&req).insert(session.clone());
     let mut res = service.call(req).await?;
-    let mut finished = match engine.finish(session.take(), budget_client).await {
+    let finished = match engine.finish(session.take(), budget_client).await {
         Ok(finished) => finished,
         Err(refusal) => {
             let (req, _) = res.into_parts();
@@ -117,38 +125,17 @@ where
     if let (Some(hook), Some(event)) = (on_event, finished.event) {
         hook(res.request(), event);
     }
-
-    let expired_cookies = if settings.delete_cookies {
-        cookies::expired(res.request().headers())
-    } else {
-        Vec::new()
+    let status = res.status().as_u16();
+    let len = match res.response().body().size() {
+        BodySize::None => Some(0),
+        BodySize::Sized(len) => Some(len),
+        BodySize::Stream => None,
     };
-    cookies::replace_set_cookies(res.headers_mut(), &expired_cookies);
-    let Some(key) = finished.key.take() else {
-        return Ok(res
-            .map_body(|_, body| RewriteBody::untouched(body))
-            .map_into_left_body());
-    };
-    // One sealer for the request: the handler's `token()`, this header and the rewriter.
-    let token = match finished.token(&key, &sealer) {
-        Ok(token) => token,
-        Err(err) => {
+    match engine.plan(&page, finished, &sealer, status, res.headers_mut(), len) {
+        Ok(plan) => Ok(respond::apply(res, plan).await.map_into_left_body()),
+        Err(refusal) => {
             let (req, _) = res.into_parts();
-            let refused = respond::refused(Refusal::Seal(err));
-            return Ok(ServiceResponse::new(req, refused).map_into_right_body());
+            Ok(ServiceResponse::new(req, respond::refused(refusal)).map_into_right_body())
         }
-    };
-    add_token_headers(settings, res.headers_mut(), &token);
-    if finished.placed_by_handler {
-        return Ok(res
-            .map_body(|_, body| RewriteBody::untouched(body))
-            .map_into_left_body());
     }
-    let sealer = settings.url_specific.then(|| {
-        let sealer = sealer.clone();
-        Arc::new(move |path: &str| sealer.seal(&key, Some(path)).ok()) as PathSealer
-    });
-    Ok(respond::rewrite(&engine, res, &token, sealer)
-        .await
-        .map_into_left_body())
 }

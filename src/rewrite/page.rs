@@ -58,9 +58,11 @@ pub(crate) struct PageRewrite<'a> {
     pub(crate) host: &'a str,
     pub(crate) path_and_query: &'a str,
     /// The response's token (sealed for no path).
-    pub(crate) token: &'a str,
+    pub(crate) token: String,
     /// With `url_specific`: seals the session's token for each link's path.
     pub(crate) sealer: Option<PathSealer>,
+    /// Rewritten pages served again; `None` with the cache off.
+    pub(crate) cache: Option<&'a RewriteCache>,
 }
 
 impl PageRewrite<'_> {
@@ -82,7 +84,7 @@ impl PageRewrite<'_> {
         if !(self.settings.use_get && (300..400).contains(&status)) {
             return None;
         }
-        self.policy(self.token, true)?.location(location?)
+        self.policy(&self.token, true)?.location(location?)
     }
 
     /// The script client's element for a page carrying `token`, when it is on.
@@ -101,20 +103,17 @@ impl PageRewrite<'_> {
 
     /// The rewriter for a page that streams.
     pub(crate) fn streamed(&self, encoding: &'static Encoding) -> Option<TokenRewriter> {
-        let policy = self.policy(self.token, true)?;
-        let script = self.script(self.token);
+        let policy = self.policy(&self.token, true)?;
+        let script = self.script(&self.token);
         TokenRewriter::with_script(policy, self.settings.use_get, encoding, None, script)
     }
 
-    /// A page held whole, rewritten: spliced from `cache` when it may be kept there (with
+    /// A page held whole, rewritten: spliced from the cache when it may be kept there (with
     /// `url_specific` every URL has its own token, which the cache cannot splice), else now.
-    pub(crate) fn whole(
-        &self,
-        page: Bytes,
-        encoding: &'static Encoding,
-        cache: Option<&RewriteCache>,
-    ) -> Bytes {
-        let cache = cache.filter(|cache| !self.settings.url_specific && cache.fits(page.len()));
+    pub(crate) fn whole(&self, page: Bytes, encoding: &'static Encoding) -> Bytes {
+        let cache = self
+            .cache
+            .filter(|cache| !self.settings.url_specific && cache.fits(page.len()));
         if let Some(cache) = cache {
             // With one token for every URL, only the page's origin decides where it goes (a
             // relative URL keeps it, an absolute one names its own): the same page at
@@ -131,12 +130,12 @@ impl PageRewrite<'_> {
                 encoding.name(),
                 if guarded { "guarded" } else { "" },
             ];
-            let rewritten = cache.rewrite(&page, &context, self.token, |placeholder| {
+            let rewritten = cache.rewrite(&page, &context, &self.token, |placeholder| {
                 self.rewrite_whole(placeholder, encoding, &page, false)
             });
             return rewritten.unwrap_or(page);
         }
-        self.rewrite_whole(self.token, encoding, &page, true)
+        self.rewrite_whole(&self.token, encoding, &page, true)
             .map_or(page, Bytes::from)
     }
 

@@ -266,7 +266,6 @@ impl ValidSettings {
     }
 }
 
-
 fn check_secret(setting: &'static str, secret: &str) -> Result<(), SettingsError> {
     if secret.is_empty() {
         return Err(SettingsError::new(

@@ -1,11 +1,10 @@
-//! The response side: the layer's own answers, the token's headers, and the token put into
-//! `Location` and HTML bodies as they stream.
+//! The response side: the layer's own answers, and the engine's plan for an app's response
+//! carried out on `http_body` bodies.
 
 use std::{
     borrow::Cow,
     collections::VecDeque,
     pin::Pin,
-    sync::Arc,
     task::{Poll, ready},
 };
 
@@ -17,27 +16,10 @@ use http_body_util::BodyExt;
 
 use super::body::{BoxError, ResponseBody};
 use crate::{
-    client_script, cookies,
-    engine::{Answer, Engine, Finished, Refusal, add_token_headers},
-    rewrite::{Charset, Head, PageRewrite, PathSealer, body_charset, declare_charset, read_head},
-    token::Sealer,
+    client_script,
+    engine::{Answer, BodyPlan, Refusal},
+    rewrite::{Head, read_head},
 };
-
-/// What the response side needs of the request, kept before the request went to the app.
-pub(super) struct Page {
-    /// `scheme://host`
-    pub(super) origin: String,
-    pub(super) host: String,
-    pub(super) path_and_query: String,
-    /// With `delete_cookies`: a `Set-Cookie` expiring each cookie the request carried.
-    pub(super) expired_cookies: Vec<String>,
-}
-
-impl Page {
-    fn path(&self) -> &str {
-        self.path_and_query.split('?').next().unwrap_or("/")
-    }
-}
 
 /// The engine's refusal as a response.
 pub(super) fn refused<B>(refusal: Refusal) -> Response<ResponseBody<B>> {
@@ -72,56 +54,18 @@ pub(super) fn client_script<B>() -> Response<ResponseBody<B>> {
 /// rewrite cache.
 const HOLD_WHOLE: u64 = 1024 * 1024;
 
-/// The app's response with the session's token in it: headers, `Location` and HTML body.
-pub(super) async fn with_token<B, St>(
-    engine: &Engine<St>,
-    page: &Page,
-    mut res: Response<B>,
-    mut finished: Finished,
-    sealer: &Sealer,
-) -> Response<ResponseBody<B>>
+/// Carries out the engine's plan for the app's response body (its headers hold the plan's
+/// edits already): read as the plan needs, rewritten or passed on.
+pub(super) async fn apply<B>(res: Response<B>, plan: BodyPlan<'_>) -> Response<ResponseBody<B>>
 where
     B: Body<Data = Bytes>,
     B::Error: Into<BoxError>,
 {
-    let settings = &engine.settings;
-    cookies::replace_set_cookies(res.headers_mut(), &page.expired_cookies);
-    let Some(key) = finished.key.take() else {
+    let needs_start = plan.needs_start();
+    let BodyPlan::Rewrite { page, charset } = plan else {
         return res.map(ResponseBody::untouched);
     };
-    // One sealer for the request: the handler's `token()`, this header and the rewriter.
-    let token = match finished.token(&key, sealer) {
-        Ok(token) => token,
-        Err(err) => return refused(Refusal::Seal(err)),
-    };
-    add_token_headers(settings, res.headers_mut(), &token);
-    if finished.placed_by_handler || !settings.rewrites(page.path()) {
-        return res.map(ResponseBody::untouched);
-    }
-    let rewrite = PageRewrite {
-        settings,
-        origin: &page.origin,
-        host: &page.host,
-        path_and_query: &page.path_and_query,
-        token: &token,
-        sealer: settings.url_specific.then(|| {
-            let sealer = sealer.clone();
-            Arc::new(move |path: &str| sealer.seal(&key, Some(path)).ok()) as PathSealer
-        }),
-    };
-    let location = res
-        .headers()
-        .get(header::LOCATION)
-        .and_then(|v| v.to_str().ok());
-    if let Some(value) = rewrite.location(res.status().as_u16(), location)
-        && let Ok(value) = HeaderValue::from_str(&value)
-    {
-        res.headers_mut().insert(header::LOCATION, value);
-    }
     let len = res.body().size_hint().exact();
-    let Some(charset) = body_charset(res.status().as_u16(), res.headers(), len) else {
-        return res.map(ResponseBody::untouched);
-    };
     let (mut head, body) = res.into_parts();
     let mut body = match len {
         Some(len) if len <= HOLD_WHOLE => match body.collect().await {
@@ -130,30 +74,19 @@ where
         },
         _ => Held::Streamed(body),
     };
-    let encoding = match charset {
-        Charset::Declared(encoding) => Some(encoding),
-        Charset::Undeclared => {
-            if let Held::Streamed(streamed) = body {
-                // What the page's first bytes declare, as a browser would read them.
-                body = read_start(streamed).await;
-            }
-            declare_charset(&mut head.headers, body.start().as_deref())
-        }
-    };
-    let Some(encoding) = encoding else {
+    if needs_start && let Held::Streamed(streamed) = body {
+        body = read_start(streamed).await;
+    }
+    let Some(encoding) = page.encoding(charset, &mut head.headers, body.start().as_deref()) else {
         return Response::from_parts(head, body.untouched());
     };
-    // The length changes: drop a length the handler set.
-    head.headers.remove(header::CONTENT_LENGTH);
     let body = match body {
-        Held::Whole(whole) => {
-            ResponseBody::ready(rewrite.whole(whole, encoding, engine.rewrites.as_ref()))
-        }
-        Held::Streamed(streamed) => match rewrite.streamed(encoding) {
+        Held::Whole(whole) => ResponseBody::ready(page.whole(whole, encoding)),
+        Held::Streamed(streamed) => match page.streamed(encoding) {
             Some(rewriter) => ResponseBody::rewritten(streamed, rewriter),
             None => ResponseBody::untouched(streamed),
         },
-        Held::Head(start, rest) => ResponseBody::replayed(start, rest, rewrite.streamed(encoding)),
+        Held::Head(start, rest) => ResponseBody::replayed(start, rest, page.streamed(encoding)),
     };
     Response::from_parts(head, body)
 }

@@ -17,11 +17,11 @@ use http_body::{Body, Frame};
 use super::{
     EventFn, PeerFn,
     body::{BoxError, DataFrames, RequestBody, ResponseBody},
-    respond::{self, Page},
+    respond,
 };
 use crate::{
     client,
-    engine::{Engine, RequestAt, RequestIssuer},
+    engine::{Engine, RequestAt, RequestIssuer, RequestPage},
     settings::ValidSettings,
     site,
     store::SessionStore,
@@ -148,19 +148,13 @@ where
     let sealer = client_key.sealer();
     let session = RequestIssuer::session(&engine, session, &sealer, budget_client);
     parts.extensions.insert(session.clone());
-    let page = Page {
-        origin: format!("{scheme}://{host}"),
-        host,
-        path_and_query: parts
-            .uri
-            .path_and_query()
-            .map_or_else(|| "/".to_owned(), ToString::to_string),
-        expired_cookies: if settings.delete_cookies {
-            crate::cookies::expired(&parts.headers)
-        } else {
-            Vec::new()
-        },
-    };
+    let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+    let page = RequestPage::new(
+        settings,
+        (&scheme, host),
+        path_and_query.to_owned(),
+        &parts.headers,
+    );
     // The hook gets the request's head once the app has had the request.
     let head = on_event.as_ref().map(|_| parts.clone());
     let res = inner.call(Request::from_parts(parts, body)).await?;
@@ -171,7 +165,13 @@ where
     if let (Some(hook), Some(head), Some(event)) = (&on_event, &head, finished.event) {
         hook(head, event);
     }
-    Ok(respond::with_token(&engine, &page, res, finished, &sealer).await)
+    let mut res = res;
+    let status = res.status().as_u16();
+    let len = res.body().size_hint().exact();
+    match engine.plan(&page, finished, &sealer, status, res.headers_mut(), len) {
+        Ok(plan) => Ok(respond::apply(res, plan).await),
+        Err(refusal) => Ok(respond::refused(refusal)),
+    }
 }
 
 /// Says once that requests come without the client's address: tokens then bind to the

@@ -1,0 +1,148 @@
+//! What becomes of a response, whatever the door: the engine edits its headers (no cookie
+//! leaves, the token's headers, `Location`) and says what becomes of its body. The glues only
+//! read their body types and write the result back.
+
+use std::sync::Arc;
+
+use encoding_rs::Encoding;
+
+use super::{Engine, Finished, Refusal, add_token_headers};
+use crate::{
+    cookies,
+    headers::{HeaderEdit, HeaderView, as_text},
+    rewrite::{Charset, PageRewrite, PathSealer, body_charset, declare_charset},
+    settings::ValidSettings,
+    token::Sealer,
+};
+
+/// What a response needs of its request, taken before the request goes to the app.
+pub(crate) struct RequestPage {
+    /// `scheme://host`
+    pub(crate) origin: String,
+    pub(crate) host: String,
+    pub(crate) path_and_query: String,
+    /// With `delete_cookies`: a `Set-Cookie` expiring each cookie the request carried.
+    pub(crate) expired_cookies: Vec<String>,
+}
+
+impl RequestPage {
+    /// The page at `scheme://host` + `path_and_query`, requested with `headers`.
+    pub(crate) fn new(
+        settings: &ValidSettings,
+        (scheme, host): (&str, String),
+        path_and_query: String,
+        headers: &impl HeaderView,
+    ) -> Self {
+        Self {
+            origin: format!("{scheme}://{host}"),
+            host,
+            path_and_query,
+            expired_cookies: if settings.delete_cookies {
+                cookies::expired(headers)
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    fn path(&self) -> &str {
+        self.path_and_query.split('?').next().unwrap_or("/")
+    }
+}
+
+/// What becomes of a response's body.
+pub(crate) enum BodyPlan<'a> {
+    /// It passes as it is.
+    Untouched,
+    /// It is rewritten by `page`: in the charset its header names, or (`Charset::Undeclared`)
+    /// in the one its start names, which the glue reads first (see [`BodyPlan::needs_start`]).
+    Rewrite {
+        page: PageRewrite<'a>,
+        charset: Charset,
+    },
+}
+
+impl<St> Engine<St> {
+    /// Edits the headers of the response (with `status`, and a body of `len` bytes when known)
+    /// to `page`'s request: every `Set-Cookie` goes (`delete_cookies` expires the client's),
+    /// a session's token goes into its headers and, with `use_get`, into a redirect's
+    /// `Location`. What becomes of the body. `Err`: the token could not be sealed (503).
+    pub(crate) fn plan<'a>(
+        &'a self,
+        page: &'a RequestPage,
+        mut finished: Finished,
+        sealer: &Sealer,
+        status: u16,
+        headers: &mut impl HeaderEdit,
+        len: Option<u64>,
+    ) -> Result<BodyPlan<'a>, Refusal> {
+        let settings = &self.settings;
+        cookies::replace_set_cookies(headers, &page.expired_cookies);
+        let Some(key) = finished.key.take() else {
+            return Ok(BodyPlan::Untouched);
+        };
+        // One sealer for the request: the handler's `token()`, this header and the rewriter.
+        let token = finished.token(&key, sealer).map_err(Refusal::Seal)?;
+        add_token_headers(settings, headers, &token);
+        if finished.placed_by_handler || !settings.rewrites(page.path()) {
+            return Ok(BodyPlan::Untouched);
+        }
+        let rewrite = PageRewrite {
+            settings,
+            origin: &page.origin,
+            host: &page.host,
+            path_and_query: &page.path_and_query,
+            token,
+            sealer: settings.url_specific.then(|| {
+                let sealer = sealer.clone();
+                Arc::new(move |path: &str| sealer.seal(&key, Some(path)).ok()) as PathSealer
+            }),
+            cache: self.rewrites.as_ref(),
+        };
+        let location = headers.first("location").and_then(as_text);
+        if let Some(location) = rewrite.location(status, location) {
+            headers.set("location", &location);
+        }
+        Ok(match body_charset(status, &*headers, len) {
+            Some(charset) => BodyPlan::Rewrite {
+                page: rewrite,
+                charset,
+            },
+            None => BodyPlan::Untouched,
+        })
+    }
+}
+
+impl BodyPlan<'_> {
+    /// Whether the glue must read the body's start (up to the prescan's 1024 bytes, see
+    /// `rewrite::read_head`) before it can tell the encoding: a page that names no charset,
+    /// unless the glue holds it whole.
+    pub(crate) fn needs_start(&self) -> bool {
+        matches!(
+            self,
+            Self::Rewrite {
+                charset: Charset::Undeclared,
+                ..
+            }
+        )
+    }
+}
+
+impl PageRewrite<'_> {
+    /// The encoding the body is rewritten in (the header's; else the one `start`, the body's
+    /// first bytes, names, then declared in `headers`), with the body's length dropped from
+    /// `headers` (rewriting changes it); `None` to leave the body alone.
+    pub(crate) fn encoding(
+        &self,
+        charset: Charset,
+        headers: &mut impl HeaderEdit,
+        start: Option<&[u8]>,
+    ) -> Option<&'static Encoding> {
+        let encoding = match charset {
+            Charset::Declared(encoding) => encoding,
+            Charset::Undeclared => declare_charset(headers, start)?,
+        };
+        headers.remove("content-length");
+        Some(encoding)
+    }
+}
