@@ -18,7 +18,7 @@ use std::{collections::HashMap, net::IpAddr, time::Duration};
 pub(crate) use answer::{Answer, add_token_headers};
 pub(crate) use issuer::RequestIssuer;
 pub use outcome::SessionEvent;
-pub(crate) use plan::{BodyPlan, RequestPage};
+pub(crate) use plan::{BodyPlan, RequestFacts, RequestPage};
 
 use crate::{
     Clock,

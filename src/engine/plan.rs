@@ -15,38 +15,44 @@ use crate::{
     token::Sealer,
 };
 
-/// What a response needs of its request, taken before the request goes to the app.
+/// The page a response answers: where links on it resolve, and whose host the script client
+/// names. Built only for a response that is rewritten (see [`Engine::plan`]).
 pub(crate) struct RequestPage {
     /// `scheme://host`
     pub(crate) origin: String,
     pub(crate) host: String,
     pub(crate) path_and_query: String,
+}
+
+impl RequestPage {
+    /// The page at `scheme://host` + `path_and_query`.
+    pub(crate) fn new((scheme, host): (&str, String), path_and_query: &str) -> Self {
+        Self {
+            origin: format!("{scheme}://{host}"),
+            host,
+            path_and_query: path_and_query.to_owned(),
+        }
+    }
+}
+
+/// What the response side needs of a request, taken before the request goes to the app.
+pub(crate) struct RequestFacts {
+    /// The path the request asked for (exclusions are judged on it).
+    pub(crate) path: String,
     /// With `delete_cookies`: a `Set-Cookie` expiring each cookie the request carried.
     pub(crate) expired_cookies: Vec<String>,
 }
 
-impl RequestPage {
-    /// The page at `scheme://host` + `path_and_query`, requested with `headers`.
-    pub(crate) fn new(
-        settings: &ValidSettings,
-        (scheme, host): (&str, String),
-        path_and_query: String,
-        headers: &impl HeaderView,
-    ) -> Self {
+impl RequestFacts {
+    pub(crate) fn new(settings: &ValidSettings, path: &str, headers: &impl HeaderView) -> Self {
         Self {
-            origin: format!("{scheme}://{host}"),
-            host,
-            path_and_query,
+            path: path.to_owned(),
             expired_cookies: if settings.delete_cookies {
                 cookies::expired(headers)
             } else {
                 Vec::new()
             },
         }
-    }
-
-    fn path(&self) -> &str {
-        self.path_and_query.split('?').next().unwrap_or("/")
     }
 }
 
@@ -64,34 +70,33 @@ pub(crate) enum BodyPlan<'a> {
 
 impl<St> Engine<St> {
     /// Edits the headers of the response (with `status`, and a body of `len` bytes when known)
-    /// to `page`'s request: every `Set-Cookie` goes (`delete_cookies` expires the client's),
-    /// a session's token goes into its headers and, with `use_get`, into a redirect's
-    /// `Location`. What becomes of the body. `Err`: the token could not be sealed (503).
-    pub(crate) fn plan<'a>(
-        &'a self,
-        page: &'a RequestPage,
+    /// to the request `facts` tell of: every `Set-Cookie` goes (`delete_cookies` expires the
+    /// client's), a session's token goes into its headers and, with `use_get`, into a
+    /// redirect's `Location`. What becomes of the body (`page` is called for a response that is
+    /// rewritten). `Err`: the token could not be sealed (503).
+    pub(crate) fn plan(
+        &self,
+        facts: &RequestFacts,
+        page: impl FnOnce() -> RequestPage,
         mut finished: Finished,
         sealer: &Sealer,
-        status: u16,
+        (status, len): (u16, Option<u64>),
         headers: &mut impl HeaderEdit,
-        len: Option<u64>,
-    ) -> Result<BodyPlan<'a>, Refusal> {
+    ) -> Result<BodyPlan<'_>, Refusal> {
         let settings = &self.settings;
-        cookies::replace_set_cookies(headers, &page.expired_cookies);
+        cookies::replace_set_cookies(headers, &facts.expired_cookies);
         let Some(key) = finished.key.take() else {
             return Ok(BodyPlan::Untouched);
         };
         // One sealer for the request: the handler's `token()`, this header and the rewriter.
         let token = finished.token(&key, sealer).map_err(Refusal::Seal)?;
         add_token_headers(settings, headers, &token);
-        if finished.placed_by_handler || !settings.rewrites(page.path()) {
+        if finished.placed_by_handler || !settings.rewrites(&facts.path) {
             return Ok(BodyPlan::Untouched);
         }
         let rewrite = PageRewrite {
             settings,
-            origin: &page.origin,
-            host: &page.host,
-            path_and_query: &page.path_and_query,
+            page: page(),
             token,
             sealer: settings.url_specific.then(|| {
                 let sealer = sealer.clone();

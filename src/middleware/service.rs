@@ -13,7 +13,7 @@ use actix_web::{
 use super::{EventFn, EventHook, find, respond};
 use crate::{
     client,
-    engine::{Engine, RequestAt, RequestIssuer, RequestPage},
+    engine::{Engine, RequestAt, RequestFacts, RequestIssuer, RequestPage},
     rewrite::RewriteBody,
     site,
 };
@@ -105,14 +105,7 @@ where
 
     let sealer = client_key.sealer();
     let session = RequestIssuer::session(&engine, session, &sealer, budget_client);
-    let (scheme, host) = client::request_origin(req.request(), &settings.trusted_proxies);
-    let path_and_query = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
-    let page = RequestPage::new(
-        settings,
-        (&scheme, host),
-        path_and_query.to_owned(),
-        req.headers(),
-    );
+    let facts = RequestFacts::new(settings, req.path(), req.headers());
     actix_web::HttpMessage::extensions_mut(&req).insert(session.clone());
     let mut res = service.call(req).await?;
     let finished = match engine.finish(session.take(), budget_client).await {
@@ -125,17 +118,27 @@ where
     if let (Some(hook), Some(event)) = (on_event, finished.event) {
         hook(res.request(), event);
     }
-    let status = res.status().as_u16();
-    let len = match res.response().body().size() {
-        BodySize::None => Some(0),
-        BodySize::Sized(len) => Some(len),
-        BodySize::Stream => None,
+    let response = (res.status().as_u16(), body_len(res.response().body()));
+    let request = res.request().clone();
+    let page = || {
+        let (scheme, host) = client::request_origin(&request, &settings.trusted_proxies);
+        let path_and_query = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
+        RequestPage::new((&scheme, host), path_and_query)
     };
-    match engine.plan(&page, finished, &sealer, status, res.headers_mut(), len) {
+    match engine.plan(&facts, page, finished, &sealer, response, res.headers_mut()) {
         Ok(plan) => Ok(respond::apply(res, plan).await.map_into_left_body()),
         Err(refusal) => {
             let (req, _) = res.into_parts();
             Ok(ServiceResponse::new(req, respond::refused(refusal)).map_into_right_body())
         }
+    }
+}
+
+/// A body's length when known (`Some(0)` for none).
+fn body_len(body: &impl MessageBody) -> Option<u64> {
+    match body.size() {
+        BodySize::None => Some(0),
+        BodySize::Sized(len) => Some(len),
+        BodySize::Stream => None,
     }
 }

@@ -113,6 +113,7 @@ impl<T, E, R> Replay<T, E, R> {
     }
 
     /// The items still to replay, and the rest (for a body's end and size).
+    #[cfg(feature = "tower")]
     pub(crate) fn parts(&self) -> (&VecDeque<T>, bool, Option<&R>) {
         (&self.head, self.error.is_some(), self.rest.as_deref())
     }

@@ -7,6 +7,7 @@ use encoding_rs::Encoding;
 use super::{LinkPolicy, PathSealer, RewriteCache, TokenRewriter, charset::sniff, rewritable};
 use crate::{
     client_script,
+    engine::RequestPage,
     headers::{HeaderEdit, as_text},
     settings::ValidSettings,
 };
@@ -54,9 +55,7 @@ pub(crate) struct PageRewrite<'a> {
     pub(crate) settings: &'a ValidSettings,
     /// `scheme://host`, and the page's path and query: its URL is built only when a rewriter
     /// needs it (not for a page the cache splices).
-    pub(crate) origin: &'a str,
-    pub(crate) host: &'a str,
-    pub(crate) path_and_query: &'a str,
+    pub(crate) page: RequestPage,
     /// The response's token (sealed for no path).
     pub(crate) token: String,
     /// With `url_specific`: seals the session's token for each link's path.
@@ -70,7 +69,7 @@ impl PageRewrite<'_> {
     /// (then nothing is rewritten). `bound`: each path gets its own token (`url_specific`).
     fn policy(&self, token: &str, bound: bool) -> Option<LinkPolicy> {
         let settings = self.settings;
-        let page_url = format!("{}{}", self.origin, self.path_and_query);
+        let page_url = format!("{}{}", self.page.origin, self.page.path_and_query);
         let policy = LinkPolicy::new(&page_url, &settings.hosts, &settings.param_name, token)?;
         Some(match (&self.sealer, bound) {
             (Some(sealer), true) => policy.bound_to_paths(std::sync::Arc::clone(sealer)),
@@ -93,7 +92,7 @@ impl PageRewrite<'_> {
         // Header tokens are path-less, also with url_specific: the script starts from `token`.
         settings.client_script.then(|| {
             client_script::tag(
-                self.host,
+                &self.page.host,
                 &settings.client_script_path,
                 &settings.settings().header_name,
                 token,
@@ -121,12 +120,15 @@ impl PageRewrite<'_> {
             // a token (a redirect token) is judged more strictly: an entry of its own.
             let guarded = !self.settings.use_get
                 && crate::url_param::without_param(
-                    self.path_and_query.split_once('?').map_or("", |(_, q)| q),
+                    self.page
+                        .path_and_query
+                        .split_once('?')
+                        .map_or("", |(_, q)| q),
                     &self.settings.param_name,
                 )
                 .is_some();
             let context = [
-                self.origin,
+                self.page.origin.as_str(),
                 encoding.name(),
                 if guarded { "guarded" } else { "" },
             ];

@@ -21,7 +21,7 @@ use super::{
 };
 use crate::{
     client,
-    engine::{Engine, RequestAt, RequestIssuer, RequestPage},
+    engine::{Engine, RequestAt, RequestFacts, RequestIssuer, RequestPage},
     settings::ValidSettings,
     site,
     store::SessionStore,
@@ -148,16 +148,14 @@ where
     let sealer = client_key.sealer();
     let session = RequestIssuer::session(&engine, session, &sealer, budget_client);
     parts.extensions.insert(session.clone());
-    let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
-    let page = RequestPage::new(
-        settings,
-        (&scheme, host),
-        path_and_query.to_owned(),
-        &parts.headers,
-    );
+    let facts = RequestFacts::new(settings, parts.uri.path(), &parts.headers);
+    let page = {
+        let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+        RequestPage::new((&scheme, host), path_and_query)
+    };
     // The hook gets the request's head once the app has had the request.
     let head = on_event.as_ref().map(|_| parts.clone());
-    let res = inner.call(Request::from_parts(parts, body)).await?;
+    let mut res = inner.call(Request::from_parts(parts, body)).await?;
     let finished = match engine.finish(session.take(), budget_client).await {
         Ok(finished) => finished,
         Err(refusal) => return Ok(respond::refused(refusal)),
@@ -165,10 +163,15 @@ where
     if let (Some(hook), Some(head), Some(event)) = (&on_event, &head, finished.event) {
         hook(head, event);
     }
-    let mut res = res;
-    let status = res.status().as_u16();
-    let len = res.body().size_hint().exact();
-    match engine.plan(&page, finished, &sealer, status, res.headers_mut(), len) {
+    let response = (res.status().as_u16(), res.body().size_hint().exact());
+    match engine.plan(
+        &facts,
+        || page,
+        finished,
+        &sealer,
+        response,
+        res.headers_mut(),
+    ) {
         Ok(plan) => Ok(respond::apply(res, plan).await),
         Err(refusal) => Ok(respond::refused(refusal)),
     }
