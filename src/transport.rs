@@ -472,63 +472,7 @@ pub(crate) fn part_name(headers: &[u8]) -> Option<&[u8]> {
     })
 }
 
-/// Whether any reading of a part's headers may name it `name`: any `name` parameter (or RFC
-/// 2231 `name*`, which Django reads) of any `Content-Disposition` line, lines ended by `\n`
-/// alone too. Parsers differ on which they take (the first, the last; a line the boundary's
-/// own line runs into): what strips a token field takes a part any of them would name so.
-pub(crate) fn part_may_be_named(headers: &[u8], name: &[u8]) -> bool {
-    headers.split(|&b| b == b'\n').any(|line| {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let Some(colon) = line.iter().position(|&b| b == b':') else {
-            return false;
-        };
-        line[..colon]
-            .trim_ascii()
-            .eq_ignore_ascii_case(b"content-disposition")
-            && line[colon + 1..].split(|&b| b == b';').any(|param| {
-                let Some(eq) = param.iter().position(|&b| b == b'=') else {
-                    return false;
-                };
-                let key = param[..eq].trim_ascii();
-                let value = trim_quotes(param[eq + 1..].trim_ascii());
-                if key.eq_ignore_ascii_case(b"name") {
-                    value == name
-                } else if key.eq_ignore_ascii_case(b"name*") {
-                    // `charset'language'value`, percent-encoded.
-                    let encoded = value.rsplit(|&b| b == b'\'').next().unwrap_or(value);
-                    let decoded: Vec<u8> = percent_encoding_decode(encoded);
-                    decoded == name
-                } else {
-                    false
-                }
-            })
-    })
-}
-
-/// `%XX` decoded (RFC 2231 values); other bytes as they are.
-fn percent_encoding_decode(value: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(value.len());
-    let mut i = 0;
-    while i < value.len() {
-        let hex = value
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (value[i], hex) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    out
-}
-
-fn trim_quotes(value: &[u8]) -> &[u8] {
+pub(crate) fn trim_quotes(value: &[u8]) -> &[u8] {
     value
         .strip_prefix(b"\"")
         .and_then(|v| v.strip_suffix(b"\""))

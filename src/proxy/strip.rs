@@ -18,7 +18,7 @@ use std::{
 use actix_web::{error::PayloadError, web::Bytes};
 use futures_core::Stream;
 
-use crate::transport::part_may_be_named;
+use crate::transport::trim_quotes;
 
 /// Past this, a multipart part's headers are not read for a name: the part passes.
 pub(super) const MAX_PART_HEADERS: usize = 16 * 1024;
@@ -354,6 +354,62 @@ impl Stripper {
             out.extend_from_slice(content);
         }
     }
+}
+
+/// Whether any reading of a part's headers may name it `name`: any `name` parameter (or RFC
+/// 2231 `name*`, which Django reads) of any `Content-Disposition` line, lines ended by `\n`
+/// alone too. Parsers differ on which they take (the first, the last; a line the boundary's
+/// own line runs into): what strips a token field takes a part any of them would name so.
+fn part_may_be_named(headers: &[u8], name: &[u8]) -> bool {
+    headers.split(|&b| b == b'\n').any(|line| {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            return false;
+        };
+        line[..colon]
+            .trim_ascii()
+            .eq_ignore_ascii_case(b"content-disposition")
+            && line[colon + 1..].split(|&b| b == b';').any(|param| {
+                let Some(eq) = param.iter().position(|&b| b == b'=') else {
+                    return false;
+                };
+                let key = param[..eq].trim_ascii();
+                let value = trim_quotes(param[eq + 1..].trim_ascii());
+                if key.eq_ignore_ascii_case(b"name") {
+                    value == name
+                } else if key.eq_ignore_ascii_case(b"name*") {
+                    // `charset'language'value`, percent-encoded.
+                    let encoded = value.rsplit(|&b| b == b'\'').next().unwrap_or(value);
+                    let decoded: Vec<u8> = percent_encoding_decode(encoded);
+                    decoded == name
+                } else {
+                    false
+                }
+            })
+    })
+}
+
+/// `%XX` decoded (RFC 2231 values); other bytes as they are.
+fn percent_encoding_decode(value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(value.len());
+    let mut i = 0;
+    while i < value.len() {
+        let hex = value
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (value[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 /// A body with its token fields stripped: `head` (what was read ahead and stripped already),
