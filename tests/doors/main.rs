@@ -92,16 +92,24 @@ three_doors! {
     redirects_to_other_sites_carry_no_token(|_| {});
 }
 
-/// The `href` of the element with `id` in `page`.
-fn href(page: &str, id: &str) -> String {
+/// The attribute `name` of the element with `id` in `page`.
+fn attr(page: &str, id: &str, name: &str) -> Option<String> {
     let dom = dom::parse(page);
+    let mut element = false;
     let mut found = None;
     dom::walk(&dom.document, &mut |node| {
         if dom::attr(node, "id").as_deref() == Some(id) {
-            found = dom::attr(node, "href");
+            element = true;
+            found = dom::attr(node, name);
         }
     });
-    found.unwrap_or_else(|| panic!("no #{id} in {page}"))
+    assert!(element, "no #{id} in {page}");
+    found
+}
+
+/// The `href` of the element with `id` in `page`.
+fn href(page: &str, id: &str) -> String {
+    attr(page, id, "href").unwrap_or_else(|| panic!("#{id} has no href in {page}"))
 }
 
 /// The values of the hidden `sessionid` inputs of `page`.
@@ -147,6 +155,9 @@ async fn token_responses_are_private_keep_their_referrer_and_set_no_cookie(door:
     );
     assert_eq!(href(&page.body, "spoofed"), "https://evil.example/x");
     assert_eq!(href(&page.body, "away"), "https://other.example/");
+    // use_get: the page's URL may carry the token, so nothing on it sends that URL elsewhere.
+    assert_eq!(attr(&page.body, "pinging", "ping"), None);
+    assert_eq!(attr(&page.body, "img", "referrerpolicy"), None);
     assert!(door.opens(Req::get("/d/whoami").token(&token)).await);
 }
 
@@ -345,8 +356,14 @@ async fn a_redirect_after_a_post_carries_a_token_for_that_get_only(door: Door) {
             .opens(Req::post("/d/whoami", format!("sessionid={redirect}")))
             .await
     );
-    // use_get is off: no other URL carries a token.
+    // use_get is off: no other URL carries a token; but the page's own URL does, so nothing on
+    // it may send that URL elsewhere, where the page without one keeps them.
     assert!(param(&href(&followed.body, "who")).is_none());
+    assert_eq!(attr(&followed.body, "pinging", "ping"), None);
+    assert_eq!(attr(&followed.body, "img", "referrerpolicy"), None);
+    let plain = door.send(Req::get("/d/page").token(&next)).await;
+    assert!(attr(&plain.body, "pinging", "ping").is_some());
+    assert!(attr(&plain.body, "img", "referrerpolicy").is_some());
 }
 
 async fn redirects_to_other_sites_carry_no_token(door: Door) {

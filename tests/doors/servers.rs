@@ -15,12 +15,15 @@ use std::{net::SocketAddr, sync::mpsc, thread};
 
 use actix_cookieless::{Settings, store::SessionStore};
 
-/// The page every door serves: a form, links to this site (relative and absolute), and links
-/// to other sites (one of them the host a forged forwarding header names).
+/// The page every door serves: a form, links to this site (relative and absolute), links to
+/// other sites (one of them the host a forged forwarding header names), and what would send the
+/// page's own URL elsewhere (a ping, a weak referrer policy).
 pub const PAGE: &str = r#"<!doctype html><html><head><title>door</title></head><body>
 <form method="post" action="/d/whoami"><input name="a"></form>
 <a id="who" href="/d/whoami">who</a> <a id="abs" href="http://site.example/d/page">abs</a>
 <a id="spoofed" href="https://evil.example/x">evil</a> <a id="away" href="https://other.example/">away</a>
+<a id="pinging" href="/d/page" ping="https://other.example/ping">pinging</a>
+<img id="img" src="https://other.example/i.png" referrerpolicy="unsafe-url">
 </body></html>"#;
 
 /// Which door.
