@@ -76,7 +76,8 @@ fn inputs() -> Vec<(&'static str, Vec<u8>)> {
 
 fn cookieless(page: &[u8], use_get: bool) -> usize {
     let policy = LinkPolicy::new("https://example.com/p", &[], "sessionid", "TOKEN").unwrap();
-    let mut rewriter = TokenRewriter::new(policy, use_get, encoding_rs::UTF_8).unwrap();
+    let mut rewriter =
+        TokenRewriter::new(policy.with_use_get(use_get), encoding_rs::UTF_8).unwrap();
     let mut len = 0;
     for piece in page.chunks(CHUNK) {
         len += rewriter.write(piece).len();
@@ -86,7 +87,7 @@ fn cookieless(page: &[u8], use_get: bool) -> usize {
 
 fn cookieless_whole(page: &[u8], use_get: bool) -> usize {
     let policy = LinkPolicy::new("https://example.com/p", &[], "sessionid", "TOKEN").unwrap();
-    TokenRewriter::rewrite_document(policy, use_get, encoding_rs::UTF_8, page)
+    TokenRewriter::rewrite_document(policy.with_use_get(use_get), encoding_rs::UTF_8, page)
         .unwrap()
         .len()
 }

@@ -61,20 +61,22 @@ fn pages() -> Vec<(String, Vec<u8>)> {
 
 fn cookieless(page: &[u8], chunk: usize, use_get: bool) -> usize {
     let policy = LinkPolicy::new(PAGE_URL, &[], "sessionid", TOKEN).expect("page URL");
-    let rewriter = TokenRewriter::new(policy, use_get, encoding_rs::UTF_8).expect("UTF-8");
+    let rewriter =
+        TokenRewriter::new(policy.with_use_get(use_get), encoding_rs::UTF_8).expect("UTF-8");
     feed(rewriter, page, chunk)
 }
 
 fn cookieless_whole(page: &[u8], chunk: usize, use_get: bool) -> usize {
     let policy = LinkPolicy::new(PAGE_URL, &[], "sessionid", TOKEN).expect("page URL");
     let rewriter =
-        TokenRewriter::for_document(policy, use_get, encoding_rs::UTF_8, page).expect("UTF-8");
+        TokenRewriter::for_document(policy.with_use_get(use_get), encoding_rs::UTF_8, page)
+            .expect("UTF-8");
     feed(rewriter, page, chunk)
 }
 
 fn cookieless_document(page: &[u8], use_get: bool) -> usize {
     let policy = LinkPolicy::new(PAGE_URL, &[], "sessionid", TOKEN).expect("page URL");
-    TokenRewriter::rewrite_document(policy, use_get, encoding_rs::UTF_8, page)
+    TokenRewriter::rewrite_document(policy.with_use_get(use_get), encoding_rs::UTF_8, page)
         .expect("UTF-8")
         .len()
 }

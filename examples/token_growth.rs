@@ -10,8 +10,9 @@ use actix_cookieless::rewrite::{LinkPolicy, TokenRewriter};
 fn rewritten_len(page: &[u8], token: &str) -> usize {
     let policy = LinkPolicy::new("https://example.com/survey/step/1", &[], "sessionid", token)
         .expect("a valid page URL");
-    let mut rewriter = TokenRewriter::for_document(policy, true, encoding_rs::UTF_8, page)
-        .expect("UTF-8 is rewritable");
+    let mut rewriter =
+        TokenRewriter::for_document(policy.with_use_get(true), encoding_rs::UTF_8, page)
+            .expect("UTF-8 is rewritable");
     rewriter.write(page).len() + rewriter.end().len()
 }
 

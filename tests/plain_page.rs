@@ -35,16 +35,19 @@ fn policy(bound: bool) -> LinkPolicy {
 /// path, else lol_html) must be lol_html's output in any case.
 fn plain_checked(page: &[u8], use_get: bool, bound: bool) -> Option<Vec<u8>> {
     let full = TokenRewriter::rewrite_document_with_lol_html(
-        policy(bound),
-        use_get,
+        policy(bound).with_use_get(use_get),
         encoding_rs::UTF_8,
         page,
     )
     .unwrap();
-    let served =
-        TokenRewriter::rewrite_document(policy(bound), use_get, encoding_rs::UTF_8, page).unwrap();
+    let served = TokenRewriter::rewrite_document(
+        policy(bound).with_use_get(use_get),
+        encoding_rs::UTF_8,
+        page,
+    )
+    .unwrap();
     assert!(served == full, "rewrite_document differs from lol_html");
-    let plain = TokenRewriter::rewrite_plain_document(&policy(bound), use_get, page)?;
+    let plain = TokenRewriter::rewrite_plain_document(&policy(bound).with_use_get(use_get), page)?;
     assert_eq!(
         String::from_utf8_lossy(&plain),
         String::from_utf8_lossy(&full),
@@ -124,12 +127,19 @@ fn pages_with_what_needs_care_go_to_lol_html() {
     ];
     for case in cases {
         assert!(
-            TokenRewriter::rewrite_plain_document(&policy(false), true, case.as_bytes()).is_none(),
+            TokenRewriter::rewrite_plain_document(
+                &policy(false).with_use_get(true),
+                case.as_bytes()
+            )
+            .is_none(),
             "taken as plain: {case}"
         );
     }
     let not_utf8 = b"<a href=/x>\xff</a>";
-    assert!(TokenRewriter::rewrite_plain_document(&policy(false), true, not_utf8).is_none());
+    assert!(
+        TokenRewriter::rewrite_plain_document(&policy(false).with_use_get(true), not_utf8)
+            .is_none()
+    );
 }
 
 /// The full rewriter holds a token-bearing form's output until its clean `</form>` (or the
@@ -326,7 +336,7 @@ proptest! {
         use_get in any::<bool>(),
     ) {
         let page = format!("<!doctype html><html><body>{}</body></html>", pieces.concat());
-        let plain = TokenRewriter::rewrite_plain_document(&properties::policy(), use_get, page.as_bytes());
+        let plain = TokenRewriter::rewrite_plain_document(&properties::policy().with_use_get(use_get), page.as_bytes());
         prop_assume!(plain.is_some());
         properties::check_complete_output(&plain.unwrap(), use_get);
     }
@@ -356,8 +366,11 @@ fn clean_piece() -> impl Strategy<Value = String> {
 #[test]
 fn clean_plain_pages_are_taken_and_tokenised() {
     let page = r#"<a href="/next">n</a><form method=post action="/f"><button>go</button></form>"#;
-    let plain = TokenRewriter::rewrite_plain_document(&properties::policy(), true, page.as_bytes())
-        .expect("the plain path takes it");
+    let plain = TokenRewriter::rewrite_plain_document(
+        &properties::policy().with_use_get(true),
+        page.as_bytes(),
+    )
+    .expect("the plain path takes it");
     properties::check_complete_output(&plain, true);
     assert!(
         std::panic::catch_unwind(|| properties::check_complete_output(page.as_bytes(), true))

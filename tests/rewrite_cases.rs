@@ -8,7 +8,7 @@ const H: &str = r#"<input type="hidden" name="sid" value="T" />"#;
 
 fn rewriter(use_get: bool) -> TokenRewriter {
     let policy = LinkPolicy::new(PAGE, &["partner.example".into()], "sid", "T").unwrap();
-    TokenRewriter::new(policy, use_get, encoding_rs::UTF_8).unwrap()
+    TokenRewriter::new(policy.with_use_get(use_get), encoding_rs::UTF_8).unwrap()
 }
 
 fn run(input: &[u8], cuts: &[usize], use_get: bool) -> String {
@@ -910,7 +910,8 @@ fn every_case_the_plain_path_takes_gives_the_tables_output() {
             expected.replace("{H}", H)
         };
         let policy = LinkPolicy::new(PAGE, &["partner.example".into()], "sid", "T").unwrap();
-        if let Some(out) = TokenRewriter::rewrite_plain_document(&policy, use_get, input.as_bytes())
+        if let Some(out) =
+            TokenRewriter::rewrite_plain_document(&policy.with_use_get(use_get), input.as_bytes())
         {
             plain += 1;
             assert_eq!(
@@ -965,13 +966,13 @@ fn a_page_whose_url_carries_a_token_keeps_it_from_other_sites_without_use_get() 
     let rewrite = |url: &str| {
         let policy = LinkPolicy::new(url, &[], "sid", "T").unwrap();
         let whole = TokenRewriter::rewrite_document(
-            policy.clone(),
-            false,
+            policy.clone().with_use_get(false),
             encoding_rs::UTF_8,
             page.as_bytes(),
         )
         .unwrap();
-        let mut streamed = TokenRewriter::new(policy, false, encoding_rs::UTF_8).unwrap();
+        let mut streamed =
+            TokenRewriter::new(policy.with_use_get(false), encoding_rs::UTF_8).unwrap();
         let mut out = streamed.write(page.as_bytes());
         out.extend(streamed.end());
         assert_eq!(

@@ -26,7 +26,7 @@ macro_rules! streamed {
     ($krate:ident, $page:expr, $use_get:expr) => {{
         let policy = $krate::rewrite::LinkPolicy::new(PAGE_URL, &[], "sessionid", TOKEN).unwrap();
         let mut rewriter =
-            $krate::rewrite::TokenRewriter::new(policy, $use_get, encoding_rs::UTF_8).unwrap();
+            $krate::rewrite::TokenRewriter::new(policy.with_use_get($use_get), encoding_rs::UTF_8).unwrap();
         let mut len = 0;
         for piece in $page.chunks(CHUNK) {
             len += rewriter.write(piece).len();
@@ -38,7 +38,7 @@ macro_rules! streamed {
 fn whole(page: &[u8], use_get: bool) -> usize {
     use actix_cookieless::rewrite::{LinkPolicy, TokenRewriter};
     let policy = LinkPolicy::new(PAGE_URL, &[], "sessionid", TOKEN).unwrap();
-    let mut rewriter = TokenRewriter::for_document(policy, use_get, encoding_rs::UTF_8, page).unwrap();
+    let mut rewriter = TokenRewriter::for_document(policy.with_use_get(use_get), encoding_rs::UTF_8, page).unwrap();
     let mut len = 0;
     for piece in page.chunks(CHUNK) {
         len += rewriter.write(piece).len();

@@ -23,7 +23,7 @@ use super::{
     strip::{Stripped, Stripper},
     upstream::{Failure, RequestBody, Upstream},
 };
-use crate::{Session, client, url_param};
+use crate::{Session, client, rewrite::redirect_token_path, url_param};
 
 /// Headers that describe one connection, not the message (RFC 9110 7.6.1), and are never
 /// passed on; `proxy-connection` and `keep-alive` are their older spellings.
@@ -263,18 +263,20 @@ async fn answer(
     }
     jar.save(&session, inner.settings.max_jar_bytes);
     if let Some(location) = location {
-        let location = match redirect_path(response.status, &public_url, &location) {
-            // Without use_get no ordinary token goes into a URL: a redirect after a post gets
-            // a redirect token (as `Session::see_other`), or the next page would lose the session.
-            Some(path) if !settings.use_get && !session.is_empty() => {
-                match session.redirect_location(&path).await {
-                    Ok(with_token) => with_token,
-                    Err(err) => {
-                        tracing::warn!(error = %err, "no redirect token for the upstream's redirect");
-                        location
-                    }
+        let path = redirect_token_path(
+            settings.use_get,
+            response.status.as_u16(),
+            &public_url,
+            &location,
+        );
+        let location = match path {
+            Some(path) if !session.is_empty() => match session.redirect_location(&path).await {
+                Ok(with_token) => with_token,
+                Err(err) => {
+                    tracing::warn!(error = %err, "no redirect token for the upstream's redirect");
+                    location
                 }
-            }
+            },
             _ => location,
         };
         if let Ok(value) = HeaderValue::from_str(&location) {
@@ -405,24 +407,6 @@ fn upstream_request(
     request.body(body).ok()
 }
 
-/// The path (and query) on this site a redirect that the browser follows with a GET sends it
-/// to; `None` for another site, or for 307/308, which repeat the method.
-fn redirect_path(status: StatusCode, page: &Url, location: &str) -> Option<String> {
-    if !matches!(status.as_u16(), 301..=303) {
-        return None;
-    }
-    let target = page.join(location).ok()?;
-    if target.origin() != page.origin() {
-        return None;
-    }
-    let mut path = target.path().to_owned();
-    if let Some(query) = target.query() {
-        path.push('?');
-        path.push_str(query);
-    }
-    Some(path)
-}
-
 /// `X-Forwarded-For` (the client as this proxy judged it, never a chain the client wrote),
 /// `X-Forwarded-Proto` and `X-Forwarded-Host`, and the same in RFC 7239's `Forwarded`.
 fn forwarded_headers(
@@ -487,30 +471,6 @@ fn opaque(status: StatusCode, body: &'static str) -> HttpResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redirects_followed_with_a_get_to_this_site_are_paths() {
-        let page = Url::parse("http://a.example/shop/cart?x=1").unwrap();
-        let see = StatusCode::SEE_OTHER;
-        assert_eq!(
-            redirect_path(see, &page, "checkout.php?s=2").as_deref(),
-            Some("/shop/checkout.php?s=2")
-        );
-        assert_eq!(
-            redirect_path(StatusCode::FOUND, &page, "/").as_deref(),
-            Some("/")
-        );
-        assert_eq!(
-            redirect_path(see, &page, "http://a.example/x#f").as_deref(),
-            Some("/x")
-        );
-        assert_eq!(redirect_path(see, &page, "//b.example/"), None);
-        assert_eq!(redirect_path(see, &page, "https://a.example/"), None);
-        assert_eq!(
-            redirect_path(StatusCode::TEMPORARY_REDIRECT, &page, "/"),
-            None
-        );
-    }
 
     #[test]
     fn the_referer_loses_the_token_and_nothing_else() {

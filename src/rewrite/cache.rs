@@ -217,7 +217,7 @@ mod tests {
     fn rewriter(page: &[u8]) -> impl FnOnce(&str) -> Option<Vec<u8>> + '_ {
         move |token| {
             let policy = LinkPolicy::new(PAGE, &[], "sid", token)?;
-            TokenRewriter::rewrite_document(policy, true, encoding_rs::UTF_8, page)
+            TokenRewriter::rewrite_document(policy.with_use_get(true), encoding_rs::UTF_8, page)
         }
     }
 
@@ -272,7 +272,7 @@ mod tests {
         let other = "https://example.com/other/";
         let out = cache.rewrite(&a, &[other], "T", |t| {
             let policy = LinkPolicy::new(other, &[], "sid", t)?;
-            TokenRewriter::rewrite_document(policy, false, encoding_rs::UTF_8, &a)
+            TokenRewriter::rewrite_document(policy.with_use_get(false), encoding_rs::UTF_8, &a)
         });
         assert_eq!(out.unwrap(), a, "links are left alone without use_get");
     }
@@ -301,7 +301,7 @@ mod tests {
             // The middleware keys pages by origin: elsewhere on the same origin the page is
             // rewritten the same.
             let policy = LinkPolicy::new("https://example.com/x/y/z?sid=q&a=1", &[], "sid", "FIRST").unwrap();
-            let out = TokenRewriter::rewrite_document(policy, true, encoding_rs::UTF_8, &page).unwrap();
+            let out = TokenRewriter::rewrite_document(policy.with_use_get(true), encoding_rs::UTF_8, &page).unwrap();
             proptest::prop_assert_eq!(Bytes::from(out), direct(std::str::from_utf8(&page).unwrap(), "FIRST"));
         }
     }

@@ -77,7 +77,6 @@ static HEAD_OR_BODY: LazyLock<Selector> =
 /// What the handlers share with the rewriter and with each other.
 struct State {
     policy: LinkPolicy,
-    use_get: bool,
     /// The document's base URL: the page, until the first `<base href>`.
     base: Url,
     base_seen: bool,
@@ -179,7 +178,7 @@ enum Start {
 /// use actix_cookieless::rewrite::{LinkPolicy, TokenRewriter};
 ///
 /// let policy = LinkPolicy::new("https://example.com/step1", &[], "sessionid", "TOKEN").unwrap();
-/// let mut rewriter = TokenRewriter::new(policy, true, encoding_rs::UTF_8).unwrap();
+/// let mut rewriter = TokenRewriter::new(policy, encoding_rs::UTF_8).unwrap();
 /// let mut html = rewriter.write(br#"<form method="post"><input name="a"></form>"#);
 /// html.extend(rewriter.write(br#"<a href="/step2">next</a> <a href="https://other.example/">away</a>"#));
 /// html.extend(rewriter.end());
@@ -208,20 +207,13 @@ impl std::fmt::Debug for TokenRewriter {
 
 type Handler = fn(&Shared, &mut Element<'_, '_>) -> HandlerResult;
 
-/// Whether the rewriter judges what could send the page's own URL elsewhere (pings, referrer
-/// policies, `srcdoc`): with `use_get`, and on a page whose URL carries a token without it (the
-/// page a `see_other` redirect token opened).
-fn guards_page_url(policy: &LinkPolicy, use_get: bool) -> bool {
-    use_get || policy.page_carries_token()
-}
-
 impl TokenRewriter {
     /// A rewriter for one document in `encoding`; `None` when lol_html cannot parse that
     /// encoding (UTF-16 and other encodings that are not ASCII-compatible). A document whose
     /// byte order mark names another encoding than `encoding` passes through untouched (a
     /// browser follows the mark).
-    pub fn new(policy: LinkPolicy, use_get: bool, encoding: &'static Encoding) -> Option<Self> {
-        Self::watching(policy, use_get, encoding, Present::ANY, None)
+    pub fn new(policy: LinkPolicy, encoding: &'static Encoding) -> Option<Self> {
+        Self::watching(policy, encoding, Present::ANY, None)
     }
 
     /// A rewriter for `document`, which the caller holds whole and then passes to
@@ -235,20 +227,21 @@ impl TokenRewriter {
     /// use actix_cookieless::rewrite::{LinkPolicy, TokenRewriter};
     ///
     /// let page = br#"<p>No forms.</p><a href="/next">next</a>"#;
-    /// let policy = LinkPolicy::new("https://example.com/", &[], "sessionid", "TOKEN").unwrap();
-    /// let mut rewriter = TokenRewriter::for_document(policy, false, encoding_rs::UTF_8, page).unwrap();
+    /// let policy = LinkPolicy::new("https://example.com/", &[], "sessionid", "TOKEN")
+    ///     .unwrap()
+    ///     .with_use_get(false);
+    /// let mut rewriter = TokenRewriter::for_document(policy, encoding_rs::UTF_8, page).unwrap();
     /// let mut html = rewriter.write(page);
     /// html.extend(rewriter.end());
     /// assert_eq!(html, page);
     /// ```
     pub fn for_document(
         policy: LinkPolicy,
-        use_get: bool,
         encoding: &'static Encoding,
         document: &[u8],
     ) -> Option<Self> {
-        let present = Present::scan(document, guards_page_url(&policy, use_get));
-        Self::watching(policy, use_get, encoding, present, None)
+        let present = Present::scan(document, policy.guards_page_url());
+        Self::watching(policy, encoding, present, None)
     }
 
     /// Rewrites `document`, held whole: the output [`for_document`](Self::for_document) then
@@ -262,7 +255,7 @@ impl TokenRewriter {
     ///
     /// let page = br#"<form method="post"><input name="a"></form><a href="/next">next</a>"#;
     /// let policy = LinkPolicy::new("https://example.com/", &[], "sessionid", "TOKEN").unwrap();
-    /// let html = TokenRewriter::rewrite_document(policy, true, encoding_rs::UTF_8, page).unwrap();
+    /// let html = TokenRewriter::rewrite_document(policy, encoding_rs::UTF_8, page).unwrap();
     /// assert_eq!(
     ///     String::from_utf8(html).unwrap(),
     ///     r#"<form method="post"><input type="hidden" name="sessionid" value="TOKEN" /><input name="a"></form><a href="/next?sessionid=TOKEN">next</a>"#
@@ -270,23 +263,21 @@ impl TokenRewriter {
     /// ```
     pub fn rewrite_document(
         policy: LinkPolicy,
-        use_get: bool,
         encoding: &'static Encoding,
         document: &[u8],
     ) -> Option<Vec<u8>> {
-        Self::rewrite_whole(policy, use_get, encoding, document, None)
+        Self::rewrite_whole(policy, encoding, document, None)
     }
 
     /// [`rewrite_document`](Self::rewrite_document), with the script client's element (see
     /// [`with_script`](Self::with_script)).
     pub(crate) fn rewrite_whole(
         policy: LinkPolicy,
-        use_get: bool,
         encoding: &'static Encoding,
         document: &[u8],
         script: Option<String>,
     ) -> Option<Vec<u8>> {
-        let guards = guards_page_url(&policy, use_get);
+        let guards = policy.guards_page_url();
         if script.is_none() {
             // Without `use_get` only forms get the token: a page without one is left as it is
             // (the prescan stops at the first `<form`), unless its own URL carries one.
@@ -296,13 +287,13 @@ impl TokenRewriter {
             }
             // The plain path guards a page's URL only with `use_get`.
             if encoding == encoding_rs::UTF_8
-                && guards == use_get
-                && let Some(out) = plain::rewrite(document, &policy, use_get)
+                && guards == policy.use_get()
+                && let Some(out) = plain::rewrite(document, &policy)
             {
                 return Some(out);
             }
         }
-        let mut rewriter = Self::with_script(policy, use_get, encoding, Some(document), script)?;
+        let mut rewriter = Self::with_script(policy, encoding, Some(document), script)?;
         let mut out = rewriter.write(document);
         out.extend(rewriter.end());
         Some(out)
@@ -310,23 +301,18 @@ impl TokenRewriter {
 
     /// The plain path only: `None` for a page it leaves to lol_html (for its tests).
     #[doc(hidden)]
-    pub fn rewrite_plain_document(
-        policy: &LinkPolicy,
-        use_get: bool,
-        document: &[u8],
-    ) -> Option<Vec<u8>> {
-        plain::rewrite(document, policy, use_get)
+    pub fn rewrite_plain_document(policy: &LinkPolicy, document: &[u8]) -> Option<Vec<u8>> {
+        plain::rewrite(document, policy)
     }
 
     /// The full rewriter only, for a document held whole (the plain path's oracle in tests).
     #[doc(hidden)]
     pub fn rewrite_document_with_lol_html(
         policy: LinkPolicy,
-        use_get: bool,
         encoding: &'static Encoding,
         document: &[u8],
     ) -> Option<Vec<u8>> {
-        let mut rewriter = Self::for_document(policy, use_get, encoding, document)?;
+        let mut rewriter = Self::for_document(policy, encoding, document)?;
         let mut out = rewriter.write(document);
         out.extend(rewriter.end());
         Some(out)
@@ -337,21 +323,19 @@ impl TokenRewriter {
     /// of its `<body>`, else at its end.
     pub(crate) fn with_script(
         policy: LinkPolicy,
-        use_get: bool,
         encoding: &'static Encoding,
         document: Option<&[u8]>,
         script: Option<String>,
     ) -> Option<Self> {
-        let guards = guards_page_url(&policy, use_get);
+        let guards = policy.guards_page_url();
         let mut present = document.map_or(Present::ANY, |doc| Present::scan(doc, guards));
         // A `<head>` inside a `<template>` is no head of the document's: templates are followed.
         present.containers |= script.is_some();
-        Self::watching(policy, use_get, encoding, present, script)
+        Self::watching(policy, encoding, present, script)
     }
 
     fn watching(
         policy: LinkPolicy,
-        use_get: bool,
         encoding: &'static Encoding,
         present: Present,
         script: Option<String>,
@@ -368,11 +352,10 @@ impl TokenRewriter {
             on_referrer_only,
         ];
         let lol_encoding = AsciiCompatibleEncoding::new(encoding)?;
-        let guards = guards_page_url(&policy, use_get);
+        let guards = policy.guards_page_url();
         let state = Arc::new(AtomicRefCell::new(State {
             base: policy.page().clone(),
             policy,
-            use_get,
             base_seen: false,
             relied_on_base: false,
             forms: Forms::new(MAX_FORM_HOLD),
@@ -761,8 +744,7 @@ fn form_token(state: &mut State, method: Option<String>, action: Option<String>)
     if state.tokens_stopped {
         return None;
     }
-    let (token, relies_on_base) =
-        form_token_at(&state.policy, state.use_get, &state.base, method, action)?;
+    let (token, relies_on_base) = form_token_at(&state.policy, &state.base, method, action)?;
     state.relied_on_base |= relies_on_base;
     Some(token)
 }
@@ -823,7 +805,7 @@ fn on_submitter(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     };
     // `formmethod` overrides the form's method; any value but `post` and `dialog` is GET,
     // which puts the form's token into a URL.
-    let into_url = !state.use_get
+    let into_url = !state.policy.use_get()
         && keyword(formmethod)
             .is_some_and(|m| !(m.eq_ignore_ascii_case("post") || m.eq_ignore_ascii_case("dialog")));
     if action_elsewhere || into_url {
@@ -841,7 +823,7 @@ fn rewrite_url_attribute(
     name: &str,
     raw: Option<String>,
 ) -> HandlerResult {
-    let places = state.use_get && !state.tokens_stopped && state.in_foreign_text == 0;
+    let places = state.policy.use_get() && !state.tokens_stopped && state.in_foreign_text == 0;
     let Some(raw) = raw.filter(|_| places) else {
         return Ok(());
     };
@@ -984,7 +966,7 @@ fn on_meta(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
         return Ok(());
     };
     let mut state = shared.borrow_mut();
-    if !state.use_get || state.tokens_stopped || state.in_foreign_text > 0 {
+    if !state.policy.use_get() || state.tokens_stopped || state.in_foreign_text > 0 {
         return Ok(());
     }
     if let Some(url) = state.policy.add_token(refresh.url, &state.base) {
@@ -1006,7 +988,7 @@ mod tests {
         let policy = LinkPolicy::new("https://h/p", &[], "sessionid", "T")
             .unwrap()
             .bound_to_paths(Arc::new(|path: &str| Some(format!("T{path}"))));
-        let mut rewriter = TokenRewriter::new(policy, true, encoding_rs::UTF_8).unwrap();
+        let mut rewriter = TokenRewriter::new(policy, encoding_rs::UTF_8).unwrap();
         let first = rewriter.write(b"<a href=/a>a</a>");
         let rest = std::thread::spawn(move || {
             let mut out = rewriter.write(b"<a href=/b>b</a>");
@@ -1026,8 +1008,7 @@ mod tests {
         let policy = LinkPolicy::new("https://h/p", &[], "sessionid", "T").unwrap();
         let document = whole.then_some(page.as_bytes());
         let mut rewriter = TokenRewriter::with_script(
-            policy,
-            false,
+            policy.with_use_get(false),
             encoding_rs::UTF_8,
             document,
             Some(TAG.to_owned()),

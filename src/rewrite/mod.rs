@@ -28,4 +28,6 @@ pub(crate) use gate::{Charset, body_charset, rewritable};
 pub(crate) use head::{Head, Replay, read_head};
 pub use html::TokenRewriter;
 pub(crate) use page::{PageRewrite, declare_charset};
+#[cfg(feature = "proxy")]
+pub(crate) use policy::redirect_token_path;
 pub use policy::{LinkPolicy, PathSealer};

@@ -70,20 +70,23 @@ impl PageRewrite<'_> {
     fn policy(&self, token: &str, bound: bool) -> Option<LinkPolicy> {
         let settings = self.settings;
         let page_url = format!("{}{}", self.page.origin, self.page.path_and_query);
-        let policy = LinkPolicy::new(&page_url, &settings.hosts, &settings.param_name, token)?;
+        let policy = LinkPolicy::new(&page_url, &settings.hosts, &settings.param_name, token)?
+            .with_use_get(settings.use_get);
         Some(match (&self.sealer, bound) {
             (Some(sealer), true) => policy.bound_to_paths(std::sync::Arc::clone(sealer)),
             _ => policy,
         })
     }
 
-    /// The `Location` a response with `status` gets instead of `location`: with `use_get`, a
-    /// redirect's target with the token when it stays on this site; `None` to leave it as is.
+    /// The `Location` a response with `status` gets instead of `location`
+    /// ([`LinkPolicy::redirect`]); `None` to leave it as it is.
     pub(crate) fn location(&self, status: u16, location: Option<&str>) -> Option<String> {
-        if !(self.settings.use_get && (300..400).contains(&status)) {
+        let location = location?;
+        // Only a redirect's `Location` may get a token: the policy need not be built otherwise.
+        if !(300..400).contains(&status) {
             return None;
         }
-        self.policy(&self.token, true)?.location(location?)
+        self.policy(&self.token, true)?.redirect(status, location)
     }
 
     /// The script client's element for a page carrying `token`, when it is on.
@@ -104,7 +107,7 @@ impl PageRewrite<'_> {
     pub(crate) fn streamed(&self, encoding: &'static Encoding) -> Option<TokenRewriter> {
         let policy = self.policy(&self.token, true)?;
         let script = self.script(&self.token);
-        TokenRewriter::with_script(policy, self.settings.use_get, encoding, None, script)
+        TokenRewriter::with_script(policy, encoding, None, script)
     }
 
     /// A page held whole, rewritten: spliced from the cache when it may be kept there (with
@@ -118,15 +121,13 @@ impl PageRewrite<'_> {
             // relative URL keeps it, an absolute one names its own): the same page at
             // `/a?sessionid=…` and `/b` is one entry. Without use_get, a page whose URL carries
             // a token (a redirect token) is judged more strictly: an entry of its own.
+            let query = self
+                .page
+                .path_and_query
+                .split_once('?')
+                .map_or("", |(_, q)| q);
             let guarded = !self.settings.use_get
-                && crate::url_param::without_param(
-                    self.page
-                        .path_and_query
-                        .split_once('?')
-                        .map_or("", |(_, q)| q),
-                    &self.settings.param_name,
-                )
-                .is_some();
+                && super::policy::query_carries_token(query, &self.settings.param_name);
             let context = [
                 self.page.origin.as_str(),
                 encoding.name(),
@@ -151,6 +152,6 @@ impl PageRewrite<'_> {
     ) -> Option<Vec<u8>> {
         let policy = self.policy(token, bound)?;
         let script = self.script(token);
-        TokenRewriter::rewrite_whole(policy, self.settings.use_get, encoding, page, script)
+        TokenRewriter::rewrite_whole(policy, encoding, page, script)
     }
 }

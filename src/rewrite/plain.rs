@@ -44,7 +44,8 @@ static SCRIPT_COMMENT: LazyLock<memmem::Finder<'static>> =
 const MAX_DEPTH: usize = 512;
 
 /// `document` rewritten as the full rewriter would, or `None` when it is not plain.
-pub(super) fn rewrite(document: &[u8], policy: &LinkPolicy, use_get: bool) -> Option<Vec<u8>> {
+pub(super) fn rewrite(document: &[u8], policy: &LinkPolicy) -> Option<Vec<u8>> {
+    let use_get = policy.use_get();
     // A byte order mark may name another encoding; a NUL is a tokenizer error; values are
     // read as UTF-8, as lol_html reads them for a UTF-8 page.
     if matches!(document.first(), Some(0xEF | 0xFE | 0xFF)) || memchr(0, document).is_some() {
@@ -339,8 +340,7 @@ impl<'a> Plain<'a> {
         }
         let page = self.policy.page();
         let action = self.value("action");
-        let Some((token, _)) = form_token_at(self.policy, self.use_get, page, method, action)
-        else {
+        let Some((token, _)) = form_token_at(self.policy, page, method, action) else {
             return Kind::Form(form, None);
         };
         self.holds.push(Hold {

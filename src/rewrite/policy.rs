@@ -36,6 +36,8 @@ pub struct LinkPolicy {
     hosts: Vec<String>,
     param_name: String,
     tokens: Tokens,
+    /// `use_get`: links, GET forms, frames, refreshes and redirects get the token too.
+    use_get: bool,
 }
 
 impl std::fmt::Debug for LinkPolicy {
@@ -45,13 +47,15 @@ impl std::fmt::Debug for LinkPolicy {
             .field("hosts", &self.hosts)
             .field("param_name", &self.param_name)
             .field("per_path", &matches!(self.tokens, Tokens::PerPath(_)))
+            .field("use_get", &self.use_get)
             .finish_non_exhaustive()
     }
 }
 
 impl LinkPolicy {
     /// A policy for the page at `page_url` (absolute: scheme, host, port, path), which counts
-    /// `hosts` (`host` or `host:port`) as its own too. `None` when `page_url` is not an
+    /// `hosts` (`host` or `host:port`) as its own too, with `use_get` on (the setting's
+    /// default; see [`with_use_get`](Self::with_use_get)). `None` when `page_url` is not an
     /// absolute http(s) URL: then nothing is rewritten.
     pub fn new(page_url: &str, hosts: &[String], param_name: &str, token: &str) -> Option<Self> {
         let page = Url::parse(page_url).ok()?;
@@ -64,6 +68,7 @@ impl LinkPolicy {
             hosts: hosts.iter().map(|h| h.to_ascii_lowercase()).collect(),
             param_name: param_name.to_owned(),
             tokens: Tokens::Fixed(token.to_owned()),
+            use_get: true,
         };
         policy.page_is_own = policy.is_own(&policy.page);
         Some(policy)
@@ -86,6 +91,45 @@ impl LinkPolicy {
         self
     }
 
+    /// Whether only POST forms get the token (`use_get` off) or also GET forms, links, frames,
+    /// refreshes and redirects (`use_get` on, the default).
+    ///
+    /// ```
+    /// use actix_cookieless::rewrite::{LinkPolicy, TokenRewriter};
+    ///
+    /// let page = br#"<a href="/next">next</a>"#;
+    /// let policy = LinkPolicy::new("https://example.com/", &[], "sessionid", "TOKEN").unwrap();
+    /// let html = TokenRewriter::rewrite_document(policy.clone().with_use_get(false), encoding_rs::UTF_8, page);
+    /// assert_eq!(html.unwrap(), page);
+    /// let html = TokenRewriter::rewrite_document(policy, encoding_rs::UTF_8, page);
+    /// assert_eq!(html.unwrap(), br#"<a href="/next?sessionid=TOKEN">next</a>"#);
+    /// ```
+    pub fn with_use_get(mut self, use_get: bool) -> Self {
+        self.use_get = use_get;
+        self
+    }
+
+    /// Whether links, GET forms, frames and refreshes get the token (`use_get`).
+    pub fn use_get(&self) -> bool {
+        self.use_get
+    }
+
+    /// Whether what could send the page's own URL elsewhere (pings, referrer policies,
+    /// `srcdoc`) is judged: with `use_get`, and on a page whose URL carries a token without it
+    /// (the page a `see_other` redirect token opened; its links still get none).
+    pub(crate) fn guards_page_url(&self) -> bool {
+        self.use_get || self.page_carries_token()
+    }
+
+    /// The `Location` a redirect (`status` 3xx) gets instead of `location`: with `use_get`,
+    /// `location` with the token when it stays on this site; `None` to leave it as it is.
+    pub(crate) fn redirect(&self, status: u16, location: &str) -> Option<String> {
+        if !(self.use_get && (300..400).contains(&status)) {
+            return None;
+        }
+        self.location(location)
+    }
+
     /// The page URL relative URLs resolve against until a `<base href>` says otherwise.
     pub(crate) fn page(&self) -> &Url {
         &self.page
@@ -95,9 +139,7 @@ impl LinkPolicy {
     /// token without it): then its pings, referrer policies and `srcdoc` frames are judged
     /// as they are with `use_get`, or they would send that URL elsewhere.
     pub(crate) fn page_carries_token(&self) -> bool {
-        self.page
-            .query()
-            .is_some_and(|query| crate::url_param::without_param(query, &self.param_name).is_some())
+        query_carries_token(self.page.query().unwrap_or(""), &self.param_name)
     }
 
     /// The form field / query parameter name.
@@ -209,6 +251,39 @@ impl LinkPolicy {
     }
 }
 
+/// Whether a page whose query is `query` carries a token in its URL (a parameter `param`).
+pub(crate) fn query_carries_token(query: &str, param: &str) -> bool {
+    crate::url_param::without_param(query, param).is_some()
+}
+
+/// Without `use_get` no ordinary token goes into a URL, but a redirect after a POST that the
+/// browser follows with a GET to this site needs one, or the next page loses its session: the
+/// *redirect token* (`Session::see_other`, and every such redirect the proxy passes on). The
+/// path and query on this site that redirect goes to; `None` with `use_get` (the redirect gets
+/// an ordinary token, [`LinkPolicy::redirect`]), for another site, and for 307/308, which
+/// repeat the method.
+#[cfg(feature = "proxy")]
+pub(crate) fn redirect_token_path(
+    use_get: bool,
+    status: u16,
+    page: &Url,
+    location: &str,
+) -> Option<String> {
+    if use_get || !matches!(status, 301..=303) {
+        return None;
+    }
+    let target = page.join(location).ok()?;
+    if target.origin() != page.origin() {
+        return None;
+    }
+    let mut path = target.path().to_owned();
+    if let Some(query) = target.query() {
+        path.push('?');
+        path.push_str(query);
+    }
+    Some(path)
+}
+
 /// Whether `url` (trimmed) is a relative reference that keeps its base's scheme, host and
 /// port: not empty, not fragment-only, no scheme, and not scheme-relative (`//host`, and `\\`
 /// which http(s) URLs read as `/`). A tab or newline anywhere (which parsers drop, so
@@ -299,6 +374,36 @@ mod tests {
             "TOK",
         )
         .unwrap()
+    }
+
+    #[test]
+    #[cfg(feature = "proxy")]
+    fn redirects_followed_with_a_get_to_this_site_are_paths() {
+        let page = Url::parse("http://a.example/shop/cart?x=1").unwrap();
+        let see = 303;
+        assert_eq!(
+            redirect_token_path(false, see, &page, "checkout.php?s=2").as_deref(),
+            Some("/shop/checkout.php?s=2")
+        );
+        assert_eq!(
+            redirect_token_path(false, 302, &page, "/").as_deref(),
+            Some("/")
+        );
+        assert_eq!(
+            redirect_token_path(false, see, &page, "http://a.example/x#f").as_deref(),
+            Some("/x")
+        );
+        assert_eq!(redirect_token_path(false, see, &page, "//b.example/"), None);
+        assert_eq!(
+            redirect_token_path(false, see, &page, "https://a.example/"),
+            None
+        );
+        assert_eq!(redirect_token_path(false, 307, &page, "/"), None);
+        assert_eq!(
+            redirect_token_path(true, see, &page, "/"),
+            None,
+            "use_get: an ordinary token"
+        );
     }
 
     #[test]

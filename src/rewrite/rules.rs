@@ -59,7 +59,6 @@ pub(super) fn keyword(raw: Option<String>) -> Option<String> {
 /// whether the token went into an action a later `<base>` could move.
 pub(super) fn form_token_at(
     policy: &LinkPolicy,
-    use_get: bool,
     base: &Url,
     method: Option<String>,
     action: Option<String>,
@@ -67,7 +66,7 @@ pub(super) fn form_token_at(
     // Enumerated attributes are matched whole: `method=" post "` is invalid, so GET.
     let method = method.unwrap_or_default();
     let is_post = method.eq_ignore_ascii_case("post");
-    if !is_post && (method.eq_ignore_ascii_case("dialog") || !use_get) {
+    if !is_post && (method.eq_ignore_ascii_case("dialog") || !policy.use_get()) {
         return None;
     }
     let action = action.unwrap_or_default();

@@ -177,7 +177,8 @@ impl Ending {
 
 /// [`rewrite_in_chunks`], and how the rewriting ended.
 pub fn rewrite_and_tell(html: &[u8], cuts: &[usize], use_get: bool) -> (Vec<u8>, Ending) {
-    let mut rewriter = TokenRewriter::new(policy(), use_get, encoding_rs::UTF_8).unwrap();
+    let mut rewriter =
+        TokenRewriter::new(policy().with_use_get(use_get), encoding_rs::UTF_8).unwrap();
     let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (html.len() + 1)).collect();
     cuts.sort_unstable();
     let mut out = Vec::new();
@@ -195,7 +196,8 @@ pub fn rewrite_and_tell(html: &[u8], cuts: &[usize], use_get: bool) -> (Vec<u8>,
 /// `html` rewritten whole by a rewriter that scanned it first ([`TokenRewriter::for_document`]).
 pub fn rewrite_whole(html: &[u8], use_get: bool) -> (Vec<u8>, Ending) {
     let mut rewriter =
-        TokenRewriter::for_document(policy(), use_get, encoding_rs::UTF_8, html).unwrap();
+        TokenRewriter::for_document(policy().with_use_get(use_get), encoding_rs::UTF_8, html)
+            .unwrap();
     let mut out = rewriter.write(html);
     out.extend(rewriter.end());
     (out, Ending::of(&rewriter, false))
@@ -271,7 +273,9 @@ pub fn rewrite_verdicts(input: &[u8], cuts: &[usize], use_get: bool) -> Vec<Verd
     }
     // A plain page may skip lol_html altogether: it must write what lol_html writes, and so
     // pass the same judge.
-    if let Some(plain) = TokenRewriter::rewrite_plain_document(&policy(), use_get, input) {
+    if let Some(plain) =
+        TokenRewriter::rewrite_plain_document(&policy().with_use_get(use_get), input)
+    {
         assert_eq!(
             String::from_utf8_lossy(&plain),
             String::from_utf8_lossy(&whole),
@@ -404,7 +408,8 @@ pub fn pieces_verdicts(data: &[u8]) -> (Vec<Verdict>, bool) {
     let use_get = head & 0x80 != 0;
     let verdicts = rewrite_verdicts(page.as_bytes(), &cuts, use_get);
     let plain =
-        TokenRewriter::rewrite_plain_document(&policy(), use_get, page.as_bytes()).is_some();
+        TokenRewriter::rewrite_plain_document(&policy().with_use_get(use_get), page.as_bytes())
+            .is_some();
     (verdicts, plain)
 }
 
