@@ -133,21 +133,6 @@ pub(crate) fn origin(
     (scheme.to_owned(), host.to_owned())
 }
 
-/// [`origin`] for an actix request.
-#[cfg(feature = "actix")]
-pub(crate) fn request_origin(req: &actix_web::HttpRequest, trusted: &[Cidr]) -> (String, String) {
-    let config = req.app_config();
-    let uri = req.uri();
-    let target = Target {
-        peer: req.peer_addr().map(|addr| addr.ip()),
-        uri_scheme: uri.scheme_str(),
-        uri_authority: uri.authority().map(actix_web::http::uri::Authority::as_str),
-        secure: config.secure(),
-        default_host: config.host(),
-    };
-    origin(&target, req.headers(), trusted)
-}
-
 /// Hop addresses in order, left (client side) to right: `Forwarded` when present, else
 /// `X-Forwarded-For`. Every header line counts, in the order received.
 fn forwarded_hops(headers: &impl HeaderView) -> Vec<Option<IpAddr>> {
@@ -202,6 +187,7 @@ pub(crate) fn mask(ip: IpAddr, v4_prefix: u8, v6_prefix: u8) -> IpAddr {
 #[cfg(all(test, feature = "actix"))]
 mod tests {
     use super::*;
+    use crate::middleware::request_origin;
     use actix_web::http::header::{self, HeaderMap, HeaderValue};
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {

@@ -116,7 +116,7 @@ mod site;
 pub mod store;
 #[cfg(feature = "actix")]
 #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
-pub mod testing;
+pub use middleware::testing;
 pub mod token;
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
@@ -131,10 +131,10 @@ pub use engine::SessionEvent;
 pub use middleware::CookielessSessionService;
 #[cfg(feature = "actix")]
 #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
-pub use middleware::{CookielessSession, CookielessSessionBuilder};
+pub use middleware::SessionExt;
 #[cfg(feature = "actix")]
 #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
-pub use session::SessionExt;
+pub use middleware::{CookielessSession, CookielessSessionBuilder};
 pub use session::{
     Session, SessionError, SessionGetError, SessionInsertError, SessionStatus, SessionToken,
     SessionUpdateError, WhyNew,

@@ -3,9 +3,14 @@
 //! it, `issuer` lends handlers the request's sealer, `respond` writes the token into the
 //! response.
 
+mod body;
+mod error;
+mod extract;
 mod find;
+mod request;
 mod respond;
 mod service;
+pub mod testing;
 
 use std::{rc::Rc, sync::Arc};
 
@@ -16,12 +21,14 @@ use actix_web::{
     dev::{Service, ServiceRequest, ServiceResponse, Transform},
 };
 
+pub use body::RewriteBody;
+pub use extract::SessionExt;
+pub(crate) use request::request_origin;
 pub use service::CookielessSessionService;
 
 use crate::{
     Clock,
     engine::{Engine, SessionEvent},
-    rewrite::RewriteBody,
     settings::{Settings, SettingsError},
 };
 

@@ -11,10 +11,11 @@ use actix_web::{
     web::Bytes,
 };
 
+use super::RewriteBody;
 use crate::{
     client_script,
     engine::{Answer, BodyPlan, Refusal},
-    rewrite::{Head, RewriteBody, read_head},
+    rewrite::{Head, read_head},
 };
 
 /// The engine's refusal as a response.

@@ -88,7 +88,7 @@ where
         get_or_head: matches!(*req.method(), Method::GET | Method::HEAD),
     };
     let cross_site = || {
-        let (_, host) = client::request_origin(req.request(), &settings.trusted_proxies);
+        let (_, host) = crate::middleware::request_origin(req.request(), &settings.trusted_proxies);
         site::judge(false, req.headers(), &host, &settings.hosts)
     };
     let started = engine
@@ -121,7 +121,7 @@ where
     let response = (res.status().as_u16(), body_len(res.response().body()));
     let request = res.request().clone();
     let page = || {
-        let (scheme, host) = client::request_origin(&request, &settings.trusted_proxies);
+        let (scheme, host) = crate::middleware::request_origin(&request, &settings.trusted_proxies);
         let path_and_query = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
         RequestPage::new((&scheme, host), path_and_query)
     };

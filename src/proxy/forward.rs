@@ -110,7 +110,7 @@ async fn answer(
     }
     let inner = &proxy.inner;
     let settings = &inner.session;
-    let (scheme, host) = client::request_origin(&req, &settings.trusted_proxies);
+    let (scheme, host) = crate::middleware::request_origin(&req, &settings.trusted_proxies);
     // The URL the browser asked for, as the jar's cookies were set for it; and the upstream's,
     // without the token (query tokens stay with the proxy).
     let query = url_param::without_param(req.query_string(), &settings.param_name);

@@ -1,11 +1,10 @@
 //! Putting the token into responses: HTML documents as they stream, and redirects.
 //!
-//! [`TokenRewriter`] and [`LinkPolicy`] work on their own (no actix types), for benches and
-//! other frameworks; the actix middleware wraps response bodies in `RewriteBody`.
+//! [`TokenRewriter`] and [`LinkPolicy`] work on their own (no framework types); each door wraps
+//! its response bodies around them (the actix middleware's `RewriteBody` lives with it, and is
+//! named here as before).
 
 mod attribute;
-#[cfg(feature = "actix")]
-mod body;
 mod cache;
 mod charset;
 mod entities;
@@ -22,7 +21,7 @@ mod tokenizer;
 
 #[cfg(feature = "actix")]
 #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
-pub use body::RewriteBody;
+pub use crate::middleware::RewriteBody;
 pub(crate) use cache::RewriteCache;
 pub(crate) use gate::{Charset, body_charset, rewritable};
 pub(crate) use head::{Head, Replay, read_head};

@@ -1,13 +1,13 @@
 //! What a session operation can fail with: one type per operation, as in actix-session, each
-//! keeping its cause as `source()`. As actix-web errors they answer with an opaque body and log
-//! the cause, as axum responses too (feature `tower`); `Answer` keeps what they answer free of
-//! any framework.
+//! keeping its cause as `source()`. `Answer` says what they answer, free of any framework: the
+//! actix glue makes them actix-web errors, the tower glue axum responses (an opaque body, the
+//! cause logged).
 
 use std::{error::Error as StdError, fmt};
 
 /// How an error answers a request, whatever the framework: its status, and the cause that goes
 /// to the log (never to the visitor).
-trait Answer: StdError {
+pub(crate) trait Answer: StdError {
     fn status(&self) -> u16 {
         500
     }
@@ -21,52 +21,12 @@ trait Answer: StdError {
 }
 
 /// The opaque plain-text body of a status.
-fn reason(status: u16) -> &'static str {
+pub(crate) fn reason(status: u16) -> &'static str {
     match status {
         429 => "Too Many Requests",
         503 => "Service Unavailable",
         _ => "Internal Server Error",
     }
-}
-
-/// Each error type as an actix-web error and (feature `tower`) an axum response: the status,
-/// an opaque body, the cause logged.
-macro_rules! answers {
-    ($($name:ty),*) => {$(
-        #[cfg(feature = "actix")]
-        impl actix_web::ResponseError for $name {
-            fn status_code(&self) -> actix_web::http::StatusCode {
-                actix_web::http::StatusCode::from_u16(Answer::status(self))
-                    .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR)
-            }
-
-            fn error_response(&self) -> actix_web::HttpResponse {
-                tracing::error!(error = %self.logged_cause(), "actix-cookieless session error");
-                actix_web::HttpResponse::build(self.status_code())
-                    .content_type("text/plain; charset=utf-8")
-                    .body(reason(Answer::status(self)))
-            }
-        }
-
-        #[cfg(feature = "tower")]
-        impl axum_core::response::IntoResponse for $name {
-            fn into_response(self) -> axum_core::response::Response {
-                tracing::error!(error = %self.logged_cause(), "actix-cookieless session error");
-                let status = http::StatusCode::from_u16(Answer::status(&self))
-                    .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-                let mut res = axum_core::response::Response::new(axum_core::body::Body::from(
-                    reason(status.as_u16()),
-                ));
-                *res.status_mut() = status;
-                res.headers_mut().insert(
-                    http::header::CONTENT_TYPE,
-                    http::HeaderValue::from_static("text/plain; charset=utf-8"),
-                );
-                res
-            }
-        }
-
-    )*};
 }
 
 macro_rules! json_error {
@@ -218,37 +178,5 @@ impl Answer for SessionError {
             Self::TooManyNewSessions => 429,
             Self::Store(_) | Self::Seal(_) => 503,
         }
-    }
-}
-
-answers!(
-    SessionGetError,
-    SessionUpdateError,
-    SessionInsertError,
-    SessionError
-);
-
-#[cfg(all(test, feature = "actix"))]
-mod tests {
-    use actix_web::{ResponseError, http::StatusCode};
-
-    use super::*;
-
-    #[test]
-    fn errors_keep_their_cause_and_answer_opaquely() {
-        let cause = serde_json::from_str::<u32>("\"x\"").unwrap_err();
-        let err = SessionGetError::new("age", cause);
-        assert_eq!(err.to_string(), "could not read session entry `age`");
-        assert!(err.source().unwrap().to_string().contains("invalid type"));
-        assert_eq!(err.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
-
-        let store = SessionError::Store("connection refused".into());
-        assert_eq!(store.source().unwrap().to_string(), "connection refused");
-        let res = store.error_response();
-        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(
-            SessionError::TooManyNewSessions.status_code(),
-            StatusCode::TOO_MANY_REQUESTS
-        );
     }
 }

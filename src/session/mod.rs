@@ -1,12 +1,10 @@
-//! The `Session` extractor: what a handler reads and writes.
+//! The `Session`: what a handler reads and writes, whatever the framework (the actix and tower
+//! glues make it an extractor).
 
 mod error;
-#[cfg(feature = "actix")]
-mod ext;
 
+pub(crate) use error::{Answer, reason};
 pub use error::{SessionError, SessionGetError, SessionInsertError, SessionUpdateError};
-#[cfg(feature = "actix")]
-pub use ext::SessionExt;
 
 use std::{
     collections::{HashMap, HashSet},
@@ -263,7 +261,7 @@ impl Session {
         Self(Arc::new(Mutex::new(inner)))
     }
 
-    /// A session no middleware stands behind: what [`SessionExt::get_session`] gives outside
+    /// A session no middleware stands behind: what `SessionExt::get_session` gives outside
     /// `CookielessSession`. Writes to it are kept nowhere.
     #[cfg(any(test, feature = "actix"))]
     pub(crate) fn detached() -> Self {
@@ -637,24 +635,6 @@ impl SessionToken {
     /// parameter is replaced). Escape the result for HTML as you would any URL (`&` → `&amp;`).
     pub fn url(&self, url: &str) -> String {
         crate::url_param::with_param(url, &self.param_name, &self.value)
-    }
-}
-
-#[cfg(feature = "actix")]
-impl actix_web::FromRequest for Session {
-    type Error = actix_web::Error;
-    type Future = std::future::Ready<Result<Self, Self::Error>>;
-
-    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        use actix_web::HttpMessage as _;
-        let session = req.extensions().get::<Session>().cloned();
-        std::future::ready(session.ok_or_else(|| {
-            tracing::error!(
-                path = req.path(),
-                "a handler asked for actix_cookieless::Session, but CookielessSession does not wrap this route"
-            );
-            actix_web::error::ErrorInternalServerError("Internal Server Error")
-        }))
     }
 }
 

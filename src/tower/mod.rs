@@ -50,7 +50,9 @@
 //! apply (no peer to trust), and every client shares one new-session budget.
 
 mod body;
+mod error;
 mod extract;
+mod headers;
 mod respond;
 mod service;
 

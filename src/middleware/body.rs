@@ -11,7 +11,7 @@ use actix_web::{
 };
 use pin_project_lite::pin_project;
 
-use super::{Head, Replay, TokenRewriter};
+use crate::rewrite::{Head, Replay, TokenRewriter};
 
 pin_project! {
     /// A response body: rewritten chunk by chunk as it streams, already rewritten whole (a

@@ -1,4 +1,5 @@
-//! The session outside an extractor: in guards, in other middleware, in error handlers.
+//! The request's session for actix-web code: the [`Session`] extractor, and `SessionExt` where
+//! no extractor reaches (guards, other middleware, error handlers).
 
 use actix_web::{
     HttpMessage, HttpRequest,
@@ -6,7 +7,7 @@ use actix_web::{
     guard::GuardContext,
 };
 
-use super::Session;
+use crate::Session;
 
 /// The request's session where the [`Session`] extractor cannot reach, as actix-session's
 /// `SessionExt`: guards, middleware wrapped inside `CookielessSession`, error handlers.
@@ -56,5 +57,21 @@ impl SessionExt for GuardContext<'_> {
             .get::<Session>()
             .cloned()
             .unwrap_or_else(Session::detached)
+    }
+}
+
+impl actix_web::FromRequest for Session {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let session = req.extensions().get::<Session>().cloned();
+        std::future::ready(session.ok_or_else(|| {
+            tracing::error!(
+                path = req.path(),
+                "a handler asked for actix_cookieless::Session, but CookielessSession does not wrap this route"
+            );
+            actix_web::error::ErrorInternalServerError("Internal Server Error")
+        }))
     }
 }
