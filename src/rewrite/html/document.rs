@@ -1,0 +1,110 @@
+//! The handlers for what shapes the document: `<base>` (where relative URLs go), `<template>`
+//! and `<select>` (what lol_html reads as markup and a tree builder may not), and the place of
+//! the script client's element.
+
+use lol_html::{HandlerResult, html_content::ContentType, send::Element};
+
+use std::sync::Arc;
+
+use super::{Attrs, Shared, is_html, readings};
+use crate::rewrite::attribute::decode_entities;
+
+/// Puts the script client's element first into the page's `<head>` (or `<body>`, when the page
+/// names no head), once.
+pub(super) fn place_script(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
+    let script = {
+        let mut state = shared.borrow_mut();
+        if !is_html(el) || state.forms.in_template() {
+            return Ok(());
+        }
+        state.script.take()
+    };
+    if let Some(script) = script {
+        el.prepend(&script, ContentType::Html);
+    }
+    Ok(())
+}
+
+pub(super) fn on_base(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
+    let mut state = shared.borrow_mut();
+    // A base in a template's contents is no base of the document's. One in what lol_html
+    // takes for foreign content may or may not be: after nested `<svg>`s, a `<p>` breaks out
+    // of foreign content in the tree builder and lol_html does not follow, so it may be the
+    // document's; or it is an SVG element, and a later `<base>` is the document's
+    // (`<svg><base href=/a/><table><base href=//evil.example/>`: `<table>` leaves the `<svg>`).
+    // So it is judged as a base, and leaves the first-base slot to the next one.
+    if state.forms.in_template() {
+        return Ok(());
+    }
+    let Attrs { values: [href], .. } = Attrs::read(el, ["href"]);
+    let Some(href) = href else {
+        return Ok(());
+    };
+    // An empty or unparsable base leaves the page's URL, as in a browser.
+    let base = state
+        .policy
+        .resolve(&decode_entities(&href), state.policy.page())
+        .unwrap_or_else(|| state.policy.page().clone());
+    let own = state.policy.is_own(&base);
+    let foreign = !is_html(el);
+    if (state.relied_on_base || foreign) && !own {
+        // The first base applies to every URL of the document, also the ones already sent:
+        // this one would take their tokens to another site.
+        tracing::debug!(
+            "a late <base href> would send earlier tokens elsewhere; its href is removed"
+        );
+        el.remove_attribute("href");
+        return Ok(());
+    }
+    if !state.base_seen {
+        state.base_seen = !foreign;
+        state.base = base;
+    }
+    Ok(())
+}
+
+/// `<template>` and `<select>`: where a form may not get the token.
+pub(super) fn on_container(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
+    let template = el.tag_name() == "template";
+    let html = is_html(el);
+    let mut state = shared.borrow_mut();
+    readings::form_state_unsure(&mut state);
+    // Selects in any namespace: lol_html's view of foreign content is not every tree builder's.
+    let inside_select = state.selects_open > 0;
+    if !template {
+        state.selects_open += 1;
+    }
+    if html {
+        if template {
+            state.forms.template_opened();
+        } else {
+            state.forms.select_opened();
+        }
+    } else if template {
+        return Ok(());
+    }
+    let shared = Arc::clone(shared);
+    el.on_end_tag(Box::new(move |end| {
+        let mut state = shared.borrow_mut();
+        readings::form_state_unsure(&mut state);
+        let own = if template { "template" } else { "select" };
+        let by_own_end_tag = end.name().eq_ignore_ascii_case(own);
+        // lol_html closes a `<select>` (or a `<template>` in one) at an ancestor's end tag
+        // (`<div><select></div>`) or a `<template>` at `</select>`, where the "in select"
+        // mode stays inside: the end tag goes in, so every reading leaves here (and the
+        // selectors that watch inside a `<select>` see all a browser may read in one). Written
+        // `</select >`, which reads the same, so that a reader of the page can tell it.
+        if !by_own_end_tag && (!template || inside_select) {
+            end.before(&format!("</{own} >"), ContentType::Html);
+        }
+        if template {
+            state.forms.template_closed(by_own_end_tag);
+        } else {
+            state.selects_open = state.selects_open.saturating_sub(1);
+            if html {
+                state.forms.select_closed(by_own_end_tag);
+            }
+        }
+        Ok(())
+    }))
+}

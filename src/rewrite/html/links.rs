@@ -1,0 +1,176 @@
+//! The handlers for URLs outside forms: links, frames and refreshes get the token when they
+//! stay on this site (with `use_get`); pings, referrer policies and `srcdoc` that could send the
+//! page's own URL elsewhere are judged.
+
+use lol_html::{HandlerResult, send::Element};
+
+use super::{Attrs, Shared, State, is_html};
+use crate::{
+    rewrite::{
+        attribute::{Refresh, decode_entities, encode_attribute},
+        policy::has_scheme,
+        rules::keyword,
+    },
+    settings::is_safe_referrer_policy,
+};
+
+/// Puts the token into the URL attribute `name` (with value `raw`), when it stays on this site.
+fn rewrite_url_attribute(
+    state: &mut State,
+    el: &mut Element<'_, '_>,
+    name: &str,
+    raw: Option<String>,
+) -> HandlerResult {
+    let places = state.policy.use_get() && !state.tokens_stopped && state.in_foreign_text == 0;
+    let Some(raw) = raw.filter(|_| places) else {
+        return Ok(());
+    };
+    // A NUL is U+FFFD to a browser's tokenizer and stays a NUL in lol_html's value: written
+    // back with the token, the link would point elsewhere. (The plain path declines NULs.)
+    if raw.contains('\0') {
+        return Ok(());
+    }
+    let url = decode_entities(&raw);
+    if let Some(with_token) = state.policy.add_token(&url, &state.base) {
+        state.token_placed_in(&url);
+        el.set_attribute(name, &encode_attribute(&with_token))?;
+    }
+    Ok(())
+}
+
+/// Whether a referrer policy keyword (raw, as in the page) is weaker than the safe ones.
+fn is_weak_referrer_policy(raw: Option<String>) -> bool {
+    keyword(raw).is_some_and(|p| !is_safe_referrer_policy(&p))
+}
+
+/// An element-level `referrerpolicy` weaker than the safe ones would send the page's URL,
+/// token and all, to other sites: it goes, and the response's `Referrer-Policy` applies.
+fn drop_weak_referrer_policy(el: &mut Element<'_, '_>, policy: Option<String>) {
+    if is_weak_referrer_policy(policy) {
+        tracing::debug!("a weak referrerpolicy attribute was removed");
+        el.remove_attribute("referrerpolicy");
+    }
+}
+
+pub(super) fn on_link(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
+    let Attrs {
+        values: [policy, ping, href, xlink_href],
+        faithful,
+    } = Attrs::read(el, ["referrerpolicy", "ping", "href", "xlink:href"]);
+    if !faithful {
+        return Ok(());
+    }
+    drop_weak_referrer_policy(el, policy);
+    let html = is_html(el);
+    // In SVG only `<a>` is a link.
+    if !html && el.tag_name() != "a" {
+        return Ok(());
+    }
+    let mut state = shared.borrow_mut();
+    // A ping tells its target the link's URL (`Ping-To`) and, from an http page, the page's
+    // own URL (`Ping-From`): either may hold a token, so pings to other sites go.
+    if let Some(ping) = ping {
+        let stays = decode_entities(&ping)
+            .split_ascii_whitespace()
+            .all(|target| state.policy.is_same_origin(target, &state.base));
+        if !stays {
+            tracing::debug!("a ping to another site was removed");
+            el.remove_attribute("ping");
+        } else if ping.split_ascii_whitespace().any(|t| !has_scheme(t)) {
+            state.relied_on_base = true;
+        }
+    }
+    // SVG 2 links use `href`, older ones `xlink:href`; `href` wins when both are there.
+    if html || href.is_some() {
+        rewrite_url_attribute(&mut state, el, "href", href)
+    } else {
+        rewrite_url_attribute(&mut state, el, "xlink:href", xlink_href)
+    }
+}
+
+pub(super) fn on_frame(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
+    let Attrs {
+        values: [policy, src, srcdoc],
+        faithful,
+    } = Attrs::read(el, ["referrerpolicy", "src", "srcdoc"]);
+    if !faithful {
+        return Ok(());
+    }
+    drop_weak_referrer_policy(el, policy);
+    if !is_html(el) {
+        return Ok(());
+    }
+    if srcdoc.is_some_and(|doc| may_set_referrer_policy(&doc)) {
+        tracing::debug!("an iframe srcdoc that may weaken the referrer policy was removed");
+        el.remove_attribute("srcdoc");
+    }
+    rewrite_url_attribute(&mut shared.borrow_mut(), el, "src", src)
+}
+
+/// Whether an iframe's `srcdoc` document (raw, as in the page) may set its own referrer
+/// policy: such a document sends the page's URL, token and all, as its `Referer`, and a
+/// `<meta name=referrer>` or `referrerpolicy` in it would send that to other sites. It is
+/// not rewritten: one that mentions a referrer policy, holds a nested `srcdoc`, or still has
+/// character references after decoding (which could spell either) goes.
+fn may_set_referrer_policy(raw: &str) -> bool {
+    let doc = decode_entities(raw).to_ascii_lowercase();
+    doc.contains('&') || doc.contains("referrer") || doc.contains("srcdoc")
+}
+
+pub(super) fn on_referrer_only(_: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
+    let Attrs {
+        values: [policy],
+        faithful,
+    } = Attrs::read(el, ["referrerpolicy"]);
+    if faithful {
+        drop_weak_referrer_policy(el, policy);
+    }
+    Ok(())
+}
+
+pub(super) fn on_meta(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
+    let Attrs {
+        values: [name, http_equiv, content],
+        faithful,
+    } = Attrs::read(el, ["name", "http-equiv", "content"]);
+    if !faithful {
+        return Ok(());
+    }
+    let (name, http_equiv) = (keyword(name), keyword(http_equiv));
+    let matches = |attr: &Option<String>, value: &str| {
+        attr.as_deref()
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case(value))
+    };
+    if matches(&name, "referrer") || matches(&http_equiv, "referrer-policy") {
+        // A weak document policy would send the page's URL, token and all, elsewhere. Judged
+        // in any namespace: `<svg><meta>` breaks out of foreign content in the tree builder and
+        // is an HTML `<meta>` after all, which lol_html does not know.
+        if content.is_some() && is_weak_referrer_policy(content) {
+            tracing::debug!("a weak <meta name=referrer> lost its content");
+            el.remove_attribute("content");
+        }
+        return Ok(());
+    }
+    // A refresh in what lol_html takes for foreign content gets no token (failing closed).
+    if !is_html(el) || !matches(&http_equiv, "refresh") {
+        return Ok(());
+    }
+    // A NUL would be written back where a browser reads U+FFFD (see `rewrite_url_attribute`).
+    let Some(content) = content.filter(|content| !content.contains('\0')) else {
+        return Ok(());
+    };
+    let content = decode_entities(&content);
+    let Some(refresh) = Refresh::parse(&content) else {
+        return Ok(());
+    };
+    let mut state = shared.borrow_mut();
+    if !state.policy.use_get() || state.tokens_stopped || state.in_foreign_text > 0 {
+        return Ok(());
+    }
+    if let Some(url) = state.policy.add_token(refresh.url, &state.base) {
+        state.token_placed_in(refresh.url);
+        let content = format!("{}{url}{}", refresh.before, refresh.after);
+        el.set_attribute("content", &encode_attribute(&content))?;
+    }
+    Ok(())
+}
