@@ -127,7 +127,7 @@ mod url_param;
 pub use clock::Clock;
 pub use engine::SessionEvent;
 #[cfg(feature = "actix")]
-#[doc(hidden)]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
 pub use middleware::CookielessSessionService;
 #[cfg(feature = "actix")]
 #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]

@@ -901,6 +901,7 @@ fn every_case_whole_and_in_every_chunking() {
 /// A page held whole may take the plain path (no lol_html): where it does, it gives the
 /// table's output too.
 #[test]
+#[cfg(feature = "testing")]
 fn every_case_the_plain_path_takes_gives_the_tables_output() {
     let mut plain = 0;
     for (i, &(use_get, input, expected)) in CASES.iter().enumerate() {

@@ -18,8 +18,8 @@ use crate::{
     site,
 };
 
-/// The service [`CookielessSession`] wraps around the inner one.
-#[doc(hidden)]
+/// The service [`CookielessSession`](crate::CookielessSession) wraps around the inner one
+/// (what its `Transform` builds; applications do not build it themselves).
 pub struct CookielessSessionService<S, St> {
     pub(super) service: Rc<S>,
     pub(super) engine: Arc<Engine<St>>,

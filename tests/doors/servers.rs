@@ -30,7 +30,9 @@ pub const PAGE: &str = r#"<!doctype html><html><head><title>door</title></head><
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Actix,
+    #[cfg(feature = "tower")]
     Axum,
+    #[cfg(feature = "proxy")]
     Proxy,
 }
 

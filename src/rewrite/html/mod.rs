@@ -306,14 +306,18 @@ impl TokenRewriter {
         Some(out)
     }
 
-    /// The plain path only: `None` for a page it leaves to lol_html (for its tests).
-    #[doc(hidden)]
+    /// The plain path only: `None` for a page it leaves to lol_html (for differential tests
+    /// and fuzzing; feature `testing`, not a stable API).
+    #[cfg(feature = "testing")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
     pub fn rewrite_plain_document(policy: &LinkPolicy, document: &[u8]) -> Option<Vec<u8>> {
         plain::rewrite(document, policy)
     }
 
-    /// The full rewriter only, for a document held whole (the plain path's oracle in tests).
-    #[doc(hidden)]
+    /// The full rewriter only, for a document held whole (the plain path's oracle in
+    /// differential tests; feature `testing`, not a stable API).
+    #[cfg(feature = "testing")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
     pub fn rewrite_document_with_lol_html(
         policy: LinkPolicy,
         encoding: &'static Encoding,
