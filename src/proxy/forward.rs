@@ -1,11 +1,11 @@
-//! One request, forwarded: the browser's request to the upstream, the upstream's response back,
-//! both streamed. Cookies go to and from the visitor's jar instead of the browser.
+//! One request, forwarded: the browser's request to the upstream (the token kept here, the
+//! cookies from the visitor's jar, forwarding headers the proxy's own), streamed; the response
+//! goes back through `respond.rs`.
 
 use std::{future::poll_fn, net::IpAddr, pin::Pin};
 
 use actix_web::{
     HttpRequest, HttpResponse,
-    body::{BodyStream, SizedStream},
     error::PayloadError,
     http::{
         Method, StatusCode,
@@ -23,7 +23,7 @@ use super::{
     strip::{Stripped, Stripper},
     upstream::{Failure, RequestBody, Upstream},
 };
-use crate::{Session, client, rewrite::redirect_token_path, url_param};
+use crate::{Session, client, url_param};
 
 /// Headers that describe one connection, not the message (RFC 9110 7.6.1), and are never
 /// passed on; `proxy-connection` and `keep-alive` are their older spellings.
@@ -40,7 +40,7 @@ const HOP_BY_HOP: [&str; 9] = [
 ];
 
 /// Whether `name` is hop-by-hop: always-hop headers and those the `Connection` header lists.
-fn is_hop_by_hop(name: &HeaderName, headers: &HeaderMap) -> bool {
+pub(super) fn is_hop_by_hop(name: &HeaderName, headers: &HeaderMap) -> bool {
     HOP_BY_HOP.contains(&name.as_str())
         || headers
             .get_all(header::CONNECTION)
@@ -125,7 +125,7 @@ async fn answer(
     };
     let upstream_url = inner.upstream_url(&path_and_query);
 
-    let mut jar = Jar::load(&session);
+    let jar = Jar::load(&session);
     let http10 = inner.settings.upstream_version == "1.0";
     let mut headers = HeaderMap::new();
     for (name, value) in req.headers() {
@@ -234,71 +234,7 @@ async fn answer(
         return opaque(StatusCode::BAD_GATEWAY, "Bad Gateway");
     }
 
-    let mut out = HttpResponse::build(response.status);
-    let mut location = None;
-    for (name, value) in &response.headers {
-        if is_hop_by_hop(name, &response.headers) || name == header::CONTENT_LENGTH {
-            continue;
-        }
-        if name == header::SET_COOKIE {
-            if let Ok(value) = value.to_str() {
-                jar.set_cookie(value, &public_url);
-            }
-            continue;
-        }
-        if name == header::LOCATION
-            && let Ok(value) = value.to_str()
-        {
-            location = Some(inner.localize(value).unwrap_or_else(|| value.to_owned()));
-            continue;
-        }
-        if name == header::CONTENT_LOCATION
-            && let Some(local) = value.to_str().ok().and_then(|v| inner.localize(v))
-            && let Ok(local) = HeaderValue::from_str(&local)
-        {
-            out.append_header((name.clone(), local));
-            continue;
-        }
-        out.append_header((name.clone(), value.clone()));
-    }
-    jar.save(&session, inner.settings.max_jar_bytes);
-    if let Some(location) = location {
-        let path = redirect_token_path(
-            settings.use_get,
-            response.status.as_u16(),
-            &public_url,
-            &location,
-        );
-        let location = match path {
-            Some(path) if !session.is_empty() => match session.redirect_location(&path).await {
-                Ok(with_token) => with_token,
-                Err(err) => {
-                    tracing::warn!(error = %err, "no redirect token for the upstream's redirect");
-                    location
-                }
-            },
-            _ => location,
-        };
-        if let Ok(value) = HeaderValue::from_str(&location) {
-            out.insert_header((header::LOCATION, value));
-        }
-    }
-
-    let no_body = matches!(
-        response.status,
-        StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED
-    );
-    if no_body {
-        return out.finish();
-    }
-    let length = response
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    match length {
-        Some(len) => out.body(SizedStream::new(len, response.body)),
-        None => out.body(BodyStream::new(response.body)),
-    }
+    super::respond::respond(response, jar, &public_url, &session, inner).await
 }
 
 /// `referer` without the token's query parameters; `None` when it has none.

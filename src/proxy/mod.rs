@@ -43,6 +43,7 @@ mod access_log;
 mod forward;
 mod jar;
 mod limit;
+mod respond;
 mod settings;
 mod strip;
 mod upstream;

@@ -1,0 +1,93 @@
+//! The upstream's response, back to the browser: hop-by-hop headers dropped, cookies into the
+//! visitor's jar (never to the browser), `Location` and `Content-Location` in the public URL
+//! space, a redirect after a POST given its redirect token when `use_get` is off. Everything
+//! else (the token's headers, Cache-Control, Referrer-Policy, charset, rewriting) is the
+//! response plan's, applied by the middleware this app runs inside.
+
+use actix_web::{
+    HttpResponse,
+    body::{BodyStream, SizedStream},
+    http::{
+        StatusCode,
+        header::{self, HeaderValue},
+    },
+};
+use url::Url;
+
+use super::{Inner, forward::is_hop_by_hop, jar::Jar, upstream::Response};
+use crate::{Session, rewrite::redirect_token_path};
+
+/// The browser's answer to the upstream's `response` to the page at `public_url`.
+pub(super) async fn respond(
+    response: Response,
+    mut jar: Jar,
+    public_url: &Url,
+    session: &Session,
+    inner: &Inner,
+) -> HttpResponse {
+    let mut out = HttpResponse::build(response.status);
+    let mut location = None;
+    for (name, value) in &response.headers {
+        if is_hop_by_hop(name, &response.headers) || name == header::CONTENT_LENGTH {
+            continue;
+        }
+        if name == header::SET_COOKIE {
+            if let Ok(value) = value.to_str() {
+                jar.set_cookie(value, public_url);
+            }
+            continue;
+        }
+        if name == header::LOCATION
+            && let Ok(value) = value.to_str()
+        {
+            location = Some(inner.localize(value).unwrap_or_else(|| value.to_owned()));
+            continue;
+        }
+        if name == header::CONTENT_LOCATION
+            && let Some(local) = value.to_str().ok().and_then(|v| inner.localize(v))
+            && let Ok(local) = HeaderValue::from_str(&local)
+        {
+            out.append_header((name.clone(), local));
+            continue;
+        }
+        out.append_header((name.clone(), value.clone()));
+    }
+    jar.save(session, inner.settings.max_jar_bytes);
+    if let Some(location) = location {
+        let path = redirect_token_path(
+            inner.session.use_get,
+            response.status.as_u16(),
+            public_url,
+            &location,
+        );
+        let location = match path {
+            Some(path) if !session.is_empty() => match session.redirect_location(&path).await {
+                Ok(with_token) => with_token,
+                Err(err) => {
+                    tracing::warn!(error = %err, "no redirect token for the upstream's redirect");
+                    location
+                }
+            },
+            _ => location,
+        };
+        if let Ok(value) = HeaderValue::from_str(&location) {
+            out.insert_header((header::LOCATION, value));
+        }
+    }
+
+    let no_body = matches!(
+        response.status,
+        StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED
+    );
+    if no_body {
+        return out.finish();
+    }
+    let length = response
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    match length {
+        Some(len) => out.body(SizedStream::new(len, response.body)),
+        None => out.body(BodyStream::new(response.body)),
+    }
+}
