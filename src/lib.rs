@@ -102,6 +102,7 @@ mod client_script;
 mod clock;
 mod cookies;
 mod engine;
+mod form;
 mod headers;
 #[cfg(feature = "actix")]
 mod middleware;

@@ -18,21 +18,10 @@ use std::{
 use actix_web::{error::PayloadError, web::Bytes};
 use futures_core::Stream;
 
-use crate::transport::trim_quotes;
+use crate::form::{FormEncoding as Encoding, part_may_be_named, text_field, url_encoded_field};
 
 /// Past this, a multipart part's headers are not read for a name: the part passes.
 pub(super) const MAX_PART_HEADERS: usize = 16 * 1024;
-
-/// How a body carries form fields.
-#[derive(Debug)]
-enum Encoding {
-    UrlEncoded,
-    /// `\r\n--boundary`: what ends a part and starts the next.
-    Multipart {
-        delimiter: Vec<u8>,
-    },
-    TextPlain,
-}
 
 /// Where the stripper is in the body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,27 +56,10 @@ pub(super) struct Stripper {
 impl Stripper {
     /// A stripper for a body of this `Content-Type`; `None` when it carries no form fields.
     pub(super) fn new(content_type: &str, param: &str) -> Option<Self> {
-        let mut parts = content_type.split(';');
-        let essence = parts.next()?.trim();
-        let (encoding, state) = if essence.eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        {
-            (Encoding::UrlEncoded, State::Name)
-        } else if essence.eq_ignore_ascii_case("text/plain") {
-            (Encoding::TextPlain, State::Name)
-        } else if essence.eq_ignore_ascii_case("multipart/form-data") {
-            let boundary = parts
-                .filter_map(|p| p.split_once('='))
-                .find(|(name, _)| name.trim().eq_ignore_ascii_case("boundary"))?
-                .1
-                .trim()
-                .trim_matches('"');
-            if boundary.is_empty() {
-                return None;
-            }
-            let delimiter = [b"\r\n--", boundary.as_bytes()].concat();
-            (Encoding::Multipart { delimiter }, State::Preamble)
-        } else {
-            return None;
+        let encoding = Encoding::of(content_type)?;
+        let state = match encoding {
+            Encoding::Multipart { .. } => State::Preamble,
+            Encoding::UrlEncoded | Encoding::TextPlain => State::Name,
         };
         Some(Self {
             encoding,
@@ -207,14 +179,11 @@ impl Stripper {
                 let held = held.strip_prefix(b"&").unwrap_or(held);
                 let name = held.strip_suffix(b"=").or_else(|| held.strip_suffix(b"&"));
                 let name = name.unwrap_or(held);
-                form_urlencoded::parse(name)
-                    .next()
-                    .is_some_and(|(name, _)| name.as_bytes() == self.param)
+                url_encoded_field(name).is_some_and(|(name, _)| name.as_bytes() == self.param)
             }
-            Encoding::TextPlain => held
-                .iter()
-                .position(|&b| b == b'=')
-                .is_some_and(|eq| held[..eq] == self.param[..]),
+            Encoding::TextPlain => {
+                text_field(held).is_some_and(|(name, _)| name.as_bytes() == self.param)
+            }
             // Failing closed: a part any parser could name so (the lookup reads `part_name`).
             Encoding::Multipart { .. } => part_may_be_named(held, &self.param),
         }
@@ -354,62 +323,6 @@ impl Stripper {
             out.extend_from_slice(content);
         }
     }
-}
-
-/// Whether any reading of a part's headers may name it `name`: any `name` parameter (or RFC
-/// 2231 `name*`, which Django reads) of any `Content-Disposition` line, lines ended by `\n`
-/// alone too. Parsers differ on which they take (the first, the last; a line the boundary's
-/// own line runs into): what strips a token field takes a part any of them would name so.
-fn part_may_be_named(headers: &[u8], name: &[u8]) -> bool {
-    headers.split(|&b| b == b'\n').any(|line| {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let Some(colon) = line.iter().position(|&b| b == b':') else {
-            return false;
-        };
-        line[..colon]
-            .trim_ascii()
-            .eq_ignore_ascii_case(b"content-disposition")
-            && line[colon + 1..].split(|&b| b == b';').any(|param| {
-                let Some(eq) = param.iter().position(|&b| b == b'=') else {
-                    return false;
-                };
-                let key = param[..eq].trim_ascii();
-                let value = trim_quotes(param[eq + 1..].trim_ascii());
-                if key.eq_ignore_ascii_case(b"name") {
-                    value == name
-                } else if key.eq_ignore_ascii_case(b"name*") {
-                    // `charset'language'value`, percent-encoded.
-                    let encoded = value.rsplit(|&b| b == b'\'').next().unwrap_or(value);
-                    let decoded: Vec<u8> = percent_encoding_decode(encoded);
-                    decoded == name
-                } else {
-                    false
-                }
-            })
-    })
-}
-
-/// `%XX` decoded (RFC 2231 values); other bytes as they are.
-fn percent_encoding_decode(value: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(value.len());
-    let mut i = 0;
-    while i < value.len() {
-        let hex = value
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (value[i], hex) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    out
 }
 
 /// A body with its token fields stripped: `head` (what was read ahead and stripped already),
@@ -598,16 +511,16 @@ mod tests {
     /// What the session lookup (`FormScanner`, what opens the visitor's session) reads as the
     /// token, read the same way a few bytes at a time.
     fn token_found(content_type: &str, body: &[u8]) -> Option<String> {
-        let mut scanner = crate::transport::FormScanner::new(content_type, PARAM, 1 << 20)?;
+        let mut scanner = crate::form::FormScanner::new(content_type, PARAM, 1 << 20)?;
         for chunk in body.chunks(3) {
             match scanner.feed(chunk).0 {
-                crate::transport::Scan::Found(token) => return Some(token),
-                crate::transport::Scan::Absent => return None,
-                crate::transport::Scan::NeedMore => {}
+                crate::form::Scan::Found(token) => return Some(token),
+                crate::form::Scan::Absent => return None,
+                crate::form::Scan::NeedMore => {}
             }
         }
         match scanner.finish() {
-            crate::transport::Scan::Found(token) => Some(token),
+            crate::form::Scan::Found(token) => Some(token),
             _ => None,
         }
     }
