@@ -76,9 +76,12 @@ pub async fn send(door: SocketAddr, req: Req) -> Res {
         .expect("bind a loopback address");
     let mut stream = socket.connect(door).await.expect("connect to the door");
     let mut head = format!(
-        "{} {} HTTP/1.1\r\nUser-Agent: {UA}\r\nConnection: close\r\n",
+        "{} {} HTTP/1.1\r\nConnection: close\r\n",
         req.method, req.path
     );
+    if !req.headers.iter().any(|(name, _)| *name == "user-agent") {
+        head.push_str(&format!("User-Agent: {UA}\r\n"));
+    }
     if !req.body.is_empty() {
         head.push_str(&format!("Content-Length: {}\r\n", req.body.len()));
     }

@@ -90,6 +90,10 @@ three_doors! {
     trusted_proxies_name_the_client(|s| s.trusted_proxies = vec!["127.0.0.0/8".to_owned()]);
     a_redirect_after_a_post_carries_a_token_for_that_get_only(|s| s.use_get = false);
     redirects_to_other_sites_carry_no_token(|_| {});
+    // From the two-framework suites (`tests/frameworks`), where they apply to any backend.
+    every_carrier_keeps_the_session(|_| {});
+    query_tokens_open_nothing_without_use_get(|s| s.use_get = false);
+    a_token_tampered_with_or_from_another_client_opens_nothing(|_| {});
 }
 
 /// The attribute `name` of the element with `id` in `page`.
@@ -371,4 +375,82 @@ async fn redirects_to_other_sites_carry_no_token(door: Door) {
     let res = door.send(Req::get("/d/away").token(&token)).await;
     assert_eq!(res.status, 302);
     assert_eq!(res.header("location"), Some("https://other.example/x"));
+}
+
+async fn every_carrier_keeps_the_session(door: Door) {
+    let token = door.start().await;
+    let boundary = "XyZzy";
+    let multipart = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"sessionid\"\r\n\r\n{token}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--{boundary}--\r\n"
+    );
+    let carriers = [
+        ("header", Req::get("/d/whoami").token(&token)),
+        (
+            "form",
+            Req::post("/d/whoami", format!("a=1&sessionid={token}&b=2")),
+        ),
+        (
+            "multipart",
+            Req::post("/d/whoami", multipart).header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            ),
+        ),
+        (
+            "text/plain",
+            Req::post("/d/whoami", format!("a=1\r\nsessionid={token}\r\n"))
+                .header("content-type", "text/plain"),
+        ),
+        ("query", Req::get(format!("/d/whoami?sessionid={token}"))),
+    ];
+    for (carrier, req) in carriers {
+        assert!(door.opens(req).await, "{:?}: the {carrier}", door.kind);
+    }
+}
+
+async fn query_tokens_open_nothing_without_use_get(door: Door) {
+    let token = door.start().await;
+    assert!(
+        !door
+            .opens(Req::get(format!("/d/whoami?sessionid={token}")))
+            .await
+    );
+    assert!(door.opens(Req::get("/d/whoami").token(&token)).await);
+}
+
+async fn a_token_tampered_with_or_from_another_client_opens_nothing(door: Door) {
+    let token = door.start().await;
+    let mut tampered = token.clone().into_bytes();
+    let last = tampered.len() - 1;
+    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    let cases = [
+        ("tampered", Req::get("/d/whoami").token(&tampered)),
+        ("garbage", Req::get("/d/whoami").token("not-a-token")),
+        ("empty", Req::get("/d/whoami").token("")),
+        (
+            "another client",
+            Req::get("/d/whoami").token(&token).from([198, 51, 100, 9]),
+        ),
+        (
+            "another user agent",
+            Req::get("/d/whoami")
+                .token(&token)
+                .header("user-agent", "other/1.0"),
+        ),
+    ];
+    for (case, req) in cases {
+        let res = door.send(req).await;
+        assert_eq!(res.status, 200, "{:?}: {case}: {res:?}", door.kind);
+        assert_eq!(
+            res.body, "",
+            "{:?}: a token {case} opened the session",
+            door.kind
+        );
+    }
+    assert!(
+        door.opens(Req::get("/d/whoami").token(&token)).await,
+        "the client keeps it"
+    );
 }
