@@ -1,7 +1,8 @@
-//! The session lookup's reading of a form body: [`FormScanner`] finds the token field, fed
-//! chunk by chunk, resuming where it stopped (linear however the body is chunked).
+//! The session lookup's reading of a form body: [`FormScanner`] feeds it to [`TokenFields`]
+//! (the reading the proxy's stripper uses too) until the first token field, keeping the bytes
+//! for the handler, and gives up at its byte limit.
 
-use super::{FormEncoding, MAX_TOKEN_LEN, part_name, text_field, url_encoded_field};
+use super::{FormEncoding, TokenFields};
 
 /// The longest multipart boundary scanned (RFC 2046 allows 70).
 const MAX_SCANNED_BOUNDARY: usize = 200;
@@ -14,89 +15,33 @@ pub(crate) enum Scan {
     Absent,
 }
 
-/// Finds one field in a form body fed chunk by chunk, resuming where it stopped (never
-/// rescanning), and giving up at the byte limit. It keeps the bytes it was fed (up to the
-/// limit): they are replayed to the handler.
+/// Finds the token in a form body fed chunk by chunk: the value of its first token field that
+/// may be a token (non-empty, not too long), as [`TokenFields`] reads the fields. Every byte is
+/// searched once however the body is chunked. It keeps the bytes it was fed (up to the limit):
+/// they are replayed to the handler.
 #[derive(Debug)]
 pub(crate) struct FormScanner {
     buf: Vec<u8>,
-    /// Bytes searched for a `&` so far (urlencoded): the test that the scan stays linear reads it.
-    examined: usize,
     limit: usize,
-    param: Vec<u8>,
-    kind: Kind,
-}
-
-#[derive(Debug)]
-enum Kind {
-    /// URL-encoded pairs (`separator` `&`), or `text/plain` lines (`\n`, names and values
-    /// as they are).
-    Fields {
-        separator: u8,
-        /// Start of the pair being read.
-        pair_start: usize,
-        /// No separator before this offset since `pair_start`.
-        searched: usize,
-    },
-    Multipart {
-        /// `\r\n--boundary`: what ends a part; without its line break, what starts one.
-        delimiter: Vec<u8>,
-        state: Part,
-    },
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Part {
-    /// Looking for the first `--boundary` from `from`.
-    Preamble {
-        from: usize,
-    },
-    /// Just after a `--boundary`: either `--` (the end) or a line break and headers.
-    AfterDelimiter {
-        at: usize,
-    },
-    /// Headers begin at `start`; looking for the blank line from `from`.
-    Headers {
-        start: usize,
-        from: usize,
-    },
-    /// Content begins at `start`; looking for `\r\n--boundary` from `from`.
-    Content {
-        start: usize,
-        from: usize,
-        ours: bool,
-    },
-    Done,
+    fields: TokenFields,
+    /// What the fields pass on, unused here: cleared after every chunk.
+    scratch: Vec<u8>,
 }
 
 impl FormScanner {
-    /// A scanner for this `Content-Type`, or `None` when it is not a form.
+    /// A scanner for this `Content-Type`, or `None` when it is not a form (or a multipart one
+    /// with a boundary longer than any browser's).
     pub(crate) fn new(content_type: &str, param: &str, limit: usize) -> Option<Self> {
-        let fields = |separator| Kind::Fields {
-            separator,
-            pair_start: 0,
-            searched: 0,
-        };
-        let kind = match FormEncoding::of(content_type)? {
-            FormEncoding::UrlEncoded => fields(b'&'),
-            FormEncoding::TextPlain => fields(b'\n'),
-            // A boundary past RFC 2046's 70 (and then some) is no browser's: not scanned.
-            FormEncoding::Multipart { delimiter }
-                if delimiter.len() <= 4 + MAX_SCANNED_BOUNDARY =>
-            {
-                Kind::Multipart {
-                    delimiter,
-                    state: Part::Preamble { from: 0 },
-                }
-            }
-            FormEncoding::Multipart { .. } => return None,
-        };
+        if let FormEncoding::Multipart { delimiter } = FormEncoding::of(content_type)?
+            && delimiter.len() > "\r\n--".len() + MAX_SCANNED_BOUNDARY
+        {
+            return None;
+        }
         Some(Self {
             buf: Vec::new(),
-            examined: 0,
             limit,
-            param: param.as_bytes().to_vec(),
-            kind,
+            fields: TokenFields::new(content_type, param)?.capturing(),
+            scratch: Vec::new(),
         })
     }
 
@@ -104,13 +49,16 @@ impl FormScanner {
     /// were kept (all, until the byte limit).
     pub(crate) fn feed(&mut self, chunk: &[u8]) -> (Scan, usize) {
         let room = self.limit.saturating_sub(self.buf.len());
-        let kept = chunk.len().min(room);
-        self.buf.extend_from_slice(&chunk[..kept]);
-        let scan = match self.scan(false) {
-            Scan::NeedMore if self.buf.len() >= self.limit => Scan::Absent,
-            scan => scan,
+        let kept = &chunk[..chunk.len().min(room)];
+        self.buf.extend_from_slice(kept);
+        self.fields.feed(kept, &mut self.scratch);
+        self.scratch.clear();
+        let scan = match self.fields.found() {
+            Some(token) => Scan::Found(token.to_owned()),
+            None if self.buf.len() >= self.limit => Scan::Absent,
+            None => Scan::NeedMore,
         };
-        (scan, kept)
+        (scan, kept.len())
     }
 
     /// The bytes kept.
@@ -120,170 +68,13 @@ impl FormScanner {
 
     /// The body ended.
     pub(crate) fn finish(&mut self) -> Scan {
-        match self.scan(true) {
-            Scan::NeedMore => Scan::Absent,
-            scan => scan,
+        self.fields.finish(&mut self.scratch);
+        self.scratch.clear();
+        match self.fields.found() {
+            Some(token) => Scan::Found(token.to_owned()),
+            None => Scan::Absent,
         }
     }
-
-    fn scan(&mut self, ended: bool) -> Scan {
-        match &mut self.kind {
-            Kind::Fields {
-                separator,
-                pair_start,
-                searched,
-            } => scan_fields(
-                &self.buf,
-                &self.param,
-                *separator,
-                (pair_start, searched),
-                &mut self.examined,
-                ended,
-            ),
-            Kind::Multipart { delimiter, state } => {
-                scan_multipart(&self.buf, &self.param, delimiter, state)
-            }
-        }
-    }
-}
-
-/// `(pair_start, searched)`: where the pair being read starts, and how far no separator was
-/// found since.
-fn scan_fields(
-    buf: &[u8],
-    param: &[u8],
-    separator: u8,
-    (pair_start, searched): (&mut usize, &mut usize),
-    examined: &mut usize,
-    ended: bool,
-) -> Scan {
-    loop {
-        let rest = &buf[*pair_start..];
-        // Resumes the search for `&` where the last one stopped: linear however chunked.
-        let from = (*searched).max(*pair_start);
-        let found = memchr::memchr(separator, &buf[from..]);
-        *examined += found.map_or(buf.len() - from, |end| end + 1);
-        let (pair, complete) = match found {
-            Some(end) => (&rest[..from - *pair_start + end], true),
-            None if ended => (rest, true),
-            None => (rest, false),
-        };
-        if !complete {
-            // A pair that already has the wrong name need not be finished to be skipped,
-            // but it must be finished to find the next one: wait for more.
-            *searched = buf.len();
-            return Scan::NeedMore;
-        }
-        let field = if separator == b'\n' {
-            text_field(pair)
-        } else {
-            url_encoded_field(pair)
-        };
-        if let Some((name, value)) = field
-            && name.as_bytes() == param
-            && !value.is_empty()
-            && value.len() <= MAX_TOKEN_LEN
-        {
-            return Scan::Found(value.into_owned());
-        }
-        if *pair_start + pair.len() >= buf.len() {
-            return Scan::Absent; // ended, and this was the last pair
-        }
-        *pair_start += pair.len() + 1;
-    }
-}
-
-fn scan_multipart(buf: &[u8], param: &[u8], delimiter: &[u8], state: &mut Part) -> Scan {
-    let dash_boundary = &delimiter[2..];
-    loop {
-        match *state {
-            Part::Preamble { from } => match find_from(buf, from, dash_boundary) {
-                Some(at) => {
-                    *state = Part::AfterDelimiter {
-                        at: at + dash_boundary.len(),
-                    }
-                }
-                None => {
-                    *state = Part::Preamble {
-                        from: resume(buf, from, dash_boundary),
-                    };
-                    return Scan::NeedMore;
-                }
-            },
-            Part::AfterDelimiter { at } => {
-                if buf.len() < at + 2 {
-                    return Scan::NeedMore;
-                }
-                if &buf[at..at + 2] == b"--" {
-                    *state = Part::Done;
-                    continue;
-                }
-                match find_from(buf, at, b"\r\n") {
-                    Some(eol) => {
-                        *state = Part::Headers {
-                            start: eol + 2,
-                            from: eol,
-                        }
-                    }
-                    None => return Scan::NeedMore,
-                }
-            }
-            Part::Headers { start, from } => match find_from(buf, from, b"\r\n\r\n") {
-                Some(blank) => {
-                    // `from` starts at the delimiter's own line break, so empty headers match too.
-                    let headers = &buf[start.min(blank + 2)..blank + 2];
-                    let ours = part_name(headers).is_some_and(|name| name == param);
-                    let content = blank + 4;
-                    *state = Part::Content {
-                        start: content,
-                        from: content,
-                        ours,
-                    };
-                }
-                None => {
-                    *state = Part::Headers {
-                        start,
-                        from: resume(buf, from, b"\r\n\r\n"),
-                    };
-                    return Scan::NeedMore;
-                }
-            },
-            Part::Content { start, from, ours } => match find_from(buf, from, delimiter) {
-                Some(end) if ours => {
-                    let value = String::from_utf8_lossy(&buf[start..end]).trim().to_owned();
-                    return if value.is_empty() || value.len() > MAX_TOKEN_LEN {
-                        Scan::Absent
-                    } else {
-                        Scan::Found(value)
-                    };
-                }
-                Some(end) => {
-                    *state = Part::AfterDelimiter {
-                        at: end + delimiter.len(),
-                    }
-                }
-                None if ours && buf.len() - start > MAX_TOKEN_LEN => return Scan::Absent,
-                None => {
-                    *state = Part::Content {
-                        start,
-                        from: resume(buf, from, delimiter),
-                        ours,
-                    };
-                    return Scan::NeedMore;
-                }
-            },
-            Part::Done => return Scan::Absent,
-        }
-    }
-}
-
-fn find_from(buf: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    memchr::memmem::find(buf.get(from..)?, needle).map(|i| from + i)
-}
-
-/// Where to search next time: far enough back that a needle split across chunks is found.
-fn resume(buf: &[u8], from: usize, needle: &[u8]) -> usize {
-    buf.len().saturating_sub(needle.len() - 1).max(from)
 }
 
 #[cfg(test)]
@@ -348,12 +139,38 @@ mod tests {
         }
         assert_eq!(scan, Scan::Found("T0k".into()));
         assert!(
-            s.examined <= 2 * body.len(),
+            s.fields.examined <= "\r\n--XyZ".len() * body.len(),
             "searched {} bytes for a body of {}",
-            s.examined,
+            s.fields.examined,
             body.len()
         );
         assert_eq!(s.into_bytes(), body.as_bytes(), "every byte kept, once");
+    }
+
+    /// A multipart body a byte at a time: a byte is searched again only while it may be the
+    /// start of a delimiter (at most as many times as the delimiter `\r\n--XyZ` is long),
+    /// never once for every byte of the headers or the part before it.
+    #[test]
+    fn a_multipart_body_a_byte_at_a_time_is_scanned_in_linear_work() {
+        let padded = format!("a\"\r\nX-Pad: {}", "p".repeat(12_000));
+        let mut body = multipart(&[(padded.as_str(), "1"), ("b", &"x".repeat(30_000))]);
+        body.truncate(body.len() - b"--XyZ--\r\n".len());
+        body.extend_from_slice(&multipart(&[("sessionid", "T0k")]));
+        let mut s = FormScanner::new(MP, "sessionid", 1 << 20).unwrap();
+        let mut scan = Scan::NeedMore;
+        for byte in body.chunks(1) {
+            scan = s.feed(byte).0;
+            if scan != Scan::NeedMore {
+                break;
+            }
+        }
+        assert_eq!(scan, Scan::Found("T0k".into()));
+        assert!(
+            s.fields.examined <= "\r\n--XyZ".len() * body.len(),
+            "searched {} bytes for a body of {}",
+            s.fields.examined,
+            body.len()
+        );
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Takes the session token's fields out of a request body before it goes upstream, wherever
 //! they are: every pair of that name in a URL-encoded body (names compared decoded), every part
 //! of that name in a multipart one, every line of that name in a `text/plain` one. Every other
-//! byte passes unchanged. It streams: only the start of a field whose name is not known yet is
-//! held (a few bytes; a multipart part's headers, at most [`MAX_PART_HEADERS`]).
+//! byte passes unchanged. The fields are read by [`crate::form::TokenFields`], the reading the
+//! session lookup takes the token from: a token the lookup finds is always taken here. It
+//! streams: only the start of a field whose name is not known yet is held.
 //!
 //! Taking bytes out changes the body's length, which the upstream is told before the body. So
 //! the proxy strips exactly as far as it reads ahead (all of a form of ordinary size); past
@@ -18,312 +19,7 @@ use std::{
 use actix_web::{error::PayloadError, web::Bytes};
 use futures_core::Stream;
 
-use crate::form::{FormEncoding as Encoding, part_may_be_named, text_field, url_encoded_field};
-
-/// Past this, a multipart part's headers are not read for a name: the part passes.
-pub(super) const MAX_PART_HEADERS: usize = 16 * 1024;
-
-/// Where the stripper is in the body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    /// Holding a field's start (`held`) until its name is known. Multipart: holding the
-    /// delimiter and the part's headers.
-    Name,
-    /// In a field that passes (`take: false`) or is taken out (`take: true`), to its end.
-    Value { take: bool },
-    /// Multipart: before the first delimiter (passes).
-    Preamble,
-    /// Multipart: after the close delimiter (passes).
-    Epilogue,
-}
-
-/// Strips the token fields of one body, fed chunk by chunk.
-#[derive(Debug)]
-pub(super) struct Stripper {
-    encoding: Encoding,
-    param: Vec<u8>,
-    state: State,
-    /// Bytes read and not yet passed or taken.
-    held: Vec<u8>,
-    /// Mask (same length) instead of taking out.
-    mask: bool,
-    /// Bytes taken out so far.
-    removed: u64,
-    /// Whether anything passed yet: a field's separator is dropped when no field came before.
-    passed_any: bool,
-}
-
-impl Stripper {
-    /// A stripper for a body of this `Content-Type`; `None` when it carries no form fields.
-    pub(super) fn new(content_type: &str, param: &str) -> Option<Self> {
-        let encoding = Encoding::of(content_type)?;
-        let state = match encoding {
-            Encoding::Multipart { .. } => State::Preamble,
-            Encoding::UrlEncoded | Encoding::TextPlain => State::Name,
-        };
-        Some(Self {
-            encoding,
-            param: param.as_bytes().to_vec(),
-            state,
-            held: Vec::new(),
-            mask: false,
-            removed: 0,
-            passed_any: false,
-        })
-    }
-
-    /// From now on, token fields are masked at the same length instead of taken out.
-    pub(super) fn mask_from_now(&mut self) {
-        self.mask = true;
-    }
-
-    /// Bytes taken out so far.
-    pub(super) fn removed(&self) -> u64 {
-        self.removed
-    }
-
-    /// Whether the last byte fed was inside a field being taken out: switching to masks there
-    /// would leave the rest of a field without its start.
-    pub(super) fn inside_taken_field(&self) -> bool {
-        self.state == State::Value { take: true }
-    }
-
-    /// Feeds the next chunk; what may pass is appended to `out`.
-    pub(super) fn feed(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
-        match self.encoding {
-            Encoding::UrlEncoded => self.fields(chunk, b'&', out),
-            Encoding::TextPlain => self.fields(chunk, b'\n', out),
-            Encoding::Multipart { .. } => self.multipart(chunk, out),
-        }
-    }
-
-    /// The body ended: what was held is passed or taken out.
-    pub(super) fn finish(&mut self, out: &mut Vec<u8>) {
-        match (&self.encoding, self.state) {
-            (Encoding::UrlEncoded | Encoding::TextPlain, State::Name) => {
-                let held = std::mem::take(&mut self.held);
-                if !held.is_empty() {
-                    let take = self.names_param(&held);
-                    self.decide(held, take, out);
-                }
-            }
-            (Encoding::Multipart { .. }, State::Value { take }) => {
-                let held = std::mem::take(&mut self.held);
-                self.content(&held, take, b' ', out);
-            }
-            // An unfinished delimiter or part head: not a field the app could read.
-            _ => out.append(&mut self.held),
-        }
-    }
-
-    /// URL-encoded pairs (`separator` `&`) and `text/plain` lines (`\n`): a field is its
-    /// separator (URL-encoded: the one before it; text: the one ending it) and its bytes.
-    fn fields(&mut self, mut chunk: &[u8], separator: u8, out: &mut Vec<u8>) {
-        let text = separator == b'\n';
-        while !chunk.is_empty() {
-            match self.state {
-                State::Name => {
-                    let stop = chunk.iter().position(|&b| b == b'=' || b == separator);
-                    let end = stop.map_or(chunk.len(), |at| at + 1);
-                    self.held.extend_from_slice(&chunk[..end]);
-                    chunk = &chunk[end..];
-                    // The name, without a URL-encoded field's leading separator.
-                    let name_len = self.held.len() - usize::from(!text && self.held[0] == b'&');
-                    let too_long = name_len > 3 * self.param.len() + 1;
-                    if stop.is_none() && !too_long {
-                        continue;
-                    }
-                    let held = std::mem::take(&mut self.held);
-                    let ended = held.last() == Some(&separator) && !text;
-                    let take = stop.is_some() && self.names_param(&held);
-                    if ended {
-                        // A URL-encoded pair without `=`: its `&` starts the next one.
-                        let (field, next) = held.split_at(held.len() - 1);
-                        self.decide(field.to_vec(), take, out);
-                        self.held = next.to_vec();
-                    } else {
-                        let line_ended = text && held.last() == Some(&b'\n');
-                        self.decide(held, take, out);
-                        if !line_ended {
-                            self.state = State::Value { take };
-                        }
-                    }
-                }
-                State::Value { take } => {
-                    let stop = memchr::memchr(separator, chunk);
-                    let end = stop.unwrap_or(chunk.len());
-                    let filler = if text { b' ' } else { b'&' };
-                    self.content(&chunk[..end], take, filler, out);
-                    chunk = &chunk[end..];
-                    if stop.is_some() {
-                        if text {
-                            // The line's end is the line's.
-                            self.content(b"\n", take, b'\n', out);
-                        } else {
-                            // The `&` is the next pair's.
-                            self.held.push(b'&');
-                        }
-                        chunk = &chunk[1..];
-                        self.state = State::Name;
-                    }
-                }
-                State::Preamble | State::Epilogue => unreachable!("multipart states"),
-            }
-        }
-    }
-
-    /// Whether a held field start (through its name's end, or the body's) names the token.
-    fn names_param(&self, held: &[u8]) -> bool {
-        match self.encoding {
-            Encoding::UrlEncoded => {
-                let held = held.strip_prefix(b"&").unwrap_or(held);
-                let name = held.strip_suffix(b"=").or_else(|| held.strip_suffix(b"&"));
-                let name = name.unwrap_or(held);
-                url_encoded_field(name).is_some_and(|(name, _)| name.as_bytes() == self.param)
-            }
-            Encoding::TextPlain => {
-                text_field(held).is_some_and(|(name, _)| name.as_bytes() == self.param)
-            }
-            // Failing closed: a part any parser could name so (the lookup reads `part_name`).
-            Encoding::Multipart { .. } => part_may_be_named(held, &self.param),
-        }
-    }
-
-    /// Passes or takes out a field's start. A URL-encoded pair's (or a part's) leading
-    /// separator is dropped when nothing passed before it, so no body starts with one.
-    fn decide(&mut self, held: Vec<u8>, take: bool, out: &mut Vec<u8>) {
-        if take {
-            match self.encoding {
-                Encoding::UrlEncoded => self.take(&held, b'&', out),
-                Encoding::TextPlain => {
-                    let (line, end) = match held.strip_suffix(b"\n") {
-                        Some(line) => (line, &b"\n"[..]),
-                        None => (&held[..], &b""[..]),
-                    };
-                    self.take(line, b' ', out);
-                    self.take(end, b'\n', out);
-                }
-                // A masked part keeps its delimiter and headers; its content is masked.
-                Encoding::Multipart { .. } if self.mask => out.extend_from_slice(&held),
-                Encoding::Multipart { .. } => self.removed += held.len() as u64,
-            }
-            return;
-        }
-        let separator: &[u8] = match self.encoding {
-            Encoding::UrlEncoded => b"&",
-            Encoding::Multipart { .. } => b"\r\n",
-            Encoding::TextPlain => b"",
-        };
-        let mut field = &held[..];
-        if !self.passed_any
-            && !self.mask
-            && !separator.is_empty()
-            && let Some(rest) = field.strip_prefix(separator)
-        {
-            self.removed += separator.len() as u64;
-            field = rest;
-        }
-        out.extend_from_slice(field);
-        self.passed_any = true;
-    }
-
-    /// Takes `bytes` out, or masks them with `filler`.
-    fn take(&mut self, bytes: &[u8], filler: u8, out: &mut Vec<u8>) {
-        if self.mask {
-            out.extend(std::iter::repeat_n(filler, bytes.len()));
-        } else {
-            self.removed += bytes.len() as u64;
-        }
-    }
-
-    /// Multipart: parts are found by their delimiter, named by their headers.
-    fn multipart(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
-        let Encoding::Multipart { delimiter } = &self.encoding else {
-            return;
-        };
-        let delimiter = delimiter.clone();
-        let dash_boundary = &delimiter[2..];
-        self.held.extend_from_slice(chunk);
-        loop {
-            match self.state {
-                State::Preamble => {
-                    // The first delimiter may open the body without its line break.
-                    let Some(at) = memchr::memmem::find(&self.held, dash_boundary) else {
-                        let keep = self.held.len().saturating_sub(dash_boundary.len() - 1);
-                        self.pass_held(keep, out);
-                        return;
-                    };
-                    self.pass_held(at, out);
-                    self.state = State::Name;
-                }
-                State::Name => {
-                    let after = memchr::memmem::find(&self.held, dash_boundary)
-                        .map_or(0, |at| at + dash_boundary.len());
-                    if self.held.len() < after + 2 {
-                        return;
-                    }
-                    if &self.held[after..after + 2] == b"--" {
-                        let close = std::mem::take(&mut self.held);
-                        self.decide(close, false, out);
-                        self.state = State::Epilogue;
-                        continue;
-                    }
-                    // From the delimiter's end, so that empty headers match too.
-                    let Some(blank) = memchr::memmem::find(&self.held[after..], b"\r\n\r\n") else {
-                        if self.held.len() > MAX_PART_HEADERS {
-                            let head = std::mem::take(&mut self.held);
-                            self.decide(head, false, out);
-                            self.state = State::Value { take: false };
-                            continue;
-                        }
-                        return;
-                    };
-                    let head_end = after + blank + 4;
-                    let rest = self.held.split_off(head_end);
-                    let head = std::mem::replace(&mut self.held, rest);
-                    let take = self.names_param(&head[after..]);
-                    self.decide(head, take, out);
-                    self.state = State::Value { take };
-                }
-                State::Value { take } => {
-                    let Some(end) = memchr::memmem::find(&self.held, &delimiter) else {
-                        // Keep what could be the start of a delimiter for the next chunk.
-                        let keep = self.held.len().saturating_sub(delimiter.len() - 1);
-                        let rest = self.held.split_off(keep);
-                        let content = std::mem::replace(&mut self.held, rest);
-                        self.content(&content, take, b' ', out);
-                        return;
-                    };
-                    let rest = self.held.split_off(end);
-                    let content = std::mem::replace(&mut self.held, rest);
-                    self.content(&content, take, b' ', out);
-                    self.state = State::Name;
-                }
-                State::Epilogue => {
-                    out.append(&mut self.held);
-                    return;
-                }
-            }
-        }
-    }
-
-    /// Passes the first `len` held bytes (a preamble).
-    fn pass_held(&mut self, len: usize, out: &mut Vec<u8>) {
-        if len > 0 {
-            out.extend(self.held.drain(..len));
-            self.passed_any = true;
-        }
-    }
-
-    /// A field's value (or a part's content): passed, or taken out (masked with `filler`).
-    fn content(&mut self, content: &[u8], take: bool, filler: u8, out: &mut Vec<u8>) {
-        if take {
-            self.take(content, filler, out);
-        } else {
-            out.extend_from_slice(content);
-        }
-    }
-}
+pub(super) use crate::form::TokenFields as Stripper;
 
 /// A body with its token fields stripped: `head` (what was read ahead and stripped already),
 /// then the rest of `body` through the stripper.
@@ -372,6 +68,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::form::MAX_PART_HEADERS;
 
     const PARAM: &str = "sessionid";
 
@@ -656,6 +353,26 @@ mod tests {
     /// the headers from the next `\r\n` (so the second `Content-Disposition`, naming the token),
     /// the stripper read the first (naming `a`) and passed the token to the app. A part any
     /// reading may name so is taken now, `name*` (RFC 2231, which Django reads) too.
+    /// A part whose headers run past what the stripper reads for a name: the lookup must read
+    /// no token there either, or one would open the session and still reach the app.
+    #[test]
+    fn a_part_with_headers_too_long_to_name_carries_no_token_either_way() {
+        let mp = "multipart/form-data; boundary=XyZ";
+        let pad = "p".repeat(MAX_PART_HEADERS + 2000);
+        let body = format!(
+            "--XyZ\r\nX-Pad: {pad}\r\nContent-Disposition: form-data; name=\"sessionid\"\r\n\r\nT0K3N\r\n--XyZ--\r\n"
+        );
+        // As it streams in: in one piece the blank line is found before any limit.
+        let cuts: Vec<usize> = (1..body.len() / 1000).map(|i| i * 1000).collect();
+        let (out, _) = strip(mp, body.as_bytes(), &cuts, false);
+        let passed = String::from_utf8_lossy(&out).contains("T0K3N");
+        let found = token_found(mp, body.as_bytes());
+        assert!(
+            !(passed && found.is_some()),
+            "the lookup found {found:?} and the app got it"
+        );
+    }
+
     #[test]
     fn a_part_any_parser_may_name_as_the_token_is_taken() {
         let mp = "multipart/form-data; boundary=XyZ";
