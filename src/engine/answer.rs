@@ -18,6 +18,15 @@ pub(crate) struct Answer {
 }
 
 impl Answer {
+    /// An answer with `status` and an opaque `body`, and no `Retry-After`.
+    pub(crate) const fn opaque(status: u16, body: &'static str) -> Self {
+        Self {
+            status,
+            body,
+            retry_after: None,
+        }
+    }
+
     /// The headers every such answer has, besides `Retry-After`.
     pub(crate) const HEADERS: [(&'static str, &'static str); 2] = [
         ("cache-control", "no-store"),

@@ -3,8 +3,9 @@
 
 use actix_web::{HttpResponse, ResponseError, http::StatusCode};
 
+use super::answered;
 use crate::{
-    SessionError, SessionGetError, SessionInsertError, SessionUpdateError,
+    SessionError, SessionGetError, SessionInsertError, SessionUpdateError, engine,
     session::{Answer, reason},
 };
 
@@ -17,9 +18,8 @@ macro_rules! actix_answers {
 
             fn error_response(&self) -> HttpResponse {
                 tracing::error!(error = %self.logged_cause(), "actix-cookieless session error");
-                HttpResponse::build(self.status_code())
-                    .content_type("text/plain; charset=utf-8")
-                    .body(reason(Answer::status(self)))
+                let status = Answer::status(self);
+                answered(engine::Answer::opaque(status, reason(status)))
             }
         }
     )*};
@@ -50,6 +50,8 @@ mod tests {
         assert_eq!(store.source().unwrap().to_string(), "connection refused");
         let res = store.error_response();
         assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        // Rendered as every opaque answer of the crate: never cached.
+        assert_eq!(res.headers().get("cache-control").unwrap(), "no-store");
         assert_eq!(
             SessionError::TooManyNewSessions.status_code(),
             StatusCode::TOO_MANY_REQUESTS

@@ -24,6 +24,7 @@ use actix_web::{
 pub use body::RewriteBody;
 pub use extract::SessionExt;
 pub(crate) use request::request_origin;
+pub(crate) use respond::answered;
 pub use service::CookielessSessionService;
 
 use crate::{

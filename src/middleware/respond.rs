@@ -20,7 +20,12 @@ use crate::{
 
 /// The engine's refusal as a response.
 pub(super) fn refused(refusal: Refusal) -> HttpResponse {
-    let answer = refusal.answer();
+    answered(refusal.answer())
+}
+
+/// One of the crate's own opaque answers (a refusal, a session error, the proxy's failures)
+/// as an actix response: every one is rendered here.
+pub(crate) fn answered(answer: Answer) -> HttpResponse {
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
     let mut res = HttpResponse::build(status);
     for header in Answer::HEADERS {

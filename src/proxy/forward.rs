@@ -397,11 +397,10 @@ fn body_too_large(max: u64) -> HttpResponse {
     opaque(StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large")
 }
 
+/// The proxy's own opaque answer (its cause in the log), rendered as every answer of the
+/// crate is.
 fn opaque(status: StatusCode, body: &'static str) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .content_type("text/plain; charset=utf-8")
-        .body(body)
+    crate::middleware::answered(crate::engine::Answer::opaque(status.as_u16(), body))
 }
 
 #[cfg(test)]

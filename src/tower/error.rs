@@ -3,8 +3,9 @@
 
 use axum_core::response::{IntoResponse, Response};
 
+use super::respond::answered;
 use crate::{
-    SessionError, SessionGetError, SessionInsertError, SessionUpdateError,
+    SessionError, SessionGetError, SessionInsertError, SessionUpdateError, engine,
     session::{Answer, reason},
 };
 
@@ -13,15 +14,11 @@ macro_rules! tower_answers {
         impl IntoResponse for $name {
             fn into_response(self) -> Response {
                 tracing::error!(error = %self.logged_cause(), "actix-cookieless session error");
-                let status = http::StatusCode::from_u16(Answer::status(&self))
-                    .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-                let mut res = Response::new(axum_core::body::Body::from(reason(status.as_u16())));
-                *res.status_mut() = status;
-                res.headers_mut().insert(
-                    http::header::CONTENT_TYPE,
-                    http::HeaderValue::from_static("text/plain; charset=utf-8"),
-                );
-                res
+                let status = Answer::status(&self);
+                answered(
+                    engine::Answer::opaque(status, reason(status)),
+                    axum_core::body::Body::from,
+                )
             }
         }
     )*};

@@ -23,8 +23,13 @@ use crate::{
 
 /// The engine's refusal as a response.
 pub(super) fn refused<B>(refusal: Refusal) -> Response<ResponseBody<B>> {
-    let answer = refusal.answer();
-    let mut res = Response::new(ResponseBody::ready(answer.body));
+    answered(refusal.answer(), ResponseBody::ready)
+}
+
+/// One of the crate's own opaque answers (a refusal, a session error) as an `http` response
+/// whose body `body` makes: every one is rendered here.
+pub(super) fn answered<Bd>(answer: Answer, body: impl FnOnce(&'static str) -> Bd) -> Response<Bd> {
+    let mut res = Response::new(body(answer.body));
     *res.status_mut() =
         StatusCode::from_u16(answer.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
     let headers = res.headers_mut();

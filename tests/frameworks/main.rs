@@ -150,6 +150,7 @@ async fn a_store_that_is_down_answers_an_opaque_503(app: impl App, store: common
     assert_eq!(res.status, 503);
     assert_eq!(res.body, "Service Unavailable");
     assert_eq!(res.header("retry-after"), Some("5"));
+    assert_eq!(res.header("cache-control"), Some("no-store"));
     assert!(!res.body.contains("10.9.8.7"), "the cause stays in the log");
     store.set_down(false);
     let res = app

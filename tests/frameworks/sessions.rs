@@ -274,6 +274,7 @@ async fn a_failing_store_gives_an_opaque_503_on_save(app: impl App, store: commo
     let res = app.send(Req::get("/s/write/a/1")).await;
     assert_eq!(res.status, 503);
     assert_eq!(res.body, "Service Unavailable");
+    assert_eq!(res.header("cache-control"), Some("no-store"));
     assert!(res.token().is_none(), "no token claims a save that failed");
     store.set_down(false);
     assert_eq!(app.send(Req::get("/s/write/a/1")).await.status, 200);
