@@ -51,8 +51,52 @@ pub(crate) fn request_origin(
 
 #[cfg(test)]
 mod tests {
+    use actix_web::http::header;
+
     use super::*;
-    use crate::headers::as_text;
+    use crate::{headers::as_text, net::Cidr};
+
+    fn proxies() -> Vec<Cidr> {
+        vec![Cidr::parse("10.0.0.0/8").unwrap()]
+    }
+
+    fn request(peer: &str, pairs: &[(&'static str, &'static str)]) -> actix_web::HttpRequest {
+        let mut req = actix_web::test::TestRequest::default()
+            .peer_addr(format!("{peer}:5000").parse().unwrap())
+            .insert_header((header::HOST, "shop.example"));
+        for pair in pairs {
+            req = req.insert_header(*pair);
+        }
+        req.to_http_request()
+    }
+
+    const SPOOFED: [(&str, &str); 3] = [
+        ("x-forwarded-host", "evil.example"),
+        ("x-forwarded-proto", "https"),
+        ("forwarded", "host=evil.example;proto=https"),
+    ];
+
+    #[test]
+    fn forwarded_host_and_scheme_from_an_untrusted_peer_are_ignored() {
+        for header in SPOOFED {
+            let origin = request_origin(&request("203.0.113.9", &[header]), &proxies());
+            assert_eq!(origin, ("http".into(), "shop.example".into()), "{header:?}");
+        }
+    }
+
+    #[test]
+    fn forwarded_host_and_scheme_from_a_trusted_proxy_count() {
+        let req = request("10.0.0.1", &[SPOOFED[0], SPOOFED[1]]);
+        assert_eq!(
+            request_origin(&req, &proxies()),
+            ("https".into(), "evil.example".into())
+        );
+        let req = request("10.0.0.1", &[SPOOFED[2]]);
+        assert_eq!(
+            request_origin(&req, &proxies()),
+            ("https".into(), "evil.example".into())
+        );
+    }
 
     #[test]
     fn values_come_in_order_and_text_follows_http() {

@@ -18,36 +18,13 @@ use url::Url;
 
 use super::{
     Proxy, access_log,
+    hop_by_hop::is_hop_by_hop,
     jar::Jar,
     limit::Limited,
     strip::{Stripped, Stripper},
     upstream::{Failure, RequestBody, Upstream},
 };
 use crate::{Session, client, url_param};
-
-/// Headers that describe one connection, not the message (RFC 9110 7.6.1), and are never
-/// passed on; `proxy-connection` and `keep-alive` are their older spellings.
-const HOP_BY_HOP: [&str; 9] = [
-    "connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-];
-
-/// Whether `name` is hop-by-hop: always-hop headers and those the `Connection` header lists.
-pub(super) fn is_hop_by_hop(name: &HeaderName, headers: &HeaderMap) -> bool {
-    HOP_BY_HOP.contains(&name.as_str())
-        || headers
-            .get_all(header::CONNECTION)
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .any(|listed| listed.trim().eq_ignore_ascii_case(name.as_str()))
-}
 
 /// The request headers the upstream must not get from the browser: the proxy sets its own
 /// (`Host`, forwarding, `Cookie` from the jar, identity encoding) and keeps the token to itself.
@@ -423,19 +400,6 @@ mod tests {
         );
         assert_eq!(strip("https://a.example/p?x=1"), None);
         assert_eq!(strip("https://a.example/p"), None);
-    }
-
-    #[test]
-    fn connection_listed_headers_are_hop_by_hop() {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::CONNECTION,
-            HeaderValue::from_static("close, X-Secret"),
-        );
-        let secret = HeaderName::from_static("x-secret");
-        assert!(is_hop_by_hop(&secret, &headers));
-        assert!(is_hop_by_hop(&header::TRANSFER_ENCODING, &headers));
-        assert!(!is_hop_by_hop(&header::CONTENT_TYPE, &headers));
     }
 
     #[test]

@@ -41,6 +41,7 @@
 
 mod access_log;
 mod forward;
+mod hop_by_hop;
 mod jar;
 mod limit;
 mod respond;

@@ -14,7 +14,7 @@ use actix_web::{
 };
 use url::Url;
 
-use super::{Inner, forward::is_hop_by_hop, jar::Jar, upstream::Response};
+use super::{Inner, hop_by_hop::is_hop_by_hop, jar::Jar, upstream::Response};
 use crate::{Session, rewrite::redirect_token_path};
 
 /// The browser's answer to the upstream's `response` to the page at `public_url`.
