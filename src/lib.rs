@@ -112,6 +112,7 @@ mod net;
 pub mod proxy;
 pub mod rewrite;
 mod session;
+mod session_cookie;
 pub mod settings;
 mod site;
 pub mod store;

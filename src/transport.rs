@@ -33,8 +33,22 @@ pub enum Transport {
     /// The redirect token of a `303 See Other` ([`Session::redirect_location`](crate::Session::redirect_location), as `see_other` sends it), in the URL of the
     /// GET that follows it.
     Redirect,
+    /// The session cookie (`cookie = "auto"`), on a request that carried no token otherwise:
+    /// the browser keeps the cookie, so its pages are not rewritten.
+    Cookie,
     /// No token opened a session: the session is new.
     None,
+}
+
+/// The session cookie's token (`cookie = "auto"`): what a request that carries no token in a
+/// header, form or URL is opened with.
+pub(crate) fn from_cookie(
+    headers: &impl HeaderView,
+    settings: &ValidSettings,
+) -> Option<(Transport, String)> {
+    let token = settings.cookie.as_ref()?.in_request(headers)?;
+    (!token.is_empty() && token.len() <= MAX_TOKEN_LEN)
+        .then(|| (Transport::Cookie, token.to_owned()))
 }
 
 /// The token header: `None` when the request has none (look further); `Some(None)` when it

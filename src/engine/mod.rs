@@ -73,6 +73,10 @@ pub(crate) enum Refusal {
 pub(crate) struct Finished {
     pub(crate) key: Option<String>,
     pub(crate) placed_by_handler: bool,
+    /// How the request carried the token that opened the session.
+    pub(crate) transport: Transport,
+    /// The request carried a token from another site, which was ignored.
+    pub(crate) cross_site: bool,
     pub(crate) event: Option<SessionEvent>,
     /// The request's own token, still good for `key` (see [`REUSE_WINDOW`]).
     reusable_token: Option<String>,
@@ -228,6 +232,7 @@ impl<St: SessionStore> Engine<St> {
     ) -> Result<Finished, Refusal> {
         // A session that was loaded has no reason to be new.
         let existed = session.why_new.is_none();
+        let cross_site = session.why_new == Some(WhyNew::CrossSite);
         let SessionInner {
             state,
             status,
@@ -236,6 +241,7 @@ impl<St: SessionStore> Engine<St> {
             created_at,
             reusable_token,
             written,
+            transport,
             ..
         } = session;
         // Copied only when the token may answer again: most requests carry no fresh token.
@@ -262,15 +268,18 @@ impl<St: SessionStore> Engine<St> {
             event: outcome::event(existed, status, key.as_deref()),
             key,
             placed_by_handler,
+            transport,
+            cross_site,
             reusable_token,
         })
     }
 
     /// The one place `url_specific` is decided: the path a token carried by `transport` is
     /// bound to, if any. A token from a URL or a form opens only at the path it was sealed
-    /// for; header tokens are path-less (they never sit in a URL).
+    /// for; header and cookie tokens are path-less (they never sit in a URL).
     pub(crate) fn bound_path<'p>(&self, transport: Transport, path: &'p str) -> Option<&'p str> {
-        (self.settings.url_specific && transport != Transport::Header).then_some(path)
+        let path_less = matches!(transport, Transport::Header | Transport::Cookie);
+        (self.settings.url_specific && !path_less).then_some(path)
     }
 
     /// Opens the token the request carried by `transport`; gives how it really came (a query

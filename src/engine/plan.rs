@@ -11,8 +11,10 @@ use crate::{
     cookies,
     headers::{HeaderEdit, HeaderView, as_text},
     rewrite::{Charset, PageRewrite, PathSealer, body_charset, declare_charset},
+    session_cookie::SessionCookie,
     settings::ValidSettings,
     token::Sealer,
+    transport::Transport,
 };
 
 /// The page a response answers: where links on it resolve, and whose host the script client
@@ -39,19 +41,44 @@ impl RequestPage {
 pub(crate) struct RequestFacts {
     /// The path the request asked for (exclusions are judged on it).
     pub(crate) path: String,
-    /// With `delete_cookies`: a `Set-Cookie` expiring each cookie the request carried.
+    /// With `delete_cookies`: a `Set-Cookie` expiring each cookie the request carried (never
+    /// the session cookie of `cookie = "auto"`).
     pub(crate) expired_cookies: Vec<String>,
+    /// The request carried the session cookie (`cookie = "auto"`), good or not.
+    pub(crate) session_cookie_came: bool,
 }
 
 impl RequestFacts {
     pub(crate) fn new(settings: &ValidSettings, path: &str, headers: &impl HeaderView) -> Self {
+        let session_cookie = settings.cookie.as_ref();
+        let mut expired_cookies = if settings.delete_cookies {
+            cookies::expired(headers)
+        } else {
+            Vec::new()
+        };
+        if let Some(cookie) = session_cookie {
+            let own = format!("{}=", cookie.name);
+            expired_cookies.retain(|expired| !expired.starts_with(&own));
+        }
         Self {
             path: path.to_owned(),
-            expired_cookies: if settings.delete_cookies {
-                cookies::expired(headers)
-            } else {
-                Vec::new()
-            },
+            expired_cookies,
+            session_cookie_came: session_cookie.is_some_and(|c| c.in_request(headers).is_some()),
+        }
+    }
+}
+
+/// The page a response answers: built when first needed.
+enum Page<F> {
+    Pending(F),
+    Built(RequestPage),
+}
+
+impl<F: FnOnce() -> RequestPage> Page<F> {
+    fn take(self) -> RequestPage {
+        match self {
+            Self::Pending(build) => build(),
+            Self::Built(page) => page,
         }
     }
 }
@@ -71,9 +98,11 @@ pub(crate) enum BodyPlan<'a> {
 impl<St> Engine<St> {
     /// Edits the headers of the response (with `status`, and a body of `len` bytes when known)
     /// to the request `facts` tell of: every `Set-Cookie` goes (`delete_cookies` expires the
-    /// client's), a session's token goes into its headers and, with `use_get`, into a
-    /// redirect's `Location`. What becomes of the body (`page` is called for a response that is
-    /// rewritten). `Err`: the token could not be sealed (503).
+    /// client's), a session's token goes into its headers (and, with `cookie = "auto"`, into
+    /// the session cookie) and, with `use_get`, into a redirect's `Location`. What becomes of
+    /// the body (`page` is called for a response that is rewritten, or that may set the
+    /// session cookie): a request the session cookie opened is not rewritten. `Err`: the token
+    /// could not be sealed (503).
     pub(crate) fn plan(
         &self,
         facts: &RequestFacts,
@@ -85,18 +114,43 @@ impl<St> Engine<St> {
     ) -> Result<BodyPlan<'_>, Refusal> {
         let settings = &self.settings;
         cookies::replace_set_cookies(headers, &facts.expired_cookies);
+        // Another site's request never touches the visitor's cookie (it rides on cross-site
+        // requests with SameSite=None, and is ignored there): neither replaced nor removed.
+        let cookie = settings.cookie.as_ref().filter(|_| !finished.cross_site);
         let Some(key) = finished.key.take() else {
+            // No session (purged, or the cookie's token opened nothing): its cookie goes too.
+            if let Some(cookie) = cookie
+                && facts.session_cookie_came
+            {
+                headers.append("set-cookie", &cookie.expired());
+            }
             return Ok(BodyPlan::Untouched);
         };
         // One sealer for the request: the handler's `token()`, this header and the rewriter.
         let token = finished.token(&key, sealer).map_err(Refusal::Seal)?;
         add_token_headers(settings, headers, &token);
+        let mut page = Page::Pending(page);
+        if let Some(cookie) = cookie {
+            let built = page.take();
+            let scheme = built
+                .origin
+                .split_once("://")
+                .map_or("", |(scheme, _)| scheme);
+            if SessionCookie::may_set(scheme, &built.host) {
+                headers.append("set-cookie", &cookie.set(&token));
+            }
+            // The browser kept the cookie: it carries the session, no URL or form need.
+            if finished.transport == Transport::Cookie {
+                return Ok(BodyPlan::Untouched);
+            }
+            page = Page::Built(built);
+        }
         if finished.placed_by_handler || !settings.rewrites(&facts.path) {
             return Ok(BodyPlan::Untouched);
         }
         let rewrite = PageRewrite {
             settings,
-            page: page(),
+            page: page.take(),
             token,
             sealer: settings.url_specific.then(|| {
                 let sealer = sealer.clone();

@@ -1,5 +1,6 @@
-//! Finding the token in an actix request: header, then form body, then query string. The
-//! form body's bytes read are replayed to the handler ahead of the rest of its stream.
+//! Finding the token in an actix request: header, then form body, then query string, then
+//! (`cookie = "auto"`) the session cookie. The form body's bytes read are replayed to the
+//! handler ahead of the rest of its stream.
 
 use std::{
     collections::VecDeque,
@@ -33,6 +34,7 @@ pub(crate) async fn find(
     }
     let get_or_head = matches!(*req.method(), Method::GET | Method::HEAD);
     transport::in_url(req.query_string(), get_or_head, settings)
+        .or_else(|| transport::from_cookie(req.headers(), settings))
 }
 
 async fn from_body(req: &mut ServiceRequest, settings: &ValidSettings) -> Option<String> {

@@ -59,6 +59,10 @@ pub const MIN_SECRET_LEN: usize = 32;
 /// | `rewrite_cache_bytes` | 33554432 | memory for rewritten pages served again (0: no cache) |
 /// | `client_script` | `false` | serve the script client and put it into rewritten HTML pages |
 /// | `client_script_path` | `/__cookieless/session.js` | where the script client is served |
+/// | `cookie` | `off` | `auto`: also carry the token in a cookie; pages whose request brought it are not rewritten |
+/// | `cookie_name` | `__Host-` + `param_name` | the cookie's name (`auto`) |
+/// | `cookie_same_site` | `none` | the cookie's `SameSite`: `none` (it works inside another site's iframe), `lax` or `strict` |
+/// | `cookie_partitioned` | `true` | the cookie is `Partitioned` (CHIPS: kept per top-level site, allowed where third-party cookies are blocked) |
 ///
 /// A `[proxy]` table in the same file belongs to `cookieless-proxy` (feature `proxy`) and is
 /// ignored here.
@@ -169,6 +173,20 @@ pub struct Settings {
     pub client_script: bool,
     /// The path the script client is served at (and excluded from the session).
     pub client_script_path: String,
+    /// `off` (the default): no cookie at all. `auto`: every response that carries a token also
+    /// sets it as a cookie (`Secure; HttpOnly; Path=/`, on https pages and on `localhost`,
+    /// which browsers treat as secure); a request that brings a valid cookie and no token is
+    /// served without rewriting. Where the browser refuses the cookie, the tokens carry on.
+    pub cookie: String,
+    /// The cookie's name in `auto` mode; empty: `__Host-` followed by `param_name`.
+    pub cookie_name: String,
+    /// The cookie's `SameSite` attribute: `none` (sent inside another site's iframe, which is
+    /// what embedded apps need; cross-site unsafe requests are judged by their `Origin` and
+    /// `Sec-Fetch-Site` as ever), `lax` or `strict`.
+    pub cookie_same_site: String,
+    /// Whether the cookie is `Partitioned` (CHIPS): a browser keeps it per top-level site, and
+    /// allows it in third-party iframes where it blocks other third-party cookies.
+    pub cookie_partitioned: bool,
     /// The `[proxy]` table of a shared `cookieless.toml`: read by `cookieless-proxy`, not here.
     #[serde(skip_serializing)]
     #[doc(hidden)]
@@ -208,6 +226,10 @@ impl Default for Settings {
             rewrite_cache_bytes: 32 * 1024 * 1024,
             client_script: false,
             client_script_path: "/__cookieless/session.js".to_owned(),
+            cookie: "off".to_owned(),
+            cookie_name: String::new(),
+            cookie_same_site: "none".to_owned(),
+            cookie_partitioned: true,
             proxy: serde::de::IgnoredAny,
         }
     }
@@ -249,6 +271,10 @@ impl fmt::Debug for Settings {
             .field("rewrite_cache_bytes", &self.rewrite_cache_bytes)
             .field("client_script", &self.client_script)
             .field("client_script_path", &self.client_script_path)
+            .field("cookie", &self.cookie)
+            .field("cookie_name", &self.cookie_name)
+            .field("cookie_same_site", &self.cookie_same_site)
+            .field("cookie_partitioned", &self.cookie_partitioned)
             .finish_non_exhaustive()
     }
 }

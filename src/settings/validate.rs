@@ -1,7 +1,7 @@
 //! Checking settings once, at start-up, into the parsed form the middleware runs on.
 
 use super::{MIN_SECRET_LEN, Settings, SettingsError};
-use crate::net::Cidr;
+use crate::{net::Cidr, session_cookie::SessionCookie};
 
 impl Settings {
     /// Checks every setting and returns the parsed form the middleware runs on.
@@ -137,6 +137,8 @@ impl Settings {
             ));
         }
 
+        let cookie = check_cookie(self, &param_name)?;
+
         // Every field named: a new setting must be checked here, or said to need no check.
         let Settings {
             secret,
@@ -168,6 +170,10 @@ impl Settings {
             rewrite_cache_bytes,
             client_script,
             client_script_path,
+            cookie: _,
+            cookie_name: _,
+            cookie_same_site: _,
+            cookie_partitioned: _,
             proxy: _,
         } = self.clone();
         Ok(ValidSettings {
@@ -201,8 +207,50 @@ impl Settings {
             rewrite_cache_bytes,
             client_script,
             client_script_path,
+            cookie,
         })
     }
+}
+
+/// `cookie`, `cookie_name`, `cookie_same_site` and `cookie_partitioned`: the session cookie of
+/// `auto` mode, `None` with `off`.
+fn check_cookie(
+    settings: &Settings,
+    param_name: &str,
+) -> Result<Option<SessionCookie>, SettingsError> {
+    match settings.cookie.to_ascii_lowercase().as_str() {
+        "off" => return Ok(None),
+        "auto" => {}
+        other => {
+            return Err(SettingsError::new(
+                "cookie",
+                format!(
+                    "`{other}` is not a cookie mode; write `off` (no cookie, the default) or `auto`"
+                ),
+            ));
+        }
+    }
+    let name = if settings.cookie_name.is_empty() {
+        format!("__Host-{param_name}")
+    } else {
+        check_name("cookie_name", &settings.cookie_name)?
+    };
+    let same_site = match settings.cookie_same_site.to_ascii_lowercase().as_str() {
+        "none" => "None",
+        "lax" => "Lax",
+        "strict" => "Strict",
+        other => {
+            return Err(SettingsError::new(
+                "cookie_same_site",
+                format!("`{other}` is not a SameSite value; write `none`, `lax` or `strict`"),
+            ));
+        }
+    };
+    Ok(Some(SessionCookie {
+        name,
+        same_site,
+        partitioned: settings.cookie_partitioned,
+    }))
 }
 
 /// Settings that passed [`Settings::validate`]: each setting checked, and parsed into the form
@@ -242,6 +290,8 @@ pub struct ValidSettings {
     pub(crate) rewrite_cache_bytes: u64,
     pub(crate) client_script: bool,
     pub(crate) client_script_path: String,
+    /// `cookie = "auto"`: the session cookie; `None` with `off`.
+    pub(crate) cookie: Option<SessionCookie>,
 }
 
 impl ValidSettings {

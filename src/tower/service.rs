@@ -202,7 +202,11 @@ async fn find<B: Body<Data = Bytes>>(
         return (in_header, RequestBody::untouched(body));
     }
     let get_or_head = matches!(parts.method, Method::GET | Method::HEAD);
-    let in_url = || transport::in_url(parts.uri.query().unwrap_or(""), get_or_head, settings);
+    // The URL's token, else (`cookie = "auto"`) the session cookie's.
+    let in_url = || {
+        transport::in_url(parts.uri.query().unwrap_or(""), get_or_head, settings)
+            .or_else(|| transport::from_cookie(&parts.headers, settings))
+    };
     let content_type = parts
         .headers
         .get(http::header::CONTENT_TYPE)

@@ -94,6 +94,13 @@ three_doors! {
     every_carrier_keeps_the_session(|_| {});
     query_tokens_open_nothing_without_use_get(|s| s.use_get = false);
     a_token_tampered_with_or_from_another_client_opens_nothing(|_| {});
+    // `cookie = "auto"`: the cookie where the browser keeps it, the token where it does not.
+    auto_the_cookie_carries_the_session_and_its_pages_are_not_rewritten(|s| s.cookie = "auto".into());
+    auto_a_token_wins_over_the_cookie_and_refreshes_it(|s| s.cookie = "auto".into());
+    auto_another_sites_request_leaves_the_cookie_alone(|s| s.cookie = "auto".into());
+    auto_a_cookie_that_opens_nothing_is_removed(|s| s.cookie = "auto".into());
+    auto_delete_cookies_spares_the_session_cookie(|s| { s.cookie = "auto".into(); s.delete_cookies = true; });
+    auto_no_cookie_where_the_page_is_not_secure(|s| s.cookie = "auto".into());
 }
 
 /// The attribute `name` of the element with `id` in `page`.
@@ -453,4 +460,140 @@ async fn a_token_tampered_with_or_from_another_client_opens_nothing(door: Door) 
         door.opens(Req::get("/d/whoami").token(&token)).await,
         "the client keeps it"
     );
+}
+
+/// `req` as a browser on this machine sends it: `http://localhost` is a secure context, where
+/// the `Secure` session cookie may be set.
+fn local(req: Req) -> Req {
+    req.header("host", "localhost")
+}
+
+/// The session cookie's value in `res`'s `Set-Cookie`, with its attributes; `None` if unset.
+fn session_cookie(res: &Res) -> Option<(String, String)> {
+    res.all("set-cookie").into_iter().find_map(|line| {
+        let rest = line.strip_prefix("__Host-sessionid=")?;
+        let (value, attributes) = rest.split_once(';').unwrap_or((rest, ""));
+        Some((value.to_owned(), attributes.trim().to_owned()))
+    })
+}
+
+async fn auto_the_cookie_carries_the_session_and_its_pages_are_not_rewritten(door: Door) {
+    let first = door.send(local(Req::get("/d/start"))).await;
+    let token = first.token().expect("a token");
+    let (cookie, attributes) = session_cookie(&first).expect("the first response sets the cookie");
+    assert_eq!(
+        cookie, token,
+        "the cookie carries the token the response carries"
+    );
+    assert_eq!(
+        attributes,
+        "Path=/; Secure; HttpOnly; SameSite=None; Partitioned"
+    );
+    // The first page does not know yet whether the browser keeps the cookie: tokens too.
+    assert_eq!(hidden_tokens(&first.body), [token.clone()]);
+    assert!(param(&href(&first.body, "who")).is_some());
+
+    let with_cookie =
+        |path: &str| local(Req::get(path)).header("cookie", format!("__Host-sessionid={cookie}"));
+    let page = door.send(with_cookie("/d/page")).await;
+    assert_eq!(page.status, 200);
+    assert!(hidden_tokens(&page.body).is_empty(), "{}", page.body);
+    assert_eq!(
+        href(&page.body, "who"),
+        "/d/whoami",
+        "the cookie works: links stay clean"
+    );
+    assert_eq!(page.header("cache-control"), Some("private, no-store"));
+    let (refreshed, _) = session_cookie(&page).expect("the cookie is refreshed");
+    assert_eq!(Some(refreshed), page.token());
+    // The session it carries is the started one (on the proxy: the app never sees it).
+    assert!(
+        door.opens(with_cookie("/d/whoami")).await,
+        "{:?}",
+        door.kind
+    );
+}
+
+async fn auto_a_token_wins_over_the_cookie_and_refreshes_it(door: Door) {
+    let a = door.send(local(Req::get("/d/start"))).await;
+    let b = door.send(local(Req::get("/d/start"))).await;
+    let (cookie_a, _) = session_cookie(&a).unwrap();
+    let token_b = b.token().unwrap();
+    assert_ne!(cookie_a, token_b);
+    let res = door
+        .send(
+            local(Req::get("/d/whoami"))
+                .token(&token_b)
+                .header("cookie", format!("__Host-sessionid={cookie_a}")),
+        )
+        .await;
+    assert_eq!(res.body, "started=1");
+    let (cookie, _) = session_cookie(&res).expect("the cookie is refreshed");
+    assert_eq!(Some(cookie.as_str()), res.token().as_deref());
+    assert_eq!(
+        cookie, token_b,
+        "the token's session (its fresh token answers again)"
+    );
+}
+
+async fn auto_another_sites_request_leaves_the_cookie_alone(door: Door) {
+    let first = door.send(local(Req::get("/d/start"))).await;
+    let (cookie, _) = session_cookie(&first).unwrap();
+    let cookie_header = format!("__Host-sessionid={cookie}");
+    // SameSite=None: the browser sends the cookie with another site's post too.
+    let cross = local(Req::post("/d/whoami", "a=1"))
+        .header("cookie", cookie_header.clone())
+        .header("origin", "https://evil.example");
+    let res = door.send(cross).await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.body, "", "another site's post opened the session");
+    assert_eq!(
+        session_cookie(&res),
+        None,
+        "another site's post touched the cookie"
+    );
+    let same = local(Req::get("/d/whoami")).header("cookie", cookie_header);
+    assert!(door.opens(same).await, "the visitor keeps the session");
+}
+
+async fn auto_a_cookie_that_opens_nothing_is_removed(door: Door) {
+    let res = door
+        .send(local(Req::get("/d/whoami")).header("cookie", "__Host-sessionid=not-a-token"))
+        .await;
+    assert_eq!(res.body, "");
+    let (value, attributes) = session_cookie(&res).expect("the stale cookie is removed");
+    assert_eq!(value, "");
+    assert!(attributes.starts_with("Max-Age=0;"), "{attributes}");
+    assert!(attributes.ends_with("Path=/; Secure; HttpOnly; SameSite=None; Partitioned"));
+}
+
+async fn auto_delete_cookies_spares_the_session_cookie(door: Door) {
+    let first = door.send(local(Req::get("/d/start"))).await;
+    let (cookie, _) = session_cookie(&first).unwrap();
+    let res = door
+        .send(
+            local(Req::get("/d/whoami"))
+                .header("cookie", format!("tracker=1; __Host-sessionid={cookie}")),
+        )
+        .await;
+    assert_eq!(res.body, "started=1");
+    let set = res.all("set-cookie");
+    assert!(
+        set.iter()
+            .any(|c| c.starts_with("tracker=; Path=/; Max-Age=0")),
+        "{set:?}"
+    );
+    let (refreshed, attributes) = session_cookie(&res).unwrap();
+    assert!(
+        !refreshed.is_empty() && !attributes.contains("Max-Age"),
+        "{set:?}"
+    );
+}
+
+async fn auto_no_cookie_where_the_page_is_not_secure(door: Door) {
+    // `http://site.example`: a browser would refuse a Secure cookie from it.
+    let res = door.send(Req::get("/d/start")).await;
+    assert!(res.token().is_some());
+    assert_eq!(session_cookie(&res), None);
+    assert_eq!(hidden_tokens(&res.body), [res.token().unwrap()]);
 }

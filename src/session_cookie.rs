@@ -1,0 +1,121 @@
+//! The session cookie of `cookie = "auto"`: the session's sealed, client-bound token, set as a
+//! cookie where the browser may keep it, read back from a request, expired when the session
+//! ends. The token travels in URLs and forms only for the requests that come without it.
+
+use crate::headers::{HeaderView, as_text};
+
+/// The checked `cookie_*` settings: how the session cookie is named and written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SessionCookie {
+    pub(crate) name: String,
+    /// `None`, `Lax` or `Strict`.
+    pub(crate) same_site: &'static str,
+    pub(crate) partitioned: bool,
+}
+
+impl SessionCookie {
+    /// The `Set-Cookie` value that carries `token` (a sealed token: URL-safe characters only,
+    /// always a valid cookie value). Always `Secure` and `HttpOnly`, for the whole site.
+    pub(crate) fn set(&self, token: &str) -> String {
+        format!("{}={token}{}", self.name, self.attributes())
+    }
+
+    /// The `Set-Cookie` value that removes the cookie (with the attributes it was set with:
+    /// a partitioned cookie is removed from its partition only).
+    pub(crate) fn expired(&self) -> String {
+        format!(
+            "{}=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT{}",
+            self.name,
+            self.attributes()
+        )
+    }
+
+    fn attributes(&self) -> String {
+        let partitioned = if self.partitioned {
+            "; Partitioned"
+        } else {
+            ""
+        };
+        format!(
+            "; Path=/; Secure; HttpOnly; SameSite={}{partitioned}",
+            self.same_site
+        )
+    }
+
+    /// The cookie's value in the request's `Cookie` headers: the first one of this name.
+    pub(crate) fn in_request<'a>(&self, request: &'a impl HeaderView) -> Option<&'a str> {
+        request
+            .values("cookie")
+            .filter_map(as_text)
+            .flat_map(|value| value.split(';'))
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(name, _)| name.trim() == self.name)
+            .map(|(_, value)| value.trim().trim_matches('"'))
+    }
+
+    /// Whether a browser keeps a `Secure` cookie from the page at `scheme://host`: https, and
+    /// the local machine (`localhost`, `*.localhost`, loopback addresses), which browsers treat
+    /// as secure. Elsewhere the cookie is not set: the tokens carry the session.
+    pub(crate) fn may_set(scheme: &str, host: &str) -> bool {
+        if scheme.eq_ignore_ascii_case("https") {
+            return true;
+        }
+        let host = match host.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or(v6),
+            None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+        };
+        let host = host.to_ascii_lowercase();
+        host == "localhost"
+            || host.ends_with(".localhost")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cookie(partitioned: bool) -> SessionCookie {
+        SessionCookie {
+            name: "__Host-sessionid".into(),
+            same_site: "None",
+            partitioned,
+        }
+    }
+
+    #[test]
+    fn the_cookie_is_secure_httponly_for_the_whole_site() {
+        assert_eq!(
+            cookie(true).set("T0K"),
+            "__Host-sessionid=T0K; Path=/; Secure; HttpOnly; SameSite=None; Partitioned"
+        );
+        assert_eq!(
+            cookie(false).expired(),
+            "__Host-sessionid=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; \
+             Secure; HttpOnly; SameSite=None"
+        );
+    }
+
+    #[test]
+    fn only_secure_pages_and_the_local_machine_get_it() {
+        for (scheme, host) in [
+            ("https", "shop.example"),
+            ("http", "localhost:8080"),
+            ("http", "app.localhost"),
+            ("http", "127.0.0.1:9000"),
+            ("http", "[::1]:9000"),
+        ] {
+            assert!(SessionCookie::may_set(scheme, host), "{scheme}://{host}");
+        }
+        for (scheme, host) in [
+            ("http", "shop.example"),
+            ("http", "localhost.example"),
+            ("http", "10.0.0.1"),
+            ("http", "[2001:db8::1]:80"),
+        ] {
+            assert!(!SessionCookie::may_set(scheme, host), "{scheme}://{host}");
+        }
+    }
+}
