@@ -211,3 +211,57 @@ fn debug_hides_secrets() {
     let shown = format!("{:?}", Settings::new(SECRET));
     assert!(!shown.contains(SECRET));
 }
+
+#[test]
+fn the_cookie_mode_is_off_by_default_and_checked() {
+    let s = Settings::new(SECRET);
+    assert_eq!(
+        s.validate().unwrap().cookie,
+        None,
+        "no cookie at all by default"
+    );
+    let mut s = Settings::new(SECRET);
+    s.cookie = "Auto".into();
+    s.param_name = "sid".into();
+    let cookie = s.validate().unwrap().cookie.unwrap();
+    assert_eq!(cookie.name, "__Host-sid", "named after param_name");
+    assert_eq!((cookie.same_site, cookie.partitioned), ("None", true));
+    s.cookie_same_site = "LAX".into();
+    s.cookie_partitioned = false;
+    s.cookie_name = "app_session".into();
+    let cookie = s.validate().unwrap().cookie.unwrap();
+    assert_eq!(
+        (cookie.name.as_str(), cookie.same_site, cookie.partitioned),
+        ("app_session", "Lax", false)
+    );
+    for (name, value) in [
+        ("cookie", "sometimes"),
+        ("cookie_same_site", "maybe"),
+        ("cookie_name", "a name; Domain=evil.example"),
+    ] {
+        let mut s = Settings::new(SECRET);
+        s.cookie = "auto".into();
+        match name {
+            "cookie" => s.cookie = value.into(),
+            "cookie_same_site" => s.cookie_same_site = value.into(),
+            _ => s.cookie_name = value.into(),
+        }
+        let err = s.validate().unwrap_err();
+        assert_eq!(err.setting(), name, "{err}");
+    }
+}
+
+#[test]
+fn the_cookie_mode_loads_from_the_environment() {
+    let s = Settings::from_sources(
+        &Settings::new(SECRET),
+        None,
+        test_env(&[
+            ("COOKIELESS_COOKIE", "auto"),
+            ("COOKIELESS_COOKIE_PARTITIONED", "false"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(s.cookie, "auto");
+    assert!(!s.cookie_partitioned);
+}

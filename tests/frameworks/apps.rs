@@ -81,6 +81,15 @@ impl Res {
     pub fn token(&self) -> Option<String> {
         self.header("x-session-id").map(str::to_owned)
     }
+
+    /// Every value of header `name`.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
 }
 
 /// An app a test sends requests to.

@@ -27,6 +27,65 @@ both_frameworks! {
     renew_moves_the_data_and_retires_the_old_token(MemoryStore::default(), |_| {});
     sessions_created_by_others_are_not_opened(MemoryStore::default(), |_| {});
     a_failing_store_gives_an_opaque_503_on_save(common::FlakyStore::default(), |_| {});
+    auto_the_cookie_follows_the_session_through_renew_and_purge(MemoryStore::default(), |s| s.cookie = "auto".into());
+    auto_a_cookie_from_another_client_opens_nothing(MemoryStore::default(), |s| s.cookie = "auto".into());
+}
+
+/// `cookie = "auto"`: the session cookie `res` sets (its value; empty when it removes it).
+fn session_cookie(res: &super::apps::Res) -> Option<String> {
+    res.all("set-cookie").into_iter().find_map(|line| {
+        let value = line.strip_prefix("__Host-sessionid=")?;
+        Some(value.split(';').next().unwrap_or("").to_owned())
+    })
+}
+
+fn with_cookie(path: &str, cookie: &str) -> Req {
+    Req::get(path)
+        .header("host", "localhost")
+        .header("cookie", format!("__Host-sessionid={cookie}"))
+}
+
+async fn auto_the_cookie_follows_the_session_through_renew_and_purge(
+    app: impl App,
+    store: MemoryStore,
+) {
+    let first = app
+        .send(Req::get("/s/write/a/1").header("host", "localhost"))
+        .await;
+    let c1 = session_cookie(&first).expect("the session cookie");
+    assert_eq!(
+        app.send(with_cookie("/s/transport", &c1)).await.body,
+        "Cookie"
+    );
+    let renewed = app.send(with_cookie("/s/renew", &c1)).await;
+    let c2 = session_cookie(&renewed).expect("renew replaces the cookie");
+    assert_ne!(c1, c2);
+    assert_eq!(app.send(with_cookie("/s/read", &c2)).await.body, r#"a="1""#);
+    let retired = app.send(with_cookie("/s/read", &c1)).await;
+    assert_eq!(retired.body, "");
+    assert_eq!(
+        session_cookie(&retired).as_deref(),
+        Some(""),
+        "the old cookie is removed"
+    );
+    let purged = app.send(with_cookie("/s/purge", &c2)).await;
+    assert_eq!(
+        session_cookie(&purged).as_deref(),
+        Some(""),
+        "purge removes the cookie"
+    );
+    assert!(purged.token().is_none());
+    assert!(store.is_empty());
+}
+
+async fn auto_a_cookie_from_another_client_opens_nothing(app: impl App, _: MemoryStore) {
+    let first = app
+        .send(Req::get("/s/write/a/1").header("host", "localhost"))
+        .await;
+    let cookie = session_cookie(&first).unwrap();
+    let other = with_cookie("/read", &cookie).header("user-agent", "another browser/1.0");
+    assert_eq!(app.send(other).await.body, "Some(NotOpened)|");
+    assert_eq!(app.send(with_cookie("/read", &cookie)).await.body, "None|");
 }
 
 async fn token_of(app: &impl App, req: Req) -> String {
