@@ -48,6 +48,8 @@ pub(crate) struct Found<'a> {
 pub(crate) struct RequestAt<'a> {
     pub(crate) path: &'a str,
     pub(crate) get_or_head: bool,
+    /// The session cookie's token (`cookie = "auto"`), when the request brought one.
+    pub(crate) cookie: Option<&'a str>,
 }
 
 /// Why the engine answers a request itself instead of the app: each glue turns it into its
@@ -73,8 +75,9 @@ pub(crate) enum Refusal {
 pub(crate) struct Finished {
     pub(crate) key: Option<String>,
     pub(crate) placed_by_handler: bool,
-    /// How the request carried the token that opened the session.
-    pub(crate) transport: Transport,
+    /// The request's session cookie (`cookie = "auto"`) names its session: the browser keeps
+    /// it, and the response needs no token in its URLs or forms.
+    pub(crate) cookie_kept: bool,
     /// The request carried a token from another site, which was ignored.
     pub(crate) cross_site: bool,
     pub(crate) event: Option<SessionEvent>,
@@ -209,10 +212,19 @@ impl<St: SessionStore> Engine<St> {
             }
         };
         let reusable = self.may_answer_again(&opened, transport, at);
+        // The browser keeps the cookie when the one it sent names this very session (a token
+        // link opened where the cookie works, the GET after a redirect): no rewriting then.
+        let cookie_kept = at.cookie.is_some_and(|cookie| {
+            cookie == token
+                || client_key
+                    .try_open(cookie, None)
+                    .is_ok_and(|by_cookie| by_cookie.session_key() == opened.session_key())
+        });
         match self.load(opened.into_session_key()).await {
             Ok(Loaded::Live(key, stored)) => {
                 let mut session = SessionInner::loaded(key, stored, transport);
                 session.reusable_token = reusable.then_some(token);
+                session.cookie_kept = cookie_kept;
                 Ok(session)
             }
             Ok(Loaded::Gone) => Ok(SessionInner::fresh(WhyNew::Gone)),
@@ -241,7 +253,7 @@ impl<St: SessionStore> Engine<St> {
             created_at,
             reusable_token,
             written,
-            transport,
+            cookie_kept,
             ..
         } = session;
         // Copied only when the token may answer again: most requests carry no fresh token.
@@ -268,7 +280,7 @@ impl<St: SessionStore> Engine<St> {
             event: outcome::event(existed, status, key.as_deref()),
             key,
             placed_by_handler,
-            transport,
+            cookie_kept,
             cross_site,
             reusable_token,
         })

@@ -14,7 +14,6 @@ use crate::{
     session_cookie::SessionCookie,
     settings::ValidSettings,
     token::Sealer,
-    transport::Transport,
 };
 
 /// The page a response answers: where links on it resolve, and whose host the script client
@@ -140,7 +139,7 @@ impl<St> Engine<St> {
                 headers.append("set-cookie", &cookie.set(&token));
             }
             // The browser kept the cookie: it carries the session, no URL or form need.
-            if finished.transport == Transport::Cookie {
+            if finished.cookie_kept {
                 return Ok(BodyPlan::Untouched);
             }
             page = Page::Built(built);

@@ -31,10 +31,12 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
 const GET: RequestAt<'static> = RequestAt {
     path: "/a",
     get_or_head: true,
+    cookie: None,
 };
 const POST: RequestAt<'static> = RequestAt {
     path: "/a",
     get_or_head: false,
+    cookie: None,
 };
 
 #[test]

@@ -86,6 +86,10 @@ where
     let at = RequestAt {
         path: req.path(),
         get_or_head: matches!(*req.method(), Method::GET | Method::HEAD),
+        cookie: settings
+            .cookie
+            .as_ref()
+            .and_then(|c| c.in_request(req.headers())),
     };
     let cross_site = || {
         let (_, host) = crate::middleware::request_origin(req.request(), &settings.trusted_proxies);

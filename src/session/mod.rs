@@ -98,6 +98,8 @@ pub(crate) struct SessionInner {
     /// The entries this request wrote: only they are merged into the stored session, so
     /// concurrent requests of one session keep each other's writes.
     pub(crate) written: Written,
+    /// The request's session cookie (`cookie = "auto"`) names this session (`Engine::start`).
+    pub(crate) cookie_kept: bool,
 }
 
 /// What a request wrote to a session's entries.
@@ -158,6 +160,7 @@ impl SessionInner {
             created_at: None,
             reusable_token: None,
             written: Written::Entries(HashSet::new()),
+            cookie_kept: false,
         }
     }
 
@@ -173,6 +176,7 @@ impl SessionInner {
             created_at: stored.created_at,
             reusable_token: None,
             written: Written::Entries(HashSet::new()),
+            cookie_kept: false,
         }
     }
 
@@ -504,7 +508,8 @@ impl Session {
     /// without a query), keeping the session: redirect-after-post, so that the browser's Back
     /// and reload fetch a page instead of offering to send the form again.
     ///
-    /// The `Location` carries a *redirect token*, accepted with `use_get` on or off: it opens
+    /// The `Location` carries a *redirect token* (none when the browser keeps the session
+    /// cookie, see [`cookie_works`](Self::cookie_works)), accepted with `use_get` on or off: it opens
     /// the session only for a GET or HEAD of that very path, from this client, within
     /// `redirect_token_max_age` (10 minutes, never longer than `token_max_age`), and is never taken for an ordinary token. The
     /// page it opens gets ordinary tokens in its forms, as any page.
@@ -560,6 +565,10 @@ impl Session {
         if !path.starts_with('/') || path.starts_with("//") || path.contains('\\') {
             return Err(SessionError::NotALocalPath(location.to_owned()));
         }
+        // The browser keeps the session cookie (`cookie = "auto"`): it carries the session.
+        if self.cookie_works() {
+            return Ok(location.to_owned());
+        }
         let (issuer, key) = self.key_for_token().await?;
         let token = issuer
             .seal_redirect(&key, path)
@@ -570,6 +579,14 @@ impl Session {
             issuer.param_name(),
             &token,
         ))
+    }
+
+    /// Whether the browser keeps the session cookie (`cookie = "auto"`): the request brought
+    /// the cookie of this very session, so its response needs no token in URLs or forms. The
+    /// middleware then leaves the page alone and [`redirect_location`](Self::redirect_location)
+    /// adds no token; a template that places tokens itself may leave them out too.
+    pub fn cookie_works(&self) -> bool {
+        self.lock().cookie_kept
     }
 
     /// The middleware's issuer and the session's store key, saving the session now if it is

@@ -135,6 +135,10 @@ where
     let at = RequestAt {
         path: parts.uri.path(),
         get_or_head,
+        cookie: settings
+            .cookie
+            .as_ref()
+            .and_then(|c| c.in_request(&parts.headers)),
     };
     let cross_site = || site::judge(false, &parts.headers, &host, &settings.hosts);
     let started = engine

@@ -7,6 +7,7 @@
 #[path = "../../examples/survey/app.rs"]
 #[allow(dead_code)]
 mod app;
+mod auto;
 mod leaks;
 mod recorder;
 // Shared with tests/proxy_browser, which uses more of it.
@@ -26,16 +27,26 @@ use actix_cookieless::{CookielessSession, MemoryStore, Settings};
 use actix_web::{App, HttpServer, dev::Service as _, http::header};
 use webdriver::Browser;
 
-/// What the server saw: responses sent, how many of them carried `Set-Cookie`, and form posts.
+/// What the server saw: responses sent, how many of them carried `Set-Cookie`, form posts,
+/// and each request (its path and query, and whether it brought a `Cookie` header).
 #[derive(Default)]
 struct Seen {
     responses: AtomicUsize,
     set_cookie: AtomicUsize,
     posts: AtomicUsize,
+    requests: std::sync::Mutex<Vec<(String, bool)>>,
 }
 
 /// Serves the demo app (as `cargo run --example survey` does) on a free loopback port.
 fn serve_demo(use_get: bool) -> (SocketAddr, Arc<Seen>) {
+    serve_demo_with(use_get, |_| {})
+}
+
+/// [`serve_demo`], with settings `tune` changes.
+fn serve_demo_with(
+    use_get: bool,
+    tune: impl FnOnce(&mut Settings) + Send + 'static,
+) -> (SocketAddr, Arc<Seen>) {
     let seen = Arc::new(Seen::default());
     let (tx, rx) = std::sync::mpsc::channel();
     let server_seen = Arc::clone(&seen);
@@ -43,6 +54,7 @@ fn serve_demo(use_get: bool) -> (SocketAddr, Arc<Seen>) {
         actix_web::rt::System::new().block_on(async move {
             let mut settings = Settings::new("browser-test-secret-0123456789abcdef");
             settings.use_get = use_get;
+            tune(&mut settings);
             let templates = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
             let survey = Arc::new(app::Survey::new(&templates, use_get));
             let cookieless = CookielessSession::builder(MemoryStore::default(), settings)
@@ -56,6 +68,12 @@ fn serve_demo(use_get: bool) -> (SocketAddr, Arc<Seen>) {
                         if req.method() == actix_web::http::Method::POST {
                             seen.posts.fetch_add(1, Ordering::SeqCst);
                         }
+                        let uri = req
+                            .uri()
+                            .path_and_query()
+                            .map_or_else(String::new, ToString::to_string);
+                        let cookie = req.headers().contains_key(header::COOKIE);
+                        seen.requests.lock().unwrap().push((uri, cookie));
                         let res = srv.call(req);
                         async move {
                             let res = res.await?;

@@ -29,6 +29,18 @@ pub struct Browser {
     profile: PathBuf,
 }
 
+/// Which cookies the browser keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cookies {
+    /// None, first- or third-party, as a hardened browser (the default here).
+    Blocked,
+    /// Every cookie.
+    Allowed,
+    /// First-party cookies and partitioned (CHIPS) third-party ones; other third-party
+    /// cookies are blocked, as Safari and Chrome's third-party cookie setting do.
+    FirstPartyOnly,
+}
+
 /// An element found on the current page (or frame).
 #[derive(Clone)]
 pub struct Element(String);
@@ -36,16 +48,21 @@ pub struct Element(String);
 impl Browser {
     /// Starts chromedriver and a browser; panics, saying what is missing, when either cannot.
     pub fn start() -> Self {
-        Self::start_with(true)
+        Self::start_with(true, Cookies::Blocked)
     }
 
     /// [`start`](Self::start), with JavaScript off, as in a hardened browser: `<noscript>`
     /// content is then markup.
     pub fn start_without_javascript() -> Self {
-        Self::start_with(false)
+        Self::start_with(false, Cookies::Blocked)
     }
 
-    fn start_with(javascript: bool) -> Self {
+    /// [`start`](Self::start), keeping cookies as `cookies` says.
+    pub fn start_with_cookies(cookies: Cookies) -> Self {
+        Self::start_with(true, cookies)
+    }
+
+    fn start_with(javascript: bool, cookies: Cookies) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free loopback port")
@@ -90,9 +107,13 @@ impl Browser {
                     "--disable-sync", "--no-first-run", "--window-size=900,760",
                     format!("--user-data-dir={}", browser.profile.display()),
                 ],
-                // Block every cookie, first- and third-party, as a hardened browser does.
                 "prefs": {
-                    "profile.default_content_setting_values.cookies": 2,
+                    "profile.default_content_setting_values.cookies": match cookies {
+                        Cookies::Blocked => 2,
+                        Cookies::Allowed | Cookies::FirstPartyOnly => 1,
+                    },
+                    "profile.block_third_party_cookies": cookies == Cookies::FirstPartyOnly,
+                    "profile.cookie_controls_mode": u8::from(cookies == Cookies::FirstPartyOnly),
                     "profile.managed_default_content_settings.javascript": if javascript { 1 } else { 2 },
                 },
             },

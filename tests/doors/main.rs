@@ -101,6 +101,7 @@ three_doors! {
     auto_a_cookie_that_opens_nothing_is_removed(|s| s.cookie = "auto".into());
     auto_delete_cookies_spares_the_session_cookie(|s| { s.cookie = "auto".into(); s.delete_cookies = true; });
     auto_no_cookie_where_the_page_is_not_secure(|s| s.cookie = "auto".into());
+    auto_a_token_link_where_the_cookie_works_is_served_clean(|s| s.cookie = "auto".into());
 }
 
 /// The attribute `name` of the element with `id` in `page`.
@@ -490,7 +491,7 @@ async fn auto_the_cookie_carries_the_session_and_its_pages_are_not_rewritten(doo
         "Path=/; Secure; HttpOnly; SameSite=None; Partitioned"
     );
     // The first page does not know yet whether the browser keeps the cookie: tokens too.
-    assert_eq!(hidden_tokens(&first.body), [token.clone()]);
+    assert_eq!(hidden_tokens(&first.body), std::slice::from_ref(&token));
     assert!(param(&href(&first.body, "who")).is_some());
 
     let with_cookie =
@@ -596,4 +597,25 @@ async fn auto_no_cookie_where_the_page_is_not_secure(door: Door) {
     assert!(res.token().is_some());
     assert_eq!(session_cookie(&res), None);
     assert_eq!(hidden_tokens(&res.body), [res.token().unwrap()]);
+}
+
+async fn auto_a_token_link_where_the_cookie_works_is_served_clean(door: Door) {
+    let first = door.send(local(Req::get("/d/start"))).await;
+    let (cookie, _) = session_cookie(&first).unwrap();
+    let link = param(&href(&first.body, "who")).expect("the first page's links carry the token");
+    // The link opened in the browser that kept the cookie: both come, naming one session.
+    let res = door
+        .send(
+            local(Req::get(format!("/d/page?sessionid={link}")))
+                .header("cookie", format!("__Host-sessionid={cookie}")),
+        )
+        .await;
+    assert!(
+        hidden_tokens(&res.body).is_empty(),
+        "{:?}: {}",
+        door.kind,
+        res.body
+    );
+    assert_eq!(href(&res.body, "who"), "/d/whoami");
+    assert!(session_cookie(&res).is_some(), "the cookie is refreshed");
 }
