@@ -3,13 +3,14 @@
 //! so that going cookieless is measured against what a user would use instead.
 //!
 //! ```text
-//! MODE=cookie|cookieless-norewrite|cookieless|cookieless-nocache PAGE=small|path/to/page.html \
+//! MODE=cookie|cookieless-norewrite|cookieless|cookieless-nocache|cookieless-auto PAGE=small|path/to/page.html \
 //!     STORE=memory|redis BIND=127.0.0.1:8091 WORKERS=1 cargo run --release --example session_bench
 //! ```
 //!
 //! `STORE=redis` (built with `--features redis`; `REDIS_URL`, default `redis://127.0.0.1:6379`)
 //! keeps the sessions in Redis on both sides: actix-session's `RedisSessionStore` for `cookie`,
-//! this crate's `RedisStore` for the others.
+//! this crate's `RedisStore` for the others. `cookieless-auto` is `cookie = "auto"`: a client
+//! that brings the session cookie back is served without rewriting.
 //!
 //! - `cookie`: actix-session's `SessionMiddleware` with `CookieSessionStore` (the session in a
 //!   signed and encrypted cookie: no store at all, its cheapest configuration), or with its
@@ -209,7 +210,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "cookie" | "cookieless" => {}
         "cookieless-norewrite" => settings.rewrite = false,
         "cookieless-nocache" => settings.rewrite_cache_bytes = 0,
-        other => return Err(format!("MODE={other:?}: expected cookie, cookieless-norewrite, cookieless or cookieless-nocache").into()),
+        "cookieless-auto" => "auto".clone_into(&mut settings.cookie),
+        other => return Err(format!("MODE={other:?}: expected cookie, cookieless-norewrite, cookieless, cookieless-nocache or cookieless-auto").into()),
     }
     eprintln!(
         "session_bench: MODE={mode}, STORE={store}, {} byte page, {workers} worker(s), http://{bind}/page",

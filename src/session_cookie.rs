@@ -11,13 +11,33 @@ pub(crate) struct SessionCookie {
     /// `None`, `Lax` or `Strict`.
     pub(crate) same_site: &'static str,
     pub(crate) partitioned: bool,
+    /// `; Path=/; Secure; ...`: what follows the value, written once.
+    attributes: String,
 }
 
 impl SessionCookie {
+    pub(crate) fn new(name: String, same_site: &'static str, partitioned: bool) -> Self {
+        let partitioned_attribute = if partitioned { "; Partitioned" } else { "" };
+        Self {
+            attributes: format!(
+                "; Path=/; Secure; HttpOnly; SameSite={same_site}{partitioned_attribute}"
+            ),
+            name,
+            same_site,
+            partitioned,
+        }
+    }
+
     /// The `Set-Cookie` value that carries `token` (a sealed token: URL-safe characters only,
     /// always a valid cookie value). Always `Secure` and `HttpOnly`, for the whole site.
     pub(crate) fn set(&self, token: &str) -> String {
-        format!("{}={token}{}", self.name, self.attributes())
+        let mut out =
+            String::with_capacity(self.name.len() + 1 + token.len() + self.attributes.len());
+        out.push_str(&self.name);
+        out.push('=');
+        out.push_str(token);
+        out.push_str(&self.attributes);
+        out
     }
 
     /// The `Set-Cookie` value that removes the cookie (with the attributes it was set with:
@@ -25,20 +45,7 @@ impl SessionCookie {
     pub(crate) fn expired(&self) -> String {
         format!(
             "{}=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT{}",
-            self.name,
-            self.attributes()
-        )
-    }
-
-    fn attributes(&self) -> String {
-        let partitioned = if self.partitioned {
-            "; Partitioned"
-        } else {
-            ""
-        };
-        format!(
-            "; Path=/; Secure; HttpOnly; SameSite={}{partitioned}",
-            self.same_site
+            self.name, self.attributes
         )
     }
 
@@ -78,11 +85,7 @@ mod tests {
     use super::*;
 
     fn cookie(partitioned: bool) -> SessionCookie {
-        SessionCookie {
-            name: "__Host-sessionid".into(),
-            same_site: "None",
-            partitioned,
-        }
+        SessionCookie::new("__Host-sessionid".into(), "None", partitioned)
     }
 
     #[test]

@@ -40,6 +40,20 @@ pub enum Transport {
     None,
 }
 
+/// The session cookie's token beside the token `found` otherwise (`cookie = "auto"`): whether
+/// the browser keeps the cookie is told by it. `None` when the token came by cookie (that
+/// tells it already) or there is none.
+pub(crate) fn cookie_beside<'h>(
+    found: Option<&(Transport, String)>,
+    headers: &'h impl HeaderView,
+    settings: &ValidSettings,
+) -> Option<&'h str> {
+    if matches!(found, Some((Transport::Cookie, _))) {
+        return None;
+    }
+    settings.cookie.as_ref()?.in_request(headers)
+}
+
 /// The session cookie's token (`cookie = "auto"`): what a request that carries no token in a
 /// header, form or URL is opened with.
 pub(crate) fn from_cookie(

@@ -48,7 +48,8 @@ pub(crate) struct Found<'a> {
 pub(crate) struct RequestAt<'a> {
     pub(crate) path: &'a str,
     pub(crate) get_or_head: bool,
-    /// The session cookie's token (`cookie = "auto"`), when the request brought one.
+    /// The session cookie's token (`cookie = "auto"`) beside another token
+    /// ([`transport::cookie_beside`](crate::transport::cookie_beside)).
     pub(crate) cookie: Option<&'a str>,
 }
 
@@ -214,12 +215,13 @@ impl<St: SessionStore> Engine<St> {
         let reusable = self.may_answer_again(&opened, transport, at);
         // The browser keeps the cookie when the one it sent names this very session (a token
         // link opened where the cookie works, the GET after a redirect): no rewriting then.
-        let cookie_kept = at.cookie.is_some_and(|cookie| {
-            cookie == token
-                || client_key
-                    .try_open(cookie, None)
-                    .is_ok_and(|by_cookie| by_cookie.session_key() == opened.session_key())
-        });
+        let cookie_kept = transport == Transport::Cookie
+            || at.cookie.is_some_and(|cookie| {
+                cookie == token
+                    || client_key
+                        .try_open(cookie, None)
+                        .is_ok_and(|by_cookie| by_cookie.session_key() == opened.session_key())
+            });
         match self.load(opened.into_session_key()).await {
             Ok(Loaded::Live(key, stored)) => {
                 let mut session = SessionInner::loaded(key, stored, transport);

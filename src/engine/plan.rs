@@ -48,7 +48,13 @@ pub(crate) struct RequestFacts {
 }
 
 impl RequestFacts {
-    pub(crate) fn new(settings: &ValidSettings, path: &str, headers: &impl HeaderView) -> Self {
+    /// `session_cookie_came`: the request brought the session cookie (`cookie = "auto"`).
+    pub(crate) fn new(
+        settings: &ValidSettings,
+        path: &str,
+        headers: &impl HeaderView,
+        session_cookie_came: bool,
+    ) -> Self {
         let session_cookie = settings.cookie.as_ref();
         let mut expired_cookies = if settings.delete_cookies {
             cookies::expired(headers)
@@ -62,7 +68,7 @@ impl RequestFacts {
         Self {
             path: path.to_owned(),
             expired_cookies,
-            session_cookie_came: session_cookie.is_some_and(|c| c.in_request(headers).is_some()),
+            session_cookie_came,
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::{
     engine::{Engine, RequestAt, RequestFacts, RequestIssuer, RequestPage},
     rewrite::RewriteBody,
     site,
+    transport::{self, Transport},
 };
 
 /// The service [`CookielessSession`](crate::CookielessSession) wraps around the inner one
@@ -86,11 +87,9 @@ where
     let at = RequestAt {
         path: req.path(),
         get_or_head: matches!(*req.method(), Method::GET | Method::HEAD),
-        cookie: settings
-            .cookie
-            .as_ref()
-            .and_then(|c| c.in_request(req.headers())),
+        cookie: transport::cookie_beside(found.as_ref(), req.headers(), settings),
     };
+    let cookie_came = at.cookie.is_some() || matches!(found, Some((Transport::Cookie, _)));
     let cross_site = || {
         let (_, host) = crate::middleware::request_origin(req.request(), &settings.trusted_proxies);
         site::judge(false, req.headers(), &host, &settings.hosts)
@@ -109,7 +108,7 @@ where
 
     let sealer = client_key.sealer();
     let session = RequestIssuer::session(&engine, session, &sealer, budget_client);
-    let facts = RequestFacts::new(settings, req.path(), req.headers());
+    let facts = RequestFacts::new(settings, req.path(), req.headers(), cookie_came);
     actix_web::HttpMessage::extensions_mut(&req).insert(session.clone());
     let mut res = service.call(req).await?;
     let finished = match engine.finish(session.take(), budget_client).await {

@@ -246,11 +246,11 @@ fn check_cookie(
             ));
         }
     };
-    Ok(Some(SessionCookie {
+    Ok(Some(SessionCookie::new(
         name,
         same_site,
-        partitioned: settings.cookie_partitioned,
-    }))
+        settings.cookie_partitioned,
+    )))
 }
 
 /// Settings that passed [`Settings::validate`]: each setting checked, and parsed into the form

@@ -135,11 +135,9 @@ where
     let at = RequestAt {
         path: parts.uri.path(),
         get_or_head,
-        cookie: settings
-            .cookie
-            .as_ref()
-            .and_then(|c| c.in_request(&parts.headers)),
+        cookie: transport::cookie_beside(found.as_ref(), &parts.headers, settings),
     };
+    let cookie_came = at.cookie.is_some() || matches!(found, Some((Transport::Cookie, _)));
     let cross_site = || site::judge(false, &parts.headers, &host, &settings.hosts);
     let started = engine
         .start(&client_key, found, &at, parts.method.is_safe(), cross_site)
@@ -152,7 +150,7 @@ where
     let sealer = client_key.sealer();
     let session = RequestIssuer::session(&engine, session, &sealer, budget_client);
     parts.extensions.insert(session.clone());
-    let facts = RequestFacts::new(settings, parts.uri.path(), &parts.headers);
+    let facts = RequestFacts::new(settings, parts.uri.path(), &parts.headers, cookie_came);
     let page = {
         let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
         RequestPage::new((&scheme, host), path_and_query)
