@@ -338,3 +338,56 @@ async fn a_failing_store_gives_an_opaque_503_on_save(app: impl App, store: commo
     store.set_down(false);
     assert_eq!(app.send(Req::get("/s/write/a/1")).await.status, 200);
 }
+
+/// `cookie = "auto"` on a clock the test moves: the cookie's token is re-sealed under a new
+/// secret (the old one only opens), and past `token_max_age` it opens nothing and goes.
+async fn auto_the_cookie_follows_a_key_rotation_and_expires_as_a_token<F: Framework>() {
+    let clock = Clock::manual();
+    let store = MemoryStore::default();
+    let mut old = Settings::new(SECRET);
+    old.cookie = "auto".into();
+    old.token_max_age = Duration::from_secs(600);
+    let mut rotated = old.clone();
+    rotated.secret = "a-new-secret-of-at-least-32-bytes-0123".into();
+    rotated.previous_secrets = vec![SECRET.to_owned()];
+    let before = F::timed(store.clone(), old, clock.clone()).await;
+    let after = F::timed(store, rotated, clock.clone()).await;
+
+    let first = before
+        .send(Req::get("/s/write/k/v").header("host", "localhost"))
+        .await;
+    let c1 = session_cookie(&first).unwrap();
+    let res = after.send(with_cookie("/s/read", &c1)).await;
+    assert_eq!(res.body, r#"k="v""#, "the previous secret still opens it");
+    let c2 = session_cookie(&res).expect("re-sealed");
+    assert_ne!(c1, c2, "sealed again under the new secret");
+    assert_eq!(before.send(with_cookie("/s/read", &c2)).await.body, "");
+
+    clock.advance(Duration::from_secs(601));
+    let res = after.send(with_cookie("/read", &c2)).await;
+    assert_eq!(res.body, "Some(Expired)|");
+    assert_eq!(
+        session_cookie(&res).as_deref(),
+        Some(""),
+        "the expired cookie goes"
+    );
+}
+
+mod auto_the_cookie_follows_a_key_rotation_and_expires_as_a_token {
+    #[actix_rt::test]
+    async fn actix() {
+        super::auto_the_cookie_follows_a_key_rotation_and_expires_as_a_token::<
+            super::super::apps::Actix,
+        >()
+        .await;
+    }
+
+    #[cfg(feature = "tower")]
+    #[actix_rt::test]
+    async fn axum() {
+        super::auto_the_cookie_follows_a_key_rotation_and_expires_as_a_token::<
+            super::super::apps::Axum,
+        >()
+        .await;
+    }
+}
