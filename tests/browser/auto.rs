@@ -38,6 +38,19 @@ fn after_the_cookie_came_back(seen: &Seen) -> (Vec<String>, Vec<String>) {
     (with_token, without_cookie)
 }
 
+/// Once the cookie came back, every request of the survey brought it and none carried a token.
+fn assert_the_cookie_alone_carried_the_session(seen: &Seen) {
+    let (with_token, without_cookie) = after_the_cookie_came_back(seen);
+    assert!(
+        with_token.is_empty(),
+        "URLs carried a token: {with_token:?}"
+    );
+    assert!(
+        without_cookie.is_empty(),
+        "requests came without the cookie: {without_cookie:?}"
+    );
+}
+
 #[test]
 fn auto_where_cookies_work_no_url_carries_a_token_after_the_first_page() {
     let (addr, seen) = serve_demo_with(true, |s| s.cookie = "auto".into());
@@ -68,15 +81,7 @@ fn auto_where_cookies_work_no_url_carries_a_token_after_the_first_page() {
         "{}",
         browser.current_url()
     );
-    let (with_token, without_cookie) = after_the_cookie_came_back(&seen);
-    assert!(
-        with_token.is_empty(),
-        "URLs carried a token: {with_token:?}"
-    );
-    assert!(
-        without_cookie.is_empty(),
-        "requests came without the cookie: {without_cookie:?}"
-    );
+    assert_the_cookie_alone_carried_the_session(&seen);
     assert!(seen.set_cookie.load(Ordering::SeqCst) > 0);
 }
 
@@ -131,13 +136,5 @@ fn auto_a_partitioned_cookie_carries_the_survey_in_a_cross_site_iframe() {
         tokens, 0,
         "the partitioned cookie came back: no token in the form"
     );
-    let (with_token, without_cookie) = after_the_cookie_came_back(&seen);
-    assert!(
-        with_token.is_empty(),
-        "URLs carried a token: {with_token:?}"
-    );
-    assert!(
-        without_cookie.is_empty(),
-        "requests came without the cookie: {without_cookie:?}"
-    );
+    assert_the_cookie_alone_carried_the_session(&seen);
 }
