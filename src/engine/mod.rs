@@ -79,6 +79,9 @@ pub(crate) struct Finished {
     /// The request's session cookie (`cookie = "auto"`) names its session: the browser keeps
     /// it, and the response needs no token in its URLs or forms.
     pub(crate) cookie_kept: bool,
+    /// The response's token is the one the request's session cookie holds: the browser has
+    /// the cookie a `Set-Cookie` would give it.
+    pub(crate) cookie_current: bool,
     /// The request carried a token from another site, which was ignored.
     pub(crate) cross_site: bool,
     pub(crate) event: Option<SessionEvent>,
@@ -215,18 +218,19 @@ impl<St: SessionStore> Engine<St> {
         let reusable = self.may_answer_again(&opened, transport, at);
         // The browser keeps the cookie when the one it sent names this very session (a token
         // link opened where the cookie works, the GET after a redirect): no rewriting then.
-        let cookie_kept = transport == Transport::Cookie
+        let cookie_holds_token = transport == Transport::Cookie || at.cookie == Some(&*token);
+        let cookie_kept = cookie_holds_token
             || at.cookie.is_some_and(|cookie| {
-                cookie == token
-                    || client_key
-                        .try_open(cookie, None)
-                        .is_ok_and(|by_cookie| by_cookie.session_key() == opened.session_key())
+                client_key
+                    .try_open(cookie, None)
+                    .is_ok_and(|by_cookie| by_cookie.session_key() == opened.session_key())
             });
         match self.load(opened.into_session_key()).await {
             Ok(Loaded::Live(key, stored)) => {
                 let mut session = SessionInner::loaded(key, stored, transport);
                 session.reusable_token = reusable.then_some(token);
                 session.cookie_kept = cookie_kept;
+                session.cookie_holds_token = cookie_holds_token;
                 Ok(session)
             }
             Ok(Loaded::Gone) => Ok(SessionInner::fresh(WhyNew::Gone)),
@@ -256,6 +260,7 @@ impl<St: SessionStore> Engine<St> {
             reusable_token,
             written,
             cookie_kept,
+            cookie_holds_token,
             ..
         } = session;
         // Copied only when the token may answer again: most requests carry no fresh token.
@@ -283,6 +288,7 @@ impl<St: SessionStore> Engine<St> {
             key,
             placed_by_handler,
             cookie_kept,
+            cookie_current: cookie_holds_token && reusable_token.is_some(),
             cross_site,
             reusable_token,
         })

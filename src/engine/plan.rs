@@ -104,7 +104,7 @@ impl<St> Engine<St> {
     /// Edits the headers of the response (with `status`, and a body of `len` bytes when known)
     /// to the request `facts` tell of: every `Set-Cookie` goes (`delete_cookies` expires the
     /// client's), a session's token goes into its headers (and, with `cookie = "auto"`, into
-    /// the session cookie) and, with `use_get`, into a redirect's `Location`. What becomes of
+    /// the session cookie, unless the request's cookie holds that very token) and, with `use_get`, into a redirect's `Location`. What becomes of
     /// the body (`page` is called for a response that is rewritten, or that may set the
     /// session cookie): a request the session cookie opened is not rewritten. `Err`: the token
     /// could not be sealed (503).
@@ -131,24 +131,28 @@ impl<St> Engine<St> {
             }
             return Ok(BodyPlan::Untouched);
         };
+        let cookie_current = finished.cookie_current;
         // One sealer for the request: the handler's `token()`, this header and the rewriter.
         let token = finished.token(&key, sealer).map_err(Refusal::Seal)?;
         add_token_headers(settings, headers, &token);
         let mut page = Page::Pending(page);
         if let Some(cookie) = cookie {
-            let built = page.take();
-            let scheme = built
-                .origin
-                .split_once("://")
-                .map_or("", |(scheme, _)| scheme);
-            if SessionCookie::may_set(scheme, &built.host) {
-                headers.append("set-cookie", &cookie.set(&token));
+            // A cookie that already holds this token needs no `Set-Cookie`.
+            if !cookie_current {
+                let built = page.take();
+                let scheme = built
+                    .origin
+                    .split_once("://")
+                    .map_or("", |(scheme, _)| scheme);
+                if SessionCookie::may_set(scheme, &built.host) {
+                    headers.append("set-cookie", &cookie.set(&token));
+                }
+                page = Page::Built(built);
             }
             // The browser kept the cookie: it carries the session, no URL or form need.
             if finished.cookie_kept {
                 return Ok(BodyPlan::Untouched);
             }
-            page = Page::Built(built);
         }
         if finished.placed_by_handler || !settings.rewrites(&facts.path) {
             return Ok(BodyPlan::Untouched);

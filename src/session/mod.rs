@@ -100,6 +100,9 @@ pub(crate) struct SessionInner {
     pub(crate) written: Written,
     /// The request's session cookie (`cookie = "auto"`) names this session (`Engine::start`).
     pub(crate) cookie_kept: bool,
+    /// That cookie holds the very token the request carried (`Engine::start`): while that
+    /// token answers again, the browser already has the cookie the response would set.
+    pub(crate) cookie_holds_token: bool,
 }
 
 /// What a request wrote to a session's entries.
@@ -161,6 +164,7 @@ impl SessionInner {
             reusable_token: None,
             written: Written::Entries(HashSet::new()),
             cookie_kept: false,
+            cookie_holds_token: false,
         }
     }
 
@@ -177,6 +181,7 @@ impl SessionInner {
             reusable_token: None,
             written: Written::Entries(HashSet::new()),
             cookie_kept: false,
+            cookie_holds_token: false,
         }
     }
 
