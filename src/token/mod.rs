@@ -33,8 +33,9 @@
 //! assert!(keyring.client(&mallory).open(&token, None).is_none());
 //! ```
 
-use std::{fmt, net::IpAddr, time::Duration};
+use std::{fmt, net::IpAddr, sync::Arc, time::Duration};
 
+mod derived;
 mod key_codec;
 
 use crate::Clock;
@@ -72,6 +73,8 @@ pub struct Keyring {
     previous: Vec<Hkdf<Sha256>>,
     max_age: Duration,
     clock: Clock,
+    /// The current secret's keys for recent clients (shared by clones).
+    derived: Arc<derived::DerivedKeys>,
 }
 
 impl fmt::Debug for Keyring {
@@ -92,6 +95,7 @@ impl Keyring {
             previous: previous.iter().map(|s| Hkdf::new(Some(SALT), s)).collect(),
             max_age,
             clock: Clock::system(),
+            derived: Arc::new(derived::DerivedKeys::new()),
         }
     }
 
@@ -107,12 +111,15 @@ impl Keyring {
         &self.clock
     }
 
-    /// Derives the keys for one client; use the result for every open and seal of a request.
+    /// The keys of one client (derived once, and kept for recent clients); use the result for
+    /// every open and seal of a request.
     pub fn client<'k>(&'k self, binding: &'k ClientBinding) -> ClientKey<'k> {
         ClientKey {
             keyring: self,
             binding,
-            current: derive(&self.current, binding),
+            current: self
+                .derived
+                .get_or_derive(binding, || derive(&self.current, binding)),
         }
     }
 }
@@ -140,7 +147,7 @@ fn derive(hkdf: &Hkdf<Sha256>, binding: &ClientBinding) -> Aes256Gcm {
 /// What a token is bound to: the client's IP (already cut to its prefix) and User-Agent.
 ///
 /// [`ClientBinding::unbound`] is the same for everyone: tokens then work from any client.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct ClientBinding {
     ip: Option<IpAddr>,
     user_agent: Vec<u8>,
@@ -179,7 +186,7 @@ impl ClientBinding {
 /// per request.
 #[derive(Clone)]
 pub struct Sealer {
-    current: Aes256Gcm,
+    current: Arc<Aes256Gcm>,
     clock: Clock,
 }
 
@@ -212,7 +219,7 @@ impl Sealer {
 pub struct ClientKey<'k> {
     keyring: &'k Keyring,
     binding: &'k ClientBinding,
-    current: Aes256Gcm,
+    current: Arc<Aes256Gcm>,
 }
 
 impl fmt::Debug for ClientKey<'_> {
@@ -291,7 +298,7 @@ impl ClientKey<'_> {
     /// What seals this client's tokens, to keep beyond this borrow.
     pub fn sealer(&self) -> Sealer {
         Sealer {
-            current: self.current.clone(),
+            current: Arc::clone(&self.current),
             clock: self.keyring.clock.clone(),
         }
     }
