@@ -61,7 +61,9 @@ impl RequestFacts {
         } else {
             Vec::new()
         };
-        if let Some(cookie) = session_cookie {
+        if let Some(cookie) = session_cookie
+            && !expired_cookies.is_empty()
+        {
             let own = format!("{}=", cookie.name);
             expired_cookies.retain(|expired| !expired.starts_with(&own));
         }

@@ -309,9 +309,23 @@ impl SessionStore for MemoryStore {
         let Some(entry) = self.get_in_use(key) else {
             return Ok(None);
         };
-        let mut state = entry.state().clone();
+        // Applied in place (readers see the merged state, which is what gets stored either
+        // way): one cache read per merge, no copy of the state.
+        let mut state = entry.state();
         changes.apply(&mut state);
-        Ok(Some(self.write(key, state, ttl)))
+        if entry.ttl == ttl && weigh(key, &state) <= entry.weight {
+            drop(state);
+            // Evicted or expired since the read: put it back whole rather than lose the write.
+            if self.in_use.contains_key(key) {
+                return Ok(Some(key.to_owned()));
+            }
+            let state = entry.state().clone();
+            return Ok(Some(self.write(key, state, ttl)));
+        }
+        // It grew past what the cache counted for it: stored anew, with its new weight.
+        let grown = state.clone();
+        drop(state);
+        Ok(Some(self.write(key, grown, ttl)))
     }
 
     async fn update_ttl(&self, key: &str, ttl: Duration) -> Result<(), StoreError> {
