@@ -1,6 +1,8 @@
 //! What the engine puts into a response, whatever the framework: its own answers (a refusal
 //! as status, opaque body and `Retry-After`) and the headers that go with a token.
 
+use std::borrow::Cow;
+
 use super::Refusal;
 use crate::{
     headers::{HeaderEdit, HeaderView},
@@ -70,19 +72,28 @@ fn unavailable(what: &str, cause: &dyn std::fmt::Display) -> Answer {
 /// only policies that leak nothing, as the one a browser would apply (the last); else ours.
 pub(crate) fn token_headers<'a>(
     settings: &'a ValidSettings,
-    token: &str,
+    token: &'a str,
     response: &impl HeaderView,
-) -> [(&'a str, String); 3] {
-    // A line that is not text counts as an empty, unknown policy: ours replaces them all.
-    let lines: Vec<&str> = response
-        .values("referrer-policy")
-        .map(|line| std::str::from_utf8(line).unwrap_or(""))
-        .collect();
-    let policy = kept_referrer_policy(&lines).unwrap_or(settings.referrer_policy);
+) -> [(&'a str, Cow<'a, str>); 3] {
+    let mut lines = response.values("referrer-policy").peekable();
+    // Most responses name no policy: nothing to copy then.
+    let policy = if lines.peek().is_none() {
+        Cow::Borrowed(settings.referrer_policy)
+    } else {
+        // A line that is not text counts as an empty, unknown policy: ours replaces them all.
+        let lines: Vec<&str> = lines
+            .map(|line| std::str::from_utf8(line).unwrap_or(""))
+            .collect();
+        Cow::Owned(
+            kept_referrer_policy(&lines)
+                .unwrap_or(settings.referrer_policy)
+                .to_owned(),
+        )
+    };
     [
-        (settings.header_name.as_str(), token.to_owned()),
-        ("cache-control", "private, no-store".to_owned()),
-        ("referrer-policy", policy.to_owned()),
+        (settings.header_name.as_str(), Cow::Borrowed(token)),
+        ("cache-control", Cow::Borrowed("private, no-store")),
+        ("referrer-policy", policy),
     ]
 }
 

@@ -239,7 +239,13 @@ impl StateChanges {
             state.remove(name);
         }
         for (name, value) in &self.set {
-            state.insert(name.clone(), value.clone());
+            // An entry that is there keeps its buffers (a merge in place allocates nothing).
+            match state.get_mut(name) {
+                Some(old) => old.clone_from(value),
+                None => {
+                    state.insert(name.clone(), value.clone());
+                }
+            }
         }
     }
 }
