@@ -49,15 +49,19 @@ impl SessionCookie {
         )
     }
 
-    /// The cookie's value in the request's `Cookie` headers: the first one of this name.
+    /// The cookie's value in the request's `Cookie` headers: the first one of this name. Other
+    /// cookies are not read as text (a browser may send bytes of any kind in theirs).
     pub(crate) fn in_request<'a>(&self, request: &'a impl HeaderView) -> Option<&'a str> {
         request
             .values("cookie")
-            .filter_map(as_text)
-            .flat_map(|value| value.split(';'))
-            .filter_map(|pair| pair.split_once('='))
-            .find(|(name, _)| name.trim() == self.name)
-            .map(|(_, value)| value.trim().trim_matches('"'))
+            .flat_map(|line| line.split(|&byte| byte == b';'))
+            .find_map(|pair| {
+                let equals = pair.iter().position(|&byte| byte == b'=')?;
+                let (name, value) = pair.split_at(equals);
+                (name.trim_ascii() == self.name.as_bytes()).then_some(&value[1..])
+            })
+            .and_then(as_text)
+            .map(|value| value.trim().trim_matches('"'))
     }
 
     /// Whether a browser keeps a `Secure` cookie from the page at `scheme://host`: https, and
@@ -99,6 +103,43 @@ mod tests {
             "__Host-sessionid=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; \
              Secure; HttpOnly; SameSite=None"
         );
+    }
+
+    /// The request headers of a test: `Cookie` lines given as bytes.
+    struct CookieLines<'a>(&'a [&'a [u8]]);
+
+    impl HeaderView for CookieLines<'_> {
+        fn values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> + 'a {
+            assert_eq!(name, "cookie");
+            self.0.iter().copied()
+        }
+    }
+
+    #[test]
+    fn the_first_cookie_of_its_name_is_read_whatever_the_others_hold() {
+        let session = cookie(true);
+        let found = |lines: &[&[u8]]| session.in_request(&CookieLines(lines)).map(str::to_owned);
+        assert_eq!(found(&[b"__Host-sessionid=T0K"]), Some("T0K".to_owned()));
+        assert_eq!(
+            found(&[b"a=1; __Host-sessionid=\"T0K\" ; __Host-sessionid=second"]),
+            Some("T0K".to_owned())
+        );
+        assert_eq!(
+            found(&[b"theme=caf\xc3\xa9; __Host-sessionid=T0K"]),
+            Some("T0K".to_owned()),
+            "another cookie's UTF-8 does not hide ours"
+        );
+        assert_eq!(
+            found(&[b"x=1", b"__Host-sessionid=T0K"]),
+            Some("T0K".to_owned())
+        );
+        assert_eq!(found(&[b"__Host-sessionidX=1; sessionid=2"]), None);
+        assert_eq!(
+            found(&[b"__Host-sessionid=caf\xc3\xa9"]),
+            None,
+            "not a token"
+        );
+        assert_eq!(found(&[]), None);
     }
 
     #[test]
