@@ -26,6 +26,10 @@ impl Entry {
     }
 }
 
+/// One part of the store. Keys are drawn at random by the store (or come out of a sealed
+/// token), so a fast hash serves: nobody can pick keys that collide.
+type Part = Cache<String, Arc<Entry>, foldhash::fast::RandomState>;
+
 /// Each entry lives for its own TTL after its last read or write: an idle expiry.
 struct IdleExpiry;
 
@@ -84,9 +88,9 @@ impl Expiry<String, Arc<Entry>> for IdleExpiry {
 #[derive(Clone)]
 pub struct MemoryStore {
     /// Sessions never read since they were saved.
-    probation: Cache<String, Arc<Entry>>,
+    probation: Part,
     /// Sessions read at least once after they were saved.
-    in_use: Cache<String, Arc<Entry>>,
+    in_use: Part,
     /// Probation's bound: a session weighing more starts in use (probation could not hold it).
     probation_bytes: u64,
     /// Writes to one session take turns (striped by key): a merge reads, changes and puts back,
@@ -99,14 +103,14 @@ const WRITE_LOCKS: usize = 64;
 
 struct WriteLocks {
     locks: Vec<Mutex<()>>,
-    hasher: std::hash::RandomState,
+    hasher: foldhash::fast::RandomState,
 }
 
 impl WriteLocks {
     fn new() -> Self {
         Self {
             locks: (0..WRITE_LOCKS).map(|_| Mutex::new(())).collect(),
-            hasher: std::hash::RandomState::new(),
+            hasher: foldhash::fast::RandomState::default(),
         }
     }
 
@@ -203,14 +207,14 @@ impl MemoryStore {
         self.len() == 0
     }
 
-    fn put(part: &Cache<String, Arc<Entry>>, key: String, state: State, ttl: Duration) {
+    fn put(part: &Part, key: String, state: State, ttl: Duration) {
         let weight = weigh(&key, &state);
         let state = Mutex::new(state);
         part.insert(key, Arc::new(Entry { state, ttl, weight }));
     }
 
     /// Where a new session starts: on probation, unless it outweighs probation's bound.
-    fn part_for_new(&self, key: &str, state: &State) -> &Cache<String, Arc<Entry>> {
+    fn part_for_new(&self, key: &str, state: &State) -> &Part {
         if u64::from(weigh(key, state)) > self.probation_bytes {
             &self.in_use
         } else {
@@ -269,13 +273,13 @@ impl MemoryStore {
 /// One part of the store, bounded in bytes: the idlest session goes first. (TinyLFU, moka's
 /// default, refuses a new entry that has been used less often than the one it would replace:
 /// once full, every new visitor's session was refused while finished visits stayed.)
-fn part(max_bytes: u64) -> Cache<String, Arc<Entry>> {
+fn part(max_bytes: u64) -> Part {
     Cache::builder()
         .max_capacity(max_bytes)
         .weigher(|_: &String, entry: &Arc<Entry>| entry.weight)
         .eviction_policy(EvictionPolicy::lru())
         .expire_after(IdleExpiry)
-        .build()
+        .build_with_hasher(foldhash::fast::RandomState::default())
 }
 
 impl SessionStore for MemoryStore {

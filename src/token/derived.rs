@@ -4,11 +4,14 @@
 
 use std::{
     collections::HashMap,
-    hash::{BuildHasher, RandomState},
+    hash::BuildHasher,
     sync::{Arc, Mutex, PoisonError},
 };
 
 use aes_gcm::Aes256Gcm;
+// Seeded per map: a bounded map of 64 per shard leaves a flood of colliding bindings nothing
+// to slow down.
+use foldhash::fast::RandomState;
 
 use super::ClientBinding;
 
@@ -20,7 +23,7 @@ const PER_SHARD: usize = 64;
 /// A bounded map from a client binding to its derived cipher. A full shard drops an arbitrary
 /// entry: a flood of new clients costs each of them one derivation, as it would without it.
 pub(super) struct DerivedKeys {
-    shards: Vec<Mutex<HashMap<ClientBinding, Arc<Aes256Gcm>>>>,
+    shards: Vec<Mutex<HashMap<ClientBinding, Arc<Aes256Gcm>, RandomState>>>,
     hasher: RandomState,
 }
 
@@ -28,9 +31,14 @@ impl DerivedKeys {
     pub(super) fn new() -> Self {
         Self {
             shards: (0..SHARDS)
-                .map(|_| Mutex::new(HashMap::with_capacity(PER_SHARD)))
+                .map(|_| {
+                    Mutex::new(HashMap::with_capacity_and_hasher(
+                        PER_SHARD,
+                        RandomState::default(),
+                    ))
+                })
                 .collect(),
-            hasher: RandomState::new(),
+            hasher: RandomState::default(),
         }
     }
 
