@@ -1086,6 +1086,30 @@ async fn the_access_log_has_a_line_per_request_without_the_token() {
     assert!(!log.contains(&token), "the token reached the log: {log}");
 }
 
+/// `proxy.access_log = false`: no line, the other log lines go on.
+#[actix_web::test]
+async fn the_access_log_can_be_turned_off() {
+    let (up, _upstream) = serve_upstream();
+    let log_path =
+        std::env::temp_dir().join(format!("cookieless-proxy-off-{}.log", std::process::id()));
+    let log = std::fs::File::create(&log_path).unwrap();
+    let env = [
+        ("COOKIELESS_SECRET", SECRET),
+        ("COOKIELESS_PROXY__ACCESS_LOG", "false"),
+    ];
+    let (child, proxy) = start_binary_logging_to(up, &env, log.into()).await;
+    let child = Reaped(child);
+    assert_eq!(get(proxy, "/login", &[]).await.status, 200);
+    drop(child);
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    std::fs::remove_file(&log_path).unwrap();
+    assert!(!log.contains("cookieless_proxy::access"), "{log}");
+    assert!(
+        log.contains("listening"),
+        "the rest of the log goes on: {log}"
+    );
+}
+
 /// A proxy process, stopped when the test ends, passed or failed (a left-over child would keep
 /// the test's output open).
 struct Reaped(std::process::Child);

@@ -301,6 +301,43 @@ fn a_body_ended_by_closing_arrives_whole() {
     }
 }
 
+/// A page to rewrite, held whole before it is answered (its length announced), that the app
+/// cuts short gets `502`: never a page rewritten from half of it.
+#[test]
+fn a_page_cut_short_by_the_app_gets_502() {
+    fn cut_short(_n: usize, _request: &str) -> String {
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 200\r\nConnection: close\r\n\r\n\
+         <a href=\"/next\">next</a>"
+            .to_owned()
+    }
+    fn whole(_n: usize, _request: &str) -> String {
+        let page = "<a href=\"/next\">next</a>";
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{page}",
+            page.len()
+        )
+    }
+    for (upstream, expected) in [(cut_short as fn(usize, &str) -> String, 502), (whole, 200)] {
+        let up = serve_raw_upstream(upstream);
+        let (proxy, _server) = serve_proxy(&format!("http://{up}"), settings(), secs(10));
+        let mut browser = connect(proxy);
+        write!(
+            browser,
+            "GET / HTTP/1.1\r\nHost: {proxy}\r\nUser-Agent: {UA}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        let _ = browser.read_to_string(&mut response);
+        assert_eq!(status(&response), expected, "{response}");
+        if expected == 200 {
+            assert!(
+                response.ends_with("<a href=\"/next\">next</a>"),
+                "{response}"
+            );
+        }
+    }
+}
+
 /// The `cookieless-proxy` binary, killed when dropped.
 struct Binary(std::process::Child);
 

@@ -22,7 +22,8 @@ impl Entry {
             || "-".to_owned(),
             |key| {
                 let digest = Sha256::digest(key.as_bytes());
-                digest[..4].iter().map(|b| format!("{b:02x}")).collect()
+                let hash = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
+                format!("{hash:08x}")
             },
         );
         Self {

@@ -69,9 +69,15 @@ pub(crate) async fn forward(
     proxy: web::Data<Proxy>,
     upstream: web::Data<Upstream>,
 ) -> HttpResponse {
-    let entry = access_log::Entry::start(&session);
+    let entry = proxy
+        .inner
+        .settings
+        .access_log
+        .then(|| access_log::Entry::start(&session));
     let response = answer(req.clone(), body, session, proxy.clone(), upstream).await;
-    entry.finish(&req, &proxy.inner.session.param_name, response.status());
+    if let Some(entry) = entry {
+        entry.finish(&req, &proxy.inner.session.param_name, response.status());
+    }
     response
 }
 
@@ -211,7 +217,8 @@ async fn answer(
         return opaque(StatusCode::BAD_GATEWAY, "Bad Gateway");
     }
 
-    super::respond::respond(response, jar, &public_url, &session, inner).await
+    let head = req.method() == actix_web::http::Method::HEAD;
+    super::respond::respond(response, jar, (&public_url, head), &session, inner).await
 }
 
 /// `referer` without the token's query parameters; `None` when it has none.

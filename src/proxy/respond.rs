@@ -4,6 +4,8 @@
 //! else (the token's headers, Cache-Control, Referrer-Policy, charset, rewriting) is the
 //! response plan's, applied by the middleware this app runs inside.
 
+use std::{future::poll_fn, io, pin::Pin};
+
 use actix_web::{
     HttpResponse,
     body::{BodyStream, SizedStream},
@@ -11,17 +13,36 @@ use actix_web::{
         StatusCode,
         header::{self, HeaderValue},
     },
+    web::{Bytes, BytesMut},
 };
+use futures_core::Stream;
 use url::Url;
 
-use super::{Inner, hop_by_hop::is_hop_by_hop, jar::Jar, upstream::Response};
-use crate::{Session, rewrite::redirect_token_path};
+use super::{
+    Inner,
+    hop_by_hop::is_hop_by_hop,
+    jar::Jar,
+    upstream::{Response, ResponseBody},
+};
+use crate::{
+    Session,
+    engine::Answer,
+    rewrite::{body_charset, redirect_token_path},
+};
 
-/// The browser's answer to the upstream's `response` to the page at `public_url`.
+/// A page the middleware may rewrite, announced at most this long, is read whole before it is
+/// answered: held whole, it takes the plain path and the rewrite cache, as an app's own page
+/// does in the middleware (streamed, lol_html parses it every time, several times slower). The
+/// app sent its length first, so it had the page ready; holding it delays the first byte by
+/// the time the page takes to cross from the app.
+const HOLD_WHOLE_BYTES: u64 = 256 * 1024;
+
+/// The browser's answer to the upstream's `response` to the page at `public_url` (`head`: the
+/// request was a HEAD, whose answer has no body).
 pub(super) async fn respond(
     response: Response,
     mut jar: Jar,
-    public_url: &Url,
+    (public_url, head): (&Url, bool),
     session: &Session,
     inner: &Inner,
 ) -> HttpResponse {
@@ -86,8 +107,33 @@ pub(super) async fn respond(
         .headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let rewritable = || body_charset(response.status.as_u16(), &response.headers, length).is_some();
     match length {
+        Some(len) if len <= HOLD_WHOLE_BYTES && !head && rewritable() => {
+            match read_whole(response.body, len).await {
+                Ok(page) => out.body(page),
+                Err(err) => {
+                    tracing::warn!(error = %err, "cookieless-proxy: the upstream's page broke off");
+                    crate::middleware::answered(Answer::opaque(502, "Bad Gateway"))
+                }
+            }
+        }
         Some(len) => out.body(SizedStream::new(len, response.body)),
         None => out.body(BodyStream::new(response.body)),
     }
+}
+
+/// The body of `len` bytes, read to its end; an error when it ends sooner or runs longer.
+async fn read_whole(mut body: ResponseBody, len: u64) -> io::Result<Bytes> {
+    let mut page = BytesMut::with_capacity(usize::try_from(len).unwrap_or(0));
+    while let Some(piece) = poll_fn(|cx| Pin::new(&mut body).poll_next(cx)).await {
+        page.extend_from_slice(&piece?);
+        if page.len() as u64 > len {
+            return Err(io::Error::other("the page ran past its Content-Length"));
+        }
+    }
+    if (page.len() as u64) < len {
+        return Err(io::Error::from(io::ErrorKind::UnexpectedEof));
+    }
+    Ok(page.freeze())
 }

@@ -33,6 +33,7 @@ pub const PROXY_PARAM_NAME: &str = "cookieless";
 /// | `max_upstream_connections` | 256 | requests at the upstream at once, all workers together; more wait their turn |
 /// | `redis_url` | none | keep sessions (and jars) in Redis, shared by several proxies (feature `redis`) |
 /// | `redis_cluster` | none | instead, a Redis Cluster: the URLs of one or more of its nodes (feature `redis`) |
+/// | `access_log` | `true` | a line per forwarded request on stderr; `false` when another proxy in front logs them |
 ///
 /// ```
 /// use actix_cookieless::proxy::ProxySettings;
@@ -87,6 +88,9 @@ pub struct ProxySettings {
     /// (`COOKIELESS_PROXY__REDIS_CLUSTER=redis://10.0.0.1:6379,redis://10.0.0.2:6379`).
     #[serde(deserialize_with = "list_or_commas")]
     pub redis_cluster: Vec<String>,
+    /// A line per forwarded request on stderr (target `cookieless_proxy::access`); `false`
+    /// spares its cost where the server in front keeps the access log already.
+    pub access_log: bool,
 }
 
 /// A list from a TOML array, or from one comma-separated string (an environment variable's
@@ -124,6 +128,7 @@ impl Default for ProxySettings {
             max_upstream_connections: 256,
             redis_url: String::new(),
             redis_cluster: Vec::new(),
+            access_log: true,
         }
     }
 }

@@ -263,20 +263,28 @@ async fn head_announces_the_length_get_sends(door: Door) {
     let head = door.send(Req::head("/d/page").token(&token)).await;
     assert_eq!(head.status, 200);
     assert_eq!(head.token(), get.token());
-    // A length where GET sends one (the proxy streams both): the length GET sends.
+    assert!(head.body.is_empty());
     let length = get.header("content-length");
     if let Some(length) = length {
         assert_eq!(length, get.body.len().to_string());
     }
-    assert_eq!(
-        head.header("content-length"),
-        length,
-        "GET: {get:?}\nHEAD: {head:?}"
-    );
-    assert_eq!(
-        head.header("transfer-encoding"),
-        get.header("transfer-encoding")
-    );
+    // Never a length GET does not send. In process both carry the same one; the proxy holds a
+    // page to rewrite it whole, and a HEAD brings no page to measure, so it names none, as
+    // RFC 9110 (9.3.2, 8.6) lets a server omit what only making the content tells.
+    #[cfg(feature = "proxy")]
+    let proxied = matches!(door.kind, Kind::Proxy);
+    #[cfg(not(feature = "proxy"))]
+    let proxied = false;
+    match head.header("content-length") {
+        Some(announced) => assert_eq!(Some(announced), length, "GET: {get:?}\nHEAD: {head:?}"),
+        None => assert!(length.is_none() || proxied, "GET: {get:?}\nHEAD: {head:?}"),
+    }
+    if !proxied {
+        assert_eq!(
+            head.header("transfer-encoding"),
+            get.header("transfer-encoding")
+        );
+    }
 }
 
 async fn url_specific_tokens_open_only_where_they_point(door: Door) {
