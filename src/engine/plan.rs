@@ -106,10 +106,10 @@ impl<St> Engine<St> {
     /// Edits the headers of the response (with `status`, and a body of `len` bytes when known)
     /// to the request `facts` tell of: every `Set-Cookie` goes (`delete_cookies` expires the
     /// client's), a session's token goes into its headers (and, with `cookie = "auto"`, into
-    /// the session cookie, unless the request's cookie holds that very token) and, with `use_get`, into a redirect's `Location`. What becomes of
-    /// the body (`page` is called for a response that is rewritten, or that may set the
-    /// session cookie): a request the session cookie opened is not rewritten. `Err`: the token
-    /// could not be sealed (503).
+    /// the session cookie, unless the request's cookie holds that very token) and, with
+    /// `use_get`, into a redirect's `Location`. What becomes of the body (`page` is called for
+    /// a response that is rewritten, or that may set the session cookie): a request the
+    /// session cookie opened is not rewritten. `Err`: the token could not be sealed (503).
     pub(crate) fn plan(
         &self,
         facts: &RequestFacts,
