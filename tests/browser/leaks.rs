@@ -235,6 +235,8 @@ const BUILT_PAGES: &[(&str, &[&str])] = &[
 struct Own {
     requests: Mutex<Vec<(String, String, bool)>>,
     tokens: Mutex<Vec<String>>,
+    /// Each page as the browser showed it once loaded (its path, size and start).
+    shown: Mutex<Vec<String>>,
 }
 
 impl Own {
@@ -431,11 +433,15 @@ fn visit(browser: &Browser, site: SocketAddr, recorder: &Recorder, own: &Own, pa
         .execute(&format!("{ACTIONS} return acts.length;"))
         .as_u64()
         .unwrap_or(0);
-    let quiet = if LARGE_PAGES.contains(&page) {
-        LARGE_PAGE_ACTION_QUIET
-    } else {
-        ACTION_QUIET
-    };
+    // What the browser shows, for the failure message should a page's attack not run.
+    let shown = browser.execute(
+        "return location.pathname + ' ' + document.documentElement.outerHTML.length \
+         + ' bytes: ' + document.documentElement.outerHTML.slice(0, 120);",
+    );
+    own.shown
+        .lock()
+        .unwrap()
+        .push(format!("{page}: {count} actions, {shown}"));
     for i in 0..count {
         label(format!("{page}: action {i}"));
         browser.goto(&url);
@@ -443,15 +449,9 @@ fn visit(browser: &Browser, site: SocketAddr, recorder: &Recorder, own: &Own, pa
         browser.execute(&format!(
             "{ACTIONS} if (acts[{i}]) setTimeout(acts[{i}], 0); return acts.length;"
         ));
-        wait_quiet(recorder, own, quiet);
+        wait_quiet(recorder, own, ACTION_QUIET);
     }
 }
-
-/// The pages of 300 KiB and more: on a loaded machine (every browser test at once, on two
-/// cores) an action on one of them was seen to start its request later than `ACTION_QUIET`,
-/// and the next action's navigation then cut it off.
-const LARGE_PAGES: &[&str] = &["overflow", "bailout"];
-const LARGE_PAGE_ACTION_QUIET: Duration = Duration::from_secs(3);
 
 /// How long no request may reach either origin before a page counts as loaded, an action as
 /// done (longer than the fixed 400 ms these tests slept before: a submission of a 300 KiB form
@@ -547,7 +547,9 @@ fn no_token_reaches_another_origin(use_get: bool, site: Site) {
     {
         assert!(
             seen.iter().any(|p| p.starts_with(path)),
-            "use_get = {use_get}: the other origin never saw {path}; it saw {seen:?}"
+            "use_get = {use_get}: the other origin never saw {path}; it saw {seen:?}; the pages \
+             as shown: {:#?}",
+            own.shown.lock().unwrap()
         );
     }
 
