@@ -524,27 +524,48 @@ fn no_token_reaches_another_origin(use_get: bool, site: Site) {
     let recorder = Recorder::start();
     let (site_addr, own) = site.serve(use_get, recorder.origin());
     let browser = Browser::start();
-    let names: Vec<&str> = PAGES
+    let url_carries_token = use_get || site != Site::Direct;
+    // Each page, and the cross-site requests its attacks make.
+    let pages: Vec<(&str, Vec<&str>)> = PAGES
         .iter()
-        .map(|(name, _, _)| *name)
-        .chain(BUILT_PAGES.iter().map(|(name, _)| *name))
+        .map(|(name, _, paths)| (*name, *paths))
+        .chain(BUILT_PAGES.iter().copied())
+        .map(|(name, paths)| {
+            let expected = paths.iter().copied().filter(|path| {
+                !(url_carries_token && ONLY_WITHOUT_A_TOKEN_IN_THE_PAGE_URL.contains(path))
+            });
+            (name, expected.collect())
+        })
         .collect();
-    for page in &names {
+    for (page, _) in &pages {
         visit(&browser, site_addr, &recorder, &own, page);
     }
     wait_quiet(&recorder, &own, FINAL_QUIET);
+    // A page whose attack did not reach the other origin is visited once more, said on
+    // stderr: on CI's loaded runs the proxied 300 KiB page's submission sometimes never came
+    // (never here). Every request of both visits is judged for leaks below.
+    let missing = |paths: &[&str]| {
+        let seen = recorder.paths();
+        paths
+            .iter()
+            .any(|path| !seen.iter().any(|p| p.starts_with(path)))
+    };
+    for (page, paths) in &pages {
+        if missing(paths) {
+            eprintln!(
+                "use_get = {use_get}: {page}'s attack did not run; visiting it again. The pages \
+                 as shown: {:#?}",
+                own.shown.lock().unwrap()
+            );
+            visit(&browser, site_addr, &recorder, &own, page);
+            wait_quiet(&recorder, &own, FINAL_QUIET);
+        }
+    }
     assert_no_leak(&recorder, &own, use_get);
 
     // The attacks ran: the other origin saw each page's cross-site request.
     let seen = recorder.paths();
-    let expected = PAGES
-        .iter()
-        .flat_map(|(_, _, paths)| paths.iter())
-        .chain(BUILT_PAGES.iter().flat_map(|(_, paths)| paths.iter()));
-    let url_carries_token = use_get || site != Site::Direct;
-    for path in expected
-        .filter(|path| !(url_carries_token && ONLY_WITHOUT_A_TOKEN_IN_THE_PAGE_URL.contains(path)))
-    {
+    for path in pages.iter().flat_map(|(_, paths)| paths) {
         assert!(
             seen.iter().any(|p| p.starts_with(path)),
             "use_get = {use_get}: the other origin never saw {path}; it saw {seen:?}; the pages \
