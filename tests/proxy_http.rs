@@ -110,6 +110,19 @@ fn connect(proxy: SocketAddr) -> TcpStream {
     stream
 }
 
+/// `GET /` on a connection that closes after the answer, read to its end (however it ends).
+fn get_to_the_end(proxy: SocketAddr) -> String {
+    let mut browser = connect(proxy);
+    write!(
+        browser,
+        "GET / HTTP/1.1\r\nHost: {proxy}\r\nUser-Agent: {UA}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = Vec::new();
+    let _ = browser.read_to_end(&mut response);
+    String::from_utf8_lossy(&response).into_owned()
+}
+
 /// The status code of a response head.
 fn status(response: &str) -> u16 {
     response
@@ -285,14 +298,7 @@ fn a_body_ended_by_closing_arrives_whole() {
     let up = serve_raw_upstream(closing);
     let (proxy, _server) = serve_proxy(&format!("http://{up}"), settings(), secs(10));
     for n in 1..=2 {
-        let mut browser = connect(proxy);
-        write!(
-            browser,
-            "GET / HTTP/1.1\r\nHost: {proxy}\r\nUser-Agent: {UA}\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut response = String::new();
-        browser.read_to_string(&mut response).unwrap();
+        let response = get_to_the_end(proxy);
         assert_eq!(status(&response), 200, "{response}");
         assert!(
             response.contains(&format!("page {n}, to the end")),
@@ -320,14 +326,7 @@ fn a_page_cut_short_by_the_app_gets_502() {
     for (upstream, expected) in [(cut_short as fn(usize, &str) -> String, 502), (whole, 200)] {
         let up = serve_raw_upstream(upstream);
         let (proxy, _server) = serve_proxy(&format!("http://{up}"), settings(), secs(10));
-        let mut browser = connect(proxy);
-        write!(
-            browser,
-            "GET / HTTP/1.1\r\nHost: {proxy}\r\nUser-Agent: {UA}\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut response = String::new();
-        let _ = browser.read_to_string(&mut response);
+        let response = get_to_the_end(proxy);
         assert_eq!(status(&response), expected, "{response}");
         if expected == 200 {
             assert!(
