@@ -236,6 +236,16 @@ impl MemoryStore {
         Some(entry)
     }
 
+    /// `key`'s entry for a read, which restarts its idle clock.
+    fn read(&self, key: &str) -> Option<Arc<Entry>> {
+        if let Some(entry) = self.in_use.get(key) {
+            return Some(entry);
+        }
+        // Once per session: the read that moves it out of probation takes the write turn.
+        let _turn = self.writes.lock(key);
+        self.get_in_use(key)
+    }
+
     /// Writes `state` into `key`'s entry when it is there with the same TTL and `state` weighs
     /// no more than the cache counted for it; gives `state` back otherwise.
     fn replace_in_place(&self, key: &str, state: State, ttl: Duration) -> Result<(), State> {
@@ -284,12 +294,20 @@ fn part(max_bytes: u64) -> Part {
 
 impl SessionStore for MemoryStore {
     async fn load(&self, key: &str) -> Result<Option<State>, StoreError> {
-        if let Some(entry) = self.in_use.get(key) {
-            return Ok(Some(entry.state().clone()));
+        Ok(self.read(key).map(|entry| entry.state().clone()))
+    }
+
+    async fn load_and_touch(&self, key: &str, ttl: Duration) -> Result<Option<State>, StoreError> {
+        // The read itself restarted the idle clock (`IdleExpiry`): only a new TTL needs a write,
+        // so a request's read is one cache step, not two.
+        let Some(entry) = self.read(key) else {
+            return Ok(None);
+        };
+        let state = entry.state().clone();
+        if entry.ttl != ttl {
+            self.update_ttl(key, ttl).await?;
         }
-        // Once per session: the read that moves it out of probation takes the write turn.
-        let _turn = self.writes.lock(key);
-        Ok(self.get_in_use(key).map(|entry| entry.state().clone()))
+        Ok(Some(state))
     }
 
     async fn save(&self, state: State, ttl: Duration) -> Result<String, StoreError> {
@@ -441,6 +459,30 @@ mod tests {
             .await
             .unwrap();
         assert!(expires(&store, &k), "the new, shorter TTL");
+    }
+
+    // A request's read: the same TTL is restarted by the read alone, a new one is taken.
+    #[actix_rt::test]
+    async fn load_and_touch_keeps_alive_and_takes_a_new_ttl() {
+        let store = MemoryStore::default();
+        let short = Duration::from_millis(600);
+        let k = store.save(state("1"), short).await.unwrap();
+        for _ in 0..5 {
+            std::thread::sleep(Duration::from_millis(150));
+            let read = store.load_and_touch(&k, short).await.unwrap();
+            assert_eq!(read, Some(state("1")), "kept alive past its first TTL");
+        }
+        let long = store
+            .save(state("2"), Duration::from_secs(300))
+            .await
+            .unwrap();
+        let read = store
+            .load_and_touch(&long, Duration::from_millis(50))
+            .await
+            .unwrap();
+        assert_eq!(read, Some(state("2")));
+        assert!(expires(&store, &long), "the new, shorter TTL");
+        assert_eq!(store.load_and_touch(&long, short).await.unwrap(), None);
     }
 
     /// What the cache counts for its sessions, maintenance done.
