@@ -21,10 +21,11 @@ pub(super) struct Present {
     pub(super) meta: bool,
     /// A `referrerpolicy` attribute, on whatever element.
     pub(super) referrer_policies: bool,
-    /// Text some browser reads as markup (`rules::HeldText`): a `<noscript>`, or a raw text
-    /// element the "in select" mode ignores after a `<select>` (one scan in document order: a
-    /// superset of "inside").
-    pub(super) held_text: bool,
+    /// A `<noscript>`: text some browser reads as markup (`rules::HeldText`).
+    pub(super) noscript: bool,
+    /// A raw text element the "in select" mode ignores, after a `<select>` (one scan in
+    /// document order: a superset of "inside"): text some browser reads as markup.
+    pub(super) ignored_in_select: bool,
     /// `<![CDATA[`: a section or a bogus comment, depending on the tree builder.
     pub(super) cdata: bool,
     /// `<svg>` or `<math>`: foreign content, which tree builders may leave where lol_html
@@ -42,7 +43,8 @@ impl Present {
         frames: true,
         meta: true,
         referrer_policies: true,
-        held_text: true,
+        noscript: true,
+        ignored_in_select: true,
         cdata: true,
         foreign: true,
     };
@@ -55,7 +57,8 @@ impl Present {
         frames: false,
         meta: false,
         referrer_policies: false,
-        held_text: false,
+        noscript: false,
+        ignored_in_select: false,
         cdata: false,
         foreign: false,
     };
@@ -73,7 +76,8 @@ impl Present {
                 forms: true,
                 base: true,
                 containers: true,
-                held_text: held.held_text(),
+                noscript: held.noscript,
+                ignored_in_select: held.ignored_in_select_after_select,
                 cdata: held.cdata,
                 foreign: held.foreign,
                 ..Self::NONE
@@ -113,7 +117,8 @@ impl Present {
             }
             held.see(name);
         }
-        present.held_text = held.held_text();
+        present.noscript = held.noscript;
+        present.ignored_in_select = held.ignored_in_select_after_select;
         present.cdata = held.cdata;
         present.foreign = held.foreign;
         present
@@ -165,10 +170,6 @@ impl Held {
             }
             _ => {}
         }
-    }
-
-    fn held_text(&self) -> bool {
-        self.noscript || self.ignored_in_select_after_select
     }
 }
 
@@ -228,8 +229,9 @@ mod tests {
 
     #[test]
     fn text_some_reading_takes_for_markup_is_found_in_document_order() {
-        assert!(Present::scan_all(b"<NoScript>").held_text);
-        assert!(!Present::scan_all(b"<style><select>").held_text);
+        let noscript = Present::scan_all(b"<NoScript>");
+        assert!(noscript.noscript && !noscript.ignored_in_select);
+        assert!(!Present::scan_all(b"<style><select>").ignored_in_select);
         for tag in [
             "style",
             "XMP",
@@ -240,19 +242,20 @@ mod tests {
             "plaintext",
         ] {
             let page = format!("<select></select><{tag}>");
-            assert!(Present::scan_all(page.as_bytes()).held_text, "{tag}");
+            let present = Present::scan_all(page.as_bytes());
+            assert!(present.ignored_in_select && !present.noscript, "{tag}");
             assert!(
                 Present::scan(page.as_bytes(), false) == Present::NONE,
                 "{tag}"
             );
             let with_form = format!("<form>{page}");
             assert!(
-                Present::scan(with_form.as_bytes(), false).held_text,
+                Present::scan(with_form.as_bytes(), false).ignored_in_select,
                 "{tag}"
             );
         }
         let present = Present::scan_all(b"<svg><![CDATA[x]]></svg>");
-        assert!(present.cdata && present.foreign && !present.held_text);
+        assert!(present.cdata && present.foreign && !present.noscript);
         assert!(!Present::scan_all(b"<![cdata[").cdata);
         assert!(Present::scan_all(b"<MATH>").foreign);
     }

@@ -126,6 +126,12 @@ impl HeldText {
         }
     }
 
+    /// Whether an element named `name` (any case) can be one of these somewhere: what is
+    /// worth a closer look.
+    pub(super) fn may_be(name: &[u8]) -> bool {
+        Self::of(name, true, true).is_some()
+    }
+
     /// Raw-text start tags that the "in select" insertion mode ignores (besides `<noscript>`).
     const IGNORED_IN_SELECT: [&'static [u8]; 7] = [
         b"style",

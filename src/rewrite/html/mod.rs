@@ -413,10 +413,10 @@ impl TokenRewriter {
                     .element(move |el: &mut Element<'_, '_>| handler(&state, el)),
             ));
         }
-        if present.held_text || present.foreign || present.cdata || present.containers {
+        if let Some((on_elements, at_end)) = readings::handlers(&state, &present) {
             watched += 1;
-            settings = settings.append_element_content_handler(readings::handlers(&state));
-            settings = settings.append_document_content_handler(readings::at_end(&state));
+            settings = settings.append_element_content_handler(on_elements);
+            settings = settings.append_document_content_handler(at_end);
         }
         if state.borrow().script.is_some() {
             watched += 1;
