@@ -123,9 +123,12 @@ fn is_held_text(tree: &Tree, node: usize) -> bool {
     }
 }
 
+/// Walks `node`'s children; `held`: whether text right inside `node` is held text (see
+/// [`is_held_text`]).
 fn walk(
     tree: &Tree,
     node: usize,
+    held: bool,
     form: Option<usize>,
     out: &mut Vec<El>,
     page: &mut Page,
@@ -159,9 +162,15 @@ fn walk(
                 let is_form = el.is("form");
                 out.push(el);
                 let here = out.len() - 1;
+                // Text that the tree builder wraps in a formatting element it reconstructs
+                // inside held text (`<a><table><plaintext>x`: the `<a>` is made again inside
+                // the `<plaintext>`, around its text) is that held text all the same.
+                let held_inside = is_held_text(tree, child)
+                    || held && html && FORMATTING.contains(&name.as_str());
                 walk(
                     tree,
                     child,
+                    held_inside,
                     if is_form { Some(here) } else { form },
                     out,
                     page,
@@ -181,7 +190,7 @@ fn walk(
             Data::Text(text) => {
                 page.shape.push_str(text);
                 // Nor does the held shape have the text of raw text elements.
-                if !is_held_text(tree, node) {
+                if !held {
                     page.held_shape.push_str(text);
                 }
             }
@@ -318,7 +327,7 @@ pub fn browse(html: &[u8], ctx: &Context<'_>) -> Page {
     let tree = trees::parse(html, ctx.reading);
     let mut els = Vec::new();
     let mut page = Page::default();
-    walk(&tree, 0, None, &mut els, &mut page, ctx);
+    walk(&tree, 0, false, None, &mut els, &mut page, ctx);
     page.noscripts = els
         .iter()
         .filter(|e| e.html && e.name == "noscript")
