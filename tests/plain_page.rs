@@ -84,10 +84,7 @@ fn pages_with_what_needs_care_go_to_lol_html() {
         "<base href=https://other.example/>",
         "<meta name=referrer content=unsafe-url>",
         "<meta name=\"r&#101;ferrer\" content=unsafe-url>",
-        "<meta http-equiv=refresh content=\"0; /x\">",
         "<meta http-equiv=\"Referrer-Policy\" content=unsafe-url>",
-        "<meta http-equiv=\"r&#101;fresh\" content=\"0; /x\">",
-        "<meta http-equiv=\"&#x52;EFRESH\" content=\"0; /x\">",
         "<a href=/x ping=https://other.example/>x</a>",
         "<img src=x referrerpolicy=unsafe-url>",
         "<form method=post><button formaction=https://other.example/>x</button></form>",
@@ -140,6 +137,31 @@ fn pages_with_what_needs_care_go_to_lol_html() {
         TokenRewriter::rewrite_plain_document(&policy(false).with_use_get(true), not_utf8)
             .is_none()
     );
+}
+
+/// A `<meta http-equiv=refresh>` (the whole of most redirect pages) takes the plain path: with
+/// `use_get` a refresh to this site gets the token, as lol_html gives it, in every spelling.
+#[test]
+fn refreshes_take_the_plain_path() {
+    let cases = [
+        ("<meta http-equiv=refresh content=\"0; /x\">", true),
+        ("<meta http-equiv=\"r&#101;fresh\" content=\"0; /x\">", true),
+        ("<meta http-equiv=\"&#x52;EFRESH\" content=\"0; /x\">", true),
+        ("<META HTTP-EQUIV=\"Refresh\" CONTENT=\"5;URL='../b?q=1&amp;r=2'\"/>", true),
+        ("<meta content=\"0;url=/next\" http-equiv=refresh>", true),
+        ("<meta http-equiv=refresh content=\"0; url=https://other.example/\">", false),
+        ("<meta http-equiv=refresh content=\"0\">", false),
+        ("<meta http-equiv=refresh content=\"x; /y\">", false),
+    ];
+    for (page, gets_token) in cases {
+        let page = format!("<!DOCTYPE html><title>Moved</title>{page}<p>Moved.</p>");
+        for use_get in [false, true] {
+            let out = plain_checked(page.as_bytes(), use_get, false)
+                .unwrap_or_else(|| panic!("left to lol_html: {page}"));
+            let has_token = String::from_utf8_lossy(&out).contains("sessionid=TOKEN");
+            assert_eq!(has_token, use_get && gets_token, "use_get {use_get}: {page}");
+        }
+    }
 }
 
 /// The full rewriter holds a token-bearing form's output until its clean `</form>` (or the
@@ -273,6 +295,10 @@ fn piece() -> impl Strategy<Value = String> {
         Just("<meta http-equiv=Content-Type content=\"text/html; charset=utf-8\">"),
         Just("<meta http-equiv=\" Refresh \" content=\"0; /x\">"),
         Just("<meta http-equiv=\"refr&#101;sh\" content=\"0; /x\">"),
+        Just("<meta http-equiv=refresh content=\"0;URL='/n?a=1&amp;b=2'\" />"),
+        Just("<META CONTENT=\"3; url=https://other.example/\" HTTP-EQUIV=Refresh>"),
+        Just("<meta http-equiv=refresh content=0>"),
+        Just("<meta http-equiv=refresh content=\"0; /a\" content=\"0; /b\">"),
         Just("<meta name=\"&rfr;\" content=origin>"),
         Just("<head>"),
         Just("<body>"),

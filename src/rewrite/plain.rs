@@ -30,7 +30,7 @@ use super::{
     attribute::decode_entities,
     policy::LinkPolicy,
     rules::{
-        HeldText, MAX_FORM_HOLD, MAX_HELD_TEXT, form_token_at, inert_as_markup, keyword,
+        HeldText, MAX_FORM_HOLD, MAX_HELD_TEXT, Meta, form_token_at, inert_as_markup, keyword,
         token_input,
     },
     tokenizer::{Attr, Tag, closes, closing_tag, markup_declaration, next_lt, parse_tag},
@@ -280,7 +280,7 @@ impl<'a> Plain<'a> {
                 kind = Kind::Select;
             }
             Role::Link { .. } if self.use_get => self.link(lt, &tag),
-            Role::Meta if self.use_get && !self.plain_meta() => return None,
+            Role::Meta if self.use_get => self.meta(lt, &tag)?,
             _ => {}
         }
         if !matches!(role, Role::Void | Role::Meta | Role::Link { void: true }) {
@@ -372,13 +372,19 @@ impl<'a> Plain<'a> {
             self.url = with_token;
             return;
         }
+        self.write_with_value(lt, tag, b"href", &with_token);
+        self.url = with_token;
+    }
+
+    /// Writes the current tag (at `lt`) with the value of its first attribute `name` replaced
+    /// by `value`, as lol_html writes a changed tag.
+    fn write_with_value(&mut self, lt: usize, tag: &Tag, name: &[u8], value: &str) {
         let doc = self.doc;
-        if let Some(value) = self.canonical_href(tag) {
+        if let Some(range) = self.canonical_value(tag, name) {
             // Written back as it was but for the value: what lol_html writes for such a tag.
-            self.out.extend_from_slice(&doc[self.copied..value.start]);
-            write_escaped(&mut self.out, &with_token);
-            self.copied = value.end;
-            self.url = with_token;
+            self.out.extend_from_slice(&doc[self.copied..range.start]);
+            write_escaped(&mut self.out, value);
+            self.copied = range.end;
             return;
         }
         let out = &mut self.out;
@@ -388,13 +394,13 @@ impl<'a> Plain<'a> {
         let mut replaced = false;
         for attr in &self.attrs {
             out.push(b' ');
-            let name = &doc[attr.name.clone()];
-            if !replaced && name.eq_ignore_ascii_case(b"href") {
+            let attr_name = &doc[attr.name.clone()];
+            if !replaced && attr_name.eq_ignore_ascii_case(name) {
                 replaced = true;
-                out.extend_from_slice(name);
+                out.extend_from_slice(attr_name);
                 out.extend_from_slice(b"=\"");
                 // encode_attribute's `&` and `<`, then lol_html's `"`.
-                write_escaped(out, &with_token);
+                write_escaped(out, value);
                 out.push(b'"');
             } else {
                 out.extend_from_slice(&doc[attr.raw.clone()]);
@@ -402,13 +408,12 @@ impl<'a> Plain<'a> {
         }
         out.extend_from_slice(if tag.self_closing { b" />" } else { b">" });
         self.copied = tag.end;
-        self.url = with_token;
     }
 
-    /// The value of the current tag's first `href`, when lol_html would write the tag back
-    /// byte for byte but for that value: one space before each attribute, the `href` written
-    /// `href="..."`, then `>` (or ` />` when self-closing) right after the last attribute.
-    fn canonical_href(&self, tag: &Tag) -> Option<Range<usize>> {
+    /// The value of the current tag's first attribute `name`, when lol_html would write the
+    /// tag back byte for byte but for that value: one space before each attribute, that one
+    /// written `name="..."`, then `>` (or ` />` when self-closing) right after the last.
+    fn canonical_value(&self, tag: &Tag, name: &[u8]) -> Option<Range<usize>> {
         let doc = self.doc;
         let mut end = tag.name.end;
         let mut href = None;
@@ -416,7 +421,7 @@ impl<'a> Plain<'a> {
             if attr.raw.start != end + 1 || doc[end] != b' ' {
                 return None;
             }
-            if href.is_none() && doc[attr.name.clone()].eq_ignore_ascii_case(b"href") {
+            if href.is_none() && doc[attr.name.clone()].eq_ignore_ascii_case(name) {
                 let value = attr.value.clone()?;
                 let quoted = value.start == attr.name.end + 2
                     && doc[attr.name.end..value.start] == *b"=\""
@@ -434,21 +439,22 @@ impl<'a> Plain<'a> {
         href
     }
 
-    /// A `<meta>` the full rewriter leaves as it is: no name that is or may be `referrer`, no
-    /// `http-equiv` that is or may be `refresh` or `referrer-policy` (`X-UA-Compatible` and
-    /// `Content-Type` are plain).
-    fn plain_meta(&self) -> bool {
-        let is_none_of = |value: Option<String>, names: &[&str]| {
-            !value.is_some_and(|v| {
-                let v = v.trim();
-                names.iter().any(|name| v.eq_ignore_ascii_case(name))
-            })
-        };
-        is_none_of(keyword(self.value("name")), &["referrer"])
-            && is_none_of(
-                keyword(self.value("http-equiv")),
-                &["refresh", "referrer-policy"],
-            )
+    /// A `<meta>` (with `use_get`): a refresh to this site gets the token, the tag written
+    /// back as lol_html writes a changed tag; a document referrer policy is not plain.
+    fn meta(&mut self, lt: usize, tag: &Tag) -> Option<()> {
+        let meta = Meta::judge(
+            self.policy,
+            self.policy.page(),
+            self.value("name"),
+            self.value("http-equiv"),
+            self.raw_value("content"),
+        );
+        match meta {
+            Meta::ReferrerPolicy => return None,
+            Meta::RefreshWithToken(content, _) => self.write_with_value(lt, tag, b"content", &content),
+            Meta::Other => {}
+        }
+        Some(())
     }
 
     /// Returns where scanning goes on.

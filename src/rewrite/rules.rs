@@ -82,6 +82,59 @@ pub(super) fn form_token_at(
     Some((token, !super::policy::has_scheme(&action)))
 }
 
+/// What a `<meta>` (its `name`, `http-equiv` and `content`, raw as in the page) is to both
+/// paths: judged as a document referrer policy, a refresh, or nothing.
+pub(super) enum Meta {
+    /// `name=referrer` or `http-equiv=referrer-policy`.
+    ReferrerPolicy,
+    /// `http-equiv=refresh` whose `content` names a URL of this site: the new `content`
+    /// (not yet encoded for an attribute), with the token in that URL, and whether the URL is
+    /// relative (a later `<base>` would move it).
+    RefreshWithToken(String, bool),
+    /// Anything else, a refresh elsewhere too: left as it is.
+    Other,
+}
+
+impl Meta {
+    /// `base` is the document's base URL where the refresh would go; without `use_get` no
+    /// refresh gets the token.
+    pub(super) fn judge(
+        policy: &LinkPolicy,
+        base: &Url,
+        name: Option<String>,
+        http_equiv: Option<String>,
+        content: Option<&str>,
+    ) -> Self {
+        let is = |value: &Option<String>, keyword: &str| {
+            value
+                .as_deref()
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case(keyword))
+        };
+        let (name, http_equiv) = (keyword(name), keyword(http_equiv));
+        if is(&name, "referrer") || is(&http_equiv, "referrer-policy") {
+            return Self::ReferrerPolicy;
+        }
+        // A NUL is U+FFFD to a browser's tokenizer and stays a NUL in lol_html's value.
+        let Some(content) = content.filter(|c| !c.contains('\0')) else {
+            return Self::Other;
+        };
+        if !is(&http_equiv, "refresh") || !policy.use_get() {
+            return Self::Other;
+        }
+        let content = decode_entities(content);
+        let Some(refresh) = super::attribute::Refresh::parse(&content) else {
+            return Self::Other;
+        };
+        match policy.add_token(refresh.url, base) {
+            Some(url) => Self::RefreshWithToken(
+                format!("{}{url}{}", refresh.before, refresh.after),
+                !super::policy::has_scheme(refresh.url),
+            ),
+            None => Self::Other,
+        }
+    }
+}
+
 /// The hidden input that carries `token` in a form.
 pub(super) fn token_input(policy: &LinkPolicy, token: &str) -> String {
     format!(

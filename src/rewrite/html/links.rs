@@ -7,9 +7,9 @@ use lol_html::{HandlerResult, send::Element};
 use super::{Attrs, Shared, State, is_html};
 use crate::{
     rewrite::{
-        attribute::{Refresh, decode_entities, encode_attribute},
+        attribute::{decode_entities, encode_attribute},
         policy::has_scheme,
-        rules::keyword,
+        rules::{Meta, keyword},
     },
     settings::is_safe_referrer_policy,
 };
@@ -136,41 +136,26 @@ pub(super) fn on_meta(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResul
     if !faithful {
         return Ok(());
     }
-    let (name, http_equiv) = (keyword(name), keyword(http_equiv));
-    let matches = |attr: &Option<String>, value: &str| {
-        attr.as_deref()
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case(value))
-    };
-    if matches(&name, "referrer") || matches(&http_equiv, "referrer-policy") {
-        // A weak document policy would send the page's URL, token and all, elsewhere. Judged
-        // in any namespace: `<svg><meta>` breaks out of foreign content in the tree builder and
-        // is an HTML `<meta>` after all, which lol_html does not know.
-        if content.is_some() && is_weak_referrer_policy(content) {
-            tracing::debug!("a weak <meta name=referrer> lost its content");
-            el.remove_attribute("content");
-        }
-        return Ok(());
-    }
-    // A refresh in what lol_html takes for foreign content gets no token (failing closed).
-    if !is_html(el) || !matches(&http_equiv, "refresh") {
-        return Ok(());
-    }
-    // A NUL would be written back where a browser reads U+FFFD (see `rewrite_url_attribute`).
-    let Some(content) = content.filter(|content| !content.contains('\0')) else {
-        return Ok(());
-    };
-    let content = decode_entities(&content);
-    let Some(refresh) = Refresh::parse(&content) else {
-        return Ok(());
-    };
     let mut state = shared.borrow_mut();
-    if !state.policy.use_get() || state.tokens_stopped || state.in_foreign_text > 0 {
-        return Ok(());
-    }
-    if let Some(url) = state.policy.add_token(refresh.url, &state.base) {
-        state.token_placed_in(refresh.url);
-        let content = format!("{}{url}{}", refresh.before, refresh.after);
-        el.set_attribute("content", &encode_attribute(&content))?;
+    let base = state.base.clone();
+    match Meta::judge(&state.policy, &base, name, http_equiv, content.as_deref()) {
+        Meta::ReferrerPolicy => {
+            // A weak document policy would send the page's URL, token and all, elsewhere.
+            // Judged in any namespace: `<svg><meta>` breaks out of foreign content in the tree
+            // builder and is an HTML `<meta>` after all, which lol_html does not know.
+            if content.is_some() && is_weak_referrer_policy(content) {
+                tracing::debug!("a weak <meta name=referrer> lost its content");
+                el.remove_attribute("content");
+            }
+        }
+        // A refresh in what lol_html takes for foreign content gets no token (failing closed).
+        Meta::RefreshWithToken(content, relative)
+            if is_html(el) && !state.tokens_stopped && state.in_foreign_text == 0 =>
+        {
+            state.relied_on_base |= relative;
+            el.set_attribute("content", &encode_attribute(&content))?;
+        }
+        Meta::RefreshWithToken(..) | Meta::Other => {}
     }
     Ok(())
 }
