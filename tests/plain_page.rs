@@ -77,7 +77,17 @@ fn pages_with_what_needs_care_go_to_lol_html() {
     let cases = [
         "<svg><a href=/x>x</a></svg>",
         "<svg/>",
-        "<svg>",
+        "<svg><svg></svg></svg>",
+        "<svg><math></math></svg>",
+        "<svg><foreignObject></foreignObject></svg>",
+        "<svg><style>path{}</style></svg>",
+        "<svg><title>a <b>b</b></title></svg>",
+        "<svg><g></svg>",
+        "<div><svg></div>",
+        "<svg><!--[CDATA[x]]--></svg>",
+        "<svg><![CDATA[x]]></svg>",
+        "<svg><p>out</p></svg>",
+        "<select></select><svg></svg>",
         "<iframe src=/x></iframe>",
         "<math></math>",
         "<template><form method=post></form></template>",
@@ -147,9 +157,15 @@ fn refreshes_take_the_plain_path() {
         ("<meta http-equiv=refresh content=\"0; /x\">", true),
         ("<meta http-equiv=\"r&#101;fresh\" content=\"0; /x\">", true),
         ("<meta http-equiv=\"&#x52;EFRESH\" content=\"0; /x\">", true),
-        ("<META HTTP-EQUIV=\"Refresh\" CONTENT=\"5;URL='../b?q=1&amp;r=2'\"/>", true),
+        (
+            "<META HTTP-EQUIV=\"Refresh\" CONTENT=\"5;URL='../b?q=1&amp;r=2'\"/>",
+            true,
+        ),
         ("<meta content=\"0;url=/next\" http-equiv=refresh>", true),
-        ("<meta http-equiv=refresh content=\"0; url=https://other.example/\">", false),
+        (
+            "<meta http-equiv=refresh content=\"0; url=https://other.example/\">",
+            false,
+        ),
         ("<meta http-equiv=refresh content=\"0\">", false),
         ("<meta http-equiv=refresh content=\"x; /y\">", false),
     ];
@@ -159,8 +175,35 @@ fn refreshes_take_the_plain_path() {
             let out = plain_checked(page.as_bytes(), use_get, false)
                 .unwrap_or_else(|| panic!("left to lol_html: {page}"));
             let has_token = String::from_utf8_lossy(&out).contains("sessionid=TOKEN");
-            assert_eq!(has_token, use_get && gets_token, "use_get {use_get}: {page}");
+            assert_eq!(
+                has_token,
+                use_get && gets_token,
+                "use_get {use_get}: {page}"
+            );
         }
+    }
+}
+
+/// Inline SVG icons and drawings (paths, groups, gradients, a `<title>`) take the plain path,
+/// in a form and beside links, as lol_html rewrites them.
+#[test]
+fn inline_svg_drawings_take_the_plain_path() {
+    let icon = concat!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 512 512\" aria-hidden=true>",
+        "<!--! Font Awesome Free 6.2.0 --><title>Search</title>",
+        "<defs><linearGradient id=g><stop offset=0 /></linearGradient></defs>",
+        "<g fill=\"url(#g)\"><path d=\"M416 208c0 45.9z\"/><circle cx=1 cy=2 r=3></circle></g>",
+        "</svg>",
+    );
+    let page = format!(
+        "<!DOCTYPE html><a href=/home>{icon}home</a>\
+         <form method=post action=/search>{icon}<input name=q><button>{icon}Go</button></form>\
+         <p>{icon}<a href=/next>next</a></p>"
+    );
+    for use_get in [false, true] {
+        let out = plain_checked(page.as_bytes(), use_get, false)
+            .unwrap_or_else(|| panic!("left to lol_html, use_get {use_get}"));
+        assert!(out.len() > page.len(), "no token placed");
     }
 }
 
@@ -309,6 +352,19 @@ fn piece() -> impl Strategy<Value = String> {
         // Refused (the page goes to lol_html): these keep the refusals exercised.
         Just("<svg class=map height='0'></svg>"),
         Just("<svg><path d=x></svg>"),
+        Just("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 8 8\">"),
+        Just("</svg>"),
+        Just("<path d=\"M0 0h8\"/>"),
+        Just("<g fill=none>"),
+        Just("</g>"),
+        Just("<title>An icon</title>"),
+        Just("<title>a <b>b</b></title>"),
+        Just("<!--[CDATA[x]]-->"),
+        Just("<![CDATA[<a href=/x>]]>"),
+        Just("<SVG><LinearGradient id=g><stop/></LinearGradient><Rect/></SVG>"),
+        Just("<svg><foreignObject><a href=/x>x</a></foreignObject></svg>"),
+        Just("<svg><p>out</svg>"),
+        Just("<svg><use href=\"#i\"/></svg>"),
         Just("<noscript><iframe src=/x></iframe><a href=/y></noscript>"),
         Just("<noscript><a href=/y><form method=post></noscript>"),
         Just("<noscript><meta name=\"r&#101;ferrer\" content=origin></noscript>"),

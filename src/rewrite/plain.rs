@@ -66,6 +66,7 @@ pub(super) fn rewrite(document: &[u8], policy: &LinkPolicy) -> Option<Vec<u8>> {
         next_form: 0,
         selects_open: 0,
         select_seen: false,
+        in_svg: false,
         holds: Vec::new(),
         url: String::new(),
     };
@@ -84,6 +85,7 @@ enum Kind {
     /// A form's number, and its index in `holds` when it got the token.
     Form(u32, Option<usize>),
     Select,
+    Svg,
     Other,
 }
 
@@ -127,10 +129,49 @@ struct Plain<'a> {
     selects_open: usize,
     /// A `<select>` start tag was seen: text the "in select" mode reads as markup is judged.
     select_seen: bool,
+    /// Inside an `<svg>` (never nested: [`SVG_ELEMENTS`] has no `<svg>`).
+    in_svg: bool,
     /// The forms that got the token, whose output the full rewriter holds (`forms.rs`).
     holds: Vec<Hold>,
     /// A link's URL with the token (kept to reuse the allocation).
     url: String,
+}
+
+/// The SVG elements the plain path takes inside `<svg>` (ASCII case-insensitive): what icons
+/// and drawings are made of. Nothing the full rewriter judges (links, forms, frames, text
+/// elements other than `<title>` and `<desc>`, `<foreignObject>`, nested `<svg>` or `<math>`)
+/// nor any HTML element, which may take a tree builder out of foreign content.
+const SVG_ELEMENTS: [&[u8]; 24] = [
+    b"path",
+    b"g",
+    b"circle",
+    b"ellipse",
+    b"line",
+    b"polyline",
+    b"polygon",
+    b"rect",
+    b"defs",
+    b"symbol",
+    b"use",
+    b"lineargradient",
+    b"radialgradient",
+    b"stop",
+    b"clippath",
+    b"mask",
+    b"pattern",
+    b"filter",
+    b"fegaussianblur",
+    b"feoffset",
+    b"text",
+    b"tspan",
+    b"title",
+    b"desc",
+];
+
+/// Whether a markup declaration inside `<svg>` (from its `<!`) is a comment the full rewriter
+/// leaves as it is there: not one that starts `[CDATA[`, and not a CDATA section.
+fn is_plain_comment_in_svg(at: &[u8]) -> bool {
+    at.starts_with(b"<!--") && !at[4..].starts_with(b"[CDATA[")
 }
 
 /// What an element is to the plain path, from its name (ASCII case-insensitive).
@@ -212,6 +253,9 @@ impl<'a> Plain<'a> {
             at = match *doc.get(lt + 1)? {
                 b'a'..=b'z' | b'A'..=b'Z' => self.start_tag(lt)?,
                 b'/' => self.end_tag(lt)?,
+                // Inside `<svg>` only plain comments: the full rewriter empties one that
+                // starts `[CDATA[` there, and lol_html reads `<![CDATA[` as a section.
+                b'!' if self.in_svg && !is_plain_comment_in_svg(&doc[lt..]) => return None,
                 b'!' => markup_declaration(doc, lt)?,
                 b'?' => return None,
                 // `<` that starts no tag is text.
@@ -257,20 +301,22 @@ impl<'a> Plain<'a> {
         {
             return None;
         }
+        if self.in_svg {
+            return self.svg_child(&tag);
+        }
         let role = role(&doc[tag.name.clone()]);
         let mut kind = Kind::Other;
         match role {
             Role::NotPlain => return None,
             // With `use_get` a frame's `src` and `srcdoc` are judged.
             Role::Iframe if self.use_get => return None,
-            // SVG is foreign content: plain only when it holds no tag at all, and not after a
-            // `<select>` (the "in select" mode ignores it: the full rewriter stops tokens).
-            Role::Svg
-                if self.select_seen
-                    || tag.self_closing
-                    || !closes(doc, next_lt(doc, tag.end)?, b"svg") =>
-            {
-                return None;
+            // SVG is foreign content: plain when it holds only the drawing elements of
+            // [`SVG_ELEMENTS`], well nested, and not after a `<select>` (the "in select" mode
+            // ignores it: the full rewriter stops tokens).
+            Role::Svg if self.select_seen || tag.self_closing => return None,
+            Role::Svg => {
+                self.in_svg = true;
+                kind = Kind::Svg;
             }
             Role::Form if tag.self_closing => return None,
             Role::Form => kind = self.form(lt, &tag),
@@ -316,6 +362,42 @@ impl<'a> Plain<'a> {
             return None;
         }
         Some(end)
+    }
+
+    /// A start tag inside `<svg>`: one of [`SVG_ELEMENTS`], whose `<title>` and `<desc>` hold
+    /// text alone. None of them is anything the full rewriter judges; a self-closing one is
+    /// closed there (foreign content), as lol_html reads it.
+    fn svg_child(&mut self, tag: &Tag) -> Option<usize> {
+        let doc = self.doc;
+        let name = &doc[tag.name.clone()];
+        if !SVG_ELEMENTS
+            .iter()
+            .any(|known| name.eq_ignore_ascii_case(known))
+        {
+            return None;
+        }
+        if tag.self_closing {
+            return Some(tag.end);
+        }
+        if self.stack.len() == MAX_DEPTH {
+            return None;
+        }
+        self.stack.push(Open {
+            name: tag.name.clone(),
+            kind: Kind::Other,
+        });
+        // Text to some tree builders (an HTML integration point), markup to lol_html: plain
+        // only with no `<` in it.
+        let text_only = [&b"title"[..], b"desc"]
+            .iter()
+            .any(|known| name.eq_ignore_ascii_case(known));
+        if text_only {
+            let next = next_lt(doc, tag.end)?;
+            if !closes(doc, next, name) {
+                return None;
+            }
+        }
+        Some(tag.end)
     }
 
     /// A `<form>` start tag at `lt`: the token input after it when it gets one.
@@ -451,7 +533,9 @@ impl<'a> Plain<'a> {
         );
         match meta {
             Meta::ReferrerPolicy => return None,
-            Meta::RefreshWithToken(content, _) => self.write_with_value(lt, tag, b"content", &content),
+            Meta::RefreshWithToken(content, _) => {
+                self.write_with_value(lt, tag, b"content", &content)
+            }
             Meta::Other => {}
         }
         Some(())
@@ -465,6 +549,19 @@ impl<'a> Plain<'a> {
         }
         let tag = parse_tag(doc, lt + 2, &mut self.attrs)?;
         let name = &doc[tag.name.clone()];
+        // Inside `<svg>`, each end tag closes the innermost element (the last, the `<svg>`):
+        // where lol_html's foreign content and a tree builder's could part, it is not plain.
+        if self.in_svg {
+            let innermost = self.stack.last()?;
+            if !doc[innermost.name.clone()].eq_ignore_ascii_case(name) {
+                return None;
+            }
+            if matches!(innermost.kind, Kind::Svg) {
+                self.in_svg = false;
+            }
+            self.stack.pop();
+            return Some(tag.end);
+        }
         // lol_html closes the innermost open element of that name, and all inside it.
         if let Some(at) = self
             .stack
@@ -488,7 +585,7 @@ impl<'a> Plain<'a> {
                     // by another end tag (`rules::HeldText`): not plain.
                     Kind::Select if !by_select_end_tag => return None,
                     Kind::Select => self.selects_open -= 1,
-                    Kind::Form(..) | Kind::Other => {}
+                    Kind::Form(..) | Kind::Svg | Kind::Other => {}
                 }
             }
         }
