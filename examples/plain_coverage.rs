@@ -3,7 +3,7 @@
 //! counted by pages and by bytes, with what the pages it leaves to lol_html hold.
 //!
 //! ```text
-//! cargo run --release --features testing --example plain_coverage -- \
+//! cargo run --release --features testing --example plain_coverage -- [--list] \
 //!     ~/.rustup/toolchains/*/share/doc/rust/html /usr/share/doc/python3/html
 //! ```
 //!
@@ -110,8 +110,11 @@ fn visit(dir: &Path, pages: &mut Vec<std::path::PathBuf>) {
 }
 
 fn main() {
-    let dirs: Vec<String> = std::env::args().skip(1).collect();
-    assert!(!dirs.is_empty(), "usage: plain_coverage DIR...");
+    let mut dirs: Vec<String> = std::env::args().skip(1).collect();
+    // `--list`: also names each page left to lol_html (with `use_get`).
+    let list = dirs.iter().any(|d| d == "--list");
+    dirs.retain(|d| d != "--list");
+    assert!(!dirs.is_empty(), "usage: plain_coverage [--list] DIR...");
     let mut pages = Vec::new();
     for dir in &dirs {
         visit(Path::new(dir), &mut pages);
@@ -138,6 +141,9 @@ fn main() {
             } else if TokenRewriter::rewrite_plain_document(&policy, &page).is_some() {
                 tally.taken.add(page.len());
             } else {
+                if list && use_get {
+                    println!("left to lol_html: {}", path.display());
+                }
                 for feature in features(&page) {
                     tally.held.entry(feature).or_default().add(page.len());
                 }

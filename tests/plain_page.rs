@@ -88,6 +88,11 @@ fn pages_with_what_needs_care_go_to_lol_html() {
         "<svg><![CDATA[x]]></svg>",
         "<svg><p>out</p></svg>",
         "<select></select><svg></svg>",
+        "<div><template></div>",
+        "<script>\"<!--\" + \"<SCRIPT>\"</script>",
+        "<script><!-- <script/></script>",
+        "<select><template></template></select>",
+        "<template><form></form></template>",
         "<iframe src=/x></iframe>",
         "<math></math>",
         "<template><form method=post></form></template>",
@@ -204,6 +209,42 @@ fn inline_svg_drawings_take_the_plain_path() {
         let out = plain_checked(page.as_bytes(), use_get, false)
             .unwrap_or_else(|| panic!("left to lol_html, use_get {use_get}"));
         assert!(out.len() > page.len(), "no token placed");
+    }
+}
+
+/// A script with `<!--` in its data (mdBook's icons are SVG strings with comments) is plain
+/// where no `<script` start can take the tokenizer into the double-escaped state.
+#[test]
+fn scripts_with_comment_openers_take_the_plain_path() {
+    for script in [
+        "<script>var s = \"<svg><!--! icon --></svg>\";</script>",
+        "<script><!-- hide from old browsers\nvar a = 1; // --></script>",
+        "<script><!-- <scripts> --></script>",
+    ] {
+        let page = format!("{script}<a href=/x>x</a><form method=post></form>");
+        for use_get in [false, true] {
+            assert!(
+                plain_checked(page.as_bytes(), use_get, false).is_some(),
+                "left to lol_html: {script}"
+            );
+        }
+    }
+}
+
+/// Templates (mdBook keeps its icons in them) take the plain path when closed by their own end
+/// tag, with no form inside; their links get the token with `use_get`, as lol_html gives it.
+#[test]
+fn templates_take_the_plain_path() {
+    let page = concat!(
+        "<!DOCTYPE html><template id=fa-eye><span class=fa-svg><svg viewBox=\"0 0 8 8\">",
+        "<path d=\"M0 0\"/></svg></span></template><template id=row><a href=/row>row</a>",
+        "</template><form method=post><input name=a></form>",
+    );
+    for use_get in [false, true] {
+        let out = plain_checked(page.as_bytes(), use_get, false)
+            .unwrap_or_else(|| panic!("left to lol_html, use_get {use_get}"));
+        let out = String::from_utf8(out).unwrap();
+        assert_eq!(out.contains("/row?sessionid=TOKEN"), use_get, "{out}");
     }
 }
 
@@ -365,6 +406,14 @@ fn piece() -> impl Strategy<Value = String> {
         Just("<svg><foreignObject><a href=/x>x</a></foreignObject></svg>"),
         Just("<svg><p>out</svg>"),
         Just("<svg><use href=\"#i\"/></svg>"),
+        Just("<script>var s = \"<svg><!--! icon --></svg>\";</script>"),
+        Just("<script><!-- x --></script>"),
+        Just("<script><!-- <scriptx> --></script>"),
+        Just("<script>\"<!--\" + \"<SCRIPT>\"</script>"),
+        Just("<script><!-- <script> </script>"),
+        Just("<template id=t>"),
+        Just("</template>"),
+        Just("<template><a href=/t>t</a><svg><path/></svg></template>"),
         Just("<noscript><iframe src=/x></iframe><a href=/y></noscript>"),
         Just("<noscript><a href=/y><form method=post></noscript>"),
         Just("<noscript><meta name=\"r&#101;ferrer\" content=origin></noscript>"),

@@ -5,14 +5,16 @@
 //! wall inside lol_html"), some 20 µs on a 5 KB page before the rewriter does anything. Most
 //! pages are plain: links, a form or two, scripts, styles, comments. This module tokenizes such
 //! a page as the WHATWG tokenizer does and gives up (`None`: the caller runs the full
-//! rewriter) at the first thing outside that subset: SVG with tags inside, MathML, templates,
-//! `<base>`, frames with `use_get`, `<meta http-equiv>` and `<meta name=referrer>`, pings,
-//! referrer policies, controls naming a form, an action or a method, script data with `<!--`,
-//! text some browser reads as markup that is not inert as markup (`rules.rs`), a `<select>`
-//! closed by another element's end tag, `<svg>` after a `<select>`, markup a tokenizer reports
-//! as an error, a byte order mark, a NUL, a document that is not UTF-8, a form whose token the
-//! full rewriter would take back at its hold limit. It follows the same rules as the full
-//! rewriter: both take them from `rules.rs`.
+//! rewriter) at the first thing outside that subset: SVG with anything but drawing elements
+//! inside ([`SVG_ELEMENTS`]), MathML, a template holding a form or closed by another end tag,
+//! `<base>`, frames with `use_get`, `<meta name=referrer>` and `http-equiv=referrer-policy`,
+//! pings, referrer policies, controls naming a form, an action or a method, script data that
+//! may enter the double-escaped state (`<!--`, then `<script`), text some browser reads as
+//! markup that is not inert as markup (`rules.rs`), a `<select>` closed by another element's
+//! end tag, `<svg>` after a `<select>`, markup a tokenizer reports as an error, a byte order
+//! mark, a NUL, a document that is not UTF-8, a form whose token the full rewriter would take
+//! back at its hold limit. It follows the same rules as the full rewriter: both take them from
+//! `rules.rs`.
 //!
 //! On every page it accepts, its output is the full rewriter's, byte for byte: it keeps the
 //! element stack lol_html keeps (for which form an end tag closes, and which form outputs the
@@ -67,6 +69,7 @@ pub(super) fn rewrite(document: &[u8], policy: &LinkPolicy) -> Option<Vec<u8>> {
         selects_open: 0,
         select_seen: false,
         in_svg: false,
+        templates_open: 0,
         holds: Vec::new(),
         url: String::new(),
     };
@@ -86,6 +89,7 @@ enum Kind {
     Form(u32, Option<usize>),
     Select,
     Svg,
+    Template,
     Other,
 }
 
@@ -131,6 +135,8 @@ struct Plain<'a> {
     select_seen: bool,
     /// Inside an `<svg>` (never nested: [`SVG_ELEMENTS`] has no `<svg>`).
     in_svg: bool,
+    /// `<template>` elements open.
+    templates_open: usize,
     /// The forms that got the token, whose output the full rewriter holds (`forms.rs`).
     holds: Vec<Hold>,
     /// A link's URL with the token (kept to reuse the allocation).
@@ -174,6 +180,22 @@ fn is_plain_comment_in_svg(at: &[u8]) -> bool {
     at.starts_with(b"<!--") && !at[4..].starts_with(b"[CDATA[")
 }
 
+/// Whether `script_data` holds `<script` followed by what ends a tag name (whitespace, `/`,
+/// `>`): in the escaped states, the start of the double-escaped state (WHATWG "script data
+/// double escape start state"). Also where a `-->` left the escaped states first: a script
+/// judged not plain that could have been costs only speed.
+fn starts_a_script(script_data: &[u8]) -> bool {
+    memchr::memchr_iter(b'<', script_data).any(|lt| {
+        let name = lt + 1..lt + 7;
+        script_data
+            .get(name)
+            .is_some_and(|n| n.eq_ignore_ascii_case(b"script"))
+            && script_data
+                .get(lt + 7)
+                .is_some_and(|&b| matches!(b, b'\t' | b'\n' | b'\x0C' | b' ' | b'/' | b'>'))
+    })
+}
+
 /// What an element is to the plain path, from its name (ASCII case-insensitive).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -185,6 +207,7 @@ enum Role {
     },
     Meta,
     Svg,
+    Template,
     /// Raw text too, when frames are not judged (without `use_get`).
     Iframe,
     /// Its content is text up to its own end tag, for lol_html (script data, raw text,
@@ -223,7 +246,8 @@ fn role(name: &[u8]) -> Role {
         b"noembed" => Role::Text(b"noembed"),
         b"noframes" => Role::Text(b"noframes"),
         b"xmp" => Role::Text(b"xmp"),
-        b"base" | b"math" | b"template" | b"frame" | b"frameset" | b"plaintext" => Role::NotPlain,
+        b"template" => Role::Template,
+        b"base" | b"math" | b"frame" | b"frameset" | b"plaintext" => Role::NotPlain,
         b"basefont" | b"bgsound" | b"br" | b"col" | b"embed" | b"hr" | b"img" | b"input"
         | b"keygen" | b"link" | b"param" | b"source" | b"track" | b"wbr" => Role::Void,
         _ => Role::Other,
@@ -318,7 +342,14 @@ impl<'a> Plain<'a> {
                 self.in_svg = true;
                 kind = Kind::Svg;
             }
-            Role::Form if tag.self_closing => return None,
+            // A template's contents are inert: its forms get no token and leave the form
+            // element pointer alone (`forms.rs`), which the plain path does not follow.
+            Role::Template if self.selects_open > 0 => return None,
+            Role::Template => {
+                self.templates_open += 1;
+                kind = Kind::Template;
+            }
+            Role::Form if tag.self_closing || self.templates_open > 0 => return None,
             Role::Form => kind = self.form(lt, &tag),
             Role::Select => {
                 self.selects_open += 1;
@@ -346,8 +377,13 @@ impl<'a> Plain<'a> {
         // Text that holds no tags, up to the end tag that closes it.
         let end = closing_tag(doc, tag.end, text)?;
         let content = &doc[tag.end..end];
-        // `<!--` in a script starts the escaped states, where `</script>` may not end it.
-        if text == b"script" && SCRIPT_COMMENT.find(content).is_some() {
+        // `<!--` in a script starts the escaped states. `</script>` ends the script there
+        // too, unless a `<script` start took the tokenizer on into the double-escaped state,
+        // where it does not: such a script is not plain.
+        if text == b"script"
+            && let Some(comment) = SCRIPT_COMMENT.find(content)
+            && starts_a_script(&content[comment..])
+        {
             return None;
         }
         // The full rewriter drops such text where some browser reads it as markup that could
@@ -585,6 +621,10 @@ impl<'a> Plain<'a> {
                     // by another end tag (`rules::HeldText`): not plain.
                     Kind::Select if !by_select_end_tag => return None,
                     Kind::Select => self.selects_open -= 1,
+                    // Closed by another end tag, a template leaves the full rewriter unsure
+                    // where forms are (`forms.rs`): not plain.
+                    Kind::Template if !name.eq_ignore_ascii_case(b"template") => return None,
+                    Kind::Template => self.templates_open -= 1,
                     Kind::Form(..) | Kind::Svg | Kind::Other => {}
                 }
             }
