@@ -281,7 +281,9 @@ impl<'a> Plain<'a> {
                 // starts `[CDATA[` there, and lol_html reads `<![CDATA[` as a section.
                 b'!' if self.in_svg && !is_plain_comment_in_svg(&doc[lt..]) => return None,
                 b'!' => markup_declaration(doc, lt)?,
-                b'?' => return None,
+                // `<?xml ...?>` (XHTML's declaration): a bogus comment up to the first `>`,
+                // to every tokenizer.
+                b'?' => lt + memchr(b'>', &doc[lt..])? + 1,
                 // `<` that starts no tag is text.
                 _ => lt + 1,
             };
