@@ -75,7 +75,6 @@ fn plain_pages_take_the_plain_path_and_match_lol_html() {
 #[test]
 fn pages_with_what_needs_care_go_to_lol_html() {
     let cases = [
-        "<svg><a href=/x>x</a></svg>",
         "<svg/>",
         "<svg><svg></svg></svg>",
         "<svg><math></math></svg>",
@@ -188,8 +187,8 @@ fn refreshes_take_the_plain_path() {
     }
 }
 
-/// Inline SVG icons and drawings (paths, groups, gradients, a `<title>`) take the plain path,
-/// in a form and beside links, as lol_html rewrites them.
+/// Inline SVG icons and drawings (paths, groups, gradients, a `<title>`, links) take the plain
+/// path, in a form and beside links, as lol_html rewrites them.
 #[test]
 fn inline_svg_drawings_take_the_plain_path() {
     let icon = concat!(
@@ -202,12 +201,18 @@ fn inline_svg_drawings_take_the_plain_path() {
     let page = format!(
         "<!DOCTYPE html><a href=/home>{icon}home</a>\
          <form method=post action=/search>{icon}<input name=q><button>{icon}Go</button></form>\
-         <p>{icon}<a href=/next>next</a></p>"
+         <p>{icon}<a href=/next>next</a></p>\
+         <svg viewBox=\"0 0 9 9\"><a class=link xlink:href=\"paths.html#grammar\">\
+         <text x=1 y=2>SimplePath</text></a><rect/></svg>"
     );
     for use_get in [false, true] {
         let out = plain_checked(page.as_bytes(), use_get, false)
             .unwrap_or_else(|| panic!("left to lol_html, use_get {use_get}"));
         assert!(out.len() > page.len(), "no token placed");
+        // A railroad diagram's link, as in the Rust Reference.
+        let diagram_link = "xlink:href=\"paths.html?sessionid=TOKEN#grammar\"";
+        let out = String::from_utf8(out).unwrap();
+        assert_eq!(out.contains(diagram_link), use_get, "{out}");
     }
 }
 
@@ -405,6 +410,9 @@ fn piece() -> impl Strategy<Value = String> {
         Just("<svg><foreignObject><a href=/x>x</a></foreignObject></svg>"),
         Just("<svg><p>out</svg>"),
         Just("<svg><use href=\"#i\"/></svg>"),
+        Just("<svg><a xlink:href=\"/x?a=1&amp;b\"><text>x</text></a></svg>"),
+        Just("<svg><A HREF=/y XLINK:HREF=/z>y</A></svg>"),
+        Just("<svg><a xlink:href=https://other.example/>o</a></svg>"),
         Just("<script>var s = \"<svg><!--! icon --></svg>\";</script>"),
         Just("<script><!-- x --></script>"),
         Just("<script><!-- <scriptx> --></script>"),

@@ -144,10 +144,12 @@ struct Plain<'a> {
 }
 
 /// The SVG elements the plain path takes inside `<svg>` (ASCII case-insensitive): what icons
-/// and drawings are made of. Nothing the full rewriter judges (links, forms, frames, text
-/// elements other than `<title>` and `<desc>`, `<foreignObject>`, nested `<svg>` or `<math>`)
-/// nor any HTML element, which may take a tree builder out of foreign content.
-const SVG_ELEMENTS: [&[u8]; 24] = [
+/// and drawings (railroad diagrams: links too) are made of. Nothing else the full rewriter
+/// judges (forms, frames, text elements other than `<title>` and `<desc>`, `<foreignObject>`,
+/// nested `<svg>` or `<math>`) nor any HTML element, which may take a tree builder out of
+/// foreign content.
+const SVG_ELEMENTS: [&[u8]; 25] = [
+    b"a",
     b"path",
     b"g",
     b"circle",
@@ -328,7 +330,7 @@ impl<'a> Plain<'a> {
             return None;
         }
         if self.in_svg {
-            return self.svg_child(&tag);
+            return self.svg_child(lt, &tag);
         }
         let role = role(&doc[tag.name.clone()]);
         let mut kind = Kind::Other;
@@ -358,7 +360,7 @@ impl<'a> Plain<'a> {
                 self.select_seen = true;
                 kind = Kind::Select;
             }
-            Role::Link { .. } if self.use_get => self.link(lt, &tag),
+            Role::Link { .. } if self.use_get => self.link(lt, &tag, "href"),
             Role::Meta if self.use_get => self.meta(lt, &tag)?,
             _ => {}
         }
@@ -403,9 +405,9 @@ impl<'a> Plain<'a> {
     }
 
     /// A start tag inside `<svg>`: one of [`SVG_ELEMENTS`], whose `<title>` and `<desc>` hold
-    /// text alone. None of them is anything the full rewriter judges; a self-closing one is
-    /// closed there (foreign content), as lol_html reads it.
-    fn svg_child(&mut self, tag: &Tag) -> Option<usize> {
+    /// text alone, and whose `<a>` is a link. A self-closing one is closed there (foreign
+    /// content), as lol_html reads it.
+    fn svg_child(&mut self, lt: usize, tag: &Tag) -> Option<usize> {
         let doc = self.doc;
         let name = &doc[tag.name.clone()];
         if !SVG_ELEMENTS
@@ -413,6 +415,16 @@ impl<'a> Plain<'a> {
             .any(|known| name.eq_ignore_ascii_case(known))
         {
             return None;
+        }
+        // A link: `href`, or the older `xlink:href` where it has none, as the full rewriter
+        // reads an SVG `<a>`.
+        if self.use_get && name.eq_ignore_ascii_case(b"a") {
+            let url = if self.attr("href").is_some() {
+                "href"
+            } else {
+                "xlink:href"
+            };
+            self.link(lt, tag, url);
         }
         if tag.self_closing {
             return Some(tag.end);
@@ -477,8 +489,8 @@ impl<'a> Plain<'a> {
 
     /// `<a>` or `<area>`: its `href` with the token when it stays on this site, the tag
     /// written back as lol_html writes a changed tag.
-    fn link(&mut self, lt: usize, tag: &Tag) {
-        let Some(raw) = self.raw_value("href") else {
+    fn link(&mut self, lt: usize, tag: &Tag, attr: &str) {
+        let Some(raw) = self.raw_value(attr) else {
             return;
         };
         // Fragment-only (most links of a long document): never a token, nothing to decode.
@@ -492,7 +504,7 @@ impl<'a> Plain<'a> {
             self.url = with_token;
             return;
         }
-        self.write_with_value(lt, tag, b"href", &with_token);
+        self.write_with_value(lt, tag, attr.as_bytes(), &with_token);
         self.url = with_token;
     }
 
