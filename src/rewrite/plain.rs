@@ -584,7 +584,7 @@ impl<'a> Plain<'a> {
         match meta {
             Meta::ReferrerPolicy => return None,
             Meta::RefreshWithToken(content, _) => {
-                self.write_with_value(lt, tag, b"content", &content)
+                self.write_with_value(lt, tag, b"content", &content);
             }
             Meta::Other => {}
         }
