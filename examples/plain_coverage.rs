@@ -3,7 +3,7 @@
 //! counted by pages and by bytes, with what the pages it leaves to lol_html hold.
 //!
 //! ```text
-//! cargo run --release --features testing --example plain_coverage -- [--list] \
+//! cargo run --release --features testing --example plain_coverage -- [--list] [--check] \
 //!     ~/.rustup/toolchains/*/share/doc/rust/html /usr/share/doc/python3/html
 //! ```
 //!
@@ -111,10 +111,16 @@ fn visit(dir: &Path, pages: &mut Vec<std::path::PathBuf>) {
 
 fn main() {
     let mut dirs: Vec<String> = std::env::args().skip(1).collect();
-    // `--list`: also names each page left to lol_html (with `use_get`).
+    // `--list`: also names each page left to lol_html (with `use_get`); `--check`: holds the
+    // plain path's output to lol_html's, byte for byte, on every page it takes.
     let list = dirs.iter().any(|d| d == "--list");
-    dirs.retain(|d| d != "--list");
-    assert!(!dirs.is_empty(), "usage: plain_coverage [--list] DIR...");
+    let check = dirs.iter().any(|d| d == "--check");
+    dirs.retain(|d| d != "--list" && d != "--check");
+    assert!(
+        !dirs.is_empty(),
+        "usage: plain_coverage [--list] [--check] DIR..."
+    );
+    let mut differ = 0;
     let mut pages = Vec::new();
     for dir in &dirs {
         visit(Path::new(dir), &mut pages);
@@ -138,8 +144,22 @@ fn main() {
             // Without `use_get` a page without a form passes as it is, before the plain path.
             if !use_get && !has_form {
                 tally.passed.add(page.len());
-            } else if TokenRewriter::rewrite_plain_document(&policy, &page).is_some() {
+            } else if let Some(plain) = TokenRewriter::rewrite_plain_document(&policy, &page) {
                 tally.taken.add(page.len());
+                if check
+                    && TokenRewriter::rewrite_document_with_lol_html(
+                        policy,
+                        encoding_rs::UTF_8,
+                        &page,
+                    )
+                    .is_none_or(|full| full != plain)
+                {
+                    differ += 1;
+                    println!(
+                        "differs from lol_html (use_get {use_get}): {}",
+                        path.display()
+                    );
+                }
             } else {
                 if list && use_get {
                     println!("left to lol_html: {}", path.display());
@@ -151,6 +171,9 @@ fn main() {
         }
     }
     println!("{} pages under {}\n", pages.len(), dirs.join(", "));
+    if check {
+        println!("plain path against lol_html: {differ} outputs differ\n");
+    }
     let share = |part: u64, all: u64| 100.0 * part as f64 / all.max(1) as f64;
     for (tally, mode) in tallies.iter().zip(["without use_get", "with use_get"]) {
         let lol = tally.all.pages - tally.passed.pages - tally.taken.pages;
