@@ -68,8 +68,8 @@ pub(super) fn rewrite(document: &[u8], policy: &LinkPolicy) -> Option<Vec<u8>> {
         next_form: 0,
         selects_open: 0,
         select_seen: false,
-        in_svg: false,
         templates_open: 0,
+        svg_open: Vec::new(),
         holds: Vec::new(),
         url: String::new(),
     };
@@ -88,7 +88,6 @@ enum Kind {
     /// A form's number, and its index in `holds` when it got the token.
     Form(u32, Option<usize>),
     Select,
-    Svg,
     Template,
     Other,
 }
@@ -133,10 +132,10 @@ struct Plain<'a> {
     selects_open: usize,
     /// A `<select>` start tag was seen: text the "in select" mode reads as markup is judged.
     select_seen: bool,
-    /// Inside an `<svg>` (never nested: [`SVG_ELEMENTS`] has no `<svg>`).
-    in_svg: bool,
     /// `<template>` elements open.
     templates_open: usize,
+    /// The elements open inside the current `<svg>` (kept to reuse the allocation).
+    svg_open: Vec<Range<usize>>,
     /// The forms that got the token, whose output the full rewriter holds (`forms.rs`).
     holds: Vec<Hold>,
     /// A link's URL with the token (kept to reuse the allocation).
@@ -175,12 +174,6 @@ const SVG_ELEMENTS: [&[u8]; 25] = [
     b"title",
     b"desc",
 ];
-
-/// Whether a markup declaration inside `<svg>` (from its `<!`) is a comment the full rewriter
-/// leaves as it is there: not one that starts `[CDATA[`, and not a CDATA section.
-fn is_plain_comment_in_svg(at: &[u8]) -> bool {
-    at.starts_with(b"<!--") && !at[4..].starts_with(b"[CDATA[")
-}
 
 /// Whether `script_data` holds `<script` followed by what ends a tag name (whitespace, `/`,
 /// `>`): in the escaped states, the start of the double-escaped state (WHATWG "script data
@@ -279,9 +272,6 @@ impl<'a> Plain<'a> {
             at = match *doc.get(lt + 1)? {
                 b'a'..=b'z' | b'A'..=b'Z' => self.start_tag(lt)?,
                 b'/' => self.end_tag(lt)?,
-                // Inside `<svg>` only plain comments: the full rewriter empties one that
-                // starts `[CDATA[` there, and lol_html reads `<![CDATA[` as a section.
-                b'!' if self.in_svg && !is_plain_comment_in_svg(&doc[lt..]) => return None,
                 b'!' => markup_declaration(doc, lt)?,
                 // `<?xml ...?>` (XHTML's declaration): a bogus comment up to the first `>`,
                 // to every tokenizer.
@@ -329,9 +319,6 @@ impl<'a> Plain<'a> {
         {
             return None;
         }
-        if self.in_svg {
-            return self.svg_child(lt, &tag);
-        }
         let role = role(&doc[tag.name.clone()]);
         let mut kind = Kind::Other;
         match role {
@@ -342,10 +329,7 @@ impl<'a> Plain<'a> {
             // [`SVG_ELEMENTS`], well nested, and not after a `<select>` (the "in select" mode
             // ignores it: the full rewriter stops tokens).
             Role::Svg if self.select_seen || tag.self_closing => return None,
-            Role::Svg => {
-                self.in_svg = true;
-                kind = Kind::Svg;
-            }
+            Role::Svg => return self.svg(&tag),
             // A template's contents are inert: its forms get no token and leave the form
             // element pointer alone (`forms.rs`), which the plain path does not follow.
             Role::Template if self.selects_open > 0 => return None,
@@ -404,11 +388,63 @@ impl<'a> Plain<'a> {
         Some(end)
     }
 
-    /// A start tag inside `<svg>`: one of [`SVG_ELEMENTS`], whose `<title>` and `<desc>` hold
-    /// text alone, and whose `<a>` is a link. A self-closing one is closed there (foreign
-    /// content), as lol_html reads it.
-    fn svg_child(&mut self, lt: usize, tag: &Tag) -> Option<usize> {
+    /// An `<svg>` element, whose start tag is `svg`: read here to its `</svg>`, with the
+    /// drawing elements of [`SVG_ELEMENTS`] inside, each end tag closing the innermost (where
+    /// lol_html's foreign content and a tree builder's could part, it is not plain), and only
+    /// comments the full rewriter leaves as they are (it empties one that starts `[CDATA[`
+    /// there, and lol_html reads `<![CDATA[` as a section). Returns where scanning goes on.
+    #[inline(never)]
+    fn svg(&mut self, svg: &Tag) -> Option<usize> {
         let doc = self.doc;
+        let mut open = std::mem::take(&mut self.svg_open);
+        open.clear();
+        let mut at = svg.end;
+        let end = loop {
+            let lt = next_lt(doc, at)?;
+            at = match *doc.get(lt + 1)? {
+                b'a'..=b'z' | b'A'..=b'Z' => self.svg_child(lt, &mut open)?,
+                b'/' => {
+                    if !doc.get(lt + 2)?.is_ascii_alphabetic() {
+                        return None;
+                    }
+                    let tag = parse_tag(doc, lt + 2, &mut self.attrs)?;
+                    let name = &doc[tag.name.clone()];
+                    let Some(innermost) = open.last() else {
+                        break name.eq_ignore_ascii_case(b"svg").then_some(tag.end)?;
+                    };
+                    if !doc[innermost.clone()].eq_ignore_ascii_case(name) {
+                        return None;
+                    }
+                    open.pop();
+                    tag.end
+                }
+                b'!' if doc[lt..].starts_with(b"<!--")
+                    && !doc[lt + 4..].starts_with(b"[CDATA[") =>
+                {
+                    markup_declaration(doc, lt)?
+                }
+                b'!' => return None,
+                b'?' => lt + memchr(b'>', &doc[lt..])? + 1,
+                _ => lt + 1,
+            };
+        };
+        self.svg_open = open;
+        Some(end)
+    }
+
+    /// A start tag at `lt` inside `<svg>` (its open elements `open`): one of
+    /// [`SVG_ELEMENTS`], whose `<title>` and `<desc>` hold text alone, and whose `<a>` is a
+    /// link. A self-closing one is closed there (foreign content), as lol_html reads it.
+    fn svg_child(&mut self, lt: usize, open: &mut Vec<Range<usize>>) -> Option<usize> {
+        let doc = self.doc;
+        let tag = parse_tag(doc, lt + 1, &mut self.attrs)?;
+        if !self
+            .attrs
+            .iter()
+            .all(|a| is_plain_attribute(&doc[a.name.clone()]))
+        {
+            return None;
+        }
         let name = &doc[tag.name.clone()];
         if !SVG_ELEMENTS
             .iter()
@@ -424,28 +460,22 @@ impl<'a> Plain<'a> {
             } else {
                 "xlink:href"
             };
-            self.link(lt, tag, url);
+            self.link(lt, &tag, url);
         }
         if tag.self_closing {
             return Some(tag.end);
         }
-        if self.stack.len() == MAX_DEPTH {
+        if self.stack.len() + open.len() >= MAX_DEPTH {
             return None;
         }
-        self.stack.push(Open {
-            name: tag.name.clone(),
-            kind: Kind::Other,
-        });
+        open.push(tag.name.clone());
         // Text to some tree builders (an HTML integration point), markup to lol_html: plain
         // only with no `<` in it.
         let text_only = [&b"title"[..], b"desc"]
             .iter()
             .any(|known| name.eq_ignore_ascii_case(known));
-        if text_only {
-            let next = next_lt(doc, tag.end)?;
-            if !closes(doc, next, name) {
-                return None;
-            }
+        if text_only && !closes(doc, next_lt(doc, tag.end)?, name) {
+            return None;
         }
         Some(tag.end)
     }
@@ -487,8 +517,8 @@ impl<'a> Plain<'a> {
         Kind::Form(form, Some(self.holds.len() - 1))
     }
 
-    /// `<a>` or `<area>`: its `href` with the token when it stays on this site, the tag
-    /// written back as lol_html writes a changed tag.
+    /// `<a>` or `<area>` (or an SVG `<a>`): the URL in its attribute `attr` with the token
+    /// when it stays on this site, the tag written back as lol_html writes a changed tag.
     fn link(&mut self, lt: usize, tag: &Tag, attr: &str) {
         let Some(raw) = self.raw_value(attr) else {
             return;
@@ -599,19 +629,6 @@ impl<'a> Plain<'a> {
         }
         let tag = parse_tag(doc, lt + 2, &mut self.attrs)?;
         let name = &doc[tag.name.clone()];
-        // Inside `<svg>`, each end tag closes the innermost element (the last, the `<svg>`):
-        // where lol_html's foreign content and a tree builder's could part, it is not plain.
-        if self.in_svg {
-            let innermost = self.stack.last()?;
-            if !doc[innermost.name.clone()].eq_ignore_ascii_case(name) {
-                return None;
-            }
-            if matches!(innermost.kind, Kind::Svg) {
-                self.in_svg = false;
-            }
-            self.stack.pop();
-            return Some(tag.end);
-        }
         // lol_html closes the innermost open element of that name, and all inside it.
         if let Some(at) = self
             .stack
@@ -639,7 +656,7 @@ impl<'a> Plain<'a> {
                     // where forms are (`forms.rs`): not plain.
                     Kind::Template if !name.eq_ignore_ascii_case(b"template") => return None,
                     Kind::Template => self.templates_open -= 1,
-                    Kind::Form(..) | Kind::Svg | Kind::Other => {}
+                    Kind::Form(..) | Kind::Other => {}
                 }
             }
         }
