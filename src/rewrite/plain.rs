@@ -308,17 +308,21 @@ impl<'a> Plain<'a> {
         self.raw_value(name).map(str::to_owned)
     }
 
+    /// The start tag at `lt`, its attributes in `attrs`; `None` when it is not plain (a
+    /// tokenizer error, or an attribute the full rewriter judges).
+    fn plain_start_tag(&mut self, lt: usize) -> Option<Tag> {
+        let doc = self.doc;
+        let tag = parse_tag(doc, lt + 1, &mut self.attrs)?;
+        self.attrs
+            .iter()
+            .all(|a| is_plain_attribute(&doc[a.name.clone()]))
+            .then_some(tag)
+    }
+
     /// Returns where scanning goes on.
     fn start_tag(&mut self, lt: usize) -> Option<usize> {
         let doc = self.doc;
-        let tag = parse_tag(doc, lt + 1, &mut self.attrs)?;
-        if !self
-            .attrs
-            .iter()
-            .all(|a| is_plain_attribute(&doc[a.name.clone()]))
-        {
-            return None;
-        }
+        let tag = self.plain_start_tag(lt)?;
         let role = role(&doc[tag.name.clone()]);
         let mut kind = Kind::Other;
         match role {
@@ -437,14 +441,7 @@ impl<'a> Plain<'a> {
     /// link. A self-closing one is closed there (foreign content), as lol_html reads it.
     fn svg_child(&mut self, lt: usize, open: &mut Vec<Range<usize>>) -> Option<usize> {
         let doc = self.doc;
-        let tag = parse_tag(doc, lt + 1, &mut self.attrs)?;
-        if !self
-            .attrs
-            .iter()
-            .all(|a| is_plain_attribute(&doc[a.name.clone()]))
-        {
-            return None;
-        }
+        let tag = self.plain_start_tag(lt)?;
         let name = &doc[tag.name.clone()];
         if !SVG_ELEMENTS
             .iter()
