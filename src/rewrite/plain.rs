@@ -310,6 +310,7 @@ impl<'a> Plain<'a> {
 
     /// The start tag at `lt`, its attributes in `attrs`; `None` when it is not plain (a
     /// tokenizer error, or an attribute the full rewriter judges).
+    #[inline(always)]
     fn plain_start_tag(&mut self, lt: usize) -> Option<Tag> {
         let doc = self.doc;
         let tag = parse_tag(doc, lt + 1, &mut self.attrs)?;
