@@ -251,6 +251,7 @@ fn role(name: &[u8]) -> Role {
 
 /// Attributes whose handling is not plain, on any element: controls naming a form, an action
 /// or a method; pings; referrer policies.
+#[inline]
 fn is_plain_attribute(name: &[u8]) -> bool {
     !(matches!(name.len(), 4 | 10 | 14)
         && [
@@ -314,10 +315,13 @@ impl<'a> Plain<'a> {
     fn plain_start_tag(&mut self, lt: usize) -> Option<Tag> {
         let doc = self.doc;
         let tag = parse_tag(doc, lt + 1, &mut self.attrs)?;
-        self.attrs
-            .iter()
-            .all(|a| is_plain_attribute(&doc[a.name.clone()]))
-            .then_some(tag)
+        // A loop, not `Iterator::all`: that stayed a call on every tag.
+        for attr in &self.attrs {
+            if !is_plain_attribute(&doc[attr.name.clone()]) {
+                return None;
+            }
+        }
+        Some(tag)
     }
 
     /// Returns where scanning goes on.
@@ -636,12 +640,14 @@ impl<'a> Plain<'a> {
             let by_form_end_tag = name.eq_ignore_ascii_case(b"form");
             let by_select_end_tag = name.eq_ignore_ascii_case(b"select");
             let nothing_open_inside = at + 1 == self.stack.len();
-            for open in self.stack.drain(at..) {
-                if let Kind::Form(_, Some(hold)) = open.kind {
+            // By index, then truncated: a `Drain` cost a call on every end tag.
+            for index in at..self.stack.len() {
+                let kind = self.stack[index].kind;
+                if let Kind::Form(_, Some(hold)) = kind {
                     let hold = &mut self.holds[hold];
                     hold.released = by_form_end_tag && nothing_open_inside && !hold.pinned;
                 }
-                match open.kind {
+                match kind {
                     Kind::Form(..) if by_form_end_tag => self.pointer = Pointer::Null,
                     Kind::Form(form, _) if self.pointer == Pointer::Set(form) => {
                         self.pointer = Pointer::Unknown;
@@ -657,6 +663,7 @@ impl<'a> Plain<'a> {
                     Kind::Form(..) | Kind::Other => {}
                 }
             }
+            self.stack.truncate(at);
         }
         Some(tag.end)
     }

@@ -137,6 +137,7 @@ fn skip_spaces(doc: &[u8], from: usize) -> usize {
 /// WHATWG tokenizer does; `None` at the end of the document, or at markup it reports as an
 /// error that changes how attributes are read (`=` or a quote in a name, a quote, `<`, `=`
 /// or `` ` `` in an unquoted value, a missing value).
+#[inline(always)]
 pub(super) fn parse_tag(doc: &[u8], at: usize, attrs: &mut Vec<Attr>) -> Option<Tag> {
     attrs.clear();
     let mut i = until(doc, at, SPACE | SLASH_OR_GT);
