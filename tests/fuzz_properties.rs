@@ -245,6 +245,21 @@ proptest! {
         properties::check_complete(page.as_bytes(), &cuts, use_get);
     }
 
+    /// Streamed in any cuts, a page comes out as in one chunk; held whole, the plain path writes
+    /// lol_html's output (the fuzz target `rewrite_splits`, for a few hundred pages).
+    #[test]
+    fn any_chunking_writes_the_one_chunk_output(
+        pieces in proptest::collection::vec(html_piece(), 0..24),
+        cut_bytes in proptest::collection::vec(any::<u8>(), 0..128),
+        use_get in any::<bool>(),
+    ) {
+        let cuts = u8::try_from(cut_bytes.len() / 2).unwrap_or(63).min(63);
+        let mut data = vec![cuts | if use_get { 0x80 } else { 0 }];
+        data.extend(&cut_bytes[..usize::from(cuts) * 2]);
+        data.extend(pieces.concat().as_bytes());
+        properties::check_splits(&data);
+    }
+
     #[test]
     fn rewriting_random_bytes_keeps_text_and_the_rules(
         html in proptest::collection::vec(any::<u8>(), 0..400),
@@ -421,6 +436,9 @@ fn fuzz_regressions_pass() {
             replayed += 1;
         } else if name.starts_with("rewrite_pieces-") {
             properties::check_pieces(&data);
+            replayed += 1;
+        } else if name.starts_with("rewrite_splits-") {
+            properties::check_splits(&data);
             replayed += 1;
         }
     }

@@ -225,6 +225,49 @@ pub fn rewrite_bytes_verdicts(data: &[u8]) -> Vec<Verdict> {
     rewrite_verdicts(html, &cuts, head & 0x80 != 0)
 }
 
+/// The rewriter's output does not depend on how the page is cut into chunks: fed in the cuts
+/// fuzzer bytes choose, it writes what it writes for the page in one chunk; and where the plain
+/// path takes the page held whole, it writes lol_html's output for it. The first byte chooses
+/// the use_get switch (its high bit) and how many cuts (its low 6 bits, two bytes each follow);
+/// the rest is the page. Returns whether the plain path took the page.
+pub fn check_splits(data: &[u8]) -> bool {
+    let Some((&head, rest)) = data.split_first() else {
+        return false;
+    };
+    let cut_count = usize::from(head & 0x3F).min(rest.len() / 2);
+    let (cut_bytes, html) = rest.split_at(cut_count * 2);
+    let cuts: Vec<usize> = cut_bytes
+        .chunks(2)
+        .map(|c| usize::from(u16::from_le_bytes([c[0], c[1]])))
+        .collect();
+    let use_get = head & 0x80 != 0;
+    let (one, one_ending) = rewrite_and_tell(html, &[], use_get);
+    let (split, split_ending) = rewrite_and_tell(html, &cuts, use_get);
+    assert!(
+        one == split
+            && one_ending.gave_up == split_ending.gave_up
+            && one_ending.cut_short == split_ending.cut_short,
+        "one chunk and chunks cut at {cuts:?} differ (use_get {use_get}) on {:?}:\n{:?}\n{:?}",
+        String::from_utf8_lossy(html),
+        String::from_utf8_lossy(&one),
+        String::from_utf8_lossy(&split),
+    );
+    let policy = policy().with_use_get(use_get);
+    let Some(plain) = TokenRewriter::rewrite_plain_document(&policy, html) else {
+        return false;
+    };
+    let full = TokenRewriter::rewrite_document_with_lol_html(policy, encoding_rs::UTF_8, html)
+        .expect("UTF-8 is supported");
+    assert!(
+        plain == full,
+        "the plain path and lol_html differ (use_get {use_get}) on {:?}:\n{:?}\n{:?}",
+        String::from_utf8_lossy(html),
+        String::from_utf8_lossy(&plain),
+        String::from_utf8_lossy(&full),
+    );
+    true
+}
+
 /// The rewriter's output differs from its input only in attributes and token inputs (text,
 /// comments and elements are the same to a browser), and no request a browser would make
 /// from it carries the token to another site, in its URL, body, `Ping-To` or `Referer`;
