@@ -300,6 +300,67 @@ fn no_token_in_a_form_nested_in_a_form_that_posts_elsewhere() {
     }
 }
 
+/// lol_html reads an attribute value that starts with a byte order mark in the mark's encoding,
+/// a browser in the page's (found by `rewrite_html`: a link's target changed). A `type` spelled
+/// `button` in UTF-16 after the mark is an invalid type to a browser, so that button submits:
+/// read as lol_html reads it, its form's token went to another site. Each page is judged in
+/// every reading, whole and in chunks.
+#[test]
+fn values_starting_with_a_byte_order_mark_are_read_as_a_browser_reads_them() {
+    let utf16 = |text: &str| -> Vec<u8> {
+        let mut bytes = b"\xFE\xFF".to_vec();
+        bytes.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
+        bytes
+    };
+    let page = |before: &str, value: &[u8], after: &str| -> Vec<u8> {
+        let mut page = before.as_bytes().to_vec();
+        page.extend_from_slice(value);
+        page.extend_from_slice(after.as_bytes());
+        page
+    };
+    let pages = [
+        page(
+            "<form method=post action=/x><input name=a><button type=\"",
+            &utf16("button"),
+            "\" formaction=//evil.example/>go</button></form>",
+        ),
+        page(
+            "<form method=\"",
+            &utf16("post"),
+            "\" action=/x><input name=a></form>",
+        ),
+        page("<a href=\"", &utf16("/next"), "\">n</a>"),
+        page("<a href=\"\u{FEFF}", b"/next", "\">n</a>"),
+        page(
+            "<a href=/ok ping=\"",
+            &utf16("/p https://evil.example/p"),
+            "\">n</a>",
+        ),
+        page(
+            "<iframe srcdoc=\"\u{FEFF}",
+            b"<meta name=referrer content=unsafe-url><a href=https://evil.example/>e</a>",
+            "\"></iframe>",
+        ),
+        page(
+            "<form method=post><input type=\"",
+            &utf16("submit"),
+            "\" formaction=https://evil.example/></form>",
+        ),
+    ];
+    for page in &pages {
+        for use_get in [false, true] {
+            properties::check_rewrite(page, &[], use_get);
+            properties::check_rewrite(page, &[7, 19, 40], use_get);
+            let out = properties::rewrite_in_chunks(page, &[], use_get);
+            let shown = String::from_utf8_lossy(&out);
+            assert!(
+                !shown.contains("next?sessionid="),
+                "a token in a misread URL: {shown}"
+            );
+        }
+    }
+}
+
 /// Issue 27's pages: raw text inside `<select>`, `<noscript>` without JavaScript, and character
 /// references, each judged in every reading browsers have.
 #[test]

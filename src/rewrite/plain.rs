@@ -23,7 +23,7 @@
 //! table, and the html5ever judge of `tests/fuzz_properties.rs` runs on its output; the full
 //! rewriter is itself judged by html5ever and Chromium.
 
-use std::{ops::Range, sync::LazyLock};
+use std::{cell::Cell, ops::Range, sync::LazyLock};
 
 use memchr::{memchr, memmem};
 use url::Url;
@@ -57,6 +57,7 @@ pub(super) fn rewrite(document: &[u8], policy: &LinkPolicy) -> Option<Vec<u8>> {
     let mut page = Plain {
         doc: document,
         text,
+        starts_with_a_mark: Cell::new(false),
         policy,
         use_get,
         // Links grow a page most (cloudflare.com by 18%): room for that without a `realloc`.
@@ -117,6 +118,9 @@ struct Plain<'a> {
     doc: &'a [u8],
     /// The same document as text (validated once; values are sliced from it, not re-checked).
     text: &'a str,
+    /// A value read starts with a byte order mark (U+FEFF), which lol_html misreads
+    /// (`html/mod.rs`, `MISREAD`): not plain.
+    starts_with_a_mark: Cell<bool>,
     policy: &'a LinkPolicy,
     use_get: bool,
     out: Vec<u8>,
@@ -288,7 +292,7 @@ impl<'a> Plain<'a> {
             .holds
             .iter()
             .any(|hold| !hold.released && end - hold.from > MAX_FORM_HOLD);
-        (!stripped).then_some(())
+        (!stripped && !self.starts_with_a_mark.get()).then_some(())
     }
 
     fn attr(&self, name: &str) -> Option<&Attr> {
@@ -302,7 +306,11 @@ impl<'a> Plain<'a> {
         let text: &'a str = self.text;
         let attr = self.attr(name)?;
         // A value starts and ends next to an ASCII byte: always on a character boundary.
-        attr.value.clone().map_or(Some(""), |v| text.get(v))
+        let value = attr.value.clone().map_or(Some(""), |v| text.get(v))?;
+        if value.starts_with('\u{FEFF}') {
+            self.starts_with_a_mark.set(true);
+        }
+        Some(value)
     }
 
     fn value(&self, name: &str) -> Option<String> {

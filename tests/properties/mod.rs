@@ -226,7 +226,8 @@ pub fn rewrite_bytes_verdicts(data: &[u8]) -> Vec<Verdict> {
 }
 
 /// The rewriter's output does not depend on how the page is cut into chunks: fed in the cuts
-/// fuzzer bytes choose, it writes what it writes for the page in one chunk; and where the plain
+/// fuzzer bytes choose, it writes what it writes for the page in one chunk (unless lol_html gave
+/// up at its memory bound on a construct the cuts split); and where the plain
 /// path takes the page held whole, it writes lol_html's output for it. The first byte chooses
 /// the use_get switch (its high bit) and how many cuts (its low 6 bits, two bytes each follow);
 /// the rest is the page. Returns whether the plain path took the page.
@@ -243,10 +244,13 @@ pub fn check_splits(data: &[u8]) -> bool {
     let use_get = head & 0x80 != 0;
     let (one, one_ending) = rewrite_and_tell(html, &[], use_get);
     let (split, split_ending) = rewrite_and_tell(html, &cuts, use_get);
+    // lol_html buffers a construct cut by a chunk boundary, up to its memory bound (1 MiB): a
+    // longer one makes it give up there (the rest passes as it is), and not in one chunk.
     assert!(
-        one == split
-            && one_ending.gave_up == split_ending.gave_up
-            && one_ending.cut_short == split_ending.cut_short,
+        split_ending.gave_up
+            || one == split
+                && one_ending.gave_up == split_ending.gave_up
+                && one_ending.cut_short == split_ending.cut_short,
         "one chunk and chunks cut at {cuts:?} differ (use_get {use_get}) on {:?}:\n{:?}\n{:?}",
         String::from_utf8_lossy(html),
         String::from_utf8_lossy(&one),

@@ -35,7 +35,7 @@ pub(super) fn on_form(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResul
     let Attrs {
         values: [id, method, action],
         ..
-    } = Attrs::read(el, ["id", "method", "action"]);
+    } = Attrs::read(el, ["id", "method", "action"], state.encoding);
     let (id, method) = (keyword(id), keyword(method));
     if !owns_next_input || state.forms.id_tainted(id.as_deref()) {
         return Ok(());
@@ -93,10 +93,11 @@ fn is_submitter(el: &Element<'_, '_>, kind: Option<&str>) -> bool {
 /// Judged in any namespace, like `<base>`: lol_html's view of foreign content is not the tree
 /// builder's, and taking an inert SVG element for a submitter only costs a token.
 pub(super) fn on_submitter(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
+    let encoding = shared.borrow().encoding;
     let Attrs {
         values: [kind, formaction, formmethod, owner],
         ..
-    } = Attrs::read(el, ["type", "formaction", "formmethod", "form"]);
+    } = Attrs::read(el, ["type", "formaction", "formmethod", "form"], encoding);
     if !is_submitter(el, keyword(kind).as_deref()) {
         return Ok(());
     }

@@ -53,10 +53,16 @@ fn drop_weak_referrer_policy(el: &mut Element<'_, '_>, policy: Option<String>) {
 }
 
 pub(super) fn on_link(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
+    let encoding = shared.borrow().encoding;
     let Attrs {
         values: [policy, ping, href, xlink_href],
         faithful,
-    } = Attrs::read(el, ["referrerpolicy", "ping", "href", "xlink:href"]);
+        misread: [_, ping_misread, href_misread, xlink_href_misread],
+    } = Attrs::read(
+        el,
+        ["referrerpolicy", "ping", "href", "xlink:href"],
+        encoding,
+    );
     if !faithful {
         return Ok(());
     }
@@ -67,9 +73,14 @@ pub(super) fn on_link(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResul
         return Ok(());
     }
     let mut state = shared.borrow_mut();
+    // Targets after a misread start could be anywhere.
+    if ping_misread {
+        tracing::debug!("a ping lol_html misread was removed");
+        el.remove_attribute("ping");
+    }
     // A ping tells its target the link's URL (`Ping-To`) and, from an http page, the page's
     // own URL (`Ping-From`): either may hold a token, so pings to other sites go.
-    if let Some(ping) = ping {
+    if let Some(ping) = ping.filter(|_| !ping_misread) {
         let stays = decode_entities(&ping)
             .split_ascii_whitespace()
             .all(|target| state.policy.is_same_origin(target, &state.base));
@@ -80,19 +91,23 @@ pub(super) fn on_link(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResul
             state.relied_on_base = true;
         }
     }
-    // SVG 2 links use `href`, older ones `xlink:href`; `href` wins when both are there.
+    // SVG 2 links use `href`, older ones `xlink:href`; `href` wins when both are there. A
+    // misread one gets no token: written back, it would point elsewhere.
     if html || href.is_some() {
-        rewrite_url_attribute(&mut state, el, "href", href)
+        rewrite_url_attribute(&mut state, el, "href", href.filter(|_| !href_misread))
     } else {
+        let xlink_href = xlink_href.filter(|_| !xlink_href_misread);
         rewrite_url_attribute(&mut state, el, "xlink:href", xlink_href)
     }
 }
 
 pub(super) fn on_frame(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
+    let encoding = shared.borrow().encoding;
     let Attrs {
         values: [policy, src, srcdoc],
         faithful,
-    } = Attrs::read(el, ["referrerpolicy", "src", "srcdoc"]);
+        misread: [_, src_misread, srcdoc_misread],
+    } = Attrs::read(el, ["referrerpolicy", "src", "srcdoc"], encoding);
     if !faithful {
         return Ok(());
     }
@@ -100,10 +115,12 @@ pub(super) fn on_frame(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResu
     if !is_html(el) {
         return Ok(());
     }
-    if srcdoc.is_some_and(|doc| may_set_referrer_policy(&doc)) {
+    // A misread document may hold anything after its first character.
+    if srcdoc_misread || srcdoc.is_some_and(|doc| may_set_referrer_policy(&doc)) {
         tracing::debug!("an iframe srcdoc that may weaken the referrer policy was removed");
         el.remove_attribute("srcdoc");
     }
+    let src = src.filter(|_| !src_misread);
     rewrite_url_attribute(&mut shared.borrow_mut(), el, "src", src)
 }
 
@@ -117,11 +134,13 @@ fn may_set_referrer_policy(raw: &str) -> bool {
     doc.contains('&') || doc.contains("referrer") || doc.contains("srcdoc")
 }
 
-pub(super) fn on_referrer_only(_: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
+pub(super) fn on_referrer_only(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
+    let encoding = shared.borrow().encoding;
     let Attrs {
         values: [policy],
         faithful,
-    } = Attrs::read(el, ["referrerpolicy"]);
+        ..
+    } = Attrs::read(el, ["referrerpolicy"], encoding);
     if faithful {
         drop_weak_referrer_policy(el, policy);
     }
@@ -129,10 +148,12 @@ pub(super) fn on_referrer_only(_: &Shared, el: &mut Element<'_, '_>) -> HandlerR
 }
 
 pub(super) fn on_meta(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
+    let encoding = shared.borrow().encoding;
     let Attrs {
         values: [name, http_equiv, content],
         faithful,
-    } = Attrs::read(el, ["name", "http-equiv", "content"]);
+        ..
+    } = Attrs::read(el, ["name", "http-equiv", "content"], encoding);
     if !faithful {
         return Ok(());
     }

@@ -13,7 +13,7 @@ use atomic_refcell::AtomicRefCell;
 use encoding_rs::Encoding;
 use lol_html::{
     AsciiCompatibleEncoding, HandlerResult, MemorySettings, OutputSink, Selector,
-    html_content::{ContentType, DocumentEnd},
+    html_content::{Attribute, ContentType, DocumentEnd},
     send::{DocumentContentHandlers, Element, ElementContentHandlers, HtmlRewriter, Settings},
 };
 use url::Url;
@@ -84,6 +84,8 @@ static HEAD_OR_BODY: LazyLock<Selector> =
 /// What the handlers share with the rewriter and with each other.
 struct State {
     policy: LinkPolicy,
+    /// The page's encoding, in which a browser reads every attribute value.
+    encoding: &'static Encoding,
     /// The document's base URL: the page, until the first `<base href>`.
     base: Url,
     base_seen: bool,
@@ -367,6 +369,7 @@ impl TokenRewriter {
         let state = Arc::new(AtomicRefCell::new(State {
             base: policy.page().clone(),
             policy,
+            encoding,
             base_seen: false,
             relied_on_base: false,
             forms: Forms::new(MAX_FORM_HOLD),
@@ -584,7 +587,8 @@ fn is_html(el: &Element<'_, '_>) -> bool {
 /// link handler asking for four attributes paid that four times over. Here each attribute's
 /// name is built once, and a value only for the attributes asked for.
 struct Attrs<const N: usize> {
-    /// The first value of each name asked for (a browser ignores later duplicates).
+    /// The first value of each name asked for (a browser ignores later duplicates); one that
+    /// lol_html misread is [`MISREAD`].
     values: [Option<String>; N],
     /// Whether lol_html can write this start tag back, modified, with the same meaning. It
     /// puts a space between attributes, which turns `<a href=x b/="c>` (an attribute `b`, then
@@ -592,12 +596,24 @@ struct Attrs<const N: usize> {
     /// of the page. Only malformed HTML has an attribute name starting with `=`; such a tag is
     /// left as it is.
     faithful: bool,
+    /// The values (by their index in `names`) that lol_html may have misread ([`misread`]).
+    misread: [bool; N],
 }
 
+/// What a value lol_html misread stands for: it begins with a byte order mark, which a browser
+/// reads as characters of the page (U+FEFF, U+FFFD in a UTF-8 page), so its value starts with
+/// a character no keyword starts with. As a keyword it is an invalid value (a `<button>` of
+/// this type submits, a `method` is GET); as a URL, a path on this site; as an `id` or `form`,
+/// the same for all such values (a submitter may then be judged for a form it is not in: a
+/// token lost, never one sent). A handler that would write such a value back, or that cannot
+/// judge what follows the mark (a `ping` list, a `srcdoc` document), leaves or drops it.
+const MISREAD: &str = "\u{FFFD}";
+
 impl<const N: usize> Attrs<N> {
-    /// `names` in ASCII lowercase.
-    fn read(el: &Element<'_, '_>, names: [&str; N]) -> Self {
+    /// `names` in ASCII lowercase, in a page in `encoding`.
+    fn read(el: &Element<'_, '_>, names: [&str; N], encoding: &'static Encoding) -> Self {
         let mut values = [const { None }; N];
+        let mut misread = [false; N];
         let mut faithful = true;
         for attr in el.attributes() {
             let name = attr.name();
@@ -605,10 +621,39 @@ impl<const N: usize> Attrs<N> {
             if let Some(i) = names.iter().position(|n| *n == name)
                 && values[i].is_none()
             {
-                values[i] = Some(attr.value());
+                let value = attr.value();
+                misread[i] = self::misread(attr, &value, encoding);
+                values[i] = Some(if misread[i] {
+                    MISREAD.to_owned()
+                } else {
+                    value
+                });
             }
         }
-        Self { values, faithful }
+        Self {
+            values,
+            faithful,
+            misread,
+        }
+    }
+}
+
+/// Whether lol_html may have read `value` otherwise than a browser: it decodes a value that
+/// starts with a byte order mark in the mark's encoding (`Encoding::decode`), so that
+/// `type="\xFE\xFF\0b\0u\0t\0t\0o\0n"` reads `button` to it and an invalid type (a submit
+/// button) to a browser. A value read as the browser reads it takes in the source as many bytes
+/// as it takes in the page's encoding; one that does not (a mark, or bytes the page's encoding
+/// cannot decode) is taken for misread. Found by the `rewrite_html` fuzz target.
+fn misread(attr: &Attribute<'_>, value: &str, encoding: &'static Encoding) -> bool {
+    // No location: no value in the source (`<a href>`), or one a handler wrote.
+    let Some(location) = attr.value_source_location() else {
+        return false;
+    };
+    let source_len = location.bytes().len();
+    if encoding == encoding_rs::UTF_8 || value.is_ascii() {
+        source_len != value.len()
+    } else {
+        source_len != encoding.encode(value).0.len()
     }
 }
 
