@@ -361,6 +361,25 @@ fn values_starting_with_a_byte_order_mark_are_read_as_a_browser_reads_them() {
     }
 }
 
+/// A `<template>` that lol_html reads after nested foreign content, where a tree builder is
+/// still in foreign content (`<math>` inside `<svg>` is SVG to it, so `<mtext>` is no
+/// integration point): to the browser it is an SVG element, a `<div>` in it breaks out, and a
+/// `<base>` or `<form>` after that is the document's. Found by `rewrite_pieces`: the base sent
+/// every earlier link's token to evil.example. Each page fails closed in every reading.
+#[test]
+fn a_template_after_nested_foreign_content_is_not_taken_for_one() {
+    let pages = [
+        r#"<a href="next">n</a><svg><math><mtext><svg></svg><template><div><base href="https://evil.example/">"#,
+        r#"<svg><math><mtext><svg></svg><template><div><form action="https://evil.example/"></div></template></mtext></math></svg><form method=post><input name=a></form>"#,
+    ];
+    for page in pages {
+        for use_get in [false, true] {
+            properties::check_rewrite(page.as_bytes(), &[], use_get);
+            properties::check_rewrite(page.as_bytes(), &[30, 61], use_get);
+        }
+    }
+}
+
 /// Issue 27's pages: raw text inside `<select>`, `<noscript>` without JavaScript, and character
 /// references, each judged in every reading browsers have.
 #[test]

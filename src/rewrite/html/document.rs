@@ -74,9 +74,17 @@ pub(super) fn on_container(shared: &Shared, el: &mut Element<'_, '_>) -> Handler
     if !template {
         state.selects_open += 1;
     }
+    // After nested foreign content lol_html may read an HTML `<template>` where a browser is
+    // still in foreign content (`<svg><math><mtext>`: a `<math>` inside `<svg>` is SVG to a tree
+    // builder, so no integration point), and reads a foreign element whose content is live
+    // markup: a `<div>` in it breaks out, and a `<base>` after that is the document's. Such a
+    // template is not followed as one: its bases are judged and its forms are forms.
+    let followed = !(template && state.foreign_unsure);
     if html {
         if template {
-            state.forms.template_opened();
+            if followed {
+                state.forms.template_opened();
+            }
         } else {
             state.forms.select_opened();
         }
@@ -98,7 +106,9 @@ pub(super) fn on_container(shared: &Shared, el: &mut Element<'_, '_>) -> Handler
             end.before(&format!("</{own} >"), ContentType::Html);
         }
         if template {
-            state.forms.template_closed(by_own_end_tag);
+            if followed {
+                state.forms.template_closed(by_own_end_tag);
+            }
         } else {
             state.selects_open = state.selects_open.saturating_sub(1);
             if html {
