@@ -17,9 +17,9 @@
 //! # Redis
 //!
 //! Every instance points at the same Redis and shares one secret; any instance can then serve
-//! any step of a session, so the load balancer needs no sticky sessions. The pool keeps a few
-//! connections open and replaces broken ones, so a Redis restart costs only the requests made
-//! while it was down (each answered 503).
+//! any step of a session, so the load balancer needs no sticky sessions. Every request shares
+//! one multiplexed connection, remade by itself after an outage, so a Redis restart costs only
+//! the requests made while it was down (each answered 503).
 //!
 //! ```no_run
 //! # #[cfg(feature = "redis")]
