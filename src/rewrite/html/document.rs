@@ -36,7 +36,7 @@ pub(super) fn on_base(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResul
     if state.forms.in_template() {
         return Ok(());
     }
-    let Attrs { values: [href], .. } = Attrs::read(el, ["href"], state.encoding);
+    let Attrs { values: [href], .. } = Attrs::read(el, ["href"], &state.marks);
     let Some(href) = href else {
         return Ok(());
     };

@@ -34,10 +34,13 @@ pub(super) fn on_form(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResul
     }
     let Attrs {
         values: [id, method, action],
+        misread,
         ..
-    } = Attrs::read(el, ["id", "method", "action"], state.encoding);
+    } = Attrs::read(el, ["id", "method", "action"], &state.marks);
     let (id, method) = (keyword(id), keyword(method));
-    if !owns_next_input || state.forms.id_tainted(id.as_deref()) {
+    // A misread `id` may be the one any submitter names: such a form gets no token, nor one
+    // whose method or action lol_html misread.
+    if !owns_next_input || state.forms.id_tainted(id.as_deref()) || misread.contains(&true) {
         return Ok(());
     }
     let Some(token) = form_token(&mut state, method, action) else {
@@ -93,11 +96,15 @@ fn is_submitter(el: &Element<'_, '_>, kind: Option<&str>) -> bool {
 /// Judged in any namespace, like `<base>`: lol_html's view of foreign content is not the tree
 /// builder's, and taking an inert SVG element for a submitter only costs a token.
 pub(super) fn on_submitter(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
-    let encoding = shared.borrow().encoding;
     let Attrs {
         values: [kind, formaction, formmethod, owner],
+        misread: [.., owner_misread],
         ..
-    } = Attrs::read(el, ["type", "formaction", "formmethod", "form"], encoding);
+    } = Attrs::read(
+        el,
+        ["type", "formaction", "formmethod", "form"],
+        &shared.borrow().marks,
+    );
     if !is_submitter(el, keyword(kind).as_deref()) {
         return Ok(());
     }
@@ -121,9 +128,17 @@ pub(super) fn on_submitter(shared: &Shared, el: &mut Element<'_, '_>) -> Handler
         && keyword(formmethod)
             .is_some_and(|m| !(m.eq_ignore_ascii_case("post") || m.eq_ignore_ascii_case("dialog")));
     if action_elsewhere || into_url {
-        state
-            .forms
-            .submitter_sends_elsewhere(keyword(owner).as_deref());
+        if owner_misread {
+            // It may name any form, before or after it.
+            readings::stop_tokens(
+                &mut state,
+                "a submitter sends elsewhere a form it names unreadably",
+            );
+        } else {
+            state
+                .forms
+                .submitter_sends_elsewhere(keyword(owner).as_deref());
+        }
     }
     Ok(())
 }

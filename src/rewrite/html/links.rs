@@ -53,7 +53,6 @@ fn drop_weak_referrer_policy(el: &mut Element<'_, '_>, policy: Option<String>) {
 }
 
 pub(super) fn on_link(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
-    let encoding = shared.borrow().encoding;
     let Attrs {
         values: [policy, ping, href, xlink_href],
         faithful,
@@ -61,7 +60,7 @@ pub(super) fn on_link(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResul
     } = Attrs::read(
         el,
         ["referrerpolicy", "ping", "href", "xlink:href"],
-        encoding,
+        &shared.borrow().marks,
     );
     if !faithful {
         return Ok(());
@@ -102,12 +101,15 @@ pub(super) fn on_link(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResul
 }
 
 pub(super) fn on_frame(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
-    let encoding = shared.borrow().encoding;
     let Attrs {
         values: [policy, src, srcdoc],
         faithful,
         misread: [_, src_misread, srcdoc_misread],
-    } = Attrs::read(el, ["referrerpolicy", "src", "srcdoc"], encoding);
+    } = Attrs::read(
+        el,
+        ["referrerpolicy", "src", "srcdoc"],
+        &shared.borrow().marks,
+    );
     if !faithful {
         return Ok(());
     }
@@ -135,12 +137,11 @@ fn may_set_referrer_policy(raw: &str) -> bool {
 }
 
 pub(super) fn on_referrer_only(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
-    let encoding = shared.borrow().encoding;
     let Attrs {
         values: [policy],
         faithful,
         ..
-    } = Attrs::read(el, ["referrerpolicy"], encoding);
+    } = Attrs::read(el, ["referrerpolicy"], &shared.borrow().marks);
     if faithful {
         drop_weak_referrer_policy(el, policy);
     }
@@ -148,12 +149,15 @@ pub(super) fn on_referrer_only(shared: &Shared, el: &mut Element<'_, '_>) -> Han
 }
 
 pub(super) fn on_meta(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
-    let encoding = shared.borrow().encoding;
     let Attrs {
         values: [name, http_equiv, content],
         faithful,
         ..
-    } = Attrs::read(el, ["name", "http-equiv", "content"], encoding);
+    } = Attrs::read(
+        el,
+        ["name", "http-equiv", "content"],
+        &shared.borrow().marks,
+    );
     if !faithful {
         return Ok(());
     }

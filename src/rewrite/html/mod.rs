@@ -13,7 +13,7 @@ use atomic_refcell::AtomicRefCell;
 use encoding_rs::Encoding;
 use lol_html::{
     AsciiCompatibleEncoding, HandlerResult, MemorySettings, OutputSink, Selector,
-    html_content::{Attribute, ContentType, DocumentEnd},
+    html_content::{ContentType, DocumentEnd},
     send::{DocumentContentHandlers, Element, ElementContentHandlers, HtmlRewriter, Settings},
 };
 use url::Url;
@@ -29,11 +29,13 @@ use super::{
 mod document;
 mod forms;
 mod links;
+mod marks;
 mod readings;
 
 use document::{on_base, on_container, place_script};
 use forms::{on_form, on_form_child, on_submitter};
 use links::{on_frame, on_link, on_meta, on_referrer_only};
+use marks::Marks;
 
 /// lol_html's own buffers (a tag split across chunks, and the like) may not grow past this;
 /// beyond it the rest of the page passes through untouched.
@@ -84,8 +86,8 @@ static HEAD_OR_BODY: LazyLock<Selector> =
 /// What the handlers share with the rewriter and with each other.
 struct State {
     policy: LinkPolicy,
-    /// The page's encoding, in which a browser reads every attribute value.
-    encoding: &'static Encoding,
+    /// Where the stream holds byte order marks, which lol_html misreads at a value's start.
+    marks: Marks,
     /// The document's base URL: the page, until the first `<base href>`.
     base: Url,
     base_seen: bool,
@@ -369,7 +371,7 @@ impl TokenRewriter {
         let state = Arc::new(AtomicRefCell::new(State {
             base: policy.page().clone(),
             policy,
-            encoding,
+            marks: Marks::default(),
             base_seen: false,
             relied_on_base: false,
             forms: Forms::new(MAX_FORM_HOLD),
@@ -501,11 +503,11 @@ impl TokenRewriter {
             Some(rewriter) => {
                 // Room for the chunk and some tokens: one allocation instead of a run of
                 // doublings as lol_html hands its output over piece by piece.
-                self.state
-                    .borrow_mut()
-                    .forms
-                    .output()
-                    .reserve(chunk.len() + chunk.len() / 4);
+                {
+                    let mut state = self.state.borrow_mut();
+                    state.forms.output().reserve(chunk.len() + chunk.len() / 4);
+                    state.marks.see(chunk);
+                }
                 if let Err(err) = rewriter.write(chunk) {
                     // The graceful bail-out already flushed what it had, raw; from here on,
                     // everything passes through, and no submitter further on can be judged.
@@ -600,18 +602,18 @@ struct Attrs<const N: usize> {
     misread: [bool; N],
 }
 
-/// What a value lol_html misread stands for: it begins with a byte order mark, which a browser
-/// reads as characters of the page (U+FEFF, U+FFFD in a UTF-8 page), so its value starts with
-/// a character no keyword starts with. As a keyword it is an invalid value (a `<button>` of
-/// this type submits, a `method` is GET); as a URL, a path on this site; as an `id` or `form`,
-/// the same for all such values (a submitter may then be judged for a form it is not in: a
-/// token lost, never one sent). A handler that would write such a value back, or that cannot
-/// judge what follows the mark (a `ping` list, a `srcdoc` document), leaves or drops it.
+/// What a value lol_html misread stands for: it begins with a byte order mark ([`marks`]),
+/// which a browser reads as characters of the page (U+FEFF, U+FFFD in a UTF-8 page), so its
+/// value starts with a character no keyword, scheme or host starts with. As a keyword it is an
+/// invalid value (a `<button>` of this type submits, a `method` is GET), as an `action` a path
+/// on this site. A handler that would write such a value back, or that cannot judge what
+/// follows the mark (a `ping` list, a `srcdoc` document, a form's `id` and a submitter's
+/// `form`, which may name any form), leaves it, drops it or fails closed.
 const MISREAD: &str = "\u{FFFD}";
 
 impl<const N: usize> Attrs<N> {
-    /// `names` in ASCII lowercase, in a page in `encoding`.
-    fn read(el: &Element<'_, '_>, names: [&str; N], encoding: &'static Encoding) -> Self {
+    /// `names` in ASCII lowercase; `marks`, the stream's byte order marks so far.
+    fn read(el: &Element<'_, '_>, names: [&str; N], marks: &Marks) -> Self {
         let mut values = [const { None }; N];
         let mut misread = [false; N];
         let mut faithful = true;
@@ -621,12 +623,14 @@ impl<const N: usize> Attrs<N> {
             if let Some(i) = names.iter().position(|n| *n == name)
                 && values[i].is_none()
             {
-                let value = attr.value();
-                misread[i] = self::misread(attr, &value, encoding);
+                // No location: no value in the source (`<a href>`), or one a handler wrote.
+                misread[i] = attr
+                    .value_source_location()
+                    .is_some_and(|value| marks.starts_at(value.bytes().start));
                 values[i] = Some(if misread[i] {
                     MISREAD.to_owned()
                 } else {
-                    value
+                    attr.value()
                 });
             }
         }
@@ -635,25 +639,6 @@ impl<const N: usize> Attrs<N> {
             faithful,
             misread,
         }
-    }
-}
-
-/// Whether lol_html may have read `value` otherwise than a browser: it decodes a value that
-/// starts with a byte order mark in the mark's encoding (`Encoding::decode`), so that
-/// `type="\xFE\xFF\0b\0u\0t\0t\0o\0n"` reads `button` to it and an invalid type (a submit
-/// button) to a browser. A value read as the browser reads it takes in the source as many bytes
-/// as it takes in the page's encoding; one that does not (a mark, or bytes the page's encoding
-/// cannot decode) is taken for misread. Found by the `rewrite_html` fuzz target.
-fn misread(attr: &Attribute<'_>, value: &str, encoding: &'static Encoding) -> bool {
-    // No location: no value in the source (`<a href>`), or one a handler wrote.
-    let Some(location) = attr.value_source_location() else {
-        return false;
-    };
-    let source_len = location.bytes().len();
-    if encoding == encoding_rs::UTF_8 || value.is_ascii() {
-        source_len != value.len()
-    } else {
-        source_len != encoding.encode(value).0.len()
     }
 }
 

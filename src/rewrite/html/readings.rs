@@ -310,7 +310,7 @@ pub(super) fn form_state_unsure(state: &mut State) {
 
 /// From here on lol_html's view may not be a browser's: no more tokens, and every held form
 /// loses its own.
-fn stop_tokens(state: &mut State, why: &str) {
+pub(super) fn stop_tokens(state: &mut State, why: &str) {
     if !state.tokens_stopped {
         tracing::debug!("{why}: no more tokens on this page");
         state.tokens_stopped = true;
