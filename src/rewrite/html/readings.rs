@@ -280,6 +280,16 @@ fn on_foreign_text_element(
     let unsure = {
         let mut state = shared.borrow_mut();
         state.in_foreign_text += 1;
+        if state.foreign_unsure {
+            // What goes may be markup to a browser, which changes its tree from there on (an
+            // `<img>` that took it out of foreign content: a `<form>` after it stays SVG, and
+            // a token put into a later form joins an open one that sends by GET; found by
+            // `rewrite_pieces`): no token after it can be placed safely.
+            stop_tokens(
+                &mut state,
+                "a text element in nested foreign content lost its content",
+            );
+        }
         state.foreign_unsure
     };
     if unsure {
