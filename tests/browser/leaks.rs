@@ -194,6 +194,16 @@ fn page_body(name: &str, other: &str, other_host: &str) -> (Vec<u8>, &'static st
             );
             (page.into_bytes(), utf8)
         }
+        // A `type` that starts with a UTF-16 byte order mark: lol_html read `button`, the
+        // browser an invalid type, so this button submits its form there.
+        "bom-submitter" => {
+            let mut page = br#"<!doctype html><form method=post action="/x"><input name=a value=1><button type=""#.to_vec();
+            page.extend_from_slice(b"\xFE\xFF\0b\0u\0t\0t\0o\0n");
+            page.extend_from_slice(
+                format!(r#"" formaction="{other}/bom-submitter">go</button></form>"#).as_bytes(),
+            );
+            (page, utf8)
+        }
         // Served without a charset: decoded as ISO-2022-JP, "/ESC(J/host" is "//host".
         "charset" => {
             let page = format!(
@@ -227,6 +237,7 @@ const BUILT_PAGES: &[(&str, &[&str])] = &[
     ("overflow", &["/overflow"]),
     ("bailout", &["/bailout"]),
     ("charset", &["/charset-link", "/charset-form"]),
+    ("bom-submitter", &["/bom-submitter"]),
 ];
 
 /// What the own site saw: each request's method and URL, whether it carried the session, and
