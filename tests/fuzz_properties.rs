@@ -383,6 +383,10 @@ fn values_starting_with_a_byte_order_mark_are_read_as_a_browser_reads_them() {
 #[test]
 fn nested_foreign_content_where_lol_html_and_browsers_part() {
     let pages = [
+        // An HTML `<title>` inside an SVG `<title>`: at its end tag lol_html leaves the
+        // integration point and a browser does not; the third title's text was markup to
+        // lol_html, and its form got the token.
+        "<svg><title><title>t</title><title><form id=f method=post>",
         // The rewriter empties a text element in nested foreign content; what went was markup
         // to a browser (the `<img>` that takes it out of foreign content), so its tree changed
         // from there: the later POST form stays SVG, the GET form stays open, and a token put

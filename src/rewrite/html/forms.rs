@@ -55,6 +55,7 @@ pub(super) fn on_form(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResul
 /// The token for a form's hidden input: `None` when the form does not send it to this site
 /// (by GET without `use_get`, or to another site's action).
 fn form_token(state: &mut State, method: Option<String>, action: Option<String>) -> Option<String> {
+    readings::stop_tokens_in_held_text(state);
     if state.tokens_stopped {
         return None;
     }

@@ -4,7 +4,7 @@
 
 use lol_html::{HandlerResult, send::Element};
 
-use super::{Attrs, Shared, State, is_html};
+use super::{Attrs, Shared, State, is_html, readings};
 use crate::{
     rewrite::{
         attribute::{decode_entities, encode_attribute},
@@ -21,6 +21,9 @@ fn rewrite_url_attribute(
     name: &str,
     raw: Option<String>,
 ) -> HandlerResult {
+    if state.policy.use_get() {
+        readings::stop_tokens_in_held_text(state);
+    }
     let places = state.policy.use_get() && !state.tokens_stopped && state.in_foreign_text == 0;
     let Some(raw) = raw.filter(|_| places) else {
         return Ok(());
@@ -163,7 +166,11 @@ pub(super) fn on_meta(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResul
     }
     let mut state = shared.borrow_mut();
     let base = state.base.clone();
-    match Meta::judge(&state.policy, &base, name, http_equiv, content.as_deref()) {
+    let meta = Meta::judge(&state.policy, &base, name, http_equiv, content.as_deref());
+    if matches!(meta, Meta::RefreshWithToken(..)) {
+        readings::stop_tokens_in_held_text(&mut state);
+    }
+    match meta {
         Meta::ReferrerPolicy => {
             // A weak document policy would send the page's URL, token and all, elsewhere.
             // Judged in any namespace: `<svg><meta>` breaks out of foreign content in the tree

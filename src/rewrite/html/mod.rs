@@ -118,6 +118,9 @@ struct State {
     /// or where a `<select>` may be open, until lol_html closes the outermost by its end tag
     /// ([`on_foreign_text_element`]).
     foreign_unsure: bool,
+    /// Elements named as integration points open inside foreign content
+    /// (`readings::on_integration_point_name`).
+    integration_points_open: usize,
     /// `<svg>` and `<math>` elements open, in lol_html's view.
     foreign_open: usize,
     /// Foreign elements open (lol_html's view) that a tree builder which left foreign content
@@ -382,6 +385,7 @@ impl TokenRewriter {
             rest: Vec::new(),
             rest_dropped: false,
             foreign_unsure: false,
+            integration_points_open: 0,
             foreign_open: 0,
             in_foreign_text: 0,
             held: None,

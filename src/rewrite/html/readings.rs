@@ -85,6 +85,48 @@ pub(super) fn handlers(
     Some(((Cow::Borrowed(selector), handlers), at_end(shared)))
 }
 
+/// The names of the elements that are integration points (SVG `foreignObject`, `desc`,
+/// `title`; MathML `mi`, `mo`, `mn`, `ms`, `mtext`), as lol_html gives them (lowercase).
+const INTEGRATION_POINTS: [&str; 8] = [
+    "foreignobject",
+    "desc",
+    "title",
+    "mi",
+    "mo",
+    "mn",
+    "ms",
+    "mtext",
+];
+
+/// An element named as an integration point, inside foreign content. One inside another
+/// (`<svg><title><title>`) is HTML to a browser, and at its end tag lol_html leaves the
+/// integration point where a browser does not: the browser then reads HTML (a third `<title>`'s
+/// text) where lol_html reads foreign markup (a `<form>` it gave the token; found by
+/// `rewrite_pieces`). Every token stops there.
+fn on_integration_point_name(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
+    let mut state = shared.borrow_mut();
+    if state.foreign_open == 0 {
+        return Ok(());
+    }
+    if state.integration_points_open > 0 {
+        stop_tokens(
+            &mut state,
+            "an element named as an integration point inside one",
+        );
+    }
+    if !el.can_have_content() {
+        return Ok(());
+    }
+    state.integration_points_open += 1;
+    drop(state);
+    let shared = Arc::clone(shared);
+    el.on_end_tag(Box::new(move |_| {
+        let mut state = shared.borrow_mut();
+        state.integration_points_open = state.integration_points_open.saturating_sub(1);
+        Ok(())
+    }))
+}
+
 /// Held text the page never closes (`<plaintext>` never is): judged at the end.
 fn at_end(shared: &Shared) -> DocumentContentHandlers<'static> {
     let at_end = Arc::clone(shared);
@@ -102,6 +144,9 @@ fn on_element_start(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult 
     let name = el.tag_name();
     if name == "svg" || name == "math" {
         return on_foreign_start(shared, el, name);
+    }
+    if INTEGRATION_POINTS.contains(&name.as_str()) {
+        on_integration_point_name(shared, el)?;
     }
     // `svg *` and `math *` match every element inside: only text elements concern us.
     if !HeldText::may_be(name.as_bytes()) {
@@ -315,6 +360,16 @@ fn on_foreign_text_element(
 pub(super) fn form_state_unsure(state: &mut State) {
     if state.in_foreign_text > 0 {
         stop_tokens(state, "markup a browser may read as text changed the forms");
+    }
+}
+
+/// Called before a token is placed. While text is held, lol_html should read none of it as
+/// markup; where it does (a `<noscript>` whose start tag it reads otherwise than a browser, found
+/// by `rewrite_html`), a browser reads text there, and a token placed in it would be in that
+/// text: every token stops.
+pub(super) fn stop_tokens_in_held_text(state: &mut State) {
+    if state.in_held {
+        stop_tokens(state, "lol_html reads markup where a browser reads text");
     }
 }
 
