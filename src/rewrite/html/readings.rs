@@ -218,6 +218,12 @@ fn on_text_chunk(shared: &Shared, chunk: &mut TextChunk<'_>) -> HandlerResult {
         TextType::RawText | TextType::RCData | TextType::PlainText
     ) {
         state.in_held = false;
+        // Outside foreign content (where an integration point is read as HTML by both), a
+        // browser may read text where lol_html reads markup (a `<noscript>` start tag lol_html
+        // reads otherwise): a token placed after this could be in that text.
+        if state.foreign_open == 0 {
+            stop_tokens(&mut state, "lol_html reads markup in text it held");
+        }
         if let Some(held) = state.held.take() {
             chunk.before(&held, ContentType::Html);
         }
@@ -363,12 +369,12 @@ pub(super) fn form_state_unsure(state: &mut State) {
     }
 }
 
-/// Called before a token is placed. While text is held, lol_html should read none of it as
-/// markup; where it does (a `<noscript>` whose start tag it reads otherwise than a browser, found
-/// by `rewrite_html`), a browser reads text there, and a token placed in it would be in that
-/// text: every token stops.
+/// Called before a token is placed. While text is held outside foreign content, lol_html should
+/// read none of it as markup; where it does (a `<noscript>` whose start tag it reads otherwise
+/// than a browser, found by `rewrite_html`), a browser reads text there, and a token placed in it
+/// would be in that text: every token stops.
 pub(super) fn stop_tokens_in_held_text(state: &mut State) {
-    if state.in_held {
+    if state.in_held && state.foreign_open == 0 {
         stop_tokens(state, "lol_html reads markup where a browser reads text");
     }
 }
