@@ -102,7 +102,8 @@ const INTEGRATION_POINTS: [&str; 8] = [
 /// (`<svg><title><title>`) is HTML to a browser, and at its end tag lol_html leaves the
 /// integration point where a browser does not: the browser then reads HTML (a third `<title>`'s
 /// text) where lol_html reads foreign markup (a `<form>` it gave the token; found by
-/// `rewrite_pieces`). Every token stops there.
+/// `rewrite_pieces`). Every token stops there, and the rest of the page is judged as where
+/// lol_html's view is lost (a `<base>` after it may be hidden from lol_html).
 fn on_integration_point_name(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     let mut state = shared.borrow_mut();
     if state.foreign_open == 0 {
@@ -113,6 +114,9 @@ fn on_integration_point_name(shared: &Shared, el: &mut Element<'_, '_>) -> Handl
             &mut state,
             "an element named as an integration point inside one",
         );
+        // What follows may be hidden from lol_html (a `<script><!--` it reads as SVG hid a
+        // `<base>` the browser read): the rest is held and judged, as where the view is lost.
+        state.view_lost = true;
     }
     if !el.can_have_content() {
         return Ok(());
@@ -120,9 +124,17 @@ fn on_integration_point_name(shared: &Shared, el: &mut Element<'_, '_>) -> Handl
     state.integration_points_open += 1;
     drop(state);
     let shared = Arc::clone(shared);
-    el.on_end_tag(Box::new(move |_| {
+    let name = el.tag_name();
+    el.on_end_tag(Box::new(move |end| {
         let mut state = shared.borrow_mut();
         state.integration_points_open = state.integration_points_open.saturating_sub(1);
+        // Closed by another end tag (`<svg><title></svg>`): a browser ignores that one (an
+        // integration point is special), lol_html does not, and reads the next `<title>`'s end
+        // as leaving it; a `<script><!--` it then reads as SVG hid a `<base>` (`rewrite_pieces`).
+        if !end.name().eq_ignore_ascii_case(&name) {
+            stop_tokens(&mut state, "an integration point closed by another end tag");
+            state.view_lost = true;
+        }
         Ok(())
     }))
 }
