@@ -609,4 +609,3 @@ fn open_fuzz_findings_fail_only_as_recorded() {
     recorded.sort_unstable();
     assert_eq!(replayed, recorded, "a recorded input is missing");
 }
-
