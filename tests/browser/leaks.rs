@@ -135,6 +135,15 @@ const PAGES: &[(&str, &str, &[&str])] = &[
         r#"<meta http-equiv=refresh content="0; {OTHER}/refresh">"#,
         &["/refresh"],
     ),
+    // lol_html misread `<title a=>` (the data state after it, not RCDATA): it read the
+    // `<!--` in the title as a comment, so the `<base>` every browser sees was hidden from it,
+    // and the links and the form after it got the token (the rest now goes: it names a base).
+    (
+        "misread-title",
+        r#"<title a=><x><!--</title><base href="{OTHER}/">--><a href="/misread-link">m</a>
+        <form method=post action="/misread-form"><input name=a value=1><button>go</button></form>"#,
+        &[],
+    ),
 ];
 
 /// Attack pages for a browser without JavaScript, which reads `<noscript>` content as markup;

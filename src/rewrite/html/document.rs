@@ -70,9 +70,16 @@ pub(super) fn on_container(shared: &Shared, el: &mut Element<'_, '_>) -> Handler
     let mut state = shared.borrow_mut();
     readings::form_state_unsure(&mut state);
     // Selects in any namespace: lol_html's view of foreign content is not every tree builder's.
-    let inside_select = state.selects_open > 0;
+    // A template is taken out of one only where it may be an HTML select to some browser.
+    let inside_select = state.selects_maybe_html > 0;
+    // A foreign `<select>` is one to every browser unless lol_html's foreign content may not
+    // be theirs.
+    let maybe_html_select = !template && (html || state.foreign_unsure);
     if !template {
         state.selects_open += 1;
+    }
+    if maybe_html_select {
+        state.selects_maybe_html += 1;
     }
     // After nested foreign content lol_html may read an HTML `<template>` where a browser is
     // still in foreign content (`<svg><math><mtext>`: a `<math>` inside `<svg>` is SVG to a tree
@@ -111,6 +118,9 @@ pub(super) fn on_container(shared: &Shared, el: &mut Element<'_, '_>) -> Handler
             }
         } else {
             state.selects_open = state.selects_open.saturating_sub(1);
+            if maybe_html_select {
+                state.selects_maybe_html = state.selects_maybe_html.saturating_sub(1);
+            }
             if html {
                 state.forms.select_closed(by_own_end_tag);
             }

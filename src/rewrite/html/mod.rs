@@ -30,12 +30,14 @@ mod document;
 mod forms;
 mod links;
 mod marks;
+mod misread_tags;
 mod readings;
 
 use document::{on_base, on_container, place_script};
 use forms::{on_form, on_form_child, on_submitter};
 use links::{on_frame, on_link, on_meta, on_referrer_only};
 use marks::Marks;
+use misread_tags::MisreadTags;
 
 /// lol_html's own buffers (a tag split across chunks, and the like) may not grow past this;
 /// beyond it the rest of the page passes through untouched.
@@ -101,6 +103,9 @@ struct State {
     /// `<select>` elements open in lol_html's view, in any namespace: where a browser may be
     /// in the "in select" mode (lol_html's implicit closes are made explicit in the output).
     selects_open: usize,
+    /// Of those, the ones some browser may read as HTML `<select>` elements: HTML ones, and
+    /// foreign ones opened where lol_html's foreign content may not be a browser's.
+    selects_maybe_html: usize,
     /// No token goes anywhere from here on (an `<svg>` or `<math>` that the "in select" mode
     /// may ignore: lol_html reads markup where that browser reads script text).
     tokens_stopped: bool,
@@ -206,6 +211,8 @@ pub struct TokenRewriter {
     state: Shared,
     start: Start,
     encoding: &'static Encoding,
+    /// Where lol_html misreads a start tag: from there on, its view is lost.
+    misread_tags: MisreadTags,
     /// lol_html gave up, or the byte order mark named another encoding.
     gave_up: bool,
 }
@@ -380,6 +387,7 @@ impl TokenRewriter {
             forms: Forms::new(MAX_FORM_HOLD),
             script,
             selects_open: 0,
+            selects_maybe_html: 0,
             tokens_stopped: false,
             view_lost: false,
             rest: Vec::new(),
@@ -454,6 +462,7 @@ impl TokenRewriter {
             rewriter,
             state,
             start: Start::Sniffing(Vec::new()),
+            misread_tags: MisreadTags::default(),
             encoding,
             gave_up: false,
         })
@@ -512,7 +521,23 @@ impl TokenRewriter {
                     state.forms.output().reserve(chunk.len() + chunk.len() / 4);
                     state.marks.see(chunk);
                 }
-                if let Err(err) = rewriter.write(chunk) {
+                // A tag lol_html misreads: what comes before it is read as it is; from its `>`
+                // on, no token, and the rest is held and judged (a `<base>` lol_html did not
+                // see is a browser's). Cut at the same place however the page is chunked.
+                let written = match self.misread_tags.see(chunk) {
+                    Some(at) => rewriter.write(&chunk[..at]).and_then(|()| {
+                        let mut state = self.state.borrow_mut();
+                        readings::stop_tokens(
+                            &mut state,
+                            "lol_html misreads a text element's start tag",
+                        );
+                        state.view_lost = true;
+                        drop(state);
+                        rewriter.write(&chunk[at..])
+                    }),
+                    None => rewriter.write(chunk),
+                };
+                if let Err(err) = written {
                     // The graceful bail-out already flushed what it had, raw; from here on,
                     // everything passes through, and no submitter further on can be judged.
                     tracing::warn!(error = %err, "HTML rewriting stopped; the rest of the page passes through");

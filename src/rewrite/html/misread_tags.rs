@@ -1,0 +1,278 @@
+//! Where the stream holds a start tag lol_html reads otherwise than a browser: a text element's
+//! (`<script>`, `<title>`, `<textarea>`, `<style>`, ...) whose last attribute has an `=` and no
+//! value (`<script src=>`, as a template with an empty variable writes it). lol_html 3's
+//! tokenizer goes to the data state there (its `before_attribute_value_state` does on `>`,
+//! where every other state goes to the element's text state), so it reads the element's text
+//! as markup where every browser reads text: a `<!--` in a `<title>` hid from it a `<base>`
+//! after `</title>`, and a link after that got the token (found by `rewrite_html`).
+//!
+//! Each `<` that may start such a tag is followed as lol_html's tokenizer follows it, whatever
+//! the context (a comment, another tag's value): several at once where one starts inside
+//! another, so that a `<title a='` lol_html reads in a comment cannot hide a real tag behind
+//! its quote. Finding one where lol_html reads no tag only costs the page its tokens.
+
+/// The elements whose start tag switches lol_html's tokenizer to a text state, lowercase.
+const TEXT_ELEMENTS: [&[u8]; 10] = [
+    b"script",
+    b"style",
+    b"title",
+    b"textarea",
+    b"xmp",
+    b"iframe",
+    b"noembed",
+    b"noframes",
+    b"noscript",
+    b"plaintext",
+];
+
+const LONGEST_NAME: usize = 9;
+
+/// More tags followed at once than this (each started inside another's attributes) and the
+/// stream is taken to hold one: failing closed, in bounded memory.
+const MAX_FOLLOWED: usize = 8;
+
+/// Where a followed tag is, as lol_html's tokenizer states name it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// After `<`.
+    Open,
+    /// `len` bytes of the name, lowercased, in `name`.
+    Name,
+    BeforeAttributeName,
+    AttributeName,
+    AfterAttributeName,
+    BeforeAttributeValue,
+    Quoted(u8),
+    Unquoted,
+    SelfClosing,
+}
+
+#[derive(Clone, Copy)]
+struct Followed {
+    step: Step,
+    name: [u8; LONGEST_NAME],
+    len: usize,
+}
+
+/// What one byte does to a followed tag.
+enum Outcome {
+    Goes,
+    /// The tag ended as lol_html reads it right, or is no text element's.
+    Ends,
+    /// lol_html misreads this tag.
+    Misread,
+}
+
+impl Followed {
+    fn step(&mut self, b: u8) -> Outcome {
+        let space = matches!(b, b' ' | b'\n' | b'\r' | b'\t' | b'\x0C');
+        match self.step {
+            // Inside quotes, `>` is a character of the value.
+            Step::Quoted(_) => {}
+            // The one state whose `>` lol_html follows to the data state.
+            Step::BeforeAttributeValue if b == b'>' => return Outcome::Misread,
+            Step::Open if !b.is_ascii_alphabetic() => return Outcome::Ends,
+            _ if b == b'>' => return Outcome::Ends,
+            _ => {}
+        }
+        self.step = match (self.step, b) {
+            (Step::Open, _) => {
+                self.name[0] = b.to_ascii_lowercase();
+                self.len = 1;
+                Step::Name
+            }
+            (Step::Name, _) if space || b == b'/' => {
+                if !TEXT_ELEMENTS.contains(&&self.name[..self.len]) {
+                    return Outcome::Ends;
+                }
+                if space {
+                    Step::BeforeAttributeName
+                } else {
+                    Step::SelfClosing
+                }
+            }
+            (Step::Name, _) => {
+                if self.len == LONGEST_NAME {
+                    return Outcome::Ends;
+                }
+                self.name[self.len] = b.to_ascii_lowercase();
+                self.len += 1;
+                Step::Name
+            }
+            // Reconsumed there, after `/` not followed by `>`.
+            (Step::BeforeAttributeName | Step::SelfClosing, _) if space => {
+                Step::BeforeAttributeName
+            }
+            (
+                Step::BeforeAttributeName
+                | Step::SelfClosing
+                | Step::AttributeName
+                | Step::AfterAttributeName,
+                b'/',
+            ) => Step::SelfClosing,
+            (Step::AttributeName | Step::AfterAttributeName, b'=') => Step::BeforeAttributeValue,
+            (Step::AttributeName | Step::AfterAttributeName, _) if space => {
+                Step::AfterAttributeName
+            }
+            (
+                Step::BeforeAttributeName
+                | Step::SelfClosing
+                | Step::AttributeName
+                | Step::AfterAttributeName,
+                _,
+            ) => Step::AttributeName,
+            (Step::BeforeAttributeValue, b'"' | b'\'') => Step::Quoted(b),
+            (Step::BeforeAttributeValue, _) if space => Step::BeforeAttributeValue,
+            (Step::Unquoted, _) if space => Step::BeforeAttributeName,
+            (Step::BeforeAttributeValue | Step::Unquoted, _) => Step::Unquoted,
+            (Step::Quoted(quote), _) if b == quote => Step::BeforeAttributeName,
+            (Step::Quoted(quote), _) => Step::Quoted(quote),
+        };
+        Outcome::Goes
+    }
+}
+
+/// Follows the stream for the first tag lol_html misreads.
+#[derive(Default)]
+pub(super) struct MisreadTags {
+    followed: Vec<Followed>,
+    found: bool,
+}
+
+impl MisreadTags {
+    /// Notes `chunk`, the next bytes written to lol_html; returns where in it the first tag
+    /// lol_html misreads ends (its `>`), once per stream.
+    pub(super) fn see(&mut self, chunk: &[u8]) -> Option<usize> {
+        if self.found {
+            return None;
+        }
+        let mut at = 0;
+        while at < chunk.len() {
+            if self.followed.is_empty() {
+                // Most of a page is not inside a followed tag: on to the next `<`.
+                at += memchr::memchr(b'<', &chunk[at..])?;
+            } else if let [
+                Followed {
+                    step: Step::Quoted(quote),
+                    ..
+                },
+            ] = self.followed[..]
+            {
+                // A long quoted value (a `srcdoc`): on to its quote or the next `<`.
+                match memchr::memchr2(quote, b'<', &chunk[at..]) {
+                    Some(skip) => at += skip,
+                    None => return None,
+                }
+            }
+            let b = chunk[at];
+            let mut misread = false;
+            self.followed.retain_mut(|tag| match tag.step(b) {
+                Outcome::Goes => true,
+                Outcome::Ends => false,
+                Outcome::Misread => {
+                    misread = true;
+                    false
+                }
+            });
+            if b == b'<' {
+                if self.followed.len() == MAX_FOLLOWED {
+                    misread = true;
+                }
+                self.followed.push(Followed {
+                    step: Step::Open,
+                    name: [0; LONGEST_NAME],
+                    len: 0,
+                });
+            }
+            if misread {
+                self.found = true;
+                self.followed = Vec::new();
+                return Some(at);
+            }
+            at += 1;
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Where the first misread tag ends when `html` is written in chunks of `size` bytes.
+    fn found_in_chunks(html: &[u8], size: usize) -> Option<usize> {
+        let mut tags = MisreadTags::default();
+        let mut from = 0;
+        for chunk in html.chunks(size) {
+            if let Some(at) = tags.see(chunk) {
+                return Some(from + at);
+            }
+            from += chunk.len();
+        }
+        None
+    }
+
+    #[test]
+    fn finds_a_text_element_whose_last_attribute_has_no_value() {
+        let found = [
+            "<script src=>",
+            "<p><SCRIPT a = >x",
+            "<title/a=\t>",
+            "<textarea a='>' b=>",
+            "<iframe ==>",
+            "<noscript a b c=>",
+            "<plaintext a=\"\" b= \n>",
+            // One followed tag inside another's quote: both are followed.
+            "<!-- <title a='--><script src=>'",
+            "<xmp a=\"<style b='\" c=>",
+        ];
+        for html in found {
+            let end = html.find("=>").or_else(|| html.rfind('>')).unwrap();
+            let end = html[end..].find('>').unwrap() + end;
+            for size in 1..=html.len() {
+                assert_eq!(
+                    found_in_chunks(html.as_bytes(), size),
+                    Some(end),
+                    "{html:?} in chunks of {size}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn passes_tags_lol_html_reads_right() {
+        let passed = [
+            "<script src=a>",
+            "<script src=''>",
+            "<script src=\"\">x</script>",
+            "<script a>",
+            "<script a=/>",
+            "<scripts a=>",
+            "<div a=>",
+            "<a href=>",
+            "</script a=>",
+            "<script/>",
+            "<script a=b c>",
+            "<style a='=>'>",
+            "<title a=\"=>\">",
+            "<s cript a=>",
+        ];
+        for html in passed {
+            for size in 1..=html.len() {
+                assert_eq!(
+                    found_in_chunks(html.as_bytes(), size),
+                    None,
+                    "{html:?} in chunks of {size}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn too_many_tags_inside_one_another_fail_closed() {
+        let html = "<script a='".repeat(MAX_FOLLOWED + 1);
+        assert!(found_in_chunks(html.as_bytes(), html.len()).is_some());
+        let html = "<script a='".repeat(MAX_FOLLOWED);
+        assert!(found_in_chunks(html.as_bytes(), html.len()).is_none());
+    }
+}
