@@ -12,6 +12,7 @@ mod forms;
 mod gate;
 mod head;
 mod html;
+mod misread_tags;
 mod page;
 mod plain;
 mod policy;

@@ -8,6 +8,7 @@
 //! comment, a script, a multibyte character) merely keep a selector that finds nothing.
 
 use super::{
+    misread_tags::misread_at,
     rules::{MAX_HELD_TEXT, inert_as_markup},
     tokenizer::{closing_tag, parse_tag},
 };
@@ -36,6 +37,9 @@ pub(super) struct Present {
     /// `<svg>` or `<math>`: foreign content, which tree builders may leave where lol_html
     /// does not.
     pub(super) foreign: bool,
+    /// A text element's start tag lol_html misreads (`misread_tags`): the stream is followed
+    /// for it.
+    pub(super) misread_tags: bool,
 }
 
 impl Present {
@@ -52,6 +56,7 @@ impl Present {
         ignored_in_select: true,
         cdata: true,
         foreign: true,
+        misread_tags: true,
     };
 
     const NONE: Self = Self {
@@ -66,6 +71,7 @@ impl Present {
         ignored_in_select: false,
         cdata: false,
         foreign: false,
+        misread_tags: false,
     };
 
     /// What a rewriter with `use_get` (or without) needs to know of `document`. Without it
@@ -79,7 +85,7 @@ impl Present {
         if !Self::may_have_form(document) {
             return Self::NONE;
         }
-        let mut held = Held::default();
+        let mut held = Held::new(document);
         for (lt, name) in tags(document) {
             held.see(document, lt, name);
         }
@@ -91,6 +97,7 @@ impl Present {
             ignored_in_select: held.ignored_in_select_after_select,
             cdata: held.cdata,
             foreign: held.foreign,
+            misread_tags: held.misread_tags,
             ..Self::NONE
         }
     }
@@ -106,7 +113,7 @@ impl Present {
             referrer_policies: has_referrer_policy(document),
             ..Self::NONE
         };
-        let mut held = Held::default();
+        let mut held = Held::new(document);
         for (lt, name) in tags(document) {
             let is = |tag: &str| starts_with_tag(name, tag);
             // Told apart by the first letter: most tags are none of these.
@@ -129,14 +136,15 @@ impl Present {
         present.ignored_in_select = held.ignored_in_select_after_select;
         present.cdata = held.cdata;
         present.foreign = held.foreign;
+        present.misread_tags = held.misread_tags;
         present
     }
 }
 
 /// What a document holds that tree builders may read otherwise than lol_html, in document
 /// order: the elements whose text may be held (`rules::HeldText`, after the first `<select>`
-/// for all but `<noscript>`), `<![CDATA[`, foreign content.
-#[derive(Default)]
+/// for all but `<noscript>`), `<![CDATA[`, foreign content, and text element start tags
+/// lol_html misreads.
 struct Held {
     /// A `<noscript>` whose content the held-text rule may not keep as it is.
     noscript: bool,
@@ -144,11 +152,27 @@ struct Held {
     ignored_in_select_after_select: bool,
     cdata: bool,
     foreign: bool,
+    misread_tags: bool,
+    /// Bytes [`misread_at`] may still look at: as many as the document has.
+    misread_budget: usize,
 }
 
 impl Held {
+    fn new(document: &[u8]) -> Self {
+        Self {
+            noscript: false,
+            select: false,
+            ignored_in_select_after_select: false,
+            cdata: false,
+            foreign: false,
+            misread_tags: false,
+            misread_budget: document.len(),
+        }
+    }
+
     /// Notes the tag at `lt` of `document`, whose name starts `name`.
     fn see(&mut self, document: &[u8], lt: usize, name: &[u8]) {
+        self.misread_tags = self.misread_tags || misread_at(document, lt, &mut self.misread_budget);
         let is =
             |tag: &[u8]| name.len() >= tag.len() && name[..tag.len()].eq_ignore_ascii_case(tag);
         match name.first().map(u8::to_ascii_lowercase) {
@@ -312,6 +336,30 @@ mod tests {
         assert!(Present::scan_all(long.as_bytes()).noscript);
         // Not a noscript element: nothing to hold.
         assert!(!Present::scan_all(b"<noscripts><form></noscripts>").noscript);
+    }
+
+    #[test]
+    fn text_element_start_tags_lol_html_misreads_are_found() {
+        for page in [
+            &b"<p>x<TITLE a=>"[..],
+            b"<script src= >",
+            b"<!-- <title a='--><script src=>'",
+        ] {
+            let present = Present::scan_all(page);
+            assert!(present.misread_tags, "{}", String::from_utf8_lossy(page));
+            assert!(Present::scan(&[b"<form>", page].concat(), false).misread_tags);
+        }
+        for page in [
+            &b"<title a=b>"[..],
+            b"<script a>",
+            b"<div a=>",
+            b"<title a=",
+        ] {
+            assert!(!Present::scan_all(page).misread_tags);
+        }
+        // Tags inside one another's quotes, each to the end: a bounded pass, then yes.
+        let nested = "<script a='".repeat(100);
+        assert!(Present::scan_all(nested.as_bytes()).misread_tags);
     }
 
     #[test]

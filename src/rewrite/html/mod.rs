@@ -20,6 +20,7 @@ use url::Url;
 
 use super::{
     forms::Forms,
+    misread_tags::MisreadTags,
     plain,
     policy::{LinkPolicy, has_scheme},
     prescan::Present,
@@ -30,14 +31,12 @@ mod document;
 mod forms;
 mod links;
 mod marks;
-mod misread_tags;
 mod readings;
 
 use document::{on_base, on_container, place_script};
 use forms::{on_form, on_form_child, on_submitter};
 use links::{on_frame, on_link, on_meta, on_referrer_only};
 use marks::Marks;
-use misread_tags::MisreadTags;
 
 /// lol_html's own buffers (a tag split across chunks, and the like) may not grow past this;
 /// beyond it the rest of the page passes through untouched.
@@ -462,7 +461,8 @@ impl TokenRewriter {
             rewriter,
             state,
             start: Start::Sniffing(Vec::new()),
-            misread_tags: MisreadTags::default(),
+            // A document scanned without such a tag need not be followed again.
+            misread_tags: MisreadTags::following(present.misread_tags),
             encoding,
             gave_up: false,
         })

@@ -11,6 +11,8 @@
 //! another, so that a `<title a='` lol_html reads in a comment cannot hide a real tag behind
 //! its quote. Finding one where lol_html reads no tag only costs the page its tokens.
 
+use crate::rewrite::tokenizer::find_byte;
+
 /// The elements whose start tag switches lol_html's tokenizer to a text state, lowercase.
 const TEXT_ELEMENTS: [&[u8]; 10] = [
     b"script",
@@ -133,13 +135,21 @@ impl Followed {
 }
 
 /// Follows the stream for the first tag lol_html misreads.
-#[derive(Default)]
 pub(super) struct MisreadTags {
     followed: Vec<Followed>,
+    /// Found already, or not looked for.
     found: bool,
 }
 
 impl MisreadTags {
+    /// Follows a stream, or (`false`) one known to hold no such tag.
+    pub(super) fn following(may_hold_one: bool) -> Self {
+        Self {
+            followed: Vec::new(),
+            found: !may_hold_one,
+        }
+    }
+
     /// Notes `chunk`, the next bytes written to lol_html; returns where in it the first tag
     /// lol_html misreads ends (its `>`), once per stream.
     pub(super) fn see(&mut self, chunk: &[u8]) -> Option<usize> {
@@ -149,8 +159,26 @@ impl MisreadTags {
         let mut at = 0;
         while at < chunk.len() {
             if self.followed.is_empty() {
-                // Most of a page is not inside a followed tag: on to the next `<`.
-                at += memchr::memchr(b'<', &chunk[at..])?;
+                // Most of a page is not inside a followed tag: on to the next `<`, and past
+                // it at once where the name after it is in this chunk.
+                at = find_byte(chunk, at, b'<')?;
+                match Self::name_after_lt(&chunk[at + 1..]) {
+                    Some((None, _)) => {
+                        at += 1;
+                        continue;
+                    }
+                    Some((Some(step), len)) => {
+                        self.followed.push(Followed {
+                            step,
+                            name: [0; LONGEST_NAME],
+                            len: 0,
+                        });
+                        at += 1 + len;
+                        continue;
+                    }
+                    // Cut by the chunk's end: byte by byte.
+                    None => {}
+                }
             } else if let [
                 Followed {
                     step: Step::Quoted(quote),
@@ -195,21 +223,100 @@ impl MisreadTags {
     }
 }
 
+/// Whether the tag at `lt` of a whole `document` is one lol_html misreads, as
+/// [`MisreadTags`] follows it (from its own `<`, whatever the context). Each byte looked at
+/// costs one of `budget`; with none left, the answer is yes: tags started inside one another's
+/// values (`<script a='<script a='...`) cost a bounded pass, not one each to the end.
+pub(super) fn misread_at(document: &[u8], lt: usize, budget: &mut usize) -> bool {
+    let rest = &document[lt + 1..];
+    let (step, from) = match MisreadTags::name_after_lt(rest) {
+        Some((None, _)) => return false,
+        Some((Some(step), len)) => (step, len),
+        None => (Step::Open, 0),
+    };
+    let mut tag = Followed {
+        step,
+        name: [0; LONGEST_NAME],
+        len: 0,
+    };
+    for &b in &rest[from..] {
+        let Some(left) = budget.checked_sub(1) else {
+            return true;
+        };
+        *budget = left;
+        match tag.step(b) {
+            Outcome::Goes => {}
+            Outcome::Ends => return false,
+            Outcome::Misread => return true,
+        }
+    }
+    // Cut by the document's end: lol_html writes it out as text.
+    false
+}
+
+impl MisreadTags {
+    /// What follows a `<` outside any followed tag, where `rest` holds its name and the byte
+    /// after it: `(None, _)` for anything but a text element's start tag with attributes to
+    /// come, else the state after that byte and how many bytes that took. `None` where
+    /// `rest` ends first.
+    fn name_after_lt(rest: &[u8]) -> Option<(Option<Step>, usize)> {
+        if rest.len() <= LONGEST_NAME {
+            return None;
+        }
+        // Told apart by the first letter (`| 0x20` lowercases a letter, and makes no other
+        // byte one of these): most tags are none of these elements.
+        let names: &[&[u8]] = match rest[0] | 0x20 {
+            b's' => &[b"script", b"style"],
+            b't' => &[b"title", b"textarea"],
+            b'x' => &[b"xmp"],
+            b'i' => &[b"iframe"],
+            b'n' => &[b"noscript", b"noembed", b"noframes"],
+            b'p' => &[b"plaintext"],
+            _ => return Some((None, 0)),
+        };
+        for name in names {
+            let len = name.len();
+            if rest[..len].eq_ignore_ascii_case(name) {
+                let step = match rest[len] {
+                    b' ' | b'\n' | b'\r' | b'\t' | b'\x0C' => Step::BeforeAttributeName,
+                    b'/' => Step::SelfClosing,
+                    // `>`, or a longer name.
+                    _ => return Some((None, 0)),
+                };
+                return Some((Some(step), len + 1));
+            }
+        }
+        Some((None, 0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     /// Where the first misread tag ends when `html` is written in chunks of `size` bytes.
     fn found_in_chunks(html: &[u8], size: usize) -> Option<usize> {
-        let mut tags = MisreadTags::default();
+        let found = found_in_whole(html);
+        let mut tags = MisreadTags::following(true);
         let mut from = 0;
         for chunk in html.chunks(size) {
             if let Some(at) = tags.see(chunk) {
+                assert!(
+                    found,
+                    "the prescan missed {:?}",
+                    String::from_utf8_lossy(html)
+                );
                 return Some(from + at);
             }
             from += chunk.len();
         }
         None
+    }
+
+    /// Whether [`misread_at`] finds a tag in `html` held whole.
+    fn found_in_whole(html: &[u8]) -> bool {
+        let mut budget = html.len();
+        memchr::memchr_iter(b'<', html).any(|lt| misread_at(html, lt, &mut budget))
     }
 
     #[test]
@@ -265,6 +372,27 @@ mod tests {
                     "{html:?} in chunks of {size}"
                 );
             }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+
+        /// Whatever the page and its chunks, what the stream finds, the prescan finds too, and
+        /// the stream finds it at the same place in any chunks.
+        #[test]
+        fn the_prescan_finds_what_the_stream_finds(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "<script", "<TITLE", "<x", "<", " ", "/", "a", "=", ">", "'", "\"", "<!--",
+                ]),
+                0..16,
+            ),
+            size in 1usize..16,
+        ) {
+            let html = pieces.concat();
+            let whole = found_in_chunks(html.as_bytes(), html.len().max(1));
+            proptest::prop_assert_eq!(found_in_chunks(html.as_bytes(), size), whole);
         }
     }
 
