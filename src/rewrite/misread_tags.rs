@@ -11,8 +11,6 @@
 //! another, so that a `<title a='` lol_html reads in a comment cannot hide a real tag behind
 //! its quote. Finding one where lol_html reads no tag only costs the page its tokens.
 
-use crate::rewrite::tokenizer::find_byte;
-
 /// The elements whose start tag switches lol_html's tokenizer to a text state, lowercase.
 const TEXT_ELEMENTS: [&[u8]; 10] = [
     b"script",
@@ -159,25 +157,11 @@ impl MisreadTags {
         let mut at = 0;
         while at < chunk.len() {
             if self.followed.is_empty() {
-                // Most of a page is not inside a followed tag: on to the next `<`, and past
-                // it at once where the name after it is in this chunk.
-                at = find_byte(chunk, at, b'<')?;
-                match Self::name_after_lt(&chunk[at + 1..]) {
-                    Some((None, _)) => {
-                        at += 1;
-                        continue;
-                    }
-                    Some((Some(step), len)) => {
-                        self.followed.push(Followed {
-                            step,
-                            name: [0; LONGEST_NAME],
-                            len: 0,
-                        });
-                        at += 1 + len;
-                        continue;
-                    }
-                    // Cut by the chunk's end: byte by byte.
-                    None => {}
+                // Most of a page is not inside a followed tag: on to the next `<` that may
+                // start one.
+                at = self.next_candidate(chunk, at)?;
+                if !self.followed.is_empty() {
+                    continue;
                 }
             } else if let [
                 Followed {
@@ -255,6 +239,29 @@ pub(super) fn misread_at(document: &[u8], lt: usize, budget: &mut usize) -> bool
 }
 
 impl MisreadTags {
+    /// From `from`, where no tag is followed: the next `<` whose name is cut by the chunk's
+    /// end (to be read byte by byte), or the byte after a text element's name, now followed;
+    /// `None` when the chunk has neither. Most tags are passed by their first letter, in one
+    /// `memchr` pass.
+    fn next_candidate(&mut self, chunk: &[u8], from: usize) -> Option<usize> {
+        for lt in memchr::memchr_iter(b'<', &chunk[from..]) {
+            let lt = from + lt;
+            match Self::name_after_lt(&chunk[lt + 1..]) {
+                Some((None, _)) => {}
+                Some((Some(step), len)) => {
+                    self.followed.push(Followed {
+                        step,
+                        name: [0; LONGEST_NAME],
+                        len: 0,
+                    });
+                    return Some(lt + 1 + len);
+                }
+                None => return Some(lt),
+            }
+        }
+        None
+    }
+
     /// What follows a `<` outside any followed tag, where `rest` holds its name and the byte
     /// after it: `(None, _)` for anything but a text element's start tag with attributes to
     /// come, else the state after that byte and how many bytes that took. `None` where
