@@ -434,6 +434,17 @@ fn text_element_start_tags_lol_html_misreads() {
             properties::check_rewrite(page.as_bytes(), &[7, 12, 40], use_get);
         }
     }
+    // With no token out yet and none in the page's URL, only the tokens stop: the page is not
+    // cut (its rest names `referrer`, which would have it dropped where the view is lost).
+    let template = r#"<head><script src= ></script></head><form method=post action="/x"><input name=a></form><script>f(document.referrer)</script>"#;
+    let (whole, ending) = properties::rewrite_whole(template.as_bytes(), false);
+    assert!(!ending.cut_short && whole == template.as_bytes());
+    let (streamed, ending) = properties::rewrite_and_tell(template.as_bytes(), &[9, 30], false);
+    assert!(!ending.cut_short && streamed == template.as_bytes());
+    // A form before it holds a token a hidden `<base>` could move: the rest is judged.
+    let after_form = format!(r#"<form method=post action="x"></form>{template}"#);
+    let (_, ending) = properties::rewrite_whole(after_form.as_bytes(), false);
+    assert!(ending.cut_short);
 }
 
 /// Issue 27's pages: raw text inside `<select>`, `<noscript>` without JavaScript, and character

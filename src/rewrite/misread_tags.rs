@@ -266,13 +266,18 @@ impl MisreadTags {
     /// after it: `(None, _)` for anything but a text element's start tag with attributes to
     /// come, else the state after that byte and how many bytes that took. `None` where
     /// `rest` ends first.
+    #[inline(always)]
     fn name_after_lt(rest: &[u8]) -> Option<(Option<Step>, usize)> {
+        // Told apart by the first letter (`| 0x20` lowercases a letter, and makes no other
+        // byte one of these): most tags are none of these elements.
+        let first = *rest.first()? | 0x20;
+        if !matches!(first, b's' | b't' | b'x' | b'i' | b'n' | b'p') {
+            return Some((None, 0));
+        }
         if rest.len() <= LONGEST_NAME {
             return None;
         }
-        // Told apart by the first letter (`| 0x20` lowercases a letter, and makes no other
-        // byte one of these): most tags are none of these elements.
-        let names: &[&[u8]] = match rest[0] | 0x20 {
+        let names: &[&[u8]] = match first {
             b's' => &[b"script", b"style"],
             b't' => &[b"title", b"textarea"],
             b'x' => &[b"xmp"],
