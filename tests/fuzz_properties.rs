@@ -460,6 +460,9 @@ fn the_pages_of_issue_27_leak_under_no_reading() {
         r#"<select><noembed></select><!--</noembed></select><a href="/next">n</a><form method=post></form>-->"#,
         r#"<select><noframes></select><base href="//evil.example/"></noframes><a href="next">n</a>"#,
         r#"<select><noscript></select><base href="//evil.example/"></noscript><a href="next">n</a>"#,
+        // The "in select" mode ignores a `<base>` the relaxed parser keeps; an `<input>` closes
+        // the select, and the second base is the first one to that reading (`rewrite_pieces`).
+        r#"<select><base href=/a/><input type=submit formmethod=get><base href="https://evil.example/"><a href="/next">n</a>"#,
         r#"<select><svg><![CDATA[></select><base href="//evil.example/">]]></svg></select><a href="next">n</a>"#,
         r#"<select><math><mtext><style></select><base href="//evil.example/"></style></select><a href="next">n</a>"#,
         // lol_html closes the <select> at </div>, the "in select" mode does not (the end tag

@@ -32,7 +32,11 @@ pub(super) fn on_base(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResul
     // of foreign content in the tree builder and lol_html does not follow, so it may be the
     // document's; or it is an SVG element, and a later `<base>` is the document's
     // (`<svg><base href=/a/><table><base href=//evil.example/>`: `<table>` leaves the `<svg>`).
-    // So it is judged as a base, and leaves the first-base slot to the next one.
+    // So it is judged as a base, and leaves the first-base slot to the next one. The same for
+    // one inside a `<select>`: the "in select" mode ignores it, the relaxed `<select>` parser
+    // keeps it (`<select><base href=/a/><input>` then `<base href=//evil.example/>`: the
+    // `<input>` closes the select, and the evil base is the first one to that reading; found by
+    // `rewrite_pieces`).
     if state.forms.in_template() {
         return Ok(());
     }
@@ -46,8 +50,9 @@ pub(super) fn on_base(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResul
         .resolve(&decode_entities(&href), state.policy.page())
         .unwrap_or_else(|| state.policy.page().clone());
     let own = state.policy.is_own(&base);
-    let foreign = !is_html(el);
-    if (state.relied_on_base || foreign) && !own {
+    // A base some reading may not take as the document's.
+    let maybe_ignored = !is_html(el) || state.selects_maybe_html > 0;
+    if (state.relied_on_base || maybe_ignored) && !own {
         // The first base applies to every URL of the document, also the ones already sent:
         // this one would take their tokens to another site.
         tracing::debug!(
@@ -57,7 +62,7 @@ pub(super) fn on_base(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResul
         return Ok(());
     }
     if !state.base_seen {
-        state.base_seen = !foreign;
+        state.base_seen = !maybe_ignored;
         state.base = base;
     }
     Ok(())
