@@ -74,6 +74,19 @@ pub(super) fn on_container(shared: &Shared, el: &mut Element<'_, '_>) -> Handler
     let html = is_html(el);
     let mut state = shared.borrow_mut();
     readings::form_state_unsure(&mut state);
+    if !el.can_have_content() {
+        // A self-closed foreign `<select/>` or `<template/>` holds nothing (and can have no
+        // end-tag handler: asking for one stopped lol_html, and the rest of the chunk was lost;
+        // found by `rewrite_html`). A browser whose foreign content ended where lol_html's did
+        // not reads an HTML `<select>` there, left open.
+        if !template && state.foreign_unsure {
+            readings::stop_tokens(
+                &mut state,
+                "a self-closed <select> some browser may read as an open HTML one",
+            );
+        }
+        return Ok(());
+    }
     // Selects in any namespace: lol_html's view of foreign content is not every tree builder's.
     // A template is taken out of one only where it may be an HTML select to some browser.
     let inside_select = state.selects_maybe_html > 0;
