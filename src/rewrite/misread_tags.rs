@@ -27,6 +27,17 @@ const TEXT_ELEMENTS: [&[u8]; 10] = [
 
 const LONGEST_NAME: usize = 9;
 
+/// Whether a lowercase letter starts one of [`TEXT_ELEMENTS`].
+const STARTS_ONE: [bool; 256] = {
+    let mut starts = [false; 256];
+    let mut i = 0;
+    while i < TEXT_ELEMENTS.len() {
+        starts[TEXT_ELEMENTS[i][0] as usize] = true;
+        i += 1;
+    }
+    starts
+};
+
 /// More tags followed at once than this (each started inside another's attributes) and the
 /// stream is taken to hold one: failing closed, in bounded memory.
 const MAX_FOLLOWED: usize = 8;
@@ -205,40 +216,7 @@ impl MisreadTags {
         }
         None
     }
-}
 
-/// Whether the tag at `lt` of a whole `document` is one lol_html misreads, as
-/// [`MisreadTags`] follows it (from its own `<`, whatever the context). Each byte looked at
-/// costs one of `budget`; with none left, the answer is yes: tags started inside one another's
-/// values (`<script a='<script a='...`) cost a bounded pass, not one each to the end.
-pub(super) fn misread_at(document: &[u8], lt: usize, budget: &mut usize) -> bool {
-    let rest = &document[lt + 1..];
-    let (step, from) = match MisreadTags::name_after_lt(rest) {
-        Some((None, _)) => return false,
-        Some((Some(step), len)) => (step, len),
-        None => (Step::Open, 0),
-    };
-    let mut tag = Followed {
-        step,
-        name: [0; LONGEST_NAME],
-        len: 0,
-    };
-    for &b in &rest[from..] {
-        let Some(left) = budget.checked_sub(1) else {
-            return true;
-        };
-        *budget = left;
-        match tag.step(b) {
-            Outcome::Goes => {}
-            Outcome::Ends => return false,
-            Outcome::Misread => return true,
-        }
-    }
-    // Cut by the document's end: lol_html writes it out as text.
-    false
-}
-
-impl MisreadTags {
     /// From `from`, where no tag is followed: the next `<` whose name is cut by the chunk's
     /// end (to be read byte by byte), or the byte after a text element's name, now followed;
     /// `None` when the chunk has neither. Most tags are passed by their first letter, in one
@@ -271,22 +249,13 @@ impl MisreadTags {
         // Told apart by the first letter (`| 0x20` lowercases a letter, and makes no other
         // byte one of these): most tags are none of these elements.
         let first = *rest.first()? | 0x20;
-        if !matches!(first, b's' | b't' | b'x' | b'i' | b'n' | b'p') {
+        if !STARTS_ONE[usize::from(first)] {
             return Some((None, 0));
         }
         if rest.len() <= LONGEST_NAME {
             return None;
         }
-        let names: &[&[u8]] = match first {
-            b's' => &[b"script", b"style"],
-            b't' => &[b"title", b"textarea"],
-            b'x' => &[b"xmp"],
-            b'i' => &[b"iframe"],
-            b'n' => &[b"noscript", b"noembed", b"noframes"],
-            b'p' => &[b"plaintext"],
-            _ => return Some((None, 0)),
-        };
-        for name in names {
+        for name in TEXT_ELEMENTS.iter().filter(|name| name[0] == first) {
             let len = name.len();
             if rest[..len].eq_ignore_ascii_case(name) {
                 let step = match rest[len] {
@@ -300,6 +269,37 @@ impl MisreadTags {
         }
         Some((None, 0))
     }
+}
+
+/// Whether the tag at `lt` of a whole `document` is one lol_html misreads, as
+/// [`MisreadTags`] follows it (from its own `<`, whatever the context). Each byte looked at
+/// costs one of `budget`; with none left, the answer is yes: tags started inside one another's
+/// values (`<script a='<script a='...`) cost a bounded pass, not one each to the end.
+pub(super) fn misread_at(document: &[u8], lt: usize, budget: &mut usize) -> bool {
+    let rest = &document[lt + 1..];
+    let (step, from) = match MisreadTags::name_after_lt(rest) {
+        Some((None, _)) => return false,
+        Some((Some(step), len)) => (step, len),
+        None => (Step::Open, 0),
+    };
+    let mut tag = Followed {
+        step,
+        name: [0; LONGEST_NAME],
+        len: 0,
+    };
+    for &b in &rest[from..] {
+        let Some(left) = budget.checked_sub(1) else {
+            return true;
+        };
+        *budget = left;
+        match tag.step(b) {
+            Outcome::Goes => {}
+            Outcome::Ends => return false,
+            Outcome::Misread => return true,
+        }
+    }
+    // Cut by the document's end: lol_html writes it out as text.
+    false
 }
 
 #[cfg(test)]
