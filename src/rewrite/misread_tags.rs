@@ -287,16 +287,27 @@ pub(super) fn misread_at(document: &[u8], lt: usize, budget: &mut usize) -> bool
         name: [0; LONGEST_NAME],
         len: 0,
     };
-    for &b in &rest[from..] {
-        let Some(left) = budget.checked_sub(1) else {
+    let mut at = from;
+    while at < rest.len() {
+        let before = at;
+        if let Step::Quoted(quote) = tag.step {
+            // A quoted value (a long `src`, a `srcdoc`): on to its quote at once.
+            let Some(skip) = memchr::memchr(quote, &rest[at..]) else {
+                break;
+            };
+            at += skip;
+        }
+        // Each byte looked at, or skipped, costs one.
+        let Some(left) = budget.checked_sub(at - before + 1) else {
             return true;
         };
         *budget = left;
-        match tag.step(b) {
+        match tag.step(rest[at]) {
             Outcome::Goes => {}
             Outcome::Ends => return false,
             Outcome::Misread => return true,
         }
+        at += 1;
     }
     // Cut by the document's end: lol_html writes it out as text.
     false
