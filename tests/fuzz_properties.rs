@@ -432,6 +432,12 @@ fn text_element_start_tags_lol_html_misreads() {
         for use_get in [false, true] {
             properties::check_rewrite(page.as_bytes(), &[], use_get);
             properties::check_rewrite(page.as_bytes(), &[7, 12, 40], use_get);
+            // Where the tokens stop does not depend on the chunks: cut anywhere, the same.
+            let whole = properties::rewrite_in_chunks(page.as_bytes(), &[], use_get);
+            for cut in 1..page.len() {
+                let cut_there = properties::rewrite_in_chunks(page.as_bytes(), &[cut], use_get);
+                assert!(whole == cut_there, "{page} cut at {cut}");
+            }
         }
     }
     // With no token out yet and none in the page's URL, only the tokens stop: the page is not
