@@ -544,9 +544,18 @@ impl TokenRewriter {
                     None => rewriter.write(chunk),
                 };
                 if let Err(err) = written {
-                    // The graceful bail-out already flushed what it had, raw; from here on,
-                    // everything passes through, and no submitter further on can be judged.
-                    tracing::warn!(error = %err, "HTML rewriting stopped; the rest of the page passes through");
+                    // At its memory bound lol_html bails out gracefully: it flushed what it had,
+                    // raw; from here on, everything passes through, and no submitter further on
+                    // can be judged. Any other error is a handler's fault (lol_html writes no
+                    // more of that chunk), which no handler here returns.
+                    if matches!(
+                        err,
+                        lol_html::errors::RewritingError::MemoryLimitExceeded(_)
+                    ) {
+                        tracing::warn!(error = %err, "HTML rewriting stopped; the rest of the page passes through");
+                    } else {
+                        tracing::error!(error = %err, "HTML rewriting failed; the rest of this chunk was lost, and the rest of the page passes through");
+                    }
                     self.rewriter = None;
                     self.gave_up = true;
                     let mut state = self.state.borrow_mut();
