@@ -137,7 +137,9 @@ const PAGES: &[(&str, &str, &[&str])] = &[
     ),
     // lol_html misread `<title a=>` (the data state after it, not RCDATA): it read the
     // `<!--` in the title as a comment, so the `<base>` every browser sees was hidden from it,
-    // and the links and the form after it got the token (the rest now goes: it names a base).
+    // and the link and the form after it got the token. Now no token is placed from that tag
+    // on, and where one is already out (the page's URL carries one) the rest goes: it names a
+    // base.
     (
         "misread-title",
         r#"<title a=><x><!--</title><base href="{OTHER}/">--><a href="/misread-link">m</a>
