@@ -456,7 +456,8 @@ fn text_element_start_tags_lol_html_misreads() {
 /// A self-closed `<select/>` or `<template/>` in foreign content can have no end tag: the
 /// rewriter asked lol_html for an end-tag handler there, lol_html stopped on that error, and the
 /// rest of the chunk was lost without a word (found by `rewrite_html` as text dropped after
-/// `<svg><select/>`). Each page lost its end before the fix.
+/// `<svg><select/>`). Both `<select/>` pages lost their end before the fix; a foreign
+/// `<template/>` was never given one, and is here to keep it so.
 #[test]
 fn self_closed_foreign_containers_lose_nothing() {
     let pages = [
