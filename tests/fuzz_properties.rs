@@ -403,6 +403,11 @@ fn nested_foreign_content_where_lol_html_and_browsers_part() {
         // rewriter wrote there closed it, and the second link, inert in the template, became
         // a link the first one's adoption changed (`rewrite_pieces`).
         r#"<svg><select><title><a href="<a href=" <button>go</button><template></title><a href="<noscript><iframe src="/ns.html"></iframe></noscript>"#,
+        // A self-closed `<svg/>`: every browser leaves it, lol_html's tokenizer does not, and
+        // read the `<title>` after it as SVG: the link in its text got the token, and a `<!--`
+        // there hid a `<base>` (`rewrite_html`).
+        "<svg/><title><a href=s>",
+        r#"<a href="x">x</a><svg/><title><!--</title><base href="https://evil.example/">--><a href="/n">n</a>"#,
     ];
     for page in pages {
         for use_get in [false, true] {

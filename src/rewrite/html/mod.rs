@@ -150,19 +150,6 @@ impl State {
     }
 }
 
-/// Where lol_html misreads a text element's start tag (`misread_tags`): every token stops. What
-/// it then reads may hide from it what a browser applies to the whole page: a `<base>` that
-/// moves a token already placed in a relative URL, or a referrer policy, ping or `srcdoc` that
-/// sends a page URL carrying a token elsewhere. Where either could be, the rest of the page is
-/// held and judged as where the view is lost; elsewhere (no token out yet, as where a template
-/// wrote `<script src=>` in the `<head>`) it streams on as it is.
-fn lost_at_misread_tag(state: &mut State) {
-    readings::stop_tokens(state, "lol_html misreads a text element's start tag");
-    if state.relied_on_base || state.policy.guards_page_url() {
-        state.view_lost = true;
-    }
-}
-
 /// The state the handlers and the output sink share. `Send` (so a response body holding the
 /// rewriter can cross threads, as tower requires); borrowed like a `RefCell`, so a conflicting
 /// borrow is a panic the tests see rather than a deadlock.
@@ -538,7 +525,10 @@ impl TokenRewriter {
                 // on, no token. Cut at the same place however the page is chunked.
                 let written = match self.misread_tags.see(chunk) {
                     Some(at) => rewriter.write(&chunk[..at]).and_then(|()| {
-                        lost_at_misread_tag(&mut self.state.borrow_mut());
+                        readings::reading_parts(
+                            &mut self.state.borrow_mut(),
+                            "lol_html misreads a text element's start tag",
+                        );
                         rewriter.write(&chunk[at..])
                     }),
                     None => rewriter.write(chunk),

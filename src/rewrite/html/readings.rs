@@ -300,6 +300,12 @@ fn on_foreign_start(shared: &Shared, el: &mut Element<'_, '_>, name: String) -> 
             stop_tokens(&mut state, "<svg> or <math> where a <select> may be open");
         }
         if !el.can_have_content() {
+            // Self-closed: every browser leaves it at once, lol_html's tokenizer does not (not
+            // before `</svg>`, `</p>`, `</br>` or a tag that breaks out), and reads a `<title>`
+            // or `<style>` after it as foreign, its text as markup, out of reach of the
+            // selectors inside `<svg>` (found by `rewrite_html`: a link in a `<title>` got the
+            // token).
+            reading_parts(&mut state, "a self-closed <svg/> or <math/>");
             return Ok(());
         }
         state.foreign_open += 1;
@@ -388,6 +394,20 @@ pub(super) fn form_state_unsure(state: &mut State) {
 pub(super) fn stop_tokens_in_held_text(state: &mut State) {
     if state.in_held && state.foreign_open == 0 {
         stop_tokens(state, "lol_html reads markup where a browser reads text");
+    }
+}
+
+/// lol_html's tokenizer reads the page otherwise than every browser from here on (a start tag
+/// it misreads, `misread_tags`; a self-closed `<svg/>` it stays inside): every token stops.
+/// What it then reads may hide from it what a browser applies to the whole page: a `<base>`
+/// that moves a token already placed in a relative URL, or a referrer policy, ping or `srcdoc`
+/// that sends a page URL carrying a token elsewhere. Where either could be, the rest of the
+/// page is held and judged as where the view is lost; elsewhere (no token out yet, as where a
+/// template wrote `<script src=>` in the `<head>`) it streams on as it is.
+pub(super) fn reading_parts(state: &mut State, why: &str) {
+    stop_tokens(state, why);
+    if state.relied_on_base || state.policy.guards_page_url() {
+        state.view_lost = true;
     }
 }
 
