@@ -545,8 +545,13 @@ fn judge(
     // Where the tree did not change, every link, frame and refresh still goes where it went,
     // but for the token: character references are read as the browser reads them. A late
     // `<base>` may lose its `href` (the one change the rules make to where links go). Where the
-    // rest of the page was dropped (SECURITY.md), its links went with it.
-    if before.shape == after.shape && count_tags(input, b"base") == 0 && !ending.cut_short {
+    // rest of the page was dropped (SECURITY.md), its links went with it; where the rewriter
+    // wrote `</select >` or `</template >` in, the tree changed from there (SECURITY.md).
+    if before.shape == after.shape
+        && count_tags(input, b"base") == 0
+        && !ending.cut_short
+        && !end_tags_written
+    {
         let targets = |page: &browser::Page| -> Vec<String> {
             page.requests
                 .iter()
