@@ -210,7 +210,7 @@ pub struct TokenRewriter {
     state: Shared,
     start: Start,
     encoding: &'static Encoding,
-    /// Where lol_html misreads a start tag: from there on, its view is lost.
+    /// Follows the stream for a start tag lol_html misreads: from there on, no token.
     misread_tags: MisreadTags,
     /// lol_html gave up, or the byte order mark named another encoding.
     gave_up: bool,
