@@ -11,19 +11,19 @@
 //! another, so that a `<title a='` lol_html reads in a comment cannot hide a real tag behind
 //! its quote. Finding one where lol_html reads no tag only costs the page its tokens.
 
-/// The elements whose start tag switches lol_html's tokenizer to a text state, lowercase.
-const TEXT_ELEMENTS: [&[u8]; 10] = [
-    b"script",
-    b"style",
-    b"title",
-    b"textarea",
-    b"xmp",
-    b"iframe",
-    b"noembed",
-    b"noframes",
-    b"noscript",
-    b"plaintext",
-];
+use super::rules;
+
+/// The elements whose start tag switches lol_html's tokenizer to a text state, lowercase: those
+/// whose text ends at their own end tag (`rules::TEXT_ELEMENTS`), and `<plaintext>`.
+const TEXT_ELEMENTS: [&[u8]; 10] = {
+    let mut all: [&[u8]; 10] = [b"plaintext"; 10];
+    let mut i = 0;
+    while i < rules::TEXT_ELEMENTS.len() {
+        all[i] = rules::TEXT_ELEMENTS[i];
+        i += 1;
+    }
+    all
+};
 
 const LONGEST_NAME: usize = 9;
 

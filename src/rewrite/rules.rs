@@ -279,7 +279,7 @@ const NOT_INERT: [&[u8]; 12] = [
 ];
 
 /// Elements whose content is text to the tokenizer, up to their own end tag.
-const TEXT_ELEMENTS: [&[u8]; 9] = [
+pub(super) const TEXT_ELEMENTS: [&[u8]; 9] = [
     b"script",
     b"style",
     b"title",
