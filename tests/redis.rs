@@ -147,8 +147,41 @@ async fn redis_expiry_follows_session_ttl() {
     }
     assert!(!keys.is_empty(), "the session is in Redis");
 
-    // A read resets the idle clock in Redis too.
+    // A read resets the idle clock in Redis too, once an eighth of the TTL has passed since it
+    // last did: 60 s ago, as the store's own field says (and the TTL agrees).
     let key = keys[0].clone();
+    let minute_ago = now_millis() - 60_000;
+    let _: () = redis::pipe()
+        .cmd("HSET")
+        .arg(&key)
+        .arg(TOUCHED)
+        .arg(minute_ago)
+        .ignore()
+        .cmd("EXPIRE")
+        .arg(&key)
+        .arg(40)
+        .ignore()
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let res = wire(addr, "GET", "/s/read", &[("X-Session-ID", &token)], "").await;
+    assert_eq!(res.body, r#"a="1""#);
+    let ttl: i64 = redis::cmd("TTL")
+        .arg(&key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(ttl > 90, "a read extends the session: TTL {ttl}s");
+    let touched: u64 = redis::cmd("HGET")
+        .arg(&key)
+        .arg(TOUCHED)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(touched > minute_ago, "the read noted when it extended it");
+
+    // Just after, a read leaves the clock alone: the session has more than seven eighths of
+    // its TTL left (the 50 s set here stand for that; Redis is not asked again).
     let _: () = redis::cmd("EXPIRE")
         .arg(&key)
         .arg(50)
@@ -162,7 +195,16 @@ async fn redis_expiry_follows_session_ttl() {
         .query_async(&mut conn)
         .await
         .unwrap();
-    assert!(ttl > 50, "a read extends the session: TTL {ttl}s");
+    assert!(ttl <= 50, "a read so soon writes nothing: TTL {ttl}s");
+    // A write restarts it with its own pipeline.
+    let res = wire(addr, "GET", "/s/write/b/2", &[("X-Session-ID", &token)], "").await;
+    assert_eq!(res.status, 200);
+    let ttl: i64 = redis::cmd("TTL")
+        .arg(&key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(ttl > 90, "a write extends the session: TTL {ttl}s");
     handle.stop(true).await;
 
     // With a one-second lifetime the session is gone from Redis, and the token opens nothing.
@@ -184,6 +226,92 @@ async fn redis_expiry_follows_session_ttl() {
     let res = wire(addr, "GET", "/s/read", &[("X-Session-ID", &token)], "").await;
     assert_eq!(res.status, 200);
     assert_eq!(res.body, "", "an expired session comes back empty");
+    handle.stop(true).await;
+}
+
+/// The store's field noting when it last restarted a session's idle clock.
+const TOUCHED: &str = "__actix_cookieless_touched";
+
+fn now_millis() -> u64 {
+    u64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap()
+}
+
+/// Calls per command since `CONFIG RESETSTAT`, from `INFO commandstats`.
+async fn command_calls(conn: &mut redis::aio::MultiplexedConnection) -> Vec<(String, u64)> {
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(conn)
+        .await
+        .unwrap();
+    let mut calls: Vec<(String, u64)> = info
+        .lines()
+        .filter_map(|line| {
+            let (name, stats) = line.strip_prefix("cmdstat_")?.split_once(':')?;
+            let calls = stats.strip_prefix("calls=")?.split(',').next()?;
+            Some((name.to_owned(), calls.parse().ok()?))
+        })
+        .filter(|(name, _)| name != "info" && !name.starts_with("config"))
+        .collect();
+    calls.sort();
+    calls
+}
+
+/// Issue 32: a request that reads its session costs Redis one command, and one that changes
+/// it one more round trip of two (as actix-session's `GET` and `SET`), on a Redis of its own
+/// whose `INFO commandstats` counts them.
+#[actix_rt::test]
+async fn a_request_costs_redis_one_read_and_one_write() {
+    let redis = PrivateRedis::start();
+    let url = redis.url();
+    let mut conn = connection(&url).await;
+    let (addr, handle) = serve(store(&url, "calls").await, Settings::new(SECRET));
+    let token = wire(addr, "GET", "/s/write/a/1", &[], "")
+        .await
+        .token()
+        .unwrap();
+
+    let _: () = redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    for _ in 0..10 {
+        let res = wire(addr, "GET", "/s/read", &[("X-Session-ID", &token)], "").await;
+        assert_eq!(res.body, r#"a="1""#);
+    }
+    assert_eq!(
+        command_calls(&mut conn).await,
+        [("hgetall".to_owned(), 10)],
+        "ten reads"
+    );
+
+    let _: () = redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    for n in 0..10 {
+        let path = format!("/s/write/a/{n}");
+        let res = wire(addr, "GET", &path, &[("X-Session-ID", &token)], "").await;
+        assert_eq!(res.status, 200);
+    }
+    assert_eq!(
+        command_calls(&mut conn).await,
+        [
+            ("hgetall".to_owned(), 10),
+            ("hset".to_owned(), 10),
+            ("pexpire".to_owned(), 10)
+        ],
+        "ten writes"
+    );
+    let res = wire(addr, "GET", "/s/read", &[("X-Session-ID", &token)], "").await;
+    assert_eq!(res.body, r#"a="9""#);
     handle.stop(true).await;
 }
 

@@ -232,7 +232,7 @@ pub(crate) fn from_store_state(
 
 /// Whether `key` is one of the entries actix-cookieless keeps in every session.
 fn is_reserved(key: &str) -> bool {
-    key == MARKER_KEY || key == CREATED_KEY
+    key == MARKER_KEY || key == CREATED_KEY || key == crate::store::TOUCHED_KEY
 }
 
 /// The session of the current request, with the feel of actix-session's `Session`.
@@ -711,6 +711,7 @@ mod tests {
         let s = session();
         assert!(s.insert(MARKER_KEY, 1).is_err());
         assert!(s.insert(CREATED_KEY, 1).is_err());
+        assert!(s.insert(crate::store::TOUCHED_KEY, 1).is_err());
         let stored = to_store_state(HashMap::from([("a".into(), "1".into())]), 42);
         assert!(stored.contains_key(MARKER_KEY));
         let back = from_store_state(stored, true).unwrap();

@@ -109,6 +109,11 @@ pub use memory::MemoryStore;
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis_store::RedisStore;
 
+/// The entry a store may keep beside a session's own: `RedisStore` notes there when it last
+/// restarted the session's idle clock. Reserved, as the session's own marker is: a handler
+/// cannot write it, and it never reaches one.
+pub(crate) const TOUCHED_KEY: &str = "__actix_cookieless_touched";
+
 /// A session's entries as a store keeps them: names to JSON text.
 pub type SessionState = HashMap<String, String>;
 
@@ -128,7 +133,7 @@ pub trait SessionStore: Send + Sync + 'static {
     /// its session, so that one that changes nothing costs the store one step. The default
     /// [`load`](Self::load)s, then calls [`update_ttl`](Self::update_ttl) when there is a
     /// session (a failure of which is logged: the state is intact); a store that can do both
-    /// at once (`RedisStore`: `HGETALL` and `PEXPIRE` in one pipeline) overrides it.
+    /// at once, or knows when the clock need not restart (`RedisStore`), overrides it.
     fn load_and_touch(
         &self,
         key: &str,

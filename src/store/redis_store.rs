@@ -11,22 +11,26 @@ use redis::{
 };
 use tokio::sync::OnceCell;
 
-use super::{SessionState, SessionStore, StateChanges, StoreError, new_session_key};
+use super::{SessionState, SessionStore, StateChanges, StoreError, TOUCHED_KEY, new_session_key};
 
 /// Sessions in Redis, for deployments with many instances (feature `redis`).
 ///
 /// Each session is one Redis hash under `prefix` + key (a field per entry, its value the
-/// entry's JSON), expiring after its idle TTL; keys are 128 random bits, so tokens stay 67
-/// characters. A request that changes a session writes only the fields it changed, in one
-/// `MULTI`/`EXEC` of plain hash commands (no script, no JSON of the whole session on either
-/// side). Sessions stored by earlier versions as one JSON string are read, and turned into
-/// hashes, when next used. A session with no entries is not kept (this crate's never has none).
+/// entry's JSON, and one field of the store's own: when it last restarted the idle clock),
+/// expiring after its idle TTL; keys are 128 random bits, so tokens stay 67 characters. A
+/// request that changes a session writes only the fields it changed (no script, no JSON of the
+/// whole session on either side). Sessions stored by earlier versions as one JSON string are
+/// read, and turned into hashes, when next used. A session with no entries is not kept (this
+/// crate's never has none).
 ///
 /// **One connection, multiplexed**: every request of every worker shares one connection
 /// (redis-rs's `ConnectionManager`; on a cluster, its cluster connection), as actix-session's
 /// Redis store does, so no request waits for a connection of its own. A request costs one
-/// round trip to read its session (the read restarts the idle clock in the same trip) and one
-/// more only when it changed the session. The connection is made on first use and remade by
+/// command to read its session (`HGETALL`) and, only when it changed the session, one round
+/// trip to write it (`HSET` of the fields changed, then `PEXPIRE`, pipelined). A read restarts
+/// the idle clock only when an eighth of the TTL has passed since it was last restarted (one
+/// more round trip then): a session lives at least seven eighths of its TTL after its last
+/// request, and never more than the TTL. The connection is made on first use and remade by
 /// itself after an outage: requests made while Redis is down get 503, and the sessions carry on
 /// once it is back.
 ///
@@ -103,6 +107,21 @@ for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1
 ";
+
+/// Restarts the idle clock of `KEYS[1]`, if it exists: `ARGV[1]` is the TTL in milliseconds,
+/// `ARGV[2]` and `ARGV[3]` the touched field and the time. 1 when it existed. Sent when a read
+/// finds the clock last restarted long ago (at most once per eighth of the TTL) and by
+/// `update_ttl`; a plain `PEXPIRE` and `HSET` could make a session that expired meanwhile
+/// again, without a TTL.
+const TOUCH_SCRIPT: &str = r"
+if redis.call('PEXPIRE', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+return 1
+";
+
+/// A read restarts the idle clock once more than this share of the TTL passed since it was
+/// last restarted (`1 / REFRESH_EVERY`): a session in use costs one command per read.
+const REFRESH_EVERY: u32 = 8;
 
 /// Turns a session stored by an earlier version (one JSON string) into a hash, keeping its
 /// TTL; nothing when the key is not a string (another request did it first).
@@ -239,6 +258,22 @@ impl RedisStore {
         }
     }
 
+    /// Restarts `key`'s idle clock, if the session is there.
+    async fn touch(&self, key: &str, ttl: Duration) -> Result<(), StoreError> {
+        let mut invocation = touch_script().key(self.redis_key(key));
+        invocation
+            .arg(millis(ttl))
+            .arg(TOUCHED_KEY)
+            .arg(now_millis());
+        let invocation = &invocation;
+        let _: i64 = self
+            .upgrading(key, |mut connection| async move {
+                invocation.invoke_async(&mut connection).await
+            })
+            .await?;
+        Ok(())
+    }
+
     /// Writes `state` whole under `key`; `condition` is `"new"` (the key must not exist) or
     /// `"existing"` (it must). Whether it was written.
     async fn write(
@@ -250,7 +285,8 @@ impl RedisStore {
     ) -> Result<bool, StoreError> {
         let mut invocation = write_script().key(self.redis_key(key));
         invocation.arg(condition).arg(millis(ttl));
-        for (name, value) in state {
+        invocation.arg(TOUCHED_KEY).arg(now_millis());
+        for (name, value) in state.iter().filter(|(name, _)| *name != TOUCHED_KEY) {
             invocation.arg(name).arg(value);
         }
         let invocation = &invocation;
@@ -336,18 +372,47 @@ fn write_script() -> &'static Script {
     SCRIPT.get_or_init(|| Script::new(WRITE_SCRIPT))
 }
 
+fn touch_script() -> &'static Script {
+    static SCRIPT: std::sync::OnceLock<Script> = std::sync::OnceLock::new();
+    SCRIPT.get_or_init(|| Script::new(TOUCH_SCRIPT))
+}
+
 fn upgrade_script() -> &'static Script {
     static SCRIPT: std::sync::OnceLock<Script> = std::sync::OnceLock::new();
     SCRIPT.get_or_init(|| Script::new(UPGRADE_SCRIPT))
 }
 
-/// A session's hash as its state; `None` for no hash (an empty one does not exist in Redis).
-fn from_hash(hash: SessionState) -> Option<SessionState> {
+/// Milliseconds since the Unix epoch, by this machine's clock.
+fn now_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| {
+            u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+        })
+}
+
+/// Whether a session whose idle clock was last restarted at `touched` (milliseconds, as
+/// stored; `None` when it never was, by an earlier version) needs it restarted now. A time
+/// ahead of this machine's clock (another instance's clock runs ahead) is restarted too:
+/// never trusted to keep a session alive.
+fn needs_touch(touched: Option<&str>, ttl: Duration, now: u64) -> bool {
+    let Some(touched) = touched.and_then(|t| t.parse::<u64>().ok()) else {
+        return true;
+    };
+    let every = millis(ttl / REFRESH_EVERY);
+    touched > now || now - touched >= every
+}
+
+/// A session's hash as its state, without the store's own field; `None` for no hash (an
+/// empty one does not exist in Redis) or one with nothing else.
+fn from_hash(mut hash: SessionState) -> Option<SessionState> {
+    hash.remove(TOUCHED_KEY);
     (!hash.is_empty()).then_some(hash)
 }
 
-impl SessionStore for RedisStore {
-    async fn load(&self, key: &str) -> Result<Option<SessionState>, StoreError> {
+impl RedisStore {
+    /// The session's hash as Redis has it (the store's own field too); `None` when there is none.
+    async fn load_hash(&self, key: &str) -> Result<Option<SessionState>, StoreError> {
         let mut get = cmd("HGETALL");
         get.arg(self.redis_key(key));
         let get = &get;
@@ -356,32 +421,36 @@ impl SessionStore for RedisStore {
                 get.query_async(&mut connection).await
             })
             .await?;
-        Ok(from_hash(hash))
+        Ok((!hash.is_empty()).then_some(hash))
+    }
+}
+
+impl SessionStore for RedisStore {
+    async fn load(&self, key: &str) -> Result<Option<SessionState>, StoreError> {
+        Ok(self.load_hash(key).await?.and_then(from_hash))
     }
 
-    /// `HGETALL` and `PEXPIRE` in one pipeline: one round trip (on one cluster node, since
-    /// both name the same key).
+    /// `HGETALL`, and the idle clock restarted only when an eighth of the TTL passed since it
+    /// last was (`needs_touch`): most reads are one command.
     async fn load_and_touch(
         &self,
         key: &str,
         ttl: Duration,
     ) -> Result<Option<SessionState>, StoreError> {
-        let redis_key = self.redis_key(key);
-        let mut pipeline = redis::pipe();
-        pipeline
-            .cmd("HGETALL")
-            .arg(&redis_key)
-            .cmd("PEXPIRE")
-            .arg(&redis_key)
-            .arg(millis(ttl))
-            .ignore();
-        let pipeline = &pipeline;
-        let (hash,): (SessionState,) = self
-            .upgrading(key, |mut connection| async move {
-                pipeline.query_async(&mut connection).await
-            })
-            .await?;
-        Ok(from_hash(hash))
+        let Some(mut state) = self.load_hash(key).await? else {
+            return Ok(None);
+        };
+        let touched = state.remove(TOUCHED_KEY);
+        if state.is_empty() {
+            return Ok(None);
+        }
+        if needs_touch(touched.as_deref(), ttl, now_millis())
+            && let Err(err) = self.touch(key, ttl).await
+        {
+            // The state is intact: the request goes on, its session shorter-lived.
+            tracing::warn!(error = %err, "could not extend a session's lifetime");
+        }
+        Ok(Some(state))
     }
 
     async fn save(&self, state: SessionState, ttl: Duration) -> Result<String, StoreError> {
@@ -408,10 +477,12 @@ impl SessionStore for RedisStore {
         }
     }
 
-    /// One `MULTI`/`EXEC`: `EXISTS`, `HSET` of the entries set, `HDEL` of those removed,
-    /// `PEXPIRE`. When the session was gone, the fields just written are deleted again and
-    /// the caller saves its state anew; a request that wrote into them in that instant loses
-    /// its write with the session, as it would a moment later.
+    /// One pipeline: `HSET` of the entries set and of the touched field, `HDEL` of those
+    /// removed, `PEXPIRE`. Every session has the touched field (a read adds it to one written
+    /// by an earlier version), so `HSET` counts every field it wrote as new only when the
+    /// session was gone: the fields just written are then deleted again, and the caller saves
+    /// its state anew. A request that wrote into them in that instant loses its write with the
+    /// session, as it would a moment later.
     async fn merge(
         &self,
         key: &str,
@@ -419,34 +490,36 @@ impl SessionStore for RedisStore {
         ttl: Duration,
     ) -> Result<Option<String>, StoreError> {
         let redis_key = self.redis_key(key);
-        let mut transaction = redis::pipe();
-        transaction.atomic().cmd("EXISTS").arg(&redis_key);
-        if !changes.set.is_empty() {
-            let set = transaction.cmd("HSET").arg(&redis_key);
-            for (name, value) in &changes.set {
-                set.arg(name).arg(value);
-            }
-            set.ignore();
+        let mut pipeline = redis::pipe();
+        let set = pipeline
+            .cmd("HSET")
+            .arg(&redis_key)
+            .arg(TOUCHED_KEY)
+            .arg(now_millis());
+        let mut written = 1;
+        for (name, value) in changes.set.iter().filter(|(name, _)| *name != TOUCHED_KEY) {
+            set.arg(name).arg(value);
+            written += 1;
         }
         if !changes.removed.is_empty() {
-            transaction
+            pipeline
                 .cmd("HDEL")
                 .arg(&redis_key)
                 .arg(&changes.removed)
                 .ignore();
         }
-        transaction
+        pipeline
             .cmd("PEXPIRE")
             .arg(&redis_key)
             .arg(millis(ttl))
             .ignore();
-        let transaction = &transaction;
-        let (existed,): (bool,) = self
+        let pipeline = &pipeline;
+        let (added,): (usize,) = self
             .upgrading(key, |mut connection| async move {
-                transaction.query_async(&mut connection).await
+                pipeline.query_async(&mut connection).await
             })
             .await?;
-        if existed {
+        if added < written {
             return Ok(Some(key.to_owned()));
         }
         let mut del = cmd("DEL");
@@ -456,10 +529,7 @@ impl SessionStore for RedisStore {
     }
 
     async fn update_ttl(&self, key: &str, ttl: Duration) -> Result<(), StoreError> {
-        let mut expire = cmd("PEXPIRE");
-        expire.arg(self.redis_key(key)).arg(millis(ttl));
-        let _: i64 = self.query(&expire).await?;
-        Ok(())
+        self.touch(key, ttl).await
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
@@ -467,5 +537,25 @@ impl SessionStore for RedisStore {
         del.arg(self.redis_key(key));
         let _: i64 = self.query(&del).await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_idle_clock_restarts_once_an_eighth_of_the_ttl_passed() {
+        let ttl = Duration::from_secs(80);
+        let now = 1_000_000_000;
+        assert!(needs_touch(None, ttl, now), "never touched");
+        assert!(needs_touch(Some("soon"), ttl, now), "unreadable");
+        assert!(!needs_touch(Some("1000000000"), ttl, now));
+        assert!(!needs_touch(Some("999990001"), ttl, now), "9.999 s ago");
+        assert!(needs_touch(Some("999990000"), ttl, now), "10 s ago");
+        assert!(
+            needs_touch(Some("1000000001"), ttl, now),
+            "ahead of this clock"
+        );
     }
 }
