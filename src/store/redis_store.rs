@@ -221,9 +221,12 @@ impl RedisStore {
     /// The shared connection, made on first use; a failed attempt is tried again next time.
     async fn connection(&self) -> Result<Connection, StoreError> {
         let redis = &self.redis;
-        redis
-            .connection
-            .get_or_try_init(|| redis.connect())
+        if let Some(connection) = redis.connection.get() {
+            return Ok(connection.clone());
+        }
+        // Boxed: making the connection is a large future, and every command's future would
+        // carry its size (3.3 KB, copied and allocated on every request) for a step made once.
+        Box::pin(redis.connection.get_or_try_init(|| redis.connect()))
             .await
             .cloned()
             .map_err(StoreError::backend)
@@ -246,13 +249,17 @@ impl RedisStore {
     {
         let connection = self.connection().await?;
         match run(connection.clone()).await {
+            // Boxed, as the connection is: taken once per session of an earlier version.
             Err(err) if err.code() == Some("WRONGTYPE") => {
-                let _: i64 = upgrade_script()
-                    .key(self.redis_key(key))
-                    .invoke_async(&mut connection.clone())
-                    .await
-                    .map_err(StoreError::backend)?;
-                run(connection).await.map_err(StoreError::backend)
+                Box::pin(async {
+                    let _: i64 = upgrade_script()
+                        .key(self.redis_key(key))
+                        .invoke_async(&mut connection.clone())
+                        .await
+                        .map_err(StoreError::backend)?;
+                    run(connection).await.map_err(StoreError::backend)
+                })
+                .await
             }
             result => result.map_err(StoreError::backend),
         }
