@@ -18,7 +18,7 @@ use std::{
 
 use actix_cookieless::{
     Settings,
-    store::{ActixSessionStore, RedisStore, SessionStore, redis},
+    store::{ActixSessionStore, RedisStore, SessionState, SessionStore, StateChanges, redis},
 };
 use common::{SECRET, serve, wire};
 use redis_cluster::PrivateCluster;
@@ -313,6 +313,41 @@ async fn a_request_costs_redis_one_read_and_one_write() {
     let res = wire(addr, "GET", "/s/read", &[("X-Session-ID", &token)], "").await;
     assert_eq!(res.body, r#"a="9""#);
     handle.stop(true).await;
+}
+
+/// The store's own field cannot be written or removed through `merge`: removing it would make
+/// the next merge take the session for gone (and delete it).
+#[actix_rt::test]
+async fn a_merge_cannot_remove_the_stores_own_field() {
+    let store = store(&shared_redis_url(), "own-field").await;
+    let ttl = Duration::from_secs(60);
+    let entries = |pairs: &[(&str, &str)]| -> SessionState {
+        pairs
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect()
+    };
+    let key = store.save(entries(&[("a", "1")]), ttl).await.unwrap();
+    let mut changes = StateChanges::default();
+    changes.remove(TOUCHED.to_owned());
+    changes.set("b".into(), "2".into());
+    assert_eq!(
+        store.merge(&key, &changes, ttl).await.unwrap(),
+        Some(key.clone())
+    );
+    let mut changes = StateChanges::default();
+    changes.set(TOUCHED.to_owned(), "0".into());
+    changes.set("c".into(), "3".into());
+    assert_eq!(
+        store.merge(&key, &changes, ttl).await.unwrap(),
+        Some(key.clone()),
+        "the session is still there"
+    );
+    assert_eq!(
+        store.load(&key).await.unwrap(),
+        Some(entries(&[("a", "1"), ("b", "2"), ("c", "3")]))
+    );
+    store.delete(&key).await.unwrap();
 }
 
 /// A `redis-server` of this test's own, on a free loopback port, saving to a directory of its

@@ -508,12 +508,15 @@ impl SessionStore for RedisStore {
             set.arg(name).arg(value);
             written += 1;
         }
-        if !changes.removed.is_empty() {
-            pipeline
-                .cmd("HDEL")
-                .arg(&redis_key)
-                .arg(&changes.removed)
-                .ignore();
+        // The store's own field stays: without it, the next merge would take the session
+        // for gone.
+        let removed: Vec<&String> = changes
+            .removed
+            .iter()
+            .filter(|name| *name != TOUCHED_KEY)
+            .collect();
+        if !removed.is_empty() {
+            pipeline.cmd("HDEL").arg(&redis_key).arg(removed).ignore();
         }
         pipeline
             .cmd("PEXPIRE")
