@@ -25,12 +25,6 @@ fn peer(ip: &str) -> SocketAddr {
     SocketAddr::new(ip.parse().unwrap(), 40000)
 }
 
-fn from(ip: &str, req: TestRequest) -> TestRequest {
-    req.peer_addr(peer(ip))
-        .insert_header((header::HOST, "shop.example"))
-        .insert_header((header::USER_AGENT, UA))
-}
-
 fn behind_a_proxy() -> actix_cookieless::Settings {
     let mut settings = settings();
     settings.trusted_proxies = vec!["10.0.0.0/8".to_owned()];

@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::{net::SocketAddr, time::Duration};
+use std::time::Duration;
 
 use actix_cookieless::MemoryStore;
 use actix_web::{
@@ -17,12 +17,6 @@ use common::*;
 const FLOOD: usize = 6_000;
 const VISITORS: usize = 20;
 const THINK_TIME: Duration = Duration::from_secs(5);
-
-fn from(ip: &str, req: TestRequest) -> TestRequest {
-    req.peer_addr(SocketAddr::new(ip.parse().unwrap(), 40000))
-        .insert_header((header::HOST, "shop.example"))
-        .insert_header((header::USER_AGENT, UA))
-}
 
 /// What the flood and the visitors saw.
 struct Outcome {
@@ -123,22 +117,6 @@ async fn a_session_in_use(app: &impl TestApp, ip: &str) -> String {
 async fn read(app: &impl TestApp, ip: &str, token: &str) -> String {
     let req = from(ip, TestRequest::get().uri("/s/read")).insert_header(("x-session-id", token));
     body(test::call_service(app, req.to_request()).await).await
-}
-
-/// `count` new sessions, one from each of `addresses`; how many were refused with 429.
-async fn flood_from(app: &impl TestApp, addresses: &[String], count: usize) -> usize {
-    let mut refused = 0;
-    for i in 0..count {
-        let ip = &addresses[i % addresses.len()];
-        let req = from(ip, TestRequest::get().uri("/s/write/step/1"));
-        let res = test::call_service(app, req.to_request()).await;
-        match res.status() {
-            StatusCode::OK => {}
-            StatusCode::TOO_MANY_REQUESTS => refused += 1,
-            other => panic!("the flood got {other}"),
-        }
-    }
-    refused
 }
 
 /// 200 addresses of one /24 (127.0.2.1-200) are one client to the budget: the flood gets

@@ -20,6 +20,7 @@ use actix_cookieless::{
     Settings,
     store::{ActixSessionStore, RedisStore, SessionState, SessionStore, StateChanges, redis},
 };
+use actix_web::test::{self, TestRequest};
 use common::{SECRET, serve, wire};
 use redis_cluster::PrivateCluster;
 
@@ -348,6 +349,48 @@ async fn a_merge_cannot_remove_the_stores_own_field() {
         Some(entries(&[("a", "1"), ("b", "2"), ("c", "3")]))
     );
     store.delete(&key).await.unwrap();
+}
+
+/// Issue 32: the budget of new sessions holds with the sessions in Redis as it does in memory
+/// (`tests/flood.rs`): 200 addresses of one /24 get 120 new sessions between them, no more,
+/// so a flood cannot fill Redis; a visitor elsewhere is served, and a session in use is kept.
+#[actix_rt::test]
+async fn the_flood_budget_holds_on_redis() {
+    let url = shared_redis_url();
+    let mut conn = connection(&url).await;
+    for key in redis_keys(&url, "flood:*").await {
+        let _: i64 = redis::cmd("DEL")
+            .arg(key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
+    let app = common::app_with(store(&url, "flood").await, common::settings()).await;
+    let visitor = common::from(
+        "203.0.113.7",
+        TestRequest::get().uri("/s/write/answer/kept"),
+    );
+    let used = common::token_of(&test::call_service(&app, visitor.to_request()).await).unwrap();
+
+    let addresses: Vec<String> = (1..=200).map(|i| format!("127.0.2.{i}")).collect();
+    let refused = common::flood_from(&app, &addresses, 2_000).await;
+    assert_eq!(refused, 2_000 - 120, "the /24 shares one budget of 120");
+    assert_eq!(
+        redis_keys(&url, "flood:*").await.len(),
+        121,
+        "Redis holds the flood's 120 sessions and the visitor's"
+    );
+    let read = common::from("203.0.113.7", TestRequest::get().uri("/s/read"))
+        .insert_header(("x-session-id", used.as_str()));
+    let res = test::call_service(&app, read.to_request()).await;
+    assert_eq!(common::body(res).await, r#"answer="kept""#);
+    let elsewhere = common::from("203.0.113.8", TestRequest::get().uri("/s/write/a/b"));
+    let res = test::call_service(&app, elsewhere.to_request()).await;
+    assert_eq!(
+        res.status(),
+        actix_web::http::StatusCode::OK,
+        "a visitor from elsewhere"
+    );
 }
 
 /// A `redis-server` of this test's own, on a free loopback port, saving to a directory of its

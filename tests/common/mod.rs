@@ -14,7 +14,14 @@ use actix_cookieless::{
     Clock, CookielessSession, MemoryStore, Session, Settings,
     store::{SessionState as State, SessionStore, StoreError},
 };
-use actix_web::{App, HttpResponse, cookie::Cookie, dev::ServiceResponse, test, web};
+use actix_web::{
+    App, HttpResponse,
+    cookie::Cookie,
+    dev::ServiceResponse,
+    http::{StatusCode, header},
+    test::{self, TestRequest},
+    web,
+};
 
 pub const SECRET: &str = "integration-test-secret-0123456789abcdef";
 pub const UA: &str = "Mozilla/5.0 (X11; Linux x86_64) Test/1.0";
@@ -356,4 +363,28 @@ where
     let handle = server.handle();
     actix_web::rt::spawn(server);
     (addr, handle)
+}
+
+/// `req` as a browser at `ip` sends it to `shop.example`.
+pub fn from(ip: &str, req: TestRequest) -> TestRequest {
+    req.peer_addr(std::net::SocketAddr::new(ip.parse().unwrap(), 40000))
+        .insert_header((header::HOST, "shop.example"))
+        .insert_header((header::USER_AGENT, UA))
+}
+
+/// `count` new sessions, one from each of `addresses` in turn; how many were refused with 429
+/// (the budget of new sessions per address prefix).
+pub async fn flood_from(app: &impl TestApp, addresses: &[String], count: usize) -> usize {
+    let mut refused = 0;
+    for i in 0..count {
+        let ip = &addresses[i % addresses.len()];
+        let req = from(ip, TestRequest::get().uri("/s/write/step/1"));
+        let res = test::call_service(app, req.to_request()).await;
+        match res.status() {
+            StatusCode::OK => {}
+            StatusCode::TOO_MANY_REQUESTS => refused += 1,
+            other => panic!("the flood got {other}"),
+        }
+    }
+    refused
 }
