@@ -117,6 +117,21 @@ async fn two_instances_share_one_session_through_redis() {
     second_handle.stop(true).await;
 }
 
+/// The seconds Redis gives `key` to live.
+async fn ttl_of(conn: &mut redis::aio::MultiplexedConnection, key: &str) -> i64 {
+    redis::cmd("TTL").arg(key).query_async(conn).await.unwrap()
+}
+
+/// Gives `key` `seconds` to live, as if time had passed.
+async fn expire(conn: &mut redis::aio::MultiplexedConnection, key: &str, seconds: u64) {
+    let _: () = redis::cmd("EXPIRE")
+        .arg(key)
+        .arg(seconds)
+        .query_async(conn)
+        .await
+        .unwrap();
+}
+
 #[actix_rt::test]
 async fn redis_expiry_follows_session_ttl() {
     let url = shared_redis_url();
@@ -136,11 +151,7 @@ async fn redis_expiry_follows_session_ttl() {
     let token = res.token().unwrap();
     let keys = redis_keys(&url, "ttl100:*").await;
     for key in &keys {
-        let ttl: i64 = redis::cmd("TTL")
-            .arg(key)
-            .query_async(&mut conn)
-            .await
-            .unwrap();
+        let ttl = ttl_of(&mut conn, key).await;
         assert!(
             (90..=100).contains(&ttl),
             "Redis TTL {ttl}s, session_ttl 100s"
@@ -167,11 +178,7 @@ async fn redis_expiry_follows_session_ttl() {
         .unwrap();
     let res = wire(addr, "GET", "/s/read", &[("X-Session-ID", &token)], "").await;
     assert_eq!(res.body, r#"a="1""#);
-    let ttl: i64 = redis::cmd("TTL")
-        .arg(&key)
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    let ttl = ttl_of(&mut conn, &key).await;
     assert!(ttl > 90, "a read extends the session: TTL {ttl}s");
     let touched: u64 = redis::cmd("HGET")
         .arg(&key)
@@ -183,28 +190,15 @@ async fn redis_expiry_follows_session_ttl() {
 
     // Just after, a read leaves the clock alone: the session has more than seven eighths of
     // its TTL left (the 50 s set here stand for that; Redis is not asked again).
-    let _: () = redis::cmd("EXPIRE")
-        .arg(&key)
-        .arg(50)
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    expire(&mut conn, &key, 50).await;
     let res = wire(addr, "GET", "/s/read", &[("X-Session-ID", &token)], "").await;
     assert_eq!(res.body, r#"a="1""#);
-    let ttl: i64 = redis::cmd("TTL")
-        .arg(&key)
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    let ttl = ttl_of(&mut conn, &key).await;
     assert!(ttl <= 50, "a read so soon writes nothing: TTL {ttl}s");
     // A write restarts it with its own pipeline.
     let res = wire(addr, "GET", "/s/write/b/2", &[("X-Session-ID", &token)], "").await;
     assert_eq!(res.status, 200);
-    let ttl: i64 = redis::cmd("TTL")
-        .arg(&key)
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    let ttl = ttl_of(&mut conn, &key).await;
     assert!(ttl > 90, "a write extends the session: TTL {ttl}s");
     handle.stop(true).await;
 
@@ -722,11 +716,7 @@ async fn sessions_stored_as_json_strings_by_earlier_versions_carry_on() {
             .query_async(&mut conn)
             .await
             .unwrap();
-        let ttl: i64 = redis::cmd("TTL")
-            .arg(format!("upgrade:{key}"))
-            .query_async(&mut conn)
-            .await
-            .unwrap();
+        let ttl = ttl_of(&mut conn, &format!("upgrade:{key}")).await;
         assert_eq!(kind, "hash", "{key}");
         assert!(ttl >= ttl_at_least, "{key}: TTL {ttl}s");
     }
