@@ -489,7 +489,8 @@ impl SessionStore for RedisStore {
     /// by an earlier version), so `HSET` counts every field it wrote as new only when the
     /// session was gone: the fields just written are then deleted again, and the caller saves
     /// its state anew. A request that wrote into them in that instant loses its write with the
-    /// session, as it would a moment later.
+    /// session, as it would a moment later. (An earlier version's session whose read could not
+    /// add the field is taken for gone too: its state goes on under a new key.)
     async fn merge(
         &self,
         key: &str,
