@@ -34,6 +34,13 @@ fn shared_redis_url() -> String {
     })
 }
 
+/// Deletes the keys an earlier run of a test left under `pattern`.
+async fn clear_keys(conn: &mut redis::aio::MultiplexedConnection, url: &str, pattern: &str) {
+    for key in redis_keys(url, pattern).await {
+        let _: i64 = redis::cmd("DEL").arg(key).query_async(conn).await.unwrap();
+    }
+}
+
 /// A connection of the test's own, to look at what the store wrote.
 async fn connection(url: &str) -> redis::aio::MultiplexedConnection {
     redis::Client::open(url)
@@ -138,13 +145,7 @@ async fn redis_expiry_follows_session_ttl() {
     let mut settings = Settings::new(SECRET);
     settings.session_ttl = Duration::from_secs(100);
     let mut conn = connection(&url).await;
-    for key in redis_keys(&url, "ttl100:*").await {
-        let _: i64 = redis::cmd("DEL")
-            .arg(key)
-            .query_async(&mut conn)
-            .await
-            .unwrap();
-    }
+    clear_keys(&mut conn, &url, "ttl100:*").await;
     let (addr, handle) = serve(store(&url, "ttl100").await, settings);
 
     let res = wire(addr, "GET", "/s/write/a/1", &[], "").await;
@@ -352,13 +353,7 @@ async fn a_merge_cannot_remove_the_stores_own_field() {
 async fn the_flood_budget_holds_on_redis() {
     let url = shared_redis_url();
     let mut conn = connection(&url).await;
-    for key in redis_keys(&url, "flood:*").await {
-        let _: i64 = redis::cmd("DEL")
-            .arg(key)
-            .query_async(&mut conn)
-            .await
-            .unwrap();
-    }
+    clear_keys(&mut conn, &url, "flood:*").await;
     let app = common::app_with(store(&url, "flood").await, common::settings()).await;
     let visitor = common::from(
         "203.0.113.7",
