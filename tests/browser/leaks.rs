@@ -146,6 +146,16 @@ const PAGES: &[(&str, &str, &[&str])] = &[
         <form method=post action="/misread-form"><input name=a value=1><button>go</button></form>"#,
         &[],
     ),
+    // After the `<img>` the browser has left both `<svg>`s and reads `<style>` as HTML, its
+    // text up to `</style>`; lol_html, still in one `<svg>`, read an SVG `<style>` closed by
+    // `</svg>` and then a comment that hid the `<base>`, which moved the link given the token
+    // before it to the other origin (`rewrite_pieces`). Now the rest is judged whole: it
+    // names a base, so it goes.
+    (
+        "nested-svg-hidden-base",
+        r#"<a href="/nested-svg-link">n</a><svg><svg><img src=/i><style></svg><!--</style><base href="{OTHER}/">"#,
+        &[],
+    ),
 ];
 
 /// Attack pages for a browser without JavaScript, which reads `<noscript>` content as markup;

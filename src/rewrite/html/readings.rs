@@ -346,8 +346,11 @@ fn on_foreign_text_element(
             // What goes may be markup to a browser, which changes its tree from there on (an
             // `<img>` that took it out of foreign content: a `<form>` after it stays SVG, and
             // a token put into a later form joins an open one that sends by GET; found by
-            // `rewrite_pieces`): no token after it can be placed safely.
-            stop_tokens(
+            // `rewrite_pieces`): no token after it can be placed safely. And what lol_html reads
+            // from here may hide what a browser applies to the whole page: a `<noscript>` that
+            // is text to a browser held a `<!--` to lol_html, which hid the live
+            // `<meta name=referrer content=unsafe-url>` after it (`rewrite_pieces`).
+            reading_parts(
                 &mut state,
                 "a text element in nested foreign content lost its content",
             );
