@@ -424,6 +424,14 @@ fn nested_foreign_content_where_lol_html_and_browsers_part() {
         // given the token before. The rest is judged whole now.
         "<svg><svg><img src=s:><noscript></svg><!--</noscript><meta name=referrer content=unsafe-url>",
         "<a href=/n>n</a><svg><svg><img src=s:><style></svg><!--</style><base href=https://evil.example/>",
+        // The same breakout, then a `<title>`: lol_html names it HTML but reads its text as
+        // markup, where a browser reads RCDATA up to `</title>`; a comment, an attribute value
+        // or an end tag's attributes hid the `<base>` or `<meta>` after it.
+        "<a href=/n>n</a><svg><svg><img src=/i><title><!--</title><base href=https://evil.example/>",
+        r#"<a href=/n>n</a><svg><svg><img src=/i><title><x a="</title><base href=https://evil.example/>">"#,
+        r#"<a href=/n>n</a><svg><svg><img src=/i><title></p a="</title><base href=https://evil.example/>">"#,
+        "<a href=/n>n</a><svg><svg><p><title><!--</title><base href=https://evil.example/>",
+        "<svg><svg><img src=s:><title><!--</title><meta name=referrer content=unsafe-url>",
     ];
     for page in pages {
         for use_get in [false, true] {

@@ -156,6 +156,12 @@ const PAGES: &[(&str, &str, &[&str])] = &[
         r#"<a href="/nested-svg-link">n</a><svg><svg><img src=/i><style></svg><!--</style><base href="{OTHER}/">"#,
         &[],
     ),
+    // The same with a `<title>`, which lol_html names HTML but reads as markup there.
+    (
+        "nested-svg-title-hidden-base",
+        r#"<a href="/nested-title-link">n</a><svg><svg><img src=/i><title><!--</title><base href="{OTHER}/">"#,
+        &[],
+    ),
 ];
 
 /// Attack pages for a browser without JavaScript, which reads `<noscript>` content as markup;

@@ -167,7 +167,11 @@ fn on_element_start(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult 
     if !el.can_have_content() {
         return Ok(());
     }
-    if !is_html(el) {
+    // Where lol_html's foreign content may not be a browser's, an element it names HTML may
+    // still have been tokenized as foreign: after `<svg><svg><img>` (the `<img>` takes a
+    // browser out of both), lol_html gives an HTML `<title>` whose text it reads as markup, a
+    // `<!--` there hiding the `<base>` a browser reads after `</title>` (`rewrite_pieces`).
+    if !is_html(el) || shared.borrow().foreign_unsure {
         return on_foreign_text_element(shared, el, name);
     }
     let (in_select, in_foreign) = {
