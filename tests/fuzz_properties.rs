@@ -46,6 +46,11 @@ fn any_url() -> impl Strategy<Value = &'static str> {
         Just("https&#x3A;//evil.example/"),
         Just("&#47;&#47;evil.example/"),
         Just("/&NewLine;/evil.example/"),
+        // A special scheme without two slashes: a path on the base's host, or on a base of
+        // another scheme a host of its own.
+        Just("https:next"),
+        Just("https:/next"),
+        Just("http:&sol;next"),
     ]
 }
 
@@ -526,6 +531,36 @@ fn text_elements_after_foreign_content_breakouts_in_every_combination() {
         "{} pages leak: {leaking:#?}",
         leaking.len()
     );
+}
+
+/// A URL with a special scheme and no two slashes after it (`https:/next`, `https:next`) is read
+/// against the base: with a base of the same scheme as a path on its host, with one of another
+/// scheme as naming a host itself. The rewriter took such a URL for absolute, so a `<base>`
+/// after the link or form it gave the token sent the token to that base's host, or to `next`
+/// (found by `rewrite_html`). Each page failed before the fix.
+#[test]
+fn special_scheme_urls_without_two_slashes_follow_a_later_base() {
+    let urls = [
+        "https:/next",
+        "https:next",
+        "HTTPS:next",
+        "https:\\next",
+        "https:?q",
+        "https:\t/next",
+        "http:next",
+        "https:/\\example.com/x",
+        "https://example.com/x",
+    ];
+    for url in urls {
+        for base in ["https://evil.example/", "http://evil.example/"] {
+            let page = format!(
+                r#"<a href="{url}">n</a><base href="{base}"><form method=post action="{url}"><input name=a></form>"#
+            );
+            for use_get in [false, true] {
+                properties::check_rewrite(page.as_bytes(), &[], use_get);
+            }
+        }
+    }
 }
 
 /// A text element's start tag whose last attribute has `=` and no value (`<title a=>`): lol_html

@@ -333,9 +333,27 @@ fn plain_http_host(url: &str) -> Option<&str> {
 }
 
 /// Whether `url` is absolute: it starts with a scheme, so no `<base href>` can move it.
-/// A URL with a tab or newline in its scheme counts as relative (a parser would drop them).
+/// A URL with a tab or newline in its scheme or its slashes counts as relative (a parser
+/// would drop them). A special scheme (`http`, `https`, `ws`, `wss`, `ftp`, `file`) must be
+/// followed by two slashes (`/` or `\`): `https:next` and `https:/next` are read against a
+/// base of the same scheme (a path on its host), and against one of another scheme take
+/// `next` for the host, so a later `<base>` moves them (found by `rewrite_html`).
 pub(crate) fn has_scheme(url: &str) -> bool {
-    starts_with_scheme(trim_url(url).as_bytes())
+    let url = trim_url(url).as_bytes();
+    if !starts_with_scheme(url) {
+        return false;
+    }
+    let Some(colon) = url.iter().position(|&b| b == b':') else {
+        return false;
+    };
+    let special = ["http", "https", "ws", "wss", "ftp", "file"]
+        .iter()
+        .any(|scheme| url[..colon].eq_ignore_ascii_case(scheme.as_bytes()));
+    !special
+        || matches!(
+            url.get(colon + 1..colon + 3),
+            Some([b'/' | b'\\', b'/' | b'\\'])
+        )
 }
 
 /// Whether a URL opens with `javascript:`, which sends no request anywhere.
@@ -365,6 +383,37 @@ fn trim_url(url: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_special_scheme_is_absolute_only_with_two_slashes() {
+        for absolute in [
+            "https://a/",
+            "HTTP://a",
+            "https:\\\\a",
+            "https:/\\a",
+            " wss://a",
+            "mailto:x",
+            "javascript:x",
+            "data:,x",
+            "foo:bar",
+        ] {
+            assert!(has_scheme(absolute), "{absolute:?}");
+        }
+        for moved_by_a_base in [
+            "https:/next",
+            "https:next",
+            "https:",
+            "FILE:x",
+            "ftp:/x",
+            "https:\t//a",
+            "ht\ttps://a",
+            "/next",
+            "//a/x",
+            "",
+        ] {
+            assert!(!has_scheme(moved_by_a_base), "{moved_by_a_base:?}");
+        }
+    }
 
     fn policy() -> LinkPolicy {
         LinkPolicy::new(
