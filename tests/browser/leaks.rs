@@ -156,18 +156,18 @@ const PAGES: &[(&str, &str, &[&str])] = &[
         r#"<a href="/nested-svg-link">n</a><svg><svg><img src=/i><style></svg><!--</style><base href="{OTHER}/">"#,
         &[],
     ),
+    // The same with a `<title>`, which lol_html names HTML but reads as markup there.
+    (
+        "nested-svg-title-hidden-base",
+        r#"<a href="/nested-title-link">n</a><svg><svg><img src=/i><title><!--</title><base href="{OTHER}/">"#,
+        &[],
+    ),
     // `http:/path` has a scheme but no two slashes: the URL parser reads it against the base
     // (of the same scheme, a path on its host). The rewriter took it for absolute, so the
     // `<base>` after it moved the link given the token to the other origin (`rewrite_html`).
     (
         "special-scheme-without-slashes",
         r#"<a href="http:/special-scheme-link">s</a><base href="{OTHER}/">"#,
-        &[],
-    ),
-    // The same with a `<title>`, which lol_html names HTML but reads as markup there.
-    (
-        "nested-svg-title-hidden-base",
-        r#"<a href="/nested-title-link">n</a><svg><svg><img src=/i><title><!--</title><base href="{OTHER}/">"#,
         &[],
     ),
 ];
