@@ -598,6 +598,21 @@ fn open_a_misread_tag_in_a_comment_parts_the_two_paths() {
     }
 }
 
+/// lol_html gave up at its memory bound (a 1.1 MB tag cut across two chunks) in the chunk that
+/// also held a start tag it misreads: the rewriter wrote that chunk in two parts, and the part
+/// after the misread tag was neither rewritten nor passed through (found by
+/// `rewriting_structured_html_keeps_text_and_the_rules`). Everything passes through now.
+#[test]
+fn nothing_is_lost_where_lol_html_gives_up_before_a_misread_tag() {
+    let page = format!(
+        r#"<a href=/x data-x="{}">x</a><iframe src="/p" referrerpolicy=></iframe><p>end"#,
+        "a".repeat(1_100_000)
+    );
+    let (out, ending) = properties::rewrite_and_tell(page.as_bytes(), &[1], false);
+    assert!(ending.gave_up, "lol_html gives up at the long tag");
+    assert!(out == page.as_bytes(), "the page passes through whole");
+}
+
 /// A text element's start tag whose last attribute has `=` and no value (`<title a=>`): lol_html
 /// 3 goes to the data state after it, not to the element's text state, and reads the text as
 /// markup. Found by `rewrite_html` as a link's token in script text; a `<!--` in that text

@@ -523,14 +523,22 @@ impl TokenRewriter {
                 }
                 // A tag lol_html misreads: what comes before it is read as it is; from its `>`
                 // on, no token. Cut at the same place however the page is chunked.
+                let mut unwritten: &[u8] = &[];
                 let written = match self.misread_tags.see(chunk) {
-                    Some(at) => rewriter.write(&chunk[..at]).and_then(|()| {
-                        readings::reading_parts(
-                            &mut self.state.borrow_mut(),
-                            "lol_html misreads a text element's start tag",
-                        );
-                        rewriter.write(&chunk[at..])
-                    }),
+                    Some(at) => rewriter.write(&chunk[..at]).map_or_else(
+                        |err| {
+                            // Never given to lol_html: it passes through below.
+                            unwritten = &chunk[at..];
+                            Err(err)
+                        },
+                        |()| {
+                            readings::reading_parts(
+                                &mut self.state.borrow_mut(),
+                                "lol_html misreads a text element's start tag",
+                            );
+                            rewriter.write(&chunk[at..])
+                        },
+                    ),
                     None => rewriter.write(chunk),
                 };
                 if let Err(err) = written {
@@ -550,7 +558,9 @@ impl TokenRewriter {
                     self.gave_up = true;
                     let mut state = self.state.borrow_mut();
                     state.forms.strip_all();
-                    return state.forms.take_all();
+                    let mut out = state.forms.take_all();
+                    out.extend_from_slice(unwritten);
+                    return out;
                 }
                 self.state.borrow_mut().forms.take_ready()
             }
