@@ -323,13 +323,57 @@ impl MisreadTags {
 /// [`MisreadTags`] follows it (from its own `<`, whatever the context). Each byte looked at
 /// costs one of `budget`; with none left, the answer is yes: tags started inside one another's
 /// values (`<script a='<script a='...`) cost a bounded pass, not one each to the end.
+#[inline(always)]
 pub(super) fn misread_at(document: &[u8], lt: usize, budget: &mut usize) -> bool {
-    let rest = &document[lt + 1..];
-    let (step, from) = match MisreadTags::name_after_lt(rest) {
-        Some((None, _)) => return false,
-        Some((Some(step), len)) => (step, len),
-        None => (Step::Open, 0),
+    // Most `<` start no text element: told by the letter after it, without a call.
+    let first = document.get(lt + 1).map_or(0, |b| b | 0x20);
+    STARTS_ONE[usize::from(first)] && follow_from(document, lt, budget)
+}
+
+/// What [`misread_at`] spends of `budget` on the tag from `lt` to `end` (after its `>`), which
+/// a WHATWG tokenizer read without error, and so lol_html reads right: each byte after the
+/// name's first follower, up to `>`, costs one. `false` where that is more than is left (and
+/// `misread_at` would answer yes), without following the tag byte by byte.
+pub(super) fn spend_on_tag_read_right(
+    document: &[u8],
+    lt: usize,
+    end: usize,
+    budget: &mut usize,
+) -> bool {
+    let Some((_, len)) = followed_from(document, lt) else {
+        return true;
     };
+    match budget.checked_sub(end - lt - 1 - len) {
+        Some(left) => {
+            *budget = left;
+            true
+        }
+        None => false,
+    }
+}
+
+/// Where the `<` at `lt` of a whole document starts a text element's start tag with
+/// attributes to come: the state after the name's follower, and the bytes that took.
+fn followed_from(document: &[u8], lt: usize) -> Option<(Step, usize)> {
+    let rest = &document[lt + 1..];
+    match MisreadTags::name_after_lt(rest) {
+        Some((step, len)) => step.map(|step| (step, len)),
+        // Near the document's end: only a whole name with a byte after it starts one (no
+        // budget is spent on any other tag, wherever it is).
+        None => match MisreadTags::name_after_lt(&[rest, &[b'>'; LONGEST_NAME]].concat()) {
+            Some((Some(step), len)) if len <= rest.len() => Some((step, len)),
+            _ => None,
+        },
+    }
+}
+
+/// [`misread_at`] for a `<` followed by a letter that starts a text element's name.
+#[inline(never)]
+fn follow_from(document: &[u8], lt: usize, budget: &mut usize) -> bool {
+    let Some((step, from)) = followed_from(document, lt) else {
+        return false;
+    };
+    let rest = &document[lt + 1..];
     let mut tag = Followed {
         step,
         name: [0; LONGEST_NAME],
@@ -413,6 +457,45 @@ mod tests {
                     Some(end),
                     "{html:?} in chunks of {size}"
                 );
+            }
+        }
+    }
+
+    /// The plain path spends the budget on a text element's start tag it read without
+    /// following it: exactly what following it spends, and it runs out where that does.
+    #[test]
+    fn the_budget_spent_on_a_tag_read_right_is_the_followers() {
+        let tags = [
+            "<script src=a>",
+            "<script src='x>y' async>",
+            "<TITLE a=\"\" b c = d/>",
+            "<xmp/>",
+            "<textarea\ta>",
+            "<style>",
+            "<p a=b>",
+            "<iframe srcdoc=\"<p title='x'>\">",
+        ];
+        for tag in tags {
+            let page = format!("{tag}text");
+            let (mut followed, mut spent) = (1000, 1000);
+            assert!(!misread_at(page.as_bytes(), 0, &mut followed), "{tag}");
+            assert!(spend_on_tag_read_right(
+                page.as_bytes(),
+                0,
+                tag.len(),
+                &mut spent
+            ));
+            assert_eq!(spent, followed, "{tag}");
+            let cost = 1000 - followed;
+            if cost > 0 {
+                let (mut short, mut short_spent) = (cost - 1, cost - 1);
+                assert!(misread_at(page.as_bytes(), 0, &mut short), "{tag}");
+                assert!(!spend_on_tag_read_right(
+                    page.as_bytes(),
+                    0,
+                    tag.len(),
+                    &mut short_spent
+                ));
             }
         }
     }

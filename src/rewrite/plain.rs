@@ -30,12 +30,13 @@ use url::Url;
 
 use super::{
     attribute::decode_entities,
+    misread_tags::{misread_at, spend_on_tag_read_right},
     policy::LinkPolicy,
     rules::{
         HeldText, MAX_FORM_HOLD, MAX_HELD_TEXT, Meta, form_token_at, inert_as_markup, keyword,
         token_input,
     },
-    tokenizer::{Attr, Tag, closes, closing_tag, markup_declaration, next_lt, parse_tag},
+    tokenizer::{Attr, Tag, closes, markup_declaration, next_lt, parse_tag},
 };
 
 /// `<!--`, searched for in every script (built once).
@@ -73,6 +74,7 @@ pub(super) fn rewrite(document: &[u8], policy: &LinkPolicy) -> Option<Vec<u8>> {
         svg_open: Vec::new(),
         holds: Vec::new(),
         url: String::new(),
+        misread_budget: document.len(),
     };
     page.run()?;
     Some(page.out)
@@ -144,6 +146,8 @@ struct Plain<'a> {
     holds: Vec<Hold>,
     /// A link's URL with the token (kept to reuse the allocation).
     url: String,
+    /// What [`misread_at`] may still look at, as the full rewriter's prescan spends it.
+    misread_budget: usize,
 }
 
 /// The SVG elements the plain path takes inside `<svg>` (ASCII case-insensitive): what icons
@@ -277,11 +281,11 @@ impl<'a> Plain<'a> {
             at = match *doc.get(lt + 1)? {
                 b'a'..=b'z' | b'A'..=b'Z' => self.start_tag(lt)?,
                 b'/' => self.end_tag(lt)?,
-                b'!' => markup_declaration(doc, lt)?,
+                b'!' => self.unread(lt, markup_declaration(doc, lt)?)?,
                 // `<?xml ...?>` (XHTML's declaration): a bogus comment up to the first `>`,
                 // to every tokenizer.
-                b'?' => lt + memchr(b'>', &doc[lt..])? + 1,
-                // `<` that starts no tag is text.
+                b'?' => self.unread(lt, lt + memchr(b'>', &doc[lt..])? + 1)?,
+                // `<` that starts no tag is text (and no tag lol_html could misread).
                 _ => lt + 1,
             };
         }
@@ -329,7 +333,37 @@ impl<'a> Plain<'a> {
                 return None;
             }
         }
+        if tag.lt_in_values {
+            self.unread(lt, tag.end)?;
+        }
         Some(tag)
+    }
+
+    /// `None` where the `<` at `lt` starts a text element's start tag lol_html misreads
+    /// (`misread_tags`), read from there whatever the context. The full rewriter's prescan
+    /// asks this of every `<` of the page, and stops tokens after the first such tag; the plain
+    /// path asks it of every `<` it does not read as a tag itself ([`unread`](Self::unread)),
+    /// and spends the same budget on each text element's start tag
+    /// ([`spend_on_tag`](Self::spend_on_tag)): on a page with one, both give lol_html's
+    /// output.
+    fn not_misread(&mut self, lt: usize) -> Option<()> {
+        (!misread_at(self.doc, lt, &mut self.misread_budget)).then_some(())
+    }
+
+    /// For a text element's start tag at `lt`, read right (`parse_tag` takes no tag lol_html
+    /// misreads): the budget [`not_misread`](Self::not_misread) would spend, without
+    /// following it byte by byte.
+    fn spend_on_tag(&mut self, lt: usize, tag: &Tag) -> Option<()> {
+        spend_on_tag_read_right(self.doc, lt, tag.end, &mut self.misread_budget).then_some(())
+    }
+
+    /// [`not_misread`](Self::not_misread) for every `<` after `lt` up to `end`, which the
+    /// plain path reads as a comment, a declaration or attribute values; returns `end`.
+    fn unread(&mut self, lt: usize, end: usize) -> Option<usize> {
+        for inner in memchr::memchr_iter(b'<', &self.doc[lt + 1..end]) {
+            self.not_misread(lt + 1 + inner)?;
+        }
+        Some(end)
     }
 
     /// Returns where scanning goes on.
@@ -379,8 +413,18 @@ impl<'a> Plain<'a> {
             Role::Iframe => b"iframe",
             _ => return Some(tag.end),
         };
-        // Text that holds no tags, up to the end tag that closes it.
-        let end = closing_tag(doc, tag.end, text)?;
+        self.spend_on_tag(lt, &tag)?;
+        // Text that holds no tags, up to the end tag that closes it; each `<` in it is one the
+        // plain path does not read as a tag.
+        let mut at = tag.end;
+        let end = loop {
+            let inner = next_lt(doc, at)?;
+            if closes(doc, inner, text) {
+                break inner;
+            }
+            self.not_misread(inner)?;
+            at = inner + 1;
+        };
         let content = &doc[tag.end..end];
         // `<!--` in a script starts the escaped states. `</script>` ends the script there
         // too, unless a `<script` start took the tokenizer on into the double-escaped state,
@@ -425,6 +469,9 @@ impl<'a> Plain<'a> {
                         return None;
                     }
                     let tag = parse_tag(doc, lt + 2, &mut self.attrs)?;
+                    if tag.lt_in_values {
+                        self.unread(lt, tag.end)?;
+                    }
                     let name = &doc[tag.name.clone()];
                     let Some(innermost) = open.last() else {
                         break name.eq_ignore_ascii_case(b"svg").then_some(tag.end)?;
@@ -438,10 +485,10 @@ impl<'a> Plain<'a> {
                 b'!' if doc[lt..].starts_with(b"<!--")
                     && !doc[lt + 4..].starts_with(b"[CDATA[") =>
                 {
-                    markup_declaration(doc, lt)?
+                    self.unread(lt, markup_declaration(doc, lt)?)?
                 }
                 b'!' => return None,
-                b'?' => lt + memchr(b'>', &doc[lt..])? + 1,
+                b'?' => self.unread(lt, lt + memchr(b'>', &doc[lt..])? + 1)?,
                 _ => lt + 1,
             };
         };
@@ -461,6 +508,10 @@ impl<'a> Plain<'a> {
             .any(|known| name.eq_ignore_ascii_case(known))
         {
             return None;
+        }
+        // The one text element's name among them (see `not_misread`).
+        if name.eq_ignore_ascii_case(b"title") {
+            self.spend_on_tag(lt, &tag)?;
         }
         // A link: `href`, or the older `xlink:href` where it has none, as the full rewriter
         // reads an SVG `<a>`.
@@ -487,6 +538,7 @@ impl<'a> Plain<'a> {
         if text_only && !closes(doc, next_lt(doc, tag.end)?, name) {
             return None;
         }
+
         Some(tag.end)
     }
 
@@ -638,6 +690,9 @@ impl<'a> Plain<'a> {
             return None;
         }
         let tag = parse_tag(doc, lt + 2, &mut self.attrs)?;
+        if tag.lt_in_values {
+            self.unread(lt, tag.end)?;
+        }
         let name = &doc[tag.name.clone()];
         // lol_html closes the innermost open element of that name, and all inside it.
         if let Some(at) = self

@@ -5,6 +5,7 @@
 use std::{ops::Range, sync::LazyLock};
 
 use memchr::{memchr, memmem};
+use wide::u8x16;
 
 /// One attribute of a tag, as ranges of the document.
 pub(super) struct Attr {
@@ -20,6 +21,8 @@ pub(super) struct Tag {
     pub(super) name: Range<usize>,
     pub(super) end: usize,
     pub(super) self_closing: bool,
+    /// A quoted value holds a `<` (markup to a reader that misreads the tag).
+    pub(super) lt_in_values: bool,
 }
 
 const fn is_space(b: u8) -> bool {
@@ -117,6 +120,38 @@ pub(super) fn find_byte(doc: &[u8], from: usize, byte: u8) -> Option<usize> {
     memchr(byte, &doc[from..]).map(|at| from + at)
 }
 
+/// Where the first `quote` at or after `from` is, and whether a `<` comes before it: as
+/// [`find_byte`] finds the quote, in the same pass, sixteen bytes per SSE2 compare (`wide`:
+/// half of all values are longer than 16 bytes, and `memchr2` cost a tenth of the plain path's
+/// time on cloudflare.com).
+#[inline(always)]
+fn find_quote(doc: &[u8], from: usize, quote: u8) -> Option<(usize, bool)> {
+    let mut at = from;
+    while let Some(block) = doc.get(at..).and_then(<[u8]>::first_chunk::<16>) {
+        let bytes = u8x16::from(*block);
+        let quotes = bytes.cmp_eq(u8x16::splat(quote)).move_mask();
+        let lts = bytes.cmp_eq(u8x16::splat(b'<')).move_mask();
+        let either = quotes | lts;
+        if either != 0 {
+            let first = either.trailing_zeros();
+            let found = at + first as usize;
+            return if quotes >> first & 1 == 1 {
+                Some((found, false))
+            } else {
+                Some((find_byte(doc, found, quote)?, true))
+            };
+        }
+        at += 16;
+    }
+    let rest = doc.get(at..)?;
+    let found = at + rest.iter().position(|&b| b == quote || b == b'<')?;
+    if doc[found] == quote {
+        Some((found, false))
+    } else {
+        Some((find_byte(doc, found, quote)?, true))
+    }
+}
+
 /// Bit 7 of each byte of `x` that equals `byte` (exact: no carry crosses bytes).
 const fn bytes_equal(x: u64, byte: u8) -> u64 {
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -142,6 +177,7 @@ pub(super) fn parse_tag(doc: &[u8], at: usize, attrs: &mut Vec<Attr>) -> Option<
     attrs.clear();
     let mut i = until(doc, at, SPACE | SLASH_OR_GT);
     let name = at..i;
+    let mut lt_in_values = false;
     loop {
         i = skip_spaces(doc, i);
         match *doc.get(i)? {
@@ -150,6 +186,7 @@ pub(super) fn parse_tag(doc: &[u8], at: usize, attrs: &mut Vec<Attr>) -> Option<
                     name,
                     end: i + 1,
                     self_closing: false,
+                    lt_in_values,
                 });
             }
             b'/' => {
@@ -158,6 +195,7 @@ pub(super) fn parse_tag(doc: &[u8], at: usize, attrs: &mut Vec<Attr>) -> Option<
                         name,
                         end: i + 2,
                         self_closing: true,
+                        lt_in_values,
                     });
                 }
                 i += 1;
@@ -185,7 +223,8 @@ pub(super) fn parse_tag(doc: &[u8], at: usize, attrs: &mut Vec<Attr>) -> Option<
         j = skip_spaces(doc, j + 1);
         let value = match *doc.get(j)? {
             quote @ (b'"' | b'\'') => {
-                let close = find_byte(doc, j + 1, quote)?;
+                let (close, lt) = find_quote(doc, j + 1, quote)?;
+                lt_in_values |= lt;
                 i = close + 1;
                 j + 1..close
             }
@@ -287,7 +326,7 @@ mod tests {
                 prop_oneof![
                     4 => Just(b' '), 4 => Just(b'a'), 2 => Just(b'-'), 4 => any::<u8>(),
                     1 => Just(b'='), 1 => Just(b'>'), 1 => Just(b'`'), 1 => Just(b'0'),
-                    1 => Just(b'"'), 1 => Just(b'\''),
+                    1 => Just(b'"'), 1 => Just(b'\''), 1 => Just(b'<'),
                 ],
                 0..64,
             ),
@@ -319,6 +358,8 @@ mod tests {
             for quote in [b'"', b'\'', b'`'] {
                 let expected = doc[from..].iter().position(|&b| b == quote).map(|at| from + at);
                 prop_assert_eq!(find_byte(&doc, from, quote), expected);
+                let lt_before = expected.map(|at| doc[from..at].contains(&b'<'));
+                prop_assert_eq!(find_quote(&doc, from, quote), expected.zip(lt_before));
             }
         }
     }
