@@ -136,6 +136,9 @@ struct State {
     /// [`MAX_HELD_TEXT`].
     held: Option<String>,
     in_held: bool,
+    /// A start tag lol_html misreads was seen (`misread_tags`): the text types lol_html gives
+    /// after it are its tree builder's, not its tokenizer's, so no text is held from there on.
+    misread_seen: bool,
     /// A CDATA section's text, held until the section ends.
     cdata: Option<String>,
     in_cdata: bool,
@@ -397,6 +400,7 @@ impl TokenRewriter {
             in_foreign_text: 0,
             held: None,
             in_held: false,
+            misread_seen: false,
             cdata: None,
             in_cdata: false,
         }));
@@ -532,10 +536,13 @@ impl TokenRewriter {
                             Err(err)
                         },
                         |()| {
+                            let mut state = self.state.borrow_mut();
+                            state.misread_seen = true;
                             readings::reading_parts(
-                                &mut self.state.borrow_mut(),
+                                &mut state,
                                 "lol_html misreads a text element's start tag",
                             );
+                            drop(state);
                             rewriter.write(&chunk[at..])
                         },
                     ),

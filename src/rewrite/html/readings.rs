@@ -174,11 +174,20 @@ fn on_element_start(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult 
     if !is_html(el) || shared.borrow().foreign_unsure {
         return on_foreign_text_element(shared, el, name);
     }
-    let (in_select, in_foreign) = {
+    let (in_select, in_foreign, misread_seen) = {
         let state = shared.borrow();
-        (state.selects_open > 0, state.foreign_open > 0)
+        (
+            state.selects_open > 0,
+            state.foreign_open > 0,
+            state.misread_seen,
+        )
     };
-    if HeldText::of(name.as_bytes(), in_select, in_foreign).is_none() {
+    // The misread start tag is this one, or came before: lol_html reads this element's text
+    // as markup, and names it text (`<select><title a=>t<</title>`: held, the `<` went, and
+    // text after a bogus comment lol_html read there moved to the end). Tokens stopped at
+    // the misread tag, and what could move those placed before is judged (`reading_parts`):
+    // the text is left as it is.
+    if misread_seen || HeldText::of(name.as_bytes(), in_select, in_foreign).is_none() {
         return Ok(());
     }
     {
