@@ -305,6 +305,52 @@ fn no_token_in_a_form_nested_in_a_form_that_posts_elsewhere() {
     }
 }
 
+/// The same for an attribute's name: lol_html drops a byte order mark at a name's start (and
+/// reads a UTF-16 name after one), so `<form \u{FEFF}method=post>` was a POST form to it and a
+/// GET form to every browser, which put the token into the URL (found by `rewrite_html` with the
+/// fuzz dictionary). Such a name is another attribute now, as a browser reads it. Each page is
+/// judged in every reading, whole and cut anywhere.
+#[test]
+fn names_starting_with_a_byte_order_mark_are_other_attributes() {
+    let mark_then = |mark: &[u8], name: &str| -> Vec<u8> {
+        let mut bytes = mark.to_vec();
+        match mark {
+            b"\xFE\xFF" => bytes.extend(name.encode_utf16().flat_map(u16::to_be_bytes)),
+            b"\xFF\xFE" => bytes.extend(name.encode_utf16().flat_map(u16::to_le_bytes)),
+            _ => bytes.extend_from_slice(name.as_bytes()),
+        }
+        bytes
+    };
+    let around = [
+        ("<form ", "method", "=post action=/p><input name=pw></form>"),
+        (
+            "<form method=post action=/p><input name=pw><button ",
+            "formmethod",
+            "=get>go</button></form>",
+        ),
+        (
+            "<form method=post ",
+            "action",
+            "=//evil.example/><input name=pw></form>",
+        ),
+        ("<a ", "href", "=/next>n</a><a href=/z>z</a>"),
+        ("<a href=/n ", "ping", "=//evil.example/p>n</a>"),
+    ];
+    for mark in [&b"\xEF\xBB\xBF"[..], b"\xFE\xFF", b"\xFF\xFE"] {
+        for (before, name, after) in around {
+            let mut page = before.as_bytes().to_vec();
+            page.extend(mark_then(mark, name));
+            page.extend_from_slice(after.as_bytes());
+            for use_get in [false, true] {
+                properties::check_rewrite(&page, &[], use_get);
+                for cut in 1..page.len() {
+                    properties::check_rewrite(&page, &[cut], use_get);
+                }
+            }
+        }
+    }
+}
+
 /// lol_html reads an attribute value that starts with a byte order mark in the mark's encoding,
 /// a browser in the page's (found by `rewrite_html`: a link's target changed). A `type` spelled
 /// `button` in UTF-16 after the mark is an invalid type to a browser, so that button submits:
@@ -578,6 +624,31 @@ fn nothing_is_lost_where_lol_html_gives_up_before_a_misread_tag() {
     assert!(out == page.as_bytes(), "the page passes through whole");
 }
 
+/// Held text whose element's end tag the page never finishes (`</noscript\r a` to the end):
+/// every browser drops that unfinished tag, and the element holds its text to the end.
+/// lol_html flushes the tag's bytes at the end, and the held text, appended after them, had
+/// a `>` finish the tag, so the rest of the text showed outside the element (found by
+/// `rewrite_html`, seed 38). It goes back before them now, in one chunk and cut anywhere.
+#[test]
+fn held_text_goes_back_before_an_end_tag_the_page_never_finishes() {
+    let pages = [
+        "<noscript>a>b</noscript\r x",
+        "<noscript>a>b</noscript x=\"",
+        "<p>p<noscript>a>b c</noscript\n",
+        "<select><style>s>t</style a",
+        "<select><title>t>u</title/",
+        "<svg><script>s>t</script ",
+    ];
+    for page in pages {
+        for use_get in [false, true] {
+            properties::check_rewrite(page.as_bytes(), &[], use_get);
+            for cut in 1..page.len() {
+                properties::check_rewrite(page.as_bytes(), &[cut], use_get);
+            }
+        }
+    }
+}
+
 /// A held text element (`rules::HeldText`: one the "in select" mode ignores, a `<noscript>`)
 /// whose own start tag lol_html misreads: lol_html reads its text as markup but names it text
 /// of the element, so the rewriter held it. A `<` in it was dropped (judged not inert), and text
@@ -833,7 +904,6 @@ fn open_fuzz_findings_fail_only_as_recorded() {
     let recorded = [
         "rewrite_html-form-input-reopens.bin",
         "rewrite_html-formatting-reconstructed-in-form.bin",
-        "rewrite_html-held-text-after-unfinished-end-tag.bin",
     ];
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-open");
     let mut replayed = Vec::new();

@@ -136,6 +136,9 @@ struct State {
     /// [`MAX_HELD_TEXT`].
     held: Option<String>,
     in_held: bool,
+    /// Held text the page never closed, judged inert at its end, to go back before what
+    /// lol_html flushes there (`readings::at_end`).
+    held_at_end: Option<String>,
     /// A start tag lol_html misreads was seen (`misread_tags`): the text types lol_html gives
     /// after it are its tree builder's, not its tokenizer's, so no text is held from there on.
     misread_seen: bool,
@@ -145,6 +148,15 @@ struct State {
 }
 
 impl State {
+    /// Where lol_html's output goes: the page's, or the rest held since the view was lost.
+    fn output(&mut self) -> &mut Vec<u8> {
+        if self.view_lost {
+            &mut self.rest
+        } else {
+            self.forms.output()
+        }
+    }
+
     /// Notes that a token went into `url`, and whether a later base could move it.
     fn token_placed_in(&mut self, url: &str) {
         if !has_scheme(url) {
@@ -401,6 +413,7 @@ impl TokenRewriter {
             held: None,
             in_held: false,
             misread_seen: false,
+            held_at_end: None,
             cdata: None,
             in_cdata: false,
         }));
@@ -604,11 +617,23 @@ impl TokenRewriter {
             self.follow_byte_order_mark(&seen);
             out = self.feed(&seen);
         }
-        if let Some(rewriter) = self.rewriter.take()
-            && let Err(err) = rewriter.end()
-        {
-            tracing::warn!(error = %err, "HTML rewriting failed at the end of the page");
-            self.state.borrow_mut().forms.strip_all();
+        if let Some(rewriter) = self.rewriter.take() {
+            // Where lol_html's last output starts: what it held back (a tag cut by the end).
+            let flushed_from = self.state.borrow_mut().output().len();
+            let ended = rewriter.end();
+            let mut state = self.state.borrow_mut();
+            if let Err(err) = ended {
+                tracing::warn!(error = %err, "HTML rewriting failed at the end of the page");
+                // Taking tokens out moves what follows them: the held text is not put back.
+                state.forms.strip_all();
+                state.held_at_end = None;
+            }
+            if let Some(text) = state.held_at_end.take()
+                && !state.rest_dropped
+            {
+                let output = state.output();
+                output.splice(flushed_from..flushed_from, text.into_bytes());
+            }
         }
         let mut state = self.state.borrow_mut();
         out.extend(state.forms.take_all());
@@ -671,6 +696,15 @@ impl<const N: usize> Attrs<N> {
         for attr in el.attributes() {
             let name = attr.name();
             faithful &= !name.starts_with('=');
+            // lol_html drops a mark at a name's start too (`<form \u{FEFF}method=post>`
+            // reads `method` to it): to a browser that is another attribute, and the form's
+            // method is GET (`rewrite_html` with the dictionary, seed 45).
+            if attr
+                .name_source_location()
+                .is_some_and(|name| marks.starts_at(name.bytes().start))
+            {
+                continue;
+            }
             if let Some(i) = names.iter().position(|n| *n == name)
                 && values[i].is_none()
             {

@@ -139,15 +139,16 @@ fn on_integration_point_name(shared: &Shared, el: &mut Element<'_, '_>) -> Handl
     }))
 }
 
-/// Held text the page never closes (`<plaintext>` never is): judged at the end.
+/// Held text the page never closes (`<plaintext>` never is): judged at the end, and put back
+/// by [`TokenRewriter::end`](super::TokenRewriter::end) where it was: before what lol_html
+/// flushes at the end (an end tag the page never finishes, `</noscript\r a`, which every
+/// browser drops there; appended after it, a `>` in the text finished that tag, and the rest
+/// showed outside the element: `rewrite_html`).
 fn at_end(shared: &Shared) -> DocumentContentHandlers<'static> {
     let at_end = Arc::clone(shared);
-    DocumentContentHandlers::default().end(move |end: &mut DocumentEnd<'_>| {
-        // Released before appending: the output sink borrows the state too.
-        let held = at_end.borrow_mut().held.take();
-        if let Some(text) = held.filter(|text| inert_as_markup(text)) {
-            end.append(&text, ContentType::Html);
-        }
+    DocumentContentHandlers::default().end(move |_: &mut DocumentEnd<'_>| {
+        let mut state = at_end.borrow_mut();
+        state.held_at_end = state.held.take().filter(|text| inert_as_markup(text));
         Ok(())
     })
 }
