@@ -164,10 +164,16 @@ impl Forms {
             self.open_forms.remove(at);
         }
         let template_in_doubt = self.in_template() || self.templates_uncertain;
+        // The "in select" mode ignores a `</form>` that the relaxed `<select>` parser reads
+        // (`<form method=get><select><form></form></select>`: lol_html matches it with the
+        // ignored inner form, and to Gecko the GET form stays open, so a later form's token
+        // input joined it: `rewrite_pieces`).
+        let select_in_doubt = self.selects_open > 0 || self.selects_uncertain;
         if by_form_end_tag {
             // Any `</form>` outside a template clears the pointer, whichever form lol_html
             // matched it with.
-            self.pointer = if template_in_doubt {
+            self.pointer = if template_in_doubt || select_in_doubt && self.pointer != Pointer::Null
+            {
                 Pointer::Unknown
             } else {
                 Pointer::Null

@@ -711,6 +711,14 @@ impl<'a> Plain<'a> {
                     hold.released = by_form_end_tag && nothing_open_inside && !hold.pinned;
                 }
                 match kind {
+                    // Ignored by the "in select" mode, read by the relaxed one (`forms.rs`).
+                    Kind::Form(..)
+                        if by_form_end_tag
+                            && self.selects_open > 0
+                            && self.pointer != Pointer::Null =>
+                    {
+                        self.pointer = Pointer::Unknown;
+                    }
                     Kind::Form(..) if by_form_end_tag => self.pointer = Pointer::Null,
                     Kind::Form(form, _) if self.pointer == Pointer::Set(form) => {
                         self.pointer = Pointer::Unknown;
