@@ -14,7 +14,8 @@ use super::entities::{LEGACY, WITH_SEMICOLON};
 /// - numeric references with or without `;`: `&#0;`, surrogates and numbers past U+10FFFF
 ///   become U+FFFD, and the C1 numbers that windows-1252 assigns (`&#x85;`, `&#128;`) its
 ///   characters;
-/// - any other `&` stays.
+/// - any other `&` stays;
+/// - a NUL is U+FFFD.
 ///
 /// ```text
 /// /p?x=1&copy      ->  /p?x=1©
@@ -22,9 +23,15 @@ use super::entities::{LEGACY, WITH_SEMICOLON};
 /// https&colon;//x  ->  https://x
 /// ```
 pub(crate) fn decode_entities(raw: &str) -> Cow<'_, str> {
-    let Some(first) = memchr::memchr(b'&', raw.as_bytes()) else {
+    let Some(first) = memchr::memchr2(b'&', 0, raw.as_bytes()) else {
         return raw.into();
     };
+    // The tokenizer reads a NUL in a value as U+FFFD (lol_html leaves it): a `<base href>`
+    // with one is a valid URL to a browser (`frame://evil\0/` names the host `evil%EF%BF%BD`)
+    // that the URL parser refused, so it stayed the base here (`rewrite_html`).
+    if raw.as_bytes()[first] == 0 || raw[first..].contains('\0') {
+        return Cow::Owned(decode_entities(&raw.replace('\0', "\u{FFFD}")).into_owned());
+    }
     let mut out = String::with_capacity(raw.len());
     out.push_str(&raw[..first]);
     let mut rest = &raw[first..];
@@ -325,6 +332,12 @@ mod tests {
                 "&amp",
                 "&;",
                 "&#99999999999999999999;",
+                // A NUL is U+FFFD, next to a reference or not.
+                "\0",
+                "/a\0b&amp;\0",
+                "&\0",
+                "&copy\0",
+                "&#65\0",
             ]
             .map(String::from),
         );

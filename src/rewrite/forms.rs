@@ -164,11 +164,18 @@ impl Forms {
             self.open_forms.remove(at);
         }
         let template_in_doubt = self.in_template() || self.templates_uncertain;
-        // The "in select" mode ignores a `</form>` that the relaxed `<select>` parser reads
-        // (`<form method=get><select><form></form></select>`: lol_html matches it with the
-        // ignored inner form, and to Gecko the GET form stays open, so a later form's token
-        // input joined it: `rewrite_pieces`).
+        // A `</form>` where a `<select>` may be open: the "in select" mode ignores it (to
+        // Gecko the GET form of `<form method=get><select><form></form></select>` stays open,
+        // and a later form's token input joined it: `rewrite_pieces`), and the relaxed parser
+        // clears the pointer but leaves the form open when the select is between them (html5ever
+        // 0.40: a later cross-site submitter is still inside it). The pointer is unknown, and
+        // every form still open may own later controls.
         let select_in_doubt = self.selects_open > 0 || self.selects_uncertain;
+        if by_form_end_tag && select_in_doubt {
+            for held in self.held.iter_mut().filter(|held| held.open) {
+                held.may_own_later_controls = true;
+            }
+        }
         if by_form_end_tag {
             // Any `</form>` outside a template clears the pointer, whichever form lol_html
             // matched it with.

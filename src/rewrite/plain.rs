@@ -701,6 +701,11 @@ impl<'a> Plain<'a> {
             .rposition(|open| doc[open.name.clone()].eq_ignore_ascii_case(name))
         {
             let by_form_end_tag = name.eq_ignore_ascii_case(b"form");
+            // Where a `<select>` is open, the "in select" mode ignores a `</form>` and the
+            // relaxed parser may leave that form open (`forms.rs`): the full rewriter judges it.
+            if by_form_end_tag && self.selects_open > 0 {
+                return None;
+            }
             let by_select_end_tag = name.eq_ignore_ascii_case(b"select");
             let nothing_open_inside = at + 1 == self.stack.len();
             // By index, then truncated: a `Drain` cost a call on every end tag.
@@ -711,14 +716,6 @@ impl<'a> Plain<'a> {
                     hold.released = by_form_end_tag && nothing_open_inside && !hold.pinned;
                 }
                 match kind {
-                    // Ignored by the "in select" mode, read by the relaxed one (`forms.rs`).
-                    Kind::Form(..)
-                        if by_form_end_tag
-                            && self.selects_open > 0
-                            && self.pointer != Pointer::Null =>
-                    {
-                        self.pointer = Pointer::Unknown;
-                    }
                     Kind::Form(..) if by_form_end_tag => self.pointer = Pointer::Null,
                     Kind::Form(form, _) if self.pointer == Pointer::Set(form) => {
                         self.pointer = Pointer::Unknown;

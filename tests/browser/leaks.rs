@@ -170,6 +170,18 @@ const PAGES: &[(&str, &str, &[&str])] = &[
         r#"<a href="http:/special-scheme-link">s</a><base href="{OTHER}/">"#,
         &[],
     ),
+    // A `</form>` inside a `<select>` (matched by lol_html with the form there, which every
+    // browser ignores): Chromium's relaxed `<select>` parser clears the pointer but leaves the
+    // outer form open, so the second `</form>` closes nothing and the button after it still
+    // submits that form. The rewriter took that `</form>` for the form's clean close and
+    // released it: the form's token went to the other origin (`rewrite_pieces`, then a sweep).
+    (
+        "select-form-end",
+        r#"<form method=post action="/select-form-end-local"><input name=a value=1>
+        <select><form></form></select></form>
+        <button formaction="{OTHER}/select-form-end">go</button>"#,
+        &["/select-form-end"],
+    ),
 ];
 
 /// Attack pages for a browser without JavaScript, which reads `<noscript>` content as markup;
