@@ -624,6 +624,58 @@ fn nothing_is_lost_where_lol_html_gives_up_before_a_misread_tag() {
     assert!(out == page.as_bytes(), "the page passes through whole");
 }
 
+/// An HTML element left open inside an integration point (`<svg><title><form>`): a browser
+/// reads `</title>` there by the "in body" rules, which stop at the special SVG `<title>` and
+/// ignore the tag, so the page goes on inside it, and a later `<title>` is an HTML one whose
+/// text takes the rest. lol_html closed both, read that `<title>` as an SVG one, and gave the
+/// links in its text the token (found by `rewrite_pieces`, seed 53; the family swept here:
+/// integration points, elements left open, closers, the text element after, both link modes).
+#[test]
+fn html_left_open_in_an_integration_point_keeps_a_browser_inside() {
+    let points = [
+        ("<svg><title>", "</title>"),
+        ("<svg><desc>", "</desc>"),
+        ("<svg><foreignObject>", "</foreignObject>"),
+        ("<math><mtext>", "</mtext>"),
+        ("<math><mi>", "</mi>"),
+        (
+            "<math><annotation-xml encoding=text/html>",
+            "</annotation-xml>",
+        ),
+    ];
+    let open = [
+        "<b>",
+        "<p>",
+        "<form>",
+        "<div><span>",
+        "<a href=/a>",
+        "<select>",
+    ];
+    let closers = ["", "</svg>", "</math>", "</svg></math>"];
+    let after = [
+        "<title><a href=/n>n</a>",
+        "<textarea><form method=post action=/p><input name=pw></form>",
+        "<noscript><a href=/n>n</a></noscript>",
+        "<xmp><a href=/n>n</a>",
+        "<a href=/n>n</a><form method=post><input name=pw></form>",
+    ];
+    let mut pages = 0;
+    for (start, end) in points {
+        for inside in open {
+            for closer in closers {
+                for tail in after {
+                    let page = format!("{start}{inside}x{end}{closer}{tail}");
+                    for use_get in [false, true] {
+                        properties::check_rewrite(page.as_bytes(), &[], use_get);
+                        pages += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(pages, 1440);
+}
+
 /// A NUL in an attribute value is U+FFFD to the tokenizer, and lol_html leaves it: a
 /// `<base href="frame://evil\0/">` was a URL the parser refused, so the rewriter kept the page
 /// as the base, where a browser reads a valid base on another origin (host `evil%EF%BF%BD`)

@@ -175,6 +175,16 @@ const PAGES: &[(&str, &str, &[&str])] = &[
     // outer form open, so the second `</form>` closes nothing and the button after it still
     // submits that form. The rewriter took that `</form>` for the form's clean close and
     // released it: the form's token went to the other origin (`rewrite_pieces`, then a sweep).
+    // An HTML element left open in an SVG `<title>`: the browser ignores `</title>` there and
+    // reads the `<style>` after it as HTML (raw text), then the `<base>`; lol_html left the
+    // `<title>`, read an SVG `<style>` whose `<!--` hid that base, and so let it move the
+    // link given the token before it (`rewrite_pieces`, then a sweep).
+    (
+        "integration-point-left-open",
+        r#"<a href="integration-point-link">n</a><svg><title><b>x</title><style><!--</style>
+        <base href="{OTHER}/">--></style></svg>"#,
+        &[],
+    ),
     (
         "select-form-end",
         r#"<form method=post action="/select-form-end-local"><input name=a value=1>

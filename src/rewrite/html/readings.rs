@@ -139,6 +139,34 @@ fn on_integration_point_name(shared: &Shared, el: &mut Element<'_, '_>) -> Handl
     }))
 }
 
+/// An HTML element inside an integration point (`<svg><title><form>`). A browser reads the
+/// integration point's end tag there by the "in body" rules, which stop at a special element
+/// (the integration point is one) and ignore it: the `<title>` and the form stay open. lol_html
+/// closes both at `</title>`, and read a later `<title>` as an SVG one where a browser reads an
+/// HTML one, whose text took the links after it, tokens and all (`rewrite_pieces`). Where such
+/// an element is closed by another end tag, every token stops and the rest of the page is
+/// judged as where the view is lost (a browser closes it too in places, `<b>` at `</div>`:
+/// that costs only tokens).
+fn on_html_in_integration_point(
+    shared: &Shared,
+    el: &mut Element<'_, '_>,
+    name: &str,
+) -> HandlerResult {
+    let shared = Arc::clone(shared);
+    let name = name.to_owned();
+    el.on_end_tag(Box::new(move |end| {
+        if !end.name().eq_ignore_ascii_case(&name) {
+            let mut state = shared.borrow_mut();
+            stop_tokens(
+                &mut state,
+                "an element inside an integration point closed by another end tag",
+            );
+            state.view_lost = true;
+        }
+        Ok(())
+    }))
+}
+
 /// Held text the page never closes (`<plaintext>` never is): judged at the end, and put back
 /// by [`TokenRewriter::end`](super::TokenRewriter::end) where it was: before what lol_html
 /// flushes at the end (an end tag the page never finishes, `</noscript\r a`, which every
@@ -160,6 +188,14 @@ fn on_element_start(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult 
     }
     if INTEGRATION_POINTS.contains(&name.as_str()) {
         on_integration_point_name(shared, el)?;
+    } else if is_html(el) && el.can_have_content() {
+        let inside_one = {
+            let state = shared.borrow();
+            state.foreign_open > 0 && state.integration_points_open > 0
+        };
+        if inside_one {
+            on_html_in_integration_point(shared, el, &name)?;
+        }
     }
     // `svg *` and `math *` match every element inside: only text elements concern us.
     if !HeldText::may_be(name.as_bytes()) {
