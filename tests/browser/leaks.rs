@@ -185,6 +185,16 @@ const PAGES: &[(&str, &str, &[&str])] = &[
         <base href="{OTHER}/">--></style></svg>"#,
         &[],
     ),
+    // A formatting element left in the list of active ones: the `<form>` tag closes the `<p>`
+    // and the `<b>`, the form's first control makes the `<b>` again inside the form, and it
+    // stays open after `</form>`: the button after it still submits the form. The rewriter
+    // saw the form close cleanly and released it: its token went to the other origin.
+    (
+        "formatting-reopened",
+        r#"<p><b>x<form method=post action="/formatting-local"><input name=a value=1></form>
+        <button formaction="{OTHER}/formatting-reopened">go</button>"#,
+        &["/formatting-reopened"],
+    ),
     (
         "select-form-end",
         r#"<form method=post action="/select-form-end-local"><input name=a value=1>

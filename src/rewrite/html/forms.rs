@@ -48,7 +48,8 @@ pub(super) fn on_form(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResul
     };
     let input = token_input(&state.policy, &token);
     el.prepend(&input, ContentType::Html);
-    state.forms.hold(form, input, id);
+    let start = el.source_location().bytes().start;
+    state.forms.hold(form, input, id, start);
     Ok(())
 }
 

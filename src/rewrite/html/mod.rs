@@ -398,7 +398,11 @@ impl TokenRewriter {
             marks: Marks::default(),
             base_seen: false,
             relied_on_base: false,
-            forms: Forms::new(MAX_FORM_HOLD),
+            forms: {
+                let mut forms = Forms::new(MAX_FORM_HOLD);
+                forms.reopened_after(present.forms_reopened_after());
+                forms
+            },
             script,
             selects_open: 0,
             selects_maybe_html: 0,
