@@ -282,6 +282,16 @@ pub fn check_rewrite(input: &[u8], cuts: &[usize], use_get: bool) {
     }
 }
 
+/// [`check_rewrite`] in both link modes, in one chunk and cut at every byte.
+pub fn check_rewrite_cut_anywhere(page: &[u8]) {
+    for use_get in [false, true] {
+        check_rewrite(page, &[], use_get);
+        for cut in 1..page.len() {
+            check_rewrite(page, &[cut], use_get);
+        }
+    }
+}
+
 /// The verdict on the page held whole alone (what the middleware serves for a page within its
 /// hold size); `None` where [`rewrite_verdicts`] judges nothing (the input spells the token).
 pub fn whole_verdict(input: &[u8], use_get: bool) -> Option<Verdict> {
