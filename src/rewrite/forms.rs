@@ -106,8 +106,9 @@ impl Forms {
     /// before them: `<p><b>x<form>`, below), in a page with a submitter that could send one
     /// elsewhere; `None` (the default) where the page has no such submitter or formatting
     /// element, or is not known whole (a stream: SECURITY.md, "Open").
-    pub(super) fn reopened_after(&mut self, offset: Option<usize>) {
+    pub(super) fn with_reopened_after(mut self, offset: Option<usize>) -> Self {
         self.reopened_after = offset;
+        self
     }
 
     pub(super) fn in_template(&self) -> bool {

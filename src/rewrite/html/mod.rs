@@ -398,11 +398,7 @@ impl TokenRewriter {
             marks: Marks::default(),
             base_seen: false,
             relied_on_base: false,
-            forms: {
-                let mut forms = Forms::new(MAX_FORM_HOLD);
-                forms.reopened_after(present.forms_reopened_after());
-                forms
-            },
+            forms: Forms::new(MAX_FORM_HOLD).with_reopened_after(present.forms_reopened_after()),
             script,
             selects_open: 0,
             selects_maybe_html: 0,
