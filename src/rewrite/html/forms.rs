@@ -28,7 +28,8 @@ pub(super) fn on_form(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResul
             let by_form_end_tag = end.name().eq_ignore_ascii_case("form");
             let mut state = shared.borrow_mut();
             readings::form_state_unsure(&mut state);
-            state.forms.form_ended(form, by_form_end_tag);
+            let at = end.source_location().bytes().start;
+            state.forms.form_ended(form, by_form_end_tag, at);
             Ok(())
         }))?;
     }
@@ -48,8 +49,7 @@ pub(super) fn on_form(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResul
     };
     let input = token_input(&state.policy, &token);
     el.prepend(&input, ContentType::Html);
-    let start = el.source_location().bytes().start;
-    state.forms.hold(form, input, id, start);
+    state.forms.hold(form, input, id);
     Ok(())
 }
 
