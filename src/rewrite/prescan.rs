@@ -275,7 +275,13 @@ const FORMATTING: [&[u8]; 14] = [
 /// Whether `name` (the bytes after a `<`) starts a formatting element's start tag: its name,
 /// then what ends a tag name, in any case.
 pub(super) fn is_formatting(name: &[u8]) -> bool {
-    FORMATTING.iter().any(|tag| {
+    formatting_name(name).is_some()
+}
+
+/// The formatting element whose name `name` (the bytes after a `<` or `</`) starts with, then
+/// what ends a tag name, in any case.
+pub(super) fn formatting_name(name: &[u8]) -> Option<&'static [u8]> {
+    FORMATTING.into_iter().find(|tag| {
         name.len() > tag.len()
             && name[..tag.len()].eq_ignore_ascii_case(tag)
             && matches!(

@@ -18,7 +18,7 @@ use lol_html::{HandlerResult, send::Element};
 use std::sync::Arc;
 
 use super::Shared;
-use crate::rewrite::prescan::is_formatting;
+use crate::rewrite::prescan::formatting_name;
 
 /// At most this many formatting elements followed at once; past it every form is judged as
 /// one a formatting element may be made again in.
@@ -63,14 +63,40 @@ impl Formatting {
     }
 
     /// Text some browser reads as markup (`rules::HeldText`), put back as it was: a formatting
-    /// element in it is one lol_html did not see.
+    /// element in it is one lol_html did not see. One closed by its own end tag in it is taken
+    /// out of the list there (`<noscript><a href=tel:1>call</a></noscript>`); one left open,
+    /// or open at a barrier (inert text holds no table or select, but may hold an `<object>`),
+    /// may stay.
     pub(super) fn text_put_back(&mut self, text: &str) {
-        if let Self::Followed(followed) = self {
-            let bytes = text.as_bytes();
-            followed.unsure |= memchr::memchr_iter(b'<', bytes)
-                .any(|lt| is_formatting(&bytes[lt + 1..bytes.len().min(lt + 10)]));
+        let Self::Followed(followed) = self else {
+            return;
+        };
+        let bytes = text.as_bytes();
+        let mut open = Vec::new();
+        for lt in memchr::memchr_iter(b'<', bytes) {
+            let after = &bytes[lt + 1..];
+            if let Some(name) = after.strip_prefix(b"/").and_then(formatting_name) {
+                if let Some(at) = open.iter().rposition(|&open| open == name) {
+                    open.remove(at);
+                }
+            } else if let Some(name) = formatting_name(after) {
+                open.push(name);
+            } else if !open.is_empty() && is_barrier(after) {
+                followed.unsure = true;
+            }
         }
+        followed.unsure |= !open.is_empty();
     }
+}
+
+/// Whether `name` (the bytes after a `<`) starts a start tag that may put a marker into the
+/// list of active formatting elements, or stop the search for a formatting element's end;
+/// matched by prefix, which only takes more for one.
+fn is_barrier(name: &[u8]) -> bool {
+    const BARRIERS: [&[u8]; 6] = [b"applet", b"caption", b"marquee", b"object", b"td", b"th"];
+    BARRIERS.iter().any(|barrier| {
+        name.len() >= barrier.len() && name[..barrier.len()].eq_ignore_ascii_case(barrier)
+    })
 }
 
 /// A formatting element's start tag (in any namespace: lol_html's view of foreign content
