@@ -75,6 +75,11 @@ pub(super) struct Forms {
     /// Stream offset of `out[0]`.
     out_start: usize,
     max_hold: usize,
+    /// Where (a stream offset) a formatting element's start tag may first stand, in a page that
+    /// may hold a submitter sending its form elsewhere (`formaction`, `formmethod`): a form
+    /// with the token whose `</form>` comes after it is held to the end even when cleanly
+    /// closed. `None`: nowhere, or not known.
+    reopened_after: Option<usize>,
 }
 
 impl Forms {
@@ -93,7 +98,17 @@ impl Forms {
             out: Vec::new(),
             out_start: 0,
             max_hold,
+            reopened_after: None,
         }
+    }
+
+    /// Forms whose `</form>` comes after `offset` may be built in after it (a formatting
+    /// element before it: `<p><b>x<form>`, [`Self::form_ended`]), in a page with a submitter
+    /// that could send one elsewhere; `None` (the default) where the page has no such
+    /// submitter or formatting element, or is not known whole (a stream: SECURITY.md, "Open").
+    pub(super) fn with_reopened_after(mut self, offset: Option<usize>) -> Self {
+        self.reopened_after = offset;
+        self
     }
 
     pub(super) fn in_template(&self) -> bool {
@@ -158,10 +173,9 @@ impl Forms {
         }
     }
 
-    /// The form's element ended, at `</form>` (`by_form_end_tag`) or implicitly;
-    /// `rebuilt_in`: a formatting element may have been made again inside it, and stay open
-    /// after it (`html/formatting.rs`).
-    pub(super) fn form_ended(&mut self, form: FormId, by_form_end_tag: bool, rebuilt_in: bool) {
+    /// The form's element ended, at `</form>` (`by_form_end_tag`, at stream offset `at`) or
+    /// implicitly.
+    pub(super) fn form_ended(&mut self, form: FormId, by_form_end_tag: bool, at: usize) {
         if let Some(at) = self.open_forms.iter().rposition(|&f| f == form) {
             self.open_forms.remove(at);
         }
@@ -197,7 +211,14 @@ impl Forms {
             return;
         };
         held.open = false;
-        // A browser may keep building inside a form lol_html sees close cleanly.
+        // A browser may keep building inside a form lol_html sees close cleanly: a formatting
+        // element left in the list of active ones is made again by the first control or text
+        // after the element that closed it, and stays open after `</form>`: a submitter after
+        // it still belongs to the form (the token went to another site). Before the form
+        // (`<p><b>x<form>`: the `<form>` tag closes the `<p>` and the `<b>`), or inside it
+        // (`<form><p><b>x</p>y</form>`). lol_html cannot follow that list: such a form is held
+        // to the end.
+        let rebuilt_in = self.reopened_after.is_some_and(|from| at > from);
         if !by_form_end_tag || held.open_children > 0 || held.child_open_at_close || rebuilt_in {
             held.may_own_later_controls = true;
         }
@@ -352,7 +373,7 @@ mod tests {
         let (a, _) = forms.form_started(true);
         forms.hold(a, "<i>".into(), Some("a".into()));
         write(&mut forms, "<form id=a><i>x</form>");
-        forms.form_ended(a, true, false);
+        forms.form_ended(a, true, 0);
         let (b, sets) = forms.form_started(true);
         assert!(sets);
         forms.hold(b, "<i>".into(), None);
@@ -383,7 +404,7 @@ mod tests {
         let mut forms = Forms::new(1024);
         let (a, sets) = forms.form_started(true);
         assert!(sets);
-        forms.form_ended(a, false, false);
+        forms.form_ended(a, false, 0);
         assert_eq!(forms.pointer, Pointer::Unknown);
         let (_, sets) = forms.form_started(true);
         assert!(!sets, "a later <form> may be ignored by the browser");
@@ -394,7 +415,7 @@ mod tests {
         let mut forms = Forms::new(1024);
         let (a, _) = forms.form_started(true);
         forms.template_opened();
-        forms.form_ended(a, true, false);
+        forms.form_ended(a, true, 0);
         assert_eq!(forms.pointer, Pointer::Unknown);
     }
 }

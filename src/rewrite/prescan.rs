@@ -45,12 +45,9 @@ pub(super) struct Present {
     /// `formaction` or `formmethod`, anywhere, in any case: a submitter that may send a form
     /// elsewhere.
     pub(super) redirecting_submitters: bool,
-    /// Where the first start tag of a formatting element (`FORMATTING`) may be: forms closed
-    /// after it may be built in after their `</form>` (`html/formatting.rs`). `usize::MAX`
-    /// for none.
+    /// Where the first start tag of a formatting element (`FORMATTING`) may be: forms after
+    /// it may be built in after their `</form>` (`forms.rs`). `usize::MAX` for none.
     pub(super) first_formatting: usize,
-    /// Not known whole (a stream): formatting elements are followed as lol_html reads them.
-    pub(super) follow_formatting: bool,
 }
 
 impl Present {
@@ -69,8 +66,9 @@ impl Present {
         foreign: true,
         misread_tags: true,
         redirecting_submitters: true,
+        // Not followed in a stream: holding every form after a link to the end would take the
+        // token from each form of a long page (SECURITY.md, "Open").
         first_formatting: usize::MAX,
-        follow_formatting: true,
     };
 
     const NONE: Self = Self {
@@ -88,7 +86,6 @@ impl Present {
         misread_tags: false,
         redirecting_submitters: false,
         first_formatting: usize::MAX,
-        follow_formatting: false,
     };
 
     /// What a rewriter with `use_get` (or without) needs to know of `document`. Without it
@@ -121,9 +118,8 @@ impl Present {
         }
     }
 
-    /// Where the first formatting element may be, in a page with a submitter that could send
-    /// a form elsewhere: forms closed after it may be built in after their `</form>`
-    /// (`html/formatting.rs`).
+    /// Where forms may be built in after their `</form>` in a page with a submitter that could
+    /// send one elsewhere (`Forms::reopened_after`).
     pub(super) fn forms_reopened_after(&self) -> Option<usize> {
         (self.redirecting_submitters && self.first_formatting != usize::MAX)
             .then_some(self.first_formatting)
@@ -274,14 +270,8 @@ const FORMATTING: [&[u8]; 14] = [
 
 /// Whether `name` (the bytes after a `<`) starts a formatting element's start tag: its name,
 /// then what ends a tag name, in any case.
-pub(super) fn is_formatting(name: &[u8]) -> bool {
-    formatting_name(name).is_some()
-}
-
-/// The formatting element whose name `name` (the bytes after a `<` or `</`) starts with, then
-/// what ends a tag name, in any case.
-pub(super) fn formatting_name(name: &[u8]) -> Option<&'static [u8]> {
-    FORMATTING.into_iter().find(|tag| {
+fn is_formatting(name: &[u8]) -> bool {
+    FORMATTING.iter().any(|tag| {
         name.len() > tag.len()
             && name[..tag.len()].eq_ignore_ascii_case(tag)
             && matches!(

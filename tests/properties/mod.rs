@@ -292,6 +292,17 @@ pub fn check_rewrite_cut_anywhere(page: &[u8]) {
     }
 }
 
+/// The verdict on the page held whole alone (what the middleware serves for a page within its
+/// hold size); `None` where [`rewrite_verdicts`] judges nothing (the input spells the token).
+pub fn whole_verdict(input: &[u8], use_get: bool) -> Option<Verdict> {
+    if rewrite_verdicts(input, &[], use_get).is_empty() {
+        return None;
+    }
+    let before = browse(input, use_get);
+    let (whole, ending) = rewrite_whole(input, use_get);
+    Some(judge(input, &before, &whole, ending, use_get))
+}
+
 /// The verdicts of [`check_rewrite`] (streamed, held whole, and on the plain path when it
 /// takes the page), without failing on them; that the plain path writes what lol_html writes
 /// is asserted here.

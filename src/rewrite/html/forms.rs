@@ -29,8 +29,7 @@ pub(super) fn on_form(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResul
             let mut state = shared.borrow_mut();
             readings::form_state_unsure(&mut state);
             let at = end.source_location().bytes().start;
-            let rebuilt_in = state.formatting.may_rebuild_before(at);
-            state.forms.form_ended(form, by_form_end_tag, rebuilt_in);
+            state.forms.form_ended(form, by_form_end_tag, at);
             Ok(())
         }))?;
     }

@@ -28,14 +28,12 @@ use super::{
 };
 
 mod document;
-mod formatting;
 mod forms;
 mod links;
 mod marks;
 mod readings;
 
 use document::{on_base, on_container, place_script};
-use formatting::{Formatting, on_barrier, on_formatting};
 use forms::{on_form, on_form_child, on_submitter};
 use links::{on_frame, on_link, on_meta, on_referrer_only};
 use marks::Marks;
@@ -51,43 +49,36 @@ const HTML_NS: &str = "http://www.w3.org/1999/xhtml";
 /// They name elements only: the handlers check the attributes themselves, which costs less
 /// than making lol_html's selector engine match on attributes (measured: 5-9% faster with links).
 /// A document known whole keeps only those whose elements it may have ([`NEEDED`]).
-const SELECTOR_TEXTS: [&str; 11] = [
+const SELECTOR_TEXTS: [&str; 9] = [
     "base",
     "template, select",
     // Before "form": a form inside a form is a child of the outer one, not of itself.
     "form > *",
     "form",
     "button, input",
-    // In a stream, the elements the tree builder's list of active formatting elements holds,
-    // and those that stop its search for their end (`formatting.rs`).
-    "a, b, big, code, em, font, i, nobr, s, small, strike, strong, tt, u",
-    "applet, caption, marquee, object, table, td, th, template, select, \
-     foreignobject, desc, title, mi, mo, mn, ms, mtext, annotation-xml",
     "a, area",
     "iframe, frame",
     "meta",
     // `<image>` is an `<img>` to the tree builder.
     "img, image, link, script",
 ];
-const FORM_SELECTOR_COUNT: usize = 7;
+const FORM_SELECTOR_COUNT: usize = 5;
 
 /// Whether a document with these elements needs each selector. Without a `<form>`, no
 /// submitter, form child or form needs judging: no form gets the token.
-const NEEDED: [fn(&Present) -> bool; 11] = [
+const NEEDED: [fn(&Present) -> bool; 9] = [
     |p| p.base,
     |p| p.containers,
     |p| p.forms,
     |p| p.forms,
     |p| p.forms,
-    |p| p.forms && p.follow_formatting,
-    |p| p.forms && p.follow_formatting,
     |p| p.links,
     |p| p.frames,
     |p| p.meta,
     |p| p.referrer_policies,
 ];
 
-static SELECTORS: LazyLock<[Selector; 11]> =
+static SELECTORS: LazyLock<[Selector; 9]> =
     LazyLock::new(|| SELECTOR_TEXTS.map(|s| s.parse::<Selector>().expect("static selector")));
 
 static HEAD_OR_BODY: LazyLock<Selector> =
@@ -106,8 +97,6 @@ struct State {
     relied_on_base: bool,
     /// The forms, and the output not yet handed out.
     forms: Forms,
-    /// Whether a formatting element may be made again inside a form.
-    formatting: Formatting,
     /// The script client's `<script>` element, until it is placed.
     script: Option<String>,
     /// `<select>` elements open in lol_html's view, in any namespace: where a browser may be
@@ -390,14 +379,12 @@ impl TokenRewriter {
         present: Present,
         script: Option<String>,
     ) -> Option<Self> {
-        const HANDLERS: [Handler; 11] = [
+        const HANDLERS: [Handler; 9] = [
             on_base,
             on_container,
             on_form_child,
             on_form,
             on_submitter,
-            on_formatting,
-            on_barrier,
             on_link,
             on_frame,
             on_meta,
@@ -411,12 +398,7 @@ impl TokenRewriter {
             marks: Marks::default(),
             base_seen: false,
             relied_on_base: false,
-            forms: Forms::new(MAX_FORM_HOLD),
-            formatting: if present.follow_formatting {
-                Formatting::followed()
-            } else {
-                Formatting::Known(present.forms_reopened_after())
-            },
+            forms: Forms::new(MAX_FORM_HOLD).with_reopened_after(present.forms_reopened_after()),
             script,
             selects_open: 0,
             selects_maybe_html: 0,

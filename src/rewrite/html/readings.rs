@@ -176,11 +176,7 @@ fn at_end(shared: &Shared) -> DocumentContentHandlers<'static> {
     let at_end = Arc::clone(shared);
     DocumentContentHandlers::default().end(move |_: &mut DocumentEnd<'_>| {
         let mut state = at_end.borrow_mut();
-        let state = &mut *state;
         state.held_at_end = state.held.take().filter(|text| inert_as_markup(text));
-        if let Some(text) = &state.held_at_end {
-            state.formatting.text_put_back(text);
-        }
         Ok(())
     })
 }
@@ -242,19 +238,15 @@ fn on_element_start(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult 
         let (was_held, held) = {
             let mut state = at_end.borrow_mut();
             let was_held = std::mem::take(&mut state.in_held);
-            let held = state.held.take().filter(|text| inert_as_markup(text));
-            if let Some(text) = held.as_deref().filter(|_| was_held) {
-                state.formatting.text_put_back(text);
-            }
-            (was_held, held)
+            (was_held, state.held.take())
         };
         // Not held any more: lol_html read markup in it after all.
         if !was_held {
             return Ok(());
         }
         match held {
-            Some(text) => end.before(&text, ContentType::Html),
-            None => tracing::debug!(
+            Some(text) if inert_as_markup(&text) => end.before(&text, ContentType::Html),
+            _ => tracing::debug!(
                 "text that some browser reads as markup, and that could act there, was removed"
             ),
         }
@@ -328,9 +320,6 @@ fn hold_cdata(
     }
     state.in_cdata = false;
     let text = state.cdata.take().filter(|text| inert_as_markup(text));
-    if let Some(text) = &text {
-        state.formatting.text_put_back(text);
-    }
     drop(state);
     match text {
         Some(text) => chunk.after(&text, ContentType::Html),
