@@ -195,6 +195,14 @@ const PAGES: &[(&str, &str, &[&str])] = &[
         <button formaction="{OTHER}/formatting-reopened">go</button>"#,
         &["/formatting-reopened"],
     ),
+    // The same inside the form: `</p>` closes the `<b>`, and the input after it makes it
+    // again as the form's child, still open after `</form>`.
+    (
+        "formatting-closed-in-form",
+        r#"<form method=post action="/formatting-in-local"><p><b>x</p><input name=a value=1></form>
+        <button formaction="{OTHER}/formatting-closed-in-form">go</button>"#,
+        &["/formatting-closed-in-form"],
+    ),
     (
         "select-form-end",
         r#"<form method=post action="/select-form-end-local"><input name=a value=1>
@@ -238,6 +246,15 @@ const NOSCRIPT_PAGES: &[(&str, &str, &[&str])] = &[
         r#"<noscript><form method=post action="{OTHER}/noscript-form-post"></noscript>
         <form method=post action="/x"><input name=a value=1><button id=go>go</button></form>"#,
         &[],
+    ),
+    // Without JavaScript `<noscript>` is markup, and its `</noscript>` is ignored behind the
+    // `<p>`: the `<form>` closes the `<p>` and the `<b>`, which the input makes again inside
+    // the form, still open after `</form>`: the button after it submits the form.
+    (
+        "noscript-formatting",
+        r#"<noscript><p><b>x</noscript><form method=post action="/y"><input name=a value=1></form>
+        <button id=go formaction="{OTHER}/noscript-formatting">go</button>"#,
+        &["/noscript-formatting"],
     ),
 ];
 
