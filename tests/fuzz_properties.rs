@@ -778,6 +778,69 @@ fn assert_no_leak_nor_move(page: &str, use_get: bool) {
     }
 }
 
+/// A tag that breaks out of foreign content (`<svg><table>`): a browser pops every foreign
+/// element there, lol_html's element stack keeps them and closes them at their end tags, so
+/// the two stacks differ from there. In `<svg><table></svg><svg></table><textarea><!--` the
+/// browser's `</table>` closed the second `<svg>`, lol_html stayed in it and read a comment in
+/// the textarea's text, which hid the `<meta name=referrer content=unsafe-url>` after it (found
+/// by `rewrite_pieces`: the page's URL, token and all, went to another site). Swept: foreign
+/// roots, breakout tags, what closes them, foreign content again, end tags a browser reads as
+/// HTML there, constructs that hide markup from a reader in foreign content, what they hide;
+/// both link modes, held whole, on the plain path and streamed.
+#[test]
+fn a_tag_breaking_out_of_foreign_content_stops_every_token() {
+    let roots = ["<svg>", "<math>"];
+    let breakouts = [
+        "<table>",
+        "<p>",
+        "<div>",
+        "<img src=/i.png>",
+        "<font color=red>",
+    ];
+    let closers = ["</svg>", "</math>", ""];
+    let again = ["<svg>", "<math><mi><svg>"];
+    let ends = ["</table>", "</p>", "</div>"];
+    let hiders = ["<textarea><!--</textarea>", "<style><!--</style>"];
+    let tails = [
+        "<meta name=referrer content=unsafe-url><a href=/n>n</a>",
+        "<base href=https://evil.example/><a href=/n>n</a>",
+        "<form method=post action=/p><input name=a></form><a href=/n>n</a>",
+    ];
+    let mut pages = 0;
+    for root in roots {
+        for breakout in breakouts {
+            for close in closers {
+                for foreign in again {
+                    for end in ends {
+                        for hider in hiders {
+                            for tail in tails {
+                                let page = format!(
+                                    "<img src=https://evil.example/i>{root}{breakout}{close}\
+                                     {foreign}{end}{hider}{tail}"
+                                );
+                                for use_get in [false, true] {
+                                    let cut = [page.len() / 2];
+                                    for verdict in
+                                        properties::rewrite_verdicts(page.as_bytes(), &cut, use_get)
+                                    {
+                                        assert!(
+                                            verdict.leaks.is_empty()
+                                                && verdict.target_changed.is_none(),
+                                            "use_get {use_get}: {page}: {verdict:#?}"
+                                        );
+                                    }
+                                    pages += 1;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(pages, 2160);
+}
+
 /// An HTML element left open inside an integration point (`<svg><title><form>`): a browser
 /// reads `</title>` there by the "in body" rules, which stop at the special SVG `<title>` and
 /// ignore the tag, so the page goes on inside it, and a later `<title>` is an HTML one whose

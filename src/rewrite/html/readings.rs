@@ -139,6 +139,24 @@ fn on_integration_point_name(shared: &Shared, el: &mut Element<'_, '_>) -> Handl
     }))
 }
 
+/// An HTML element inside foreign content, outside any integration point: a tag that breaks
+/// out of it (`<svg><table>`, `<math><p>`, `<svg><img>`). A browser pops every foreign element
+/// there; lol_html's element stack keeps them, and closes them (with what it opened since) at
+/// their own end tags, which the browser then ignores or reads as HTML: from there the two
+/// stacks differ. In `<svg><table></svg><svg></table><textarea><!--</textarea>` the browser's
+/// `</table>` closed the second `<svg>` (foster parented into the table), lol_html had no table
+/// open and stayed in it, and read the `<!--` in what a browser reads as the textarea's text:
+/// it hid the `<meta name=referrer content=unsafe-url>` after it, and the page's URL, token and
+/// all, went to another site (found by `rewrite_pieces`). Every token stops, and the rest is
+/// judged as where the view is lost. Drawings keep to SVG's own elements; this costs tokens
+/// only on pages whose SVG holds HTML outside a `<foreignObject>`.
+fn on_breakout(shared: &Shared) {
+    reading_parts(
+        &mut shared.borrow_mut(),
+        "an HTML element breaks out of foreign content",
+    );
+}
+
 /// An HTML element inside an integration point (`<svg><title><form>`). A browser reads the
 /// integration point's end tag there by the "in body" rules, which stop at a special element
 /// (the integration point is one) and ignore it: the `<title>` and the form stay open. lol_html
@@ -188,12 +206,14 @@ fn on_element_start(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult 
     }
     if INTEGRATION_POINTS.contains(&name.as_str()) {
         on_integration_point_name(shared, el)?;
-    } else if is_html(el) && el.can_have_content() {
-        let inside_one = {
+    } else if is_html(el) {
+        let (in_foreign, inside_one) = {
             let state = shared.borrow();
-            state.foreign_open > 0 && state.integration_points_open > 0
+            (state.foreign_open > 0, state.integration_points_open > 0)
         };
-        if inside_one {
+        if in_foreign && !inside_one {
+            on_breakout(shared);
+        } else if in_foreign && el.can_have_content() {
             on_html_in_integration_point(shared, el, &name)?;
         }
     }
