@@ -841,6 +841,25 @@ fn a_tag_breaking_out_of_foreign_content_stops_every_token() {
     assert_eq!(pages, 2160);
 }
 
+/// After a start tag lol_html misreads (`<noscript a=>`: it reads the element's text as
+/// markup), a `<![CDATA[` it reads as a bogus comment may span the browser's end tag of that
+/// element (`<![CDATA[</noscript >`): the empty comment the rewriter wrote in its place took
+/// that end tag, and the text after it, into the element (found by `rewrite_html`). There the
+/// page stays as it is. Each text element, cut at every byte, both link modes.
+#[test]
+fn a_cdata_opener_after_a_misread_start_tag_is_left_as_it_is() {
+    for element in [
+        "title", "textarea", "style", "xmp", "iframe", "noembed", "noframes", "noscript", "script",
+    ] {
+        for page in [
+            format!("<{element} a=><![CDATA[</{element} >x<a href=/n>n</a>"),
+            format!("<p><{element} a=><![CDATA[x]]></{element}>y<form method=post></form>"),
+        ] {
+            properties::check_rewrite_cut_anywhere(page.as_bytes());
+        }
+    }
+}
+
 /// An HTML element left open inside an integration point (`<svg><title><form>`): a browser
 /// reads `</title>` there by the "in body" rules, which stop at the special SVG `<title>` and
 /// ignore the tag, so the page goes on inside it, and a later `<title>` is an HTML one whose

@@ -74,12 +74,14 @@ pub(super) fn handlers(
     let selector = readings(present)?;
     let on_element = Arc::clone(shared);
     let on_text = Arc::clone(shared);
+    let on_comment = Arc::clone(shared);
     let handlers = ElementContentHandlers::default()
         .element(move |el: &mut Element<'_, '_>| on_element_start(&on_element, el))
         .text(move |chunk: &mut TextChunk<'_>| on_text_chunk(&on_text, chunk))
-        // Only comments inside these elements: in `<svg>` and `<math>` (the others hold text).
-        .comments(|comment: &mut Comment<'_>| {
-            drop_cdata_opener(comment);
+        // Only comments inside these elements: in `<svg>` and `<math>` (the others hold text),
+        // or where lol_html reads markup in text after a start tag it misreads.
+        .comments(move |comment: &mut Comment<'_>| {
+            drop_cdata_opener(&on_comment, comment);
             Ok(())
         });
     Some(((Cow::Borrowed(selector), handlers), at_end(shared)))
@@ -492,9 +494,13 @@ pub(super) fn stop_tokens(state: &mut State, why: &str) {
 /// `<math><mtext>` or `<svg><foreignObject>`: it would hide the markup lol_html judged (a
 /// `</form>`) up to the next `]]>`. An empty comment in its place is a comment in every
 /// reading, and every reading reads that markup (removed instead, it could join the text
-/// around it into a tag: `<` + `t</title>`).
-fn drop_cdata_opener(comment: &mut Comment<'_>) {
-    if comment.text().starts_with("[CDATA[") {
+/// around it into a tag: `<` + `t</title>`). Not after a start tag lol_html misreads: there
+/// it reads markup in what a browser reads as text, and the comment it sees may span the
+/// element's end tag (`<noscript a=><![CDATA[</noscript >x`: replaced, the `</noscript >` went
+/// and the `x` after it with it; found by `rewrite_html`). Every token has stopped there, and
+/// what could still send one elsewhere is judged where the view is lost: the page stays as it is.
+fn drop_cdata_opener(shared: &Shared, comment: &mut Comment<'_>) {
+    if comment.text().starts_with("[CDATA[") && !shared.borrow().misread_seen {
         tracing::debug!("a <![CDATA[ read as a bogus comment became an empty comment");
         comment.replace("<!---->", ContentType::Html);
     }
