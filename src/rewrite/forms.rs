@@ -173,9 +173,9 @@ impl Forms {
         }
     }
 
-    /// The form's element ended, at `</form>` (`by_form_end_tag`, at stream offset `at`) or
+    /// The form's element ended, at `</form>` (`by_form_end_tag`, at stream offset `end_at`) or
     /// implicitly.
-    pub(super) fn form_ended(&mut self, form: FormId, by_form_end_tag: bool, at: usize) {
+    pub(super) fn form_ended(&mut self, form: FormId, by_form_end_tag: bool, end_at: usize) {
         if let Some(at) = self.open_forms.iter().rposition(|&f| f == form) {
             self.open_forms.remove(at);
         }
@@ -218,7 +218,7 @@ impl Forms {
         // (`<p><b>x<form>`: the `<form>` tag closes the `<p>` and the `<b>`), or inside it
         // (`<form><p><b>x</p>y</form>`). lol_html cannot follow that list: such a form is held
         // to the end.
-        let rebuilt_in = self.reopened_after.is_some_and(|from| at > from);
+        let rebuilt_in = self.reopened_after.is_some_and(|from| end_at > from);
         if !by_form_end_tag || held.open_children > 0 || held.child_open_at_close || rebuilt_in {
             held.may_own_later_controls = true;
         }
