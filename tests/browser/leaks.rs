@@ -203,6 +203,16 @@ const PAGES: &[(&str, &str, &[&str])] = &[
         <button formaction="{OTHER}/formatting-closed-in-form">go</button>"#,
         &["/formatting-closed-in-form"],
     ),
+    // A tag breaking out of foreign content: the browser pops the `<svg>`, lol_html's element
+    // stack keeps it, and the second `<svg>` (foster parented into the table) is closed by the
+    // browser's `</table>` alone. lol_html stayed in it and read the textarea's `<!--` as a
+    // comment, missing the referrer policy after it: the link sent the page's URL away.
+    (
+        "breakout-hidden-meta",
+        r#"<a href="{OTHER}/breakout-hidden-meta">away</a><svg><table></svg><svg></table>
+        <textarea><!--</textarea><meta name=referrer content=unsafe-url>"#,
+        &["/breakout-hidden-meta"],
+    ),
     (
         "select-form-end",
         r#"<form method=post action="/select-form-end-local"><input name=a value=1>
