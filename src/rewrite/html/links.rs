@@ -2,7 +2,7 @@
 //! stay on this site (with `use_get`); pings, referrer policies and `srcdoc` that could send the
 //! page's own URL elsewhere are judged.
 
-use lol_html::{HandlerResult, send::Element};
+use lol_html::{HandlerResult, html_content::ContentType, send::Element};
 
 use super::{Attrs, Shared, State, is_html, readings};
 use crate::{
@@ -55,6 +55,20 @@ fn drop_weak_referrer_policy(el: &mut Element<'_, '_>, policy: Option<String>) {
     }
 }
 
+/// A start tag lol_html cannot write back with the same meaning ([`super::Attrs`]'s
+/// `faithful`) that must still lose something: a weak referrer policy or a ping would send the
+/// page's URL, token and all, elsewhere, and left as it is it did (`<img
+/// referrerpolicy=unsafe-url =x src=//evil.example/i>`, found while fixing a `rewrite_html`
+/// finding on `<base>`). The element goes instead; a link's content stays, as text.
+fn remove_unwritable(el: &mut Element<'_, '_>) {
+    tracing::debug!("an element that could not be written back safely was removed");
+    if el.can_have_content() && el.tag_name() == "a" {
+        el.remove_and_keep_content();
+    } else {
+        el.remove();
+    }
+}
+
 pub(super) fn on_link(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     let Attrs {
         values: [policy, ping, href, xlink_href],
@@ -66,6 +80,9 @@ pub(super) fn on_link(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResul
         &shared.borrow().marks,
     );
     if !faithful {
+        if is_weak_referrer_policy(policy) || ping.is_some() {
+            remove_unwritable(el);
+        }
         return Ok(());
     }
     drop_weak_referrer_policy(el, policy);
@@ -114,6 +131,9 @@ pub(super) fn on_frame(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResu
         &shared.borrow().marks,
     );
     if !faithful {
+        if is_weak_referrer_policy(policy) || srcdoc.is_some() {
+            remove_unwritable(el);
+        }
         return Ok(());
     }
     drop_weak_referrer_policy(el, policy);
@@ -147,6 +167,8 @@ pub(super) fn on_referrer_only(shared: &Shared, el: &mut Element<'_, '_>) -> Han
     } = Attrs::read(el, ["referrerpolicy"], &shared.borrow().marks);
     if faithful {
         drop_weak_referrer_policy(el, policy);
+    } else if is_weak_referrer_policy(policy) {
+        remove_unwritable(el);
     }
     Ok(())
 }
@@ -161,12 +183,17 @@ pub(super) fn on_meta(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResul
         ["name", "http-equiv", "content"],
         &shared.borrow().marks,
     );
-    if !faithful {
-        return Ok(());
-    }
     let mut state = shared.borrow_mut();
     let base = state.base.clone();
     let meta = Meta::judge(&state.policy, &base, name, http_equiv, content.as_deref());
+    if !faithful {
+        // A bare `<meta>` in its place: no policy, and the page's tree keeps its element.
+        if matches!(meta, Meta::ReferrerPolicy) && is_weak_referrer_policy(content) {
+            tracing::debug!("a weak <meta name=referrer> that could not be written back went");
+            el.replace("<meta>", ContentType::Html);
+        }
+        return Ok(());
+    }
     if matches!(meta, Meta::RefreshWithToken(..)) {
         readings::stop_tokens_in_held_text(&mut state);
     }
