@@ -67,7 +67,14 @@ pub(super) fn on_base(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResul
         } else {
             // lol_html would write the rest back with another meaning (`Attrs::faithful`): a
             // bare `<base>` in its place (found by `rewrite_html`: a value swallowed the page).
-            el.replace("<base>", ContentType::Html);
+            // One lol_html reads as foreign has content, which stays (`replace` took it along,
+            // the rest of the page: `rewrite_html`).
+            el.before("<base>", ContentType::Html);
+            if el.can_have_content() {
+                el.remove_and_keep_content();
+            } else {
+                el.remove();
+            }
         }
         return Ok(());
     }
