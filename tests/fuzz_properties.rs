@@ -771,11 +771,24 @@ fn formatting_elements_whose_end_lol_html_cannot_judge_keep_forms_held() {
 /// the text the token input changes (the open formatting finding) is not judged.
 fn assert_no_leak_nor_move(page: &str, use_get: bool) {
     if let Some(verdict) = properties::whole_verdict(page.as_bytes(), use_get) {
-        assert!(
-            verdict.leaks.is_empty() && verdict.target_changed.is_none(),
-            "use_get {use_get}: {page}: {verdict:#?}"
-        );
+        assert_none_leaks_nor_moves(page, use_get, &verdict);
     }
+}
+
+/// [`assert_no_leak_nor_move`] streamed (cut in the middle), held whole and on the plain path.
+fn assert_no_leak_nor_move_anywhere(page: &str, use_get: bool) {
+    let cut = [page.len() / 2];
+    for verdict in properties::rewrite_verdicts(page.as_bytes(), &cut, use_get) {
+        assert_none_leaks_nor_moves(page, use_get, &verdict);
+    }
+}
+
+#[track_caller]
+fn assert_none_leaks_nor_moves(page: &str, use_get: bool, verdict: &properties::Verdict) {
+    assert!(
+        verdict.leaks.is_empty() && verdict.target_changed.is_none(),
+        "use_get {use_get}: {page}: {verdict:#?}"
+    );
 }
 
 /// A tag that breaks out of foreign content (`<svg><table>`): a browser pops every foreign
@@ -819,16 +832,7 @@ fn a_tag_breaking_out_of_foreign_content_stops_every_token() {
                                      {foreign}{end}{hider}{tail}"
                                 );
                                 for use_get in [false, true] {
-                                    let cut = [page.len() / 2];
-                                    for verdict in
-                                        properties::rewrite_verdicts(page.as_bytes(), &cut, use_get)
-                                    {
-                                        assert!(
-                                            verdict.leaks.is_empty()
-                                                && verdict.target_changed.is_none(),
-                                            "use_get {use_get}: {page}: {verdict:#?}"
-                                        );
-                                    }
+                                    assert_no_leak_nor_move_anywhere(&page, use_get);
                                     pages += 1;
                                 }
                             }
@@ -938,13 +942,7 @@ fn a_tag_some_reading_takes_out_of_a_select_leaves_forms_in_doubt() {
                     "<form method=post action=/x><input name=a><select>{closer}{end}{tail}"
                 );
                 for use_get in [false, true] {
-                    let cut = [page.len() / 2];
-                    for verdict in properties::rewrite_verdicts(page.as_bytes(), &cut, use_get) {
-                        assert!(
-                            verdict.leaks.is_empty() && verdict.target_changed.is_none(),
-                            "use_get {use_get}: {page}: {verdict:#?}"
-                        );
-                    }
+                    assert_no_leak_nor_move_anywhere(&page, use_get);
                     pages += 1;
                 }
             }
