@@ -109,7 +109,8 @@ impl Forms {
     /// Forms whose `</form>` comes after `offset` may be built in after it (a formatting
     /// element before it: `<p><b>x<form>`, [`Self::form_ended`]), in a page with a submitter
     /// that could send one elsewhere; `None` (the default) where the page has no such
-    /// submitter or formatting element, or is not known whole (a stream: SECURITY.md, "Open").
+    /// submitter or formatting element, or is not known whole (a stream: there a submitter
+    /// after a released form is given none, [`Self::stray_submitter_may_join_a_form_with_token`]).
     pub(super) fn with_reopened_after(mut self, offset: Option<usize>) -> Self {
         self.reopened_after = offset;
         self

@@ -67,7 +67,7 @@ impl Present {
         misread_tags: true,
         redirecting_submitters: true,
         // Not followed in a stream: holding every form after a link to the end would take the
-        // token from each form of a long page (SECURITY.md, "Open").
+        // token from each form of a long page (a later submitter is given no form instead).
         first_formatting: usize::MAX,
     };
 
