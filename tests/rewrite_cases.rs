@@ -218,6 +218,35 @@ const CASES: &[(bool, &str, &str)] = &[
         r#"<form method="post"><p>a</p></form><form method="post"><button formaction="https://evil.example/">b</button></form>"#,
         r#"<form method="post">{H}<p>a</p></form><form method="post"><button formaction="https://evil.example/">b</button></form>"#,
     ),
+    // After a form released with the token, a submitter that sends elsewhere outside every
+    // form is given none (`form=""`): a browser may have built it into the released form.
+    (
+        true,
+        r#"<form method="post"><p>a</p></form><button formaction="https://evil.example/">b</button>"#,
+        r#"<form method="post">{H}<p>a</p></form><button formaction="https://evil.example/" form="">b</button>"#,
+    ),
+    (
+        false,
+        r#"<form method="post">a</form><div><input type=image formaction="//evil.example/" src=i.png></div>"#,
+        r#"<form method="post">{H}a</form><div><input type=image formaction="//evil.example/" src=i.png form=""></div>"#,
+    ),
+    (
+        false,
+        r#"<form method="post">a</form><button formmethod=get>b</button>"#,
+        r#"<form method="post">{H}a</form><button formmethod=get form="">b</button>"#,
+    ),
+    // A tag lol_html cannot write back is written anew, still a submitter.
+    (
+        false,
+        r#"<form method="post">a</form><button =x formaction="https://evil.example/">b</button>"#,
+        r#"<form method="post">{H}a</form><button form="">b</button>"#,
+    ),
+    // Its own `form` attribute decides; one sending nowhere else, or here, stays as it is.
+    (
+        false,
+        r#"<form method="post">a</form><button form="q" formaction="https://evil.example/">b</button><button formaction="/here">c</button>"#,
+        r#"<form method="post">{H}a</form><button form="q" formaction="https://evil.example/">b</button><button formaction="/here">c</button>"#,
+    ),
     (
         true,
         r#"<form method="post"><form method="post" action="https://evil.example/">x</form></form>"#,
@@ -557,7 +586,7 @@ const CASES: &[(bool, &str, &str)] = &[
     (
         false,
         r#"<form method=post action=/x><div></div></form><button formaction="https://other.example/">go</button>"#,
-        r#"<form method=post action=/x>{H}<div></div></form><button formaction="https://other.example/">go</button>"#,
+        r#"<form method=post action=/x>{H}<div></div></form><button formaction="https://other.example/" form="">go</button>"#,
     ),
     (
         false,

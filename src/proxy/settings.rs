@@ -293,6 +293,19 @@ mod tests {
     use super::*;
     use crate::settings::test_env;
 
+    /// Settings naming Redis are valid with the `redis` feature; without it they are refused,
+    /// naming `setting`.
+    #[track_caller]
+    fn assert_valid_where_redis_is_built(s: &ProxySettings, setting: &str) {
+        match s.validate() {
+            Ok(_) => assert!(cfg!(feature = "redis"), "{s:?}"),
+            Err(err) => {
+                assert!(!cfg!(feature = "redis"), "{err}");
+                assert_eq!(err.setting(), setting);
+            }
+        }
+    }
+
     #[test]
     fn loads_the_proxy_table_and_the_environment_over_it() {
         let dir = std::env::temp_dir().join(format!("cookieless-proxy-{}", std::process::id()));
@@ -312,7 +325,7 @@ mod tests {
         assert_eq!(s.upstream_timeout, Duration::from_secs(5));
         assert_eq!(s.listen, "0.0.0.0:9999");
         assert_eq!(s.redis_cluster, ["redis://a:6379", "redis://b:6379"]);
-        assert!(s.validate().is_ok());
+        assert_valid_where_redis_is_built(&s, "proxy.redis_cluster");
 
         std::fs::write(&file, "[proxy]\nupstrem = \"http://x\"\n").unwrap();
         let err = ProxySettings::from_sources(&file, test_env(&[])).unwrap_err();
@@ -349,7 +362,7 @@ mod tests {
         assert!(!s.preserve_host);
         assert_eq!(s.max_jar_bytes, 8192);
         assert_eq!(s.upstream_timeout, Duration::from_secs(7));
-        assert!(s.validate().is_ok());
+        assert_valid_where_redis_is_built(&s, "proxy.redis_cluster");
     }
 
     #[test]
@@ -360,8 +373,14 @@ mod tests {
             ..ProxySettings::default()
         };
         assert!(ok().validate().is_ok());
+        // Both Redis settings: refused as two, or (without the feature) for the first.
+        const BOTH_REDIS: &str = if cfg!(feature = "redis") {
+            "proxy.redis_cluster"
+        } else {
+            "proxy.redis_url"
+        };
         let cases: [(&str, Spoil); 10] = [
-            ("proxy.redis_cluster", |s| {
+            (BOTH_REDIS, |s| {
                 s.redis_url = "redis://10.0.0.1:6379".into();
                 s.redis_cluster = vec!["redis://10.0.0.2:6379".into()];
             }),

@@ -245,11 +245,13 @@ pub fn check_splits(data: &[u8]) -> bool {
     let (one, one_ending) = rewrite_and_tell(html, &[], use_get);
     let (split, split_ending) = rewrite_and_tell(html, &cuts, use_get);
     // lol_html buffers a construct cut by a chunk boundary, up to its memory bound (1 MiB): a
-    // longer one makes it give up there (the rest passes as it is), and not in one chunk.
+    // longer one makes it give up there (the rest passes as it is), and not in one chunk. Where
+    // the rest is dropped anyway (cut short after a misread tag), lol_html may reach that bound
+    // in it in one chunk and not in pieces (the rewriter stops feeding it): nothing shows it.
     assert!(
         split_ending.gave_up
             || one == split
-                && one_ending.gave_up == split_ending.gave_up
+                && (one_ending.gave_up == split_ending.gave_up || one_ending.cut_short)
                 && one_ending.cut_short == split_ending.cut_short,
         "one chunk and chunks cut at {cuts:?} differ (use_get {use_get}) on {:?}:\n{:?}\n{:?}",
         String::from_utf8_lossy(html),
