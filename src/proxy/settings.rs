@@ -373,13 +373,13 @@ mod tests {
         };
         assert!(ok().validate().is_ok());
         // Both Redis settings: refused as two, or (without the feature) for the first.
-        const BOTH_REDIS: &str = if cfg!(feature = "redis") {
+        let both_redis = if cfg!(feature = "redis") {
             "proxy.redis_cluster"
         } else {
             "proxy.redis_url"
         };
         let cases: [(&str, Spoil); 10] = [
-            (BOTH_REDIS, |s| {
+            (both_redis, |s| {
                 s.redis_url = "redis://10.0.0.1:6379".into();
                 s.redis_cluster = vec!["redis://10.0.0.2:6379".into()];
             }),
