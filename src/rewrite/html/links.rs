@@ -62,7 +62,7 @@ fn drop_weak_referrer_policy(el: &mut Element<'_, '_>, policy: Option<String>) {
 /// finding on `<base>`). The tag is written bare instead, but for its URLs (`urls`: each name
 /// with its first value as the page has it, `None` where absent or misread), so a link still
 /// goes where it went, without a token.
-fn remove_unwritable(el: &mut Element<'_, '_>, urls: &[(&str, Option<&str>)]) {
+fn write_unwritable_bare(el: &mut Element<'_, '_>, urls: &[(&str, Option<&str>)]) {
     tracing::debug!("a tag that could not be written back safely lost its other attributes");
     let mut kept = String::new();
     for (name, value) in urls {
@@ -88,7 +88,7 @@ pub(super) fn on_link(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResul
         if is_weak_referrer_policy(policy) || ping.is_some() {
             let href = href.as_deref().filter(|_| !href_misread);
             let xlink_href = xlink_href.as_deref().filter(|_| !xlink_href_misread);
-            remove_unwritable(el, &[("href", href), ("xlink:href", xlink_href)]);
+            write_unwritable_bare(el, &[("href", href), ("xlink:href", xlink_href)]);
         }
         return Ok(());
     }
@@ -139,7 +139,7 @@ pub(super) fn on_frame(shared: &Shared, el: &mut Element<'_, '_>) -> HandlerResu
     );
     if !faithful {
         if is_weak_referrer_policy(policy) || srcdoc.is_some() {
-            remove_unwritable(el, &[("src", src.as_deref().filter(|_| !src_misread))]);
+            write_unwritable_bare(el, &[("src", src.as_deref().filter(|_| !src_misread))]);
         }
         return Ok(());
     }
@@ -181,7 +181,7 @@ pub(super) fn on_referrer_only(shared: &Shared, el: &mut Element<'_, '_>) -> Han
     } else if is_weak_referrer_policy(policy) {
         let src = src.as_deref().filter(|_| !src_misread);
         let href = href.as_deref().filter(|_| !href_misread);
-        remove_unwritable(el, &[("src", src), ("href", href)]);
+        write_unwritable_bare(el, &[("src", src), ("href", href)]);
     }
     Ok(())
 }
