@@ -90,6 +90,7 @@ three_doors! {
     trusted_proxies_name_the_client(|s| s.trusted_proxies = vec!["127.0.0.0/8".to_owned()]);
     a_redirect_after_a_post_carries_a_token_for_that_get_only(|s| s.use_get = false);
     redirects_to_other_sites_carry_no_token(|_| {});
+    a_streamed_page_gives_a_cross_site_button_after_a_form_no_form(|_| {});
     // From the two-framework suites (`tests/frameworks`), where they apply to any backend.
     every_carrier_keeps_the_session(|_| {});
     query_tokens_open_nothing_without_use_get(|s| s.use_get = false);
@@ -145,6 +146,30 @@ fn param(url: &str) -> Option<String> {
     url.query_pairs()
         .find(|(name, _)| name == "sessionid")
         .map(|(_, value)| value.into_owned())
+}
+
+/// A page streamed (the rewriter cannot read ahead) whose form gets the token and is released
+/// at its `</form>`; a browser builds the cross-site button after it into that form (the `<b>`
+/// the input makes again inside the form stays open). The button is given no form
+/// (`form=""`, as html5ever reads the page), so its click sends the form nowhere.
+async fn a_streamed_page_gives_a_cross_site_button_after_a_form_no_form(door: Door) {
+    let token = door.start().await;
+    let res = door.send(Req::get("/d/streamed").token(&token)).await;
+    assert_eq!(res.status, 200, "{:?}: {res:?}", door.kind);
+    assert_eq!(
+        hidden_tokens(&res.body).len(),
+        1,
+        "{:?}: the form keeps its token: {}",
+        door.kind,
+        res.body
+    );
+    assert_eq!(
+        attr(&res.body, "go", "form").as_deref(),
+        Some(""),
+        "{:?}: {}",
+        door.kind,
+        res.body
+    );
 }
 
 async fn token_responses_are_private_keep_their_referrer_and_set_no_cookie(door: Door) {

