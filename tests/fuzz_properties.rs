@@ -1374,6 +1374,10 @@ fn open_fuzz_findings_fail_only_as_recorded() {
             "rewrite_html-svg-title-in-select-link-dropped.bin",
             OpenOutcome::LinkDropped,
         ),
+        (
+            "rewrite_pieces-svg-title-in-select-link-dropped.bin",
+            OpenOutcome::LinkDropped,
+        ),
     ];
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-open");
     let mut replayed = Vec::new();
